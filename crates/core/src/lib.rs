@@ -1,0 +1,19 @@
+//! Shared pieces of the jobshift pipeline.
+//!
+//! Every stage crate depends on this one and on nothing of each other's internals:
+//! - [`schema`]: the Arrow schema of the canonical postings dataset and the columns
+//!   classification adds, so ingest, classify, trends and the generator agree on names;
+//! - [`vocab`]: the shared vocabulary of levels, tiers and seniority;
+//! - [`normalize`]: title normalization used for alias matching, dedup keys and caching;
+//! - [`labels`]: the labelled-example format labelling writes and training reads;
+//! - [`dataset`]: where things live inside a dataset directory;
+//! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs.
+
+pub mod atomic;
+pub mod dataset;
+pub mod labels;
+pub mod normalize;
+pub mod schema;
+pub mod vocab;
+
+pub use vocab::{Level, Seniority, Tier};
