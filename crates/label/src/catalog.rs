@@ -1,0 +1,294 @@
+//! The titles annotators pick from: a serializable snapshot of the taxonomy (id, name, family,
+//! definition, aliases) with a name/alias search.
+//!
+//! `label sample` saves it as `TASKS_DIR/catalog.json`, so the page, the Mechanical Turk template
+//! and `label import` all check answers against the exact taxonomy version the tasks were made
+//! with, even after the taxonomy changes.
+
+use crate::error::{LabelError, Result};
+use jobshift_core::normalize::normalize_title;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogTitle {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    #[serde(default)]
+    pub definition: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogFamily {
+    pub id: String,
+    pub name: String,
+}
+
+/// A taxonomy snapshot with a search index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TitleCatalog {
+    pub version: String,
+    pub origin: String,
+    pub families: Vec<CatalogFamily>,
+    pub titles: Vec<CatalogTitle>,
+    #[serde(skip)]
+    index: CatalogIndex,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CatalogIndex {
+    by_id: HashMap<String, usize>,
+    /// Per title: normalized name, then normalized aliases.
+    keys: Vec<Vec<String>>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub definition: String,
+    /// The alias that matched, when it was an alias rather than the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_alias: Option<String>,
+}
+
+impl TitleCatalog {
+    pub fn new(
+        version: impl Into<String>,
+        origin: impl Into<String>,
+        families: Vec<CatalogFamily>,
+        titles: Vec<CatalogTitle>,
+    ) -> Self {
+        let mut c = TitleCatalog {
+            version: version.into(),
+            origin: origin.into(),
+            families,
+            titles,
+            index: CatalogIndex::default(),
+        };
+        c.reindex();
+        c
+    }
+
+    fn reindex(&mut self) {
+        let mut by_id = HashMap::with_capacity(self.titles.len());
+        let mut keys = Vec::with_capacity(self.titles.len());
+        for (i, t) in self.titles.iter().enumerate() {
+            by_id.insert(t.id.clone(), i);
+            let mut k = vec![normalize_title(&t.name)];
+            k.extend(t.aliases.iter().map(|a| normalize_title(a)));
+            keys.push(k);
+        }
+        self.index = CatalogIndex { by_id, keys };
+    }
+
+    /// Snapshot of a loaded taxonomy.
+    pub fn from_taxonomy(tax: &jobshift_taxonomy::Taxonomy) -> Self {
+        let families = tax
+            .families()
+            .iter()
+            .map(|f| CatalogFamily {
+                id: f.id.clone(),
+                name: f.name.clone(),
+            })
+            .collect();
+        let titles = tax
+            .titles()
+            .iter()
+            .map(|t| CatalogTitle {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                family: t.family.clone(),
+                definition: t.definition.clone(),
+                aliases: t.aliases.clone(),
+            })
+            .collect();
+        TitleCatalog::new(tax.version(), tax.origin(), families, titles)
+    }
+
+    /// The built-in taxonomy, or a taxonomy directory when `dir` is given.
+    pub fn from_taxonomy_source(dir: Option<&Path>) -> Result<Self> {
+        let tax = match dir {
+            Some(d) => jobshift_taxonomy::Taxonomy::load_dir(d)?,
+            None => jobshift_taxonomy::Taxonomy::builtin()?,
+        };
+        Ok(Self::from_taxonomy(&tax))
+    }
+
+    /// Read a `catalog.json` written by [`TitleCatalog::save`].
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| LabelError::io(path, e))?;
+        let mut c: TitleCatalog = serde_json::from_slice(&bytes).map_err(|e| {
+            LabelError::bad_file(
+                path,
+                format!(
+                    "not a jobshift title catalog ({e}); re-create it with `jobshift label sample`"
+                ),
+            )
+        })?;
+        c.reindex();
+        Ok(c)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        jobshift_core::atomic::write_json(path, self).map_err(|e| LabelError::io(path, e))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CatalogTitle> {
+        self.index.by_id.get(id).map(|&i| &self.titles[i])
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.by_id.contains_key(id)
+    }
+
+    /// A valid answer is a title id of this catalog or [`crate::NONE_FITS`].
+    pub fn is_valid_answer(&self, answer: &str) -> bool {
+        answer == crate::NONE_FITS || self.contains(answer)
+    }
+
+    /// Search names and aliases. Ranking: exact name/alias, then a name/alias starting with the
+    /// query, then every query word a prefix of some word of the name/alias; names beat aliases
+    /// at equal rank, then shorter keys, then catalog order. The same rule runs in the page's
+    /// JavaScript (embedded Mechanical Turk template) so both pickers agree.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        let q = normalize_title(query);
+        if q.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let q_words: Vec<&str> = q.split(' ').collect();
+        let mut scored: Vec<(u32, usize, usize, Option<usize>)> = Vec::new();
+        for (ti, keys) in self.index.keys.iter().enumerate() {
+            let mut best: Option<(u32, usize, Option<usize>)> = None;
+            for (ki, key) in keys.iter().enumerate() {
+                let rank = if *key == q {
+                    0
+                } else if key.starts_with(&q) {
+                    1
+                } else if q_words
+                    .iter()
+                    .all(|w| key.split(' ').any(|kw| kw.starts_with(w)))
+                {
+                    2
+                } else {
+                    continue;
+                };
+                let score = rank * 2 + u32::from(ki > 0);
+                let alias = if ki > 0 { Some(ki - 1) } else { None };
+                if best.is_none_or(|(s, l, _)| (score, key.len()) < (s, l)) {
+                    best = Some((score, key.len(), alias));
+                }
+            }
+            if let Some((s, l, a)) = best {
+                scored.push((s, l, ti, a));
+            }
+        }
+        scored.sort();
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, _, ti, alias)| {
+                let t = &self.titles[ti];
+                SearchHit {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    family: t.family.clone(),
+                    definition: t.definition.clone(),
+                    matched_alias: alias.map(|a| t.aliases[a].clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_catalog() -> TitleCatalog {
+    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| CatalogTitle {
+        id: id.into(),
+        name: name.into(),
+        family: fam.into(),
+        definition: format!("Does {name} work."),
+        aliases: aliases.iter().map(|s| s.to_string()).collect(),
+    };
+    TitleCatalog::new(
+        "test-1",
+        "test",
+        vec![
+            CatalogFamily {
+                id: "data_ai".into(),
+                name: "Data & AI".into(),
+            },
+            CatalogFamily {
+                id: "software_engineering".into(),
+                name: "Software".into(),
+            },
+        ],
+        vec![
+            t(
+                "data_engineer",
+                "Data Engineer",
+                "data_ai",
+                &["ETL Developer", "Big Data Engineer"],
+            ),
+            t(
+                "data_scientist",
+                "Data Scientist",
+                "data_ai",
+                &["ML Scientist"],
+            ),
+            t("data_analyst", "Data Analyst", "data_ai", &["BI Analyst"]),
+            t(
+                "software_engineer",
+                "Software Engineer",
+                "software_engineering",
+                &["Software Developer", "SWE"],
+            ),
+            t(
+                "frontend_engineer",
+                "Frontend Engineer",
+                "software_engineering",
+                &["Front-End Developer", "UI Engineer"],
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_ranks_exact_then_prefix_then_words() {
+        let c = test_catalog();
+        let hits = c.search("data engineer", 10);
+        assert_eq!(hits[0].id, "data_engineer");
+        let hits = c.search("etl", 10);
+        assert_eq!(hits[0].id, "data_engineer");
+        assert_eq!(hits[0].matched_alias.as_deref(), Some("ETL Developer"));
+        let hits = c.search("front end dev", 10);
+        assert_eq!(hits[0].id, "frontend_engineer");
+        let hits = c.search("data", 2);
+        assert_eq!(hits.len(), 2);
+        assert!(c.search("   ", 5).is_empty());
+        assert!(c.search("zzz", 5).is_empty());
+    }
+
+    #[test]
+    fn roundtrip_keeps_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("catalog.json");
+        let c = test_catalog();
+        c.save(&p).unwrap();
+        let back = TitleCatalog::load(&p).unwrap();
+        assert!(back.contains("data_scientist"));
+        assert!(back.is_valid_answer(crate::NONE_FITS));
+        assert!(!back.is_valid_answer("astronaut"));
+        assert_eq!(back.search("swe", 1)[0].id, "software_engineer");
+    }
+}
