@@ -1,0 +1,338 @@
+//! The generation plan: which months, how many records per month, how many unique postings of
+//! each title in each month, how many re-posts, exact copies, near copies and malformed records.
+//!
+//! Everything here is small (months × titles numbers) and computed up front, so the streaming
+//! writer holds no postings: a posting is a pure function of (seed, month, slot) and the plan.
+//! Expected counts (the plan's means before multinomial sampling) are what the study's figures
+//! hold on exactly; the sampled counts are what the files contain.
+
+use crate::calibrate::Calibration;
+use crate::catalog::Catalog;
+use crate::rng::{rng_for, Key};
+use crate::vocab::{family_vocab, season_factors};
+use crate::{GenerateError, GenerateOptions};
+use rand_distr::{Binomial, Distribution};
+use std::fmt;
+use std::str::FromStr;
+
+/// A calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl YearMonth {
+    pub fn new(year: i32, month: u32) -> Self {
+        Self { year, month }
+    }
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Self::new(self.year + 1, 1)
+        } else {
+            Self::new(self.year, self.month + 1)
+        }
+    }
+    /// Months from `self` to `other` (positive when `other` is later).
+    pub fn months_until(self, other: YearMonth) -> i64 {
+        (other.year as i64 - self.year as i64) * 12 + other.month as i64 - self.month as i64
+    }
+    pub fn days(self) -> u32 {
+        match self.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            _ if (self.year % 4 == 0 && self.year % 100 != 0) || self.year % 400 == 0 => 29,
+            _ => 28,
+        }
+    }
+    pub fn first_day(self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl FromStr for YearMonth {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("month {s:?} is not of the form YYYY-MM (e.g. 2023-01)");
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || !(1900..=2200).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Self::new(year, month))
+    }
+}
+
+/// One month of the plan.
+#[derive(Debug, Clone)]
+pub struct MonthPlan {
+    pub ym: YearMonth,
+    /// All records written for this month (unique + exact + near + malformed).
+    pub records: u64,
+    /// Unique postings (originals and re-posts): what a perfect de-duplication keeps.
+    pub unique: u64,
+    pub exact_copies: u64,
+    pub near_copies: u64,
+    pub malformed: u64,
+    /// Unique postings per title (catalog order), sampled.
+    pub counts: Vec<u64>,
+    /// How many of `counts` are re-posts of an earlier posting of the same title.
+    pub reposts: Vec<u64>,
+    /// Exclusive prefix sums of `counts`: title i owns slots `starts[i]..starts[i]+counts[i]`.
+    pub starts: Vec<u64>,
+    /// Expected unique postings per title: the design mean (N_unique × weight share); the
+    /// sampled `counts` scatter around it (multinomial given the month's total).
+    pub expected: Vec<f64>,
+}
+
+impl MonthPlan {
+    /// The title owning a logical slot.
+    pub fn title_of_slot(&self, slot: u64) -> usize {
+        match self.starts.binary_search(&slot) {
+            Ok(mut i) => {
+                // skip titles with zero count that share the start
+                while self.counts[i] == 0 {
+                    i += 1;
+                }
+                i
+            }
+            Err(i) => i - 1,
+        }
+    }
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub months: Vec<MonthPlan>,
+    pub calibration: Calibration,
+}
+
+/// Earliest and latest source month offsets for a re-post (at least 4 months back, so the gap is
+/// always more than 60 days; at most 12).
+pub const REPOST_MIN_BACK: usize = 4;
+pub const REPOST_MAX_BACK: usize = 12;
+
+/// Split `total` in proportion to `weights` with cumulative rounding (exact total, deterministic).
+fn split_cumulative(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().sum();
+    let mut out = Vec::with_capacity(weights.len());
+    let mut cum = 0.0;
+    let mut prev = 0u64;
+    for w in weights {
+        cum += w;
+        let upto = ((cum / sum) * total as f64).round() as u64;
+        let upto = upto.min(total);
+        out.push(upto - prev);
+        prev = upto;
+    }
+    if let Some(last) = out.last_mut() {
+        *last += total - prev;
+    }
+    out
+}
+
+impl Plan {
+    pub fn build(
+        catalog: &Catalog,
+        calibration: Calibration,
+        opts: &GenerateOptions,
+    ) -> Result<Self, GenerateError> {
+        opts.validate()?;
+        let titles = catalog.titles();
+        let mut yms = Vec::new();
+        let mut ym = opts.from;
+        while ym <= opts.to {
+            yms.push(ym);
+            ym = ym.next();
+        }
+        let seasons: Vec<[f64; 12]> = titles
+            .iter()
+            .map(|t| season_factors(&family_vocab(&t.family).season))
+            .collect();
+        // weights per month per title
+        let weights: Vec<Vec<f64>> = yms
+            .iter()
+            .map(|ym| {
+                calibration
+                    .titles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| t.level_for_year(ym.year) * seasons[i][(ym.month - 1) as usize])
+                    .collect()
+            })
+            .collect();
+        let month_w: Vec<f64> = weights.iter().map(|w| w.iter().sum()).collect();
+        let records = split_cumulative(opts.postings, &month_w);
+        // cumulative-rounded copy counts so totals match the rates exactly
+        let r = &opts.rates;
+        let malformed_rate = if opts.format.is_text() {
+            r.malformed
+        } else {
+            0.0
+        };
+        let mut cum_records = 0u64;
+        let (mut prev_e, mut prev_n, mut prev_m) = (0u64, 0u64, 0u64);
+        let mut months: Vec<MonthPlan> = Vec::with_capacity(yms.len());
+        for (mi, ym) in yms.iter().enumerate() {
+            cum_records += records[mi];
+            let e = (r.exact_copy * cum_records as f64).round() as u64;
+            let nn = (r.near_copy * cum_records as f64).round() as u64;
+            let mm = (malformed_rate * cum_records as f64).round() as u64;
+            let (exact, near, malformed) = (e - prev_e, nn - prev_n, mm - prev_m);
+            (prev_e, prev_n, prev_m) = (e, nn, mm);
+            let copies = exact + near + malformed;
+            let unique = records[mi].saturating_sub(copies);
+            // copies need a source: a month without unique postings gets none
+            let (exact, near, malformed, unique) = if unique == 0 {
+                (0, 0, 0, records[mi])
+            } else {
+                (exact, near, malformed, unique)
+            };
+            let w = &weights[mi];
+            let wsum = month_w[mi];
+            // multinomial by sequential binomials
+            let mut rng = rng_for(opts.seed, &[Key::S("month-alloc"), Key::N(mi as u64)]);
+            let mut counts = vec![0u64; titles.len()];
+            let mut left = unique;
+            let mut wleft = wsum;
+            for (i, x) in w.iter().enumerate() {
+                if left == 0 {
+                    break;
+                }
+                let p = if wleft > 0.0 {
+                    (x / wleft).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                };
+                let k = if p >= 1.0 {
+                    left
+                } else {
+                    Binomial::new(left, p)
+                        .map(|b| b.sample(&mut rng))
+                        .unwrap_or(0)
+                };
+                counts[i] = k;
+                left -= k;
+                wleft -= x;
+            }
+            if left > 0 {
+                // rounding residue: give it to the largest title
+                let big = (0..w.len())
+                    .max_by(|&a, &b| w[a].total_cmp(&w[b]))
+                    .unwrap_or(0);
+                counts[big] += left;
+            }
+            let mut reposts = vec![0u64; titles.len()];
+            if mi >= REPOST_MIN_BACK && r.repost > 0.0 {
+                for i in 0..titles.len() {
+                    let lo = mi.saturating_sub(REPOST_MAX_BACK);
+                    let has_source = (lo..=mi - REPOST_MIN_BACK)
+                        .any(|s| months[s].counts[i] > months[s].reposts[i]);
+                    if has_source && counts[i] > 0 {
+                        reposts[i] = Binomial::new(counts[i], r.repost)
+                            .map(|b| b.sample(&mut rng))
+                            .unwrap_or(0);
+                    }
+                }
+            }
+            let mut starts = Vec::with_capacity(counts.len());
+            let mut acc = 0u64;
+            for c in &counts {
+                starts.push(acc);
+                acc += c;
+            }
+            months.push(MonthPlan {
+                ym: *ym,
+                records: records[mi],
+                unique,
+                exact_copies: exact,
+                near_copies: near,
+                malformed,
+                counts,
+                reposts,
+                starts,
+                expected: Vec::new(),
+            });
+        }
+        // expected counts: the design mean (total unique postings spread by weight over all
+        // months and titles), on which every calibrated ratio holds exactly
+        let total_unique: u64 = months.iter().map(|m| m.unique).sum();
+        let total_w: f64 = month_w.iter().sum();
+        for (mi, m) in months.iter_mut().enumerate() {
+            m.expected = weights[mi]
+                .iter()
+                .map(|x| total_unique as f64 * x / total_w)
+                .collect();
+        }
+        Ok(Plan {
+            months,
+            calibration,
+        })
+    }
+
+    pub fn total_records(&self) -> u64 {
+        self.months.iter().map(|m| m.records).sum()
+    }
+    pub fn total_unique(&self) -> u64 {
+        self.months.iter().map(|m| m.unique).sum()
+    }
+
+    /// Expected unique postings of title `i` over the months of `year` from January through
+    /// `through_month` (the study compares Jan–Oct). `None` if the plan does not cover them all.
+    pub fn expected_in(&self, i: usize, year: i32, through_month: u32) -> Option<f64> {
+        self.sum_over(year, through_month, |m| m.expected[i])
+    }
+    /// Sampled (actual) unique postings of title `i`, same window as [`Plan::expected_in`].
+    pub fn actual_in(&self, i: usize, year: i32, through_month: u32) -> Option<f64> {
+        self.sum_over(year, through_month, |m| m.counts[i] as f64)
+    }
+
+    fn sum_over(
+        &self,
+        year: i32,
+        through_month: u32,
+        f: impl Fn(&MonthPlan) -> f64,
+    ) -> Option<f64> {
+        let sel: Vec<&MonthPlan> = self
+            .months
+            .iter()
+            .filter(|m| m.ym.year == year && m.ym.month <= through_month)
+            .collect();
+        if sel.len() as u32 != through_month {
+            return None;
+        }
+        Some(sel.iter().map(|m| f(m)).sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_month_parse_and_step() {
+        let ym: YearMonth = "2024-12".parse().unwrap();
+        assert_eq!(ym.next(), YearMonth::new(2025, 1));
+        assert_eq!(YearMonth::new(2024, 2).days(), 29);
+        assert!("2024-13".parse::<YearMonth>().is_err());
+        assert_eq!(
+            YearMonth::new(2023, 1).months_until(YearMonth::new(2025, 10)),
+            33
+        );
+    }
+
+    #[test]
+    fn cumulative_split_is_exact() {
+        let v = split_cumulative(1001, &[1.0, 2.0, 3.0, 0.0, 4.0]);
+        assert_eq!(v.iter().sum::<u64>(), 1001);
+        assert_eq!(v[3], 0);
+    }
+}
