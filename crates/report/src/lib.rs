@@ -1,0 +1,108 @@
+//! jobshift-report: renders a [`jobshift_trends::Trends`] into the files people read.
+//!
+//! [`write_report`] writes into an output directory: `report.html` (one self-contained file,
+//! inline SVG charts, readable on a phone), `report.md`, `report.json` (the shape issue #6 fixes,
+//! see [`json`]), CSV tables `titles.csv`, `tiers.csv`, `families.csv`, `movers.csv`, and
+//! `queries.sql` + `title_map.csv` (the exact SQL the engine ran, to reproduce the numbers in
+//! another engine). Every file records its inputs. All writes are atomic.
+
+pub mod format;
+pub mod json;
+pub mod svg;
+pub mod tables;
+
+mod html;
+mod markdown;
+
+use jobshift_trends::Trends;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("cannot write CSV {0}: {1}")]
+    Csv(PathBuf, String),
+    #[error("template: {0}")]
+    Template(String),
+}
+
+/// Where the report's files are.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportPaths {
+    pub dir: PathBuf,
+    pub html: PathBuf,
+    pub markdown: PathBuf,
+    pub json: PathBuf,
+    pub csv: Vec<PathBuf>,
+    pub sql: PathBuf,
+}
+
+/// Write every report file into `out_dir` (created if needed).
+pub fn write_report(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, ReportError> {
+    std::fs::create_dir_all(out_dir).map_err(|e| ReportError::Io(out_dir.to_path_buf(), e))?;
+    let p = |n: &str| out_dir.join(n);
+    let write = |path: &Path, bytes: &[u8]| {
+        jobshift_core::atomic::write_bytes(path, bytes)
+            .map_err(|e| ReportError::Io(path.to_path_buf(), e))
+    };
+
+    let doc = json::document(trends);
+    let json_bytes =
+        serde_json::to_vec_pretty(&doc).map_err(|e| ReportError::Template(e.to_string()))?;
+    write(&p("report.json"), &json_bytes)?;
+
+    let mut title_rows: Vec<&jobshift_trends::Series> =
+        vec![&trends.baseline, &trends.unclassified];
+    title_rows.extend(trends.titles.iter());
+    tables::write_series(&p("titles.csv"), trends, &title_rows)?;
+    let mut tier_rows: Vec<&jobshift_trends::Series> = vec![&trends.baseline];
+    tier_rows.extend(trends.tiers.iter());
+    tables::write_series(&p("tiers.csv"), trends, &tier_rows)?;
+    let mut fam_rows: Vec<&jobshift_trends::Series> = vec![&trends.baseline];
+    fam_rows.extend(trends.families.iter());
+    tables::write_series(&p("families.csv"), trends, &fam_rows)?;
+    tables::write_movers(&p("movers.csv"), trends)?;
+
+    let mut sql = String::new();
+    sql.push_str(&format!(
+        "-- jobshift {} report queries, in order. Tables: postings = {}/classified (Parquet),\n\
+         -- title_map = title_map.csv (title_id, tier, family); cell = the result of the first query.\n\n",
+        trends.inputs.jobshift_version, trends.inputs.dataset
+    ));
+    for (name, q) in &trends.queries {
+        sql.push_str(&format!("-- {name}\n{q};\n\n"));
+    }
+    write(&p("queries.sql"), sql.as_bytes())?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| ReportError::Csv(p("title_map.csv"), e.to_string());
+    w.write_record(["title_id", "tier", "family"])
+        .map_err(csv_err)?;
+    for (id, tier, fam) in &trends.title_map {
+        w.write_record([
+            id.as_str(),
+            tier.as_deref().unwrap_or(""),
+            fam.as_deref().unwrap_or(""),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ReportError::Csv(p("title_map.csv"), e.to_string()))?;
+    write(&p("title_map.csv"), &bytes)?;
+
+    write(&p("report.md"), markdown::render(trends).as_bytes())?;
+    write(&p("report.html"), html::render(trends)?.as_bytes())?;
+
+    Ok(ReportPaths {
+        dir: out_dir.to_path_buf(),
+        html: p("report.html"),
+        markdown: p("report.md"),
+        json: p("report.json"),
+        csv: ["titles.csv", "tiers.csv", "families.csv", "movers.csv"]
+            .iter()
+            .map(|n| p(n))
+            .collect(),
+        sql: p("queries.sql"),
+    })
+}

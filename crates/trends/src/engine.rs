@@ -1,0 +1,242 @@
+//! The query engine: a DataFusion session over a dataset directory, with the tables `postings`
+//! (DATASET_DIR/classified, or DATASET_DIR/postings before classification) and `titles` (the
+//! taxonomy). Both the trends analysis and `jobshift sql` go through [`open_session`], so users
+//! query exactly what the report counts.
+
+use crate::TrendsError;
+use datafusion::arrow::array::{
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use jobshift_core::dataset::DatasetDir;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which directory of the dataset backs the `postings` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostingsSource {
+    Classified,
+    Postings,
+}
+
+/// One taxonomy title as the engine's `titles` table holds it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TitleRow {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub family_name: String,
+    pub level: String,
+    pub tier: String,
+    pub soc: String,
+}
+
+/// The taxonomy as the engine sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Catalog {
+    pub version: String,
+    pub titles: Vec<TitleRow>,
+    /// family id → display name
+    pub family_names: Vec<(String, String)>,
+}
+
+impl Catalog {
+    /// Load the built-in taxonomy or a user's copy.
+    pub fn load(dir: Option<&Path>) -> Result<Catalog, TrendsError> {
+        let tax = match dir {
+            Some(d) => jobshift_taxonomy::Taxonomy::load_dir(d),
+            None => jobshift_taxonomy::Taxonomy::builtin(),
+        }
+        .map_err(|e| TrendsError::Taxonomy(e.to_string()))?;
+        let family_names: Vec<(String, String)> = tax
+            .families()
+            .iter()
+            .map(|f| (f.id.clone(), f.name.clone()))
+            .collect();
+        let titles = tax
+            .titles()
+            .iter()
+            .map(|t| TitleRow {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                family: t.family.clone(),
+                family_name: tax
+                    .family(&t.family)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_else(|| t.family.clone()),
+                level: t.level.as_str().to_string(),
+                tier: t.tier().as_str().to_string(),
+                soc: t.soc.clone(),
+            })
+            .collect();
+        Ok(Catalog {
+            version: tax.version().to_string(),
+            titles,
+            family_names,
+        })
+    }
+
+    pub fn family_name(&self, id: &str) -> String {
+        self.family_names
+            .iter()
+            .find(|(f, _)| f == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| id.replace('_', " "))
+    }
+}
+
+/// Build the `titles` table.
+pub fn titles_table(catalog: &Catalog) -> Result<MemTable, TrendsError> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("family", DataType::Utf8, false),
+        Field::new("family_name", DataType::Utf8, false),
+        Field::new("level", DataType::Utf8, false),
+        Field::new("tier", DataType::Utf8, false),
+        Field::new("soc", DataType::Utf8, false),
+    ]));
+    let col = |f: fn(&TitleRow) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(catalog.titles.iter().map(f)))
+    };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            col(|t| t.id.as_str()),
+            col(|t| t.name.as_str()),
+            col(|t| t.family.as_str()),
+            col(|t| t.family_name.as_str()),
+            col(|t| t.level.as_str()),
+            col(|t| t.tier.as_str()),
+            col(|t| t.soc.as_str()),
+        ],
+    )?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+}
+
+/// A string-keyed in-memory table from columns of strings (used for small lookup tables).
+pub fn string_table(columns: &[(&str, Vec<Option<String>>)]) -> Result<MemTable, TrendsError> {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, _)| Field::new(*n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = columns
+        .iter()
+        .map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+}
+
+/// Open a session over a dataset: `postings` = classified/ when it has Parquet files, else
+/// postings/; `titles` = the taxonomy.
+pub async fn open_session(
+    dataset_dir: &Path,
+    catalog: &Catalog,
+) -> Result<(SessionContext, PostingsSource, PathBuf), TrendsError> {
+    let ds = DatasetDir::new(dataset_dir);
+    let has_files = |d: &Path| -> Result<bool, TrendsError> {
+        Ok(!DatasetDir::parquet_files(d)
+            .map_err(|e| TrendsError::Io {
+                path: d.to_path_buf(),
+                source: e,
+            })?
+            .is_empty())
+    };
+    let (source, dir) = if has_files(&ds.classified())? {
+        (PostingsSource::Classified, ds.classified())
+    } else if has_files(&ds.postings())? {
+        (PostingsSource::Postings, ds.postings())
+    } else {
+        return Err(TrendsError::NoData(dataset_dir.to_path_buf()));
+    };
+    let ctx = SessionContext::new();
+    let mut url = dir
+        .canonicalize()
+        .map_err(|e| TrendsError::Io {
+            path: dir.clone(),
+            source: e,
+        })?
+        .to_string_lossy()
+        .to_string();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    ctx.register_parquet("postings", &url, ParquetReadOptions::default())
+        .await?;
+    ctx.register_table("titles", Arc::new(titles_table(catalog)?))?;
+    Ok((ctx, source, dir))
+}
+
+/// Run a query and collect its batches.
+pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, TrendsError> {
+    let df = ctx.sql(sql).await.map_err(|e| TrendsError::Query {
+        sql: sql.to_string(),
+        message: e.to_string(),
+    })?;
+    df.collect().await.map_err(|e| TrendsError::Query {
+        sql: sql.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, TrendsError> {
+    let idx = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| TrendsError::Internal(format!("query result has no column {name:?}")))?;
+    Ok(batch.column(idx))
+}
+
+/// A column as optional strings (whatever its string or date type).
+pub fn strings(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, TrendsError> {
+    let a = cast(column(batch, name)?, &DataType::Utf8)?;
+    let a = a
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| TrendsError::Internal(format!("column {name:?} is not text")))?;
+    Ok((0..a.len())
+        .map(|i| {
+            if a.is_null(i) {
+                None
+            } else {
+                Some(a.value(i).to_string())
+            }
+        })
+        .collect())
+}
+
+/// A column as f64 (nulls → 0).
+pub fn numbers(batch: &RecordBatch, name: &str) -> Result<Vec<f64>, TrendsError> {
+    let a = cast(column(batch, name)?, &DataType::Float64)?;
+    let a = a
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .ok_or_else(|| TrendsError::Internal(format!("column {name:?} is not numeric")))?;
+    Ok((0..a.len())
+        .map(|i| if a.is_null(i) { 0.0 } else { a.value(i) })
+        .collect())
+}
+
+/// A column as i64 (nulls → 0).
+pub fn integers(batch: &RecordBatch, name: &str) -> Result<Vec<i64>, TrendsError> {
+    let a = cast(column(batch, name)?, &DataType::Int64)?;
+    let a = a
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| TrendsError::Internal(format!("column {name:?} is not an integer")))?;
+    Ok((0..a.len())
+        .map(|i| if a.is_null(i) { 0 } else { a.value(i) })
+        .collect())
+}
+
+/// Quote a string as an SQL literal.
+pub fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

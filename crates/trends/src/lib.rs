@@ -1,0 +1,85 @@
+//! jobshift-trends: which titles grew and which shrank, against the market, and how sure we are.
+//!
+//! Reads `DATASET_DIR/classified` (see `jobshift_core::schema::classified_schema`) through a
+//! DataFusion session ([`engine`]), counts distinct postings first posted in matched windows
+//! ([`window`]) with SQL plans ([`aggregate`]), and derives per title, tier and family: counts,
+//! change per year, excess over the all-postings baseline (points and ratio), acceleration, and
+//! company-clustered 95% intervals ([`stats`]); rankings with an explicit minimum volume, the
+//! emerging list, within-family divergence, the watch list, an optional company panel and an
+//! optional misclassification correction ([`correction`]). Rendering is jobshift-report's job.
+//!
+//! Entry points: [`analyze`] (blocking) and [`analyze_async`]; [`run_sql`] for `jobshift sql`.
+
+pub mod aggregate;
+pub mod correction;
+pub mod engine;
+pub mod options;
+pub mod sql;
+pub mod stats;
+pub mod window;
+
+mod analysis;
+
+pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo, Series, Trends};
+pub use engine::{Catalog, PostingsSource, TitleRow};
+pub use options::{RankBy, TrendOptions, YearMonth};
+pub use sql::{run_sql, run_sql_async, SqlOutput};
+pub use window::{MonthCount, Window};
+
+use std::path::{Path, PathBuf};
+
+/// Errors of the trends stage. Each names what failed and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum TrendsError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no Parquet postings under {0}/classified or {0}/postings; run `jobshift ingest` (and `jobshift classify`) first")]
+    NoData(PathBuf),
+    #[error("{0} has postings but no classified/ yet; run `jobshift classify {0}` before `jobshift report` (`jobshift sql` works on postings already)")]
+    NotClassified(PathBuf),
+    #[error("taxonomy: {0}")]
+    Taxonomy(String),
+    #[error("{0}")]
+    Options(String),
+    #[error("confusion matrix: {0}")]
+    Confusion(String),
+    #[error("query failed: {message}\n  query: {sql}")]
+    Query { sql: String, message: String },
+    #[error("query engine: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, TrendsError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// Run the whole analysis over a dataset directory (blocking; starts its own tokio runtime —
+/// call [`analyze_async`] from async code).
+pub fn analyze(dataset_dir: &Path, opts: &TrendOptions) -> Result<Trends, TrendsError> {
+    runtime()?.block_on(analyze_async(dataset_dir, opts))
+}
+
+/// Run the whole analysis over a dataset directory.
+pub async fn analyze_async(dataset_dir: &Path, opts: &TrendOptions) -> Result<Trends, TrendsError> {
+    let catalog = Catalog::load(opts.taxonomy_dir.as_deref())?;
+    analysis::run(dataset_dir, opts, &catalog).await
+}
+
+/// Same as [`analyze_async`] with an already loaded taxonomy (tests, the demo).
+pub async fn analyze_with_catalog(
+    dataset_dir: &Path,
+    opts: &TrendOptions,
+    catalog: &Catalog,
+) -> Result<Trends, TrendsError> {
+    analysis::run(dataset_dir, opts, catalog).await
+}

@@ -1,0 +1,93 @@
+//! `jobshift sql`: any query over a dataset (tables `postings` and `titles`), printed as a table
+//! or written to CSV / Parquet.
+
+use crate::engine::{open_session, Catalog, PostingsSource};
+use crate::TrendsError;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use std::path::Path;
+
+/// The result of a query.
+pub struct SqlOutput {
+    pub batches: Vec<RecordBatch>,
+    pub source: PostingsSource,
+}
+
+impl SqlOutput {
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+    /// The result as a text table.
+    pub fn to_table(&self) -> Result<String, TrendsError> {
+        Ok(pretty_format_batches(&self.batches)?.to_string())
+    }
+    /// Write CSV (with header) atomically.
+    pub fn write_csv(&self, path: &Path) -> Result<(), TrendsError> {
+        jobshift_core::atomic::with_writer(path, |w| {
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(w);
+            for b in &self.batches {
+                writer.write(b).map_err(std::io::Error::other)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| TrendsError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+    /// Write Parquet (zstd) atomically.
+    pub fn write_parquet(&self, path: &Path) -> Result<(), TrendsError> {
+        use datafusion::parquet::arrow::ArrowWriter;
+        use datafusion::parquet::basic::{Compression, ZstdLevel};
+        use datafusion::parquet::file::properties::WriterProperties;
+        let Some(first) = self.batches.first() else {
+            return Err(TrendsError::Options(
+                "the query returned no batches; nothing to write".into(),
+            ));
+        };
+        let schema = first.schema();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        jobshift_core::atomic::with_writer(path, |w| {
+            let mut writer = ArrowWriter::try_new(w, schema.clone(), Some(props))
+                .map_err(std::io::Error::other)?;
+            for b in &self.batches {
+                writer.write(b).map_err(std::io::Error::other)?;
+            }
+            writer.close().map_err(std::io::Error::other)?;
+            Ok(())
+        })
+        .map_err(|e| TrendsError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+}
+
+/// Run a query over a dataset.
+pub async fn run_sql_async(
+    dataset_dir: &Path,
+    sql: &str,
+    taxonomy_dir: Option<&Path>,
+) -> Result<SqlOutput, TrendsError> {
+    let catalog = Catalog::load(taxonomy_dir)?;
+    let (ctx, source, _) = open_session(dataset_dir, &catalog).await?;
+    let batches = crate::engine::query(&ctx, sql).await?;
+    Ok(SqlOutput { batches, source })
+}
+
+/// Blocking [`run_sql_async`].
+pub fn run_sql(
+    dataset_dir: &Path,
+    sql: &str,
+    taxonomy_dir: Option<&Path>,
+) -> Result<SqlOutput, TrendsError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?
+        .block_on(run_sql_async(dataset_dir, sql, taxonomy_dir))
+}
