@@ -1,0 +1,743 @@
+//! From an input record to a canonical posting: column recognition, `--map` overrides, value
+//! cleaning (HTML → text, dates, countries), validation, the content hash, and the `extra` JSON
+//! of every input column that is not a canonical field.
+//!
+//! Column names are compared after lower-casing and turning every non-alphanumeric run into `_`
+//! (`Job Title`, `job-title`, `JobTitle`… all read as `job_title`/`jobtitle`). For each canonical
+//! field the first candidate column with a non-empty value in the row is used, so a row with an
+//! empty `post_date` falls back to `thread_month`. A `--map FIELD=COLUMN` replaces the candidate
+//! list of FIELD by that one column.
+//!
+//! A `header_line` column (Hacker News "Company | Role | Location | ..." first lines) is a title
+//! source of last resort: the title is the role part of a pipe-separated header (the first part
+//! after the company that reads like a role, else the second part), else the whole header (cut at
+//! 200 characters). When no company column exists, the company is the header's first part.
+
+use crate::country;
+use crate::dates::{self, DateError, Precision};
+use crate::readers::{RawRecord, Reject};
+use jobshift_core::normalize::{content_hash, normalize_text, normalize_title};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The canonical fields an input column can feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CanonicalField {
+    Title,
+    Description,
+    Company,
+    Date,
+    Location,
+    Country,
+    Url,
+}
+
+impl CanonicalField {
+    pub const ALL: [CanonicalField; 7] = [
+        CanonicalField::Title,
+        CanonicalField::Description,
+        CanonicalField::Company,
+        CanonicalField::Date,
+        CanonicalField::Location,
+        CanonicalField::Country,
+        CanonicalField::Url,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CanonicalField::Title => "title",
+            CanonicalField::Description => "description",
+            CanonicalField::Company => "company",
+            CanonicalField::Date => "date",
+            CanonicalField::Location => "location",
+            CanonicalField::Country => "country",
+            CanonicalField::Url => "url",
+        }
+    }
+    /// Recognized column spellings (normalized), in order of preference.
+    pub fn candidates(self) -> &'static [&'static str] {
+        match self {
+            CanonicalField::Title => &[
+                "title",
+                "job_title",
+                "jobtitle",
+                "position",
+                "position_title",
+                "job_position",
+                "role",
+                "job_role",
+                "job_name",
+                "posting_title",
+                "header_line",
+                "headline",
+            ],
+            CanonicalField::Description => &[
+                "description",
+                "job_description",
+                "jobdescription",
+                "description_text",
+                "text",
+                "body",
+                "content",
+                "details",
+                "description_html",
+                "job_description_html",
+                "text_html",
+                "body_html",
+                "html",
+            ],
+            CanonicalField::Company => &[
+                "company",
+                "company_name",
+                "companyname",
+                "employer",
+                "employer_name",
+                "organization",
+                "organisation",
+                "hiring_organization",
+                "org",
+            ],
+            CanonicalField::Date => &[
+                "date",
+                "posted_at",
+                "date_posted",
+                "posted_date",
+                "post_date",
+                "posted_utc",
+                "posted",
+                "posting_date",
+                "published_at",
+                "date_published",
+                "created_at",
+                "date_created",
+                "thread_month",
+                "month",
+            ],
+            CanonicalField::Location => &[
+                "location",
+                "job_location",
+                "locations",
+                "city",
+                "locality",
+                "address",
+                "place",
+            ],
+            CanonicalField::Country => &["country", "country_code", "countrycode", "nation"],
+            CanonicalField::Url => &[
+                "url",
+                "link",
+                "apply_url",
+                "job_url",
+                "posting_url",
+                "application_url",
+                "href",
+            ],
+        }
+    }
+}
+
+impl fmt::Display for CanonicalField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CanonicalField {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "title" => Ok(CanonicalField::Title),
+            "description" => Ok(CanonicalField::Description),
+            "company" => Ok(CanonicalField::Company),
+            "date" | "posted_date" => Ok(CanonicalField::Date),
+            "location" => Ok(CanonicalField::Location),
+            "country" => Ok(CanonicalField::Country),
+            "url" => Ok(CanonicalField::Url),
+            other => Err(format!(
+                "unknown field `{other}`: --map accepts title, description, company, date, location, country, url"
+            )),
+        }
+    }
+}
+
+/// `--map FIELD=COLUMN` overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnMap {
+    overrides: BTreeMap<CanonicalField, String>,
+}
+
+impl ColumnMap {
+    /// Parse `FIELD=COLUMN` pairs.
+    pub fn parse(pairs: &[String]) -> Result<Self, String> {
+        let mut m = ColumnMap::default();
+        for p in pairs {
+            let (f, c) = p.split_once('=').ok_or_else(|| {
+                format!("--map {p:?}: expected FIELD=COLUMN, e.g. --map title=job_name")
+            })?;
+            let c = c.trim();
+            if c.is_empty() {
+                return Err(format!("--map {p:?}: empty column name"));
+            }
+            m.set(f.parse()?, c);
+        }
+        Ok(m)
+    }
+    pub fn set(&mut self, field: CanonicalField, column: &str) {
+        self.overrides.insert(field, column.to_string());
+    }
+    pub fn get(&self, field: CanonicalField) -> Option<&str> {
+        self.overrides.get(&field).map(String::as_str)
+    }
+}
+
+/// Normalize a column name for recognition: lower case, non-alphanumeric runs → `_`.
+pub fn normalize_column(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending = false;
+    for ch in name.trim_start_matches('\u{feff}').chars() {
+        if ch.is_alphanumeric() {
+            if pending && !out.is_empty() {
+                out.push('_');
+            }
+            pending = false;
+            out.extend(ch.to_lowercase());
+        } else {
+            pending = true;
+        }
+    }
+    out
+}
+
+fn is_header_column(norm: &str) -> bool {
+    matches!(norm, "header_line" | "headline")
+}
+
+/// A canonical posting before de-duplication (also the spill format between the phases).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Posting {
+    pub posting_id: String,
+    /// Exact-duplicate key: hash of normalized company, title, location and description.
+    pub exact_key: String,
+    pub source: String,
+    pub company: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub country: Option<String>,
+    /// Days since 1970-01-01.
+    pub posted_date: i32,
+    pub date_precision: String,
+    pub url: Option<String>,
+    pub extra: Option<String>,
+    pub input_file: String,
+    pub input_record: u64,
+    /// Index of the input in this run (for per-file accounting).
+    pub file_index: u32,
+    /// The input was already ingested by an earlier run (replay: never extends counters).
+    #[serde(default)]
+    pub replay: bool,
+}
+
+/// Per-file context for building postings.
+pub struct FileContext<'a> {
+    pub input_file: String,
+    pub source: String,
+    pub file_index: u32,
+    pub map: &'a ColumnMap,
+    pub max_field_bytes: usize,
+    pub replay: bool,
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Collapse whitespace and trim.
+fn clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn looks_like_html(s: &str) -> bool {
+    let b = s.as_bytes();
+    let tag = b
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'));
+    tag || (s.contains('&')
+        && (s.contains("&amp;")
+            || s.contains("&lt;")
+            || s.contains("&#")
+            || s.contains("&nbsp;")
+            || s.contains("&quot;")))
+}
+
+/// HTML → plain text (html2text), paragraphs kept as blank-line-separated blocks.
+pub fn html_to_text(s: &str) -> String {
+    if !looks_like_html(s) {
+        return s.trim().to_string();
+    }
+    match html2text::config::plain_no_decorate()
+        .allow_width_overflow()
+        .no_link_wrapping()
+        .string_from_read(s.as_bytes(), 10_000)
+    {
+        Ok(t) => {
+            // html2text pads lines; keep paragraphs but drop trailing spaces and blank runs.
+            let mut out = String::with_capacity(t.len());
+            let mut blank = 0;
+            for line in t.lines() {
+                let line = line.trim_end();
+                if line.is_empty() {
+                    blank += 1;
+                    continue;
+                }
+                if !out.is_empty() {
+                    out.push_str(if blank > 0 { "\n\n" } else { "\n" });
+                }
+                blank = 0;
+                out.push_str(line);
+            }
+            out
+        }
+        Err(_) => s.trim().to_string(),
+    }
+}
+
+fn is_binary(s: &str) -> bool {
+    let mut bad = 0usize;
+    let mut total = 0usize;
+    for c in s.chars() {
+        total += 1;
+        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            bad += 1;
+        }
+    }
+    s.contains('\0') || (total > 0 && bad * 10 > total)
+}
+
+const ROLE_WORDS: &[&str] = &[
+    "engineer",
+    "developer",
+    "designer",
+    "manager",
+    "scientist",
+    "analyst",
+    "lead",
+    "director",
+    "head of",
+    "architect",
+    "administrator",
+    "admin",
+    "intern",
+    "specialist",
+    "consultant",
+    "researcher",
+    "programmer",
+    "devops",
+    "sre",
+    "recruiter",
+    "writer",
+    "editor",
+    "officer",
+    "vp",
+    "cto",
+    "founding",
+    "staff",
+    "senior",
+    "junior",
+    "principal",
+    "coordinator",
+    "representative",
+    "technician",
+    "associate",
+    "support",
+    "accountant",
+    "counsel",
+    "attorney",
+    "nurse",
+    "teacher",
+    "executive",
+    "strategist",
+    "full stack",
+    "full-stack",
+    "fullstack",
+    "frontend",
+    "front-end",
+    "backend",
+    "back-end",
+    "hacker",
+    "marketer",
+    "sales",
+    "product",
+    "operations",
+    "ios",
+    "android",
+    "ml ",
+    "data ",
+    "security",
+    "qa",
+    "tester",
+    "ux",
+    "ui ",
+    "mechanic",
+    "operator",
+    "chef",
+    "driver",
+];
+
+/// Split a Hacker-News-style header line into (role, company).
+pub fn role_from_header(header: &str) -> (String, Option<String>) {
+    let header = clean(header);
+    let parts: Vec<&str> = header
+        .split('|')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() >= 2 {
+        let company = Some(parts[0].to_string());
+        let role = parts[1..]
+            .iter()
+            .find(|p| {
+                let l = format!("{} ", p.to_lowercase());
+                ROLE_WORDS.iter().any(|w| l.contains(w))
+            })
+            .unwrap_or(&parts[1]);
+        return (cap_chars(role, 200), company);
+    }
+    let company = ["–", "—", " - ", ",", "("]
+        .iter()
+        .filter_map(|sep| header.split_once(sep).map(|(c, _)| c.trim()))
+        .filter(|c| !c.is_empty())
+        .min_by_key(|c| c.len())
+        .map(str::to_string);
+    (cap_chars(&header, 200), company)
+}
+
+fn cap_chars(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(n).collect();
+    match cut.rfind(' ') {
+        Some(i) if i > n / 2 => cut[..i].to_string(),
+        _ => cut,
+    }
+}
+
+/// The result of building a posting from a record.
+pub struct Built {
+    pub posting: Posting,
+    /// Repairs applied (keys for `repaired_by_reason`).
+    pub repairs: Vec<&'static str>,
+    /// Which column fed which canonical field.
+    pub columns: Vec<(CanonicalField, String)>,
+}
+
+/// Build the canonical posting of a record, or say why it is rejected.
+pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Reject> {
+    let norm_names: Vec<String> = rec
+        .fields
+        .iter()
+        .map(|(k, _)| normalize_column(k))
+        .collect();
+    let mut used = vec![false; rec.fields.len()];
+    let mut columns = Vec::new();
+    let mut repairs = Vec::new();
+    if rec.lossy_utf8 {
+        repairs.push("invalid_utf8_replaced");
+    }
+
+    // Pick the first candidate column with a non-empty value.
+    let mut pick = |field: CanonicalField, used: &mut Vec<bool>| -> Option<(usize, String)> {
+        let over = ctx.map.get(field);
+        let idx_for = |cand: &str| -> Option<usize> {
+            rec.fields.iter().position(|(k, _)| k == cand).or_else(|| {
+                let n = normalize_column(cand);
+                norm_names.iter().position(|x| *x == n)
+            })
+        };
+        let list: Vec<usize> = match over {
+            Some(col) => idx_for(col).into_iter().collect(),
+            None => field
+                .candidates()
+                .iter()
+                .filter_map(|c| norm_names.iter().position(|x| x == c))
+                .collect(),
+        };
+        for i in list {
+            if let Some(v) = value_text(&rec.fields[i].1) {
+                if !v.trim().is_empty() {
+                    used[i] = true;
+                    columns.push((field, rec.fields[i].0.clone()));
+                    return Some((i, v));
+                }
+            }
+        }
+        None
+    };
+
+    // Title.
+    let title_pick = pick(CanonicalField::Title, &mut used);
+    let mut header_company = None;
+    let title = match title_pick {
+        Some((i, v)) if is_header_column(&norm_names[i]) => {
+            let (role, company) = role_from_header(&v);
+            header_company = company;
+            // The header keeps more than the role: it stays in `extra` too.
+            used[i] = false;
+            if role.chars().count() < clean(&v).chars().count() && !v.contains('|') {
+                repairs.push("header_title_truncated");
+            }
+            role
+        }
+        Some((_, v)) => clean(&v),
+        None => return Err(Reject::MissingTitle),
+    };
+    if title.is_empty() {
+        return Err(Reject::MissingTitle);
+    }
+    if is_binary(&title) {
+        return Err(Reject::BinaryData {
+            field: "title".into(),
+        });
+    }
+
+    // Date.
+    let (posted, precision) = match pick(CanonicalField::Date, &mut used) {
+        Some((i, v)) => match dates::parse_date(&v) {
+            Ok(x) => x,
+            Err(e) => {
+                let column = rec.fields[i].0.clone();
+                let value: String = v.chars().take(100).collect();
+                return Err(match e {
+                    DateError::Unparseable => Reject::UnparseableDate { column, value },
+                    DateError::OutOfRange => Reject::DateOutOfRange { column, value },
+                });
+            }
+        },
+        None => return Err(Reject::MissingDate),
+    };
+
+    let description = pick(CanonicalField::Description, &mut used)
+        .map(|(_, v)| html_to_text(&v))
+        .filter(|d| !d.is_empty());
+    if let Some(d) = &description {
+        if d.contains('\0') || is_binary(&d.chars().take(2000).collect::<String>()) {
+            return Err(Reject::BinaryData {
+                field: "description".into(),
+            });
+        }
+    }
+    let company = pick(CanonicalField::Company, &mut used)
+        .map(|(_, v)| clean(&v))
+        .or_else(|| header_company.clone().map(|c| clean(&c)))
+        .filter(|c| !c.is_empty());
+    let location = pick(CanonicalField::Location, &mut used)
+        .map(|(_, v)| clean(&v))
+        .filter(|c| !c.is_empty());
+    let country_raw = pick(CanonicalField::Country, &mut used).map(|(_, v)| v);
+    let url = pick(CanonicalField::Url, &mut used)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|c| !c.is_empty());
+
+    let mut country = country_raw.as_deref().and_then(country::from_country_field);
+    if country.is_none() {
+        country = location.as_deref().and_then(country::from_location);
+    }
+    if country.is_none() && header_company.is_some() {
+        // Header parts after the company ("Acme | Engineer | Berlin, Germany | Full-time").
+        if let Some((i, v)) = title_pick_header(rec, &norm_names) {
+            let _ = i;
+            for part in v.split('|').skip(1) {
+                if let Some(c) = country::from_location(part) {
+                    country = Some(c);
+                    break;
+                }
+            }
+        }
+    }
+
+    // Everything else goes to `extra`.
+    let mut extra = serde_json::Map::new();
+    for (i, (k, v)) in rec.fields.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        let keep = match v {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            _ => true,
+        };
+        if keep {
+            extra.insert(k.clone(), v.clone());
+        }
+    }
+    // The raw country value, when it did not map to a code, is not lost.
+    if country.is_none() {
+        if let Some(c) = &country_raw {
+            extra
+                .entry("country_raw".to_string())
+                .or_insert_with(|| Value::String(c.clone()));
+        }
+    }
+    let extra = if extra.is_empty() {
+        None
+    } else {
+        Some(Value::Object(extra).to_string())
+    };
+
+    let n_company = normalize_text(company.as_deref().unwrap_or(""));
+    let n_title = normalize_title(&title);
+    let n_location = normalize_text(location.as_deref().unwrap_or(""));
+    let n_description = normalize_text(description.as_deref().unwrap_or(""));
+    let exact_key = content_hash(&[&n_company, &n_title, &n_location, &n_description]);
+    let date_str = dates::from_days(dates::to_days(posted)).to_string();
+    let posting_id = content_hash(&[&n_company, &n_title, &n_location, &n_description, &date_str]);
+
+    Ok(Built {
+        posting: Posting {
+            posting_id,
+            exact_key,
+            source: ctx.source.clone(),
+            company,
+            title,
+            description,
+            location,
+            country,
+            posted_date: dates::to_days(posted),
+            date_precision: match precision {
+                Precision::Day => "day",
+                Precision::Month => "month",
+            }
+            .to_string(),
+            url,
+            extra,
+            input_file: ctx.input_file.clone(),
+            input_record: rec.number,
+            file_index: ctx.file_index,
+            replay: ctx.replay,
+        },
+        repairs,
+        columns,
+    })
+}
+
+fn title_pick_header(rec: &RawRecord, norm_names: &[String]) -> Option<(usize, String)> {
+    norm_names
+        .iter()
+        .position(|n| is_header_column(n))
+        .and_then(|i| value_text(&rec.fields[i].1).map(|v| (i, v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(fields: &[(&str, &str)]) -> RawRecord {
+        RawRecord {
+            number: 1,
+            line: 2,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect(),
+            raw: None,
+            lossy_utf8: false,
+        }
+    }
+
+    fn ctx(map: &ColumnMap) -> FileContext<'_> {
+        FileContext {
+            input_file: "f.csv".into(),
+            source: "f".into(),
+            file_index: 0,
+            map,
+            max_field_bytes: 1 << 20,
+            replay: false,
+        }
+    }
+
+    #[test]
+    fn recognizes_columns_and_keeps_extra() {
+        let m = ColumnMap::default();
+        let b = build_posting(
+            &rec(&[
+                ("Job Title", "Data Engineer"),
+                ("Company Name", "Acme"),
+                ("post_date", ""),
+                ("thread_month", "2024-03"),
+                ("City", "Berlin"),
+                ("salary", "100k"),
+                ("Description", "<p>Build <b>pipelines</b> &amp; more</p>"),
+            ]),
+            &ctx(&m),
+        )
+        .unwrap();
+        let p = b.posting;
+        assert_eq!(p.title, "Data Engineer");
+        assert_eq!(p.company.as_deref(), Some("Acme"));
+        assert_eq!(p.date_precision, "month");
+        assert_eq!(dates::from_days(p.posted_date).to_string(), "2024-03-01");
+        assert_eq!(p.country.as_deref(), Some("DE"));
+        assert_eq!(p.description.as_deref(), Some("Build pipelines & more"));
+        let extra: Value = serde_json::from_str(p.extra.as_deref().unwrap()).unwrap();
+        assert_eq!(extra["salary"], "100k");
+        assert!(extra.get("post_date").is_none());
+    }
+
+    #[test]
+    fn map_overrides_and_rejects() {
+        let mut m = ColumnMap::default();
+        m.set(CanonicalField::Title, "name");
+        let b = build_posting(
+            &rec(&[("name", "Nurse"), ("title", "x"), ("date", "2024-01-02")]),
+            &ctx(&m),
+        )
+        .unwrap();
+        assert_eq!(b.posting.title, "Nurse");
+        let m = ColumnMap::default();
+        assert_eq!(
+            build_posting(
+                &rec(&[("title", "Nurse"), ("date", "31/02/2024")]),
+                &ctx(&m)
+            )
+            .err()
+            .unwrap()
+            .key(),
+            "unparseable_date"
+        );
+        assert_eq!(
+            build_posting(&rec(&[("title", " "), ("date", "2024-01-01")]), &ctx(&m))
+                .err()
+                .unwrap(),
+            Reject::MissingTitle
+        );
+        assert_eq!(
+            build_posting(&rec(&[("title", "Nurse")]), &ctx(&m))
+                .err()
+                .unwrap(),
+            Reject::MissingDate
+        );
+    }
+
+    #[test]
+    fn header_lines() {
+        let (r, c) = role_from_header("Clever Benefits | Scottsdale, AZ (Hybrid) | Full-time | $140k | Senior Full Stack (React)");
+        assert_eq!(r, "Senior Full Stack (React)");
+        assert_eq!(c.as_deref(), Some("Clever Benefits"));
+        let (r, c) = role_from_header("Acme | Berlin | Full-time");
+        assert_eq!(r, "Berlin");
+        assert_eq!(c.as_deref(), Some("Acme"));
+        let (r, c) = role_from_header("Stormpulse – Austin, TX – Full-time");
+        assert_eq!(r, "Stormpulse – Austin, TX – Full-time");
+        assert_eq!(c.as_deref(), Some("Stormpulse"));
+        assert_eq!(normalize_column("\u{feff}Job-Title "), "job_title");
+    }
+}
