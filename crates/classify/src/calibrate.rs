@@ -1,0 +1,228 @@
+//! Confidence calibration and the numbers that judge it.
+//!
+//! - [`Isotonic`]: a monotone map from a head's raw top-1 probability to the probability that the
+//!   prediction is right, fitted on a validation split by pool-adjacent-violators. It works for
+//!   every head (the random forest's vote shares are far from probabilities).
+//! - [`fit_scale`]: the softmax scale (inverse temperature) of the similarity heads, chosen by
+//!   validation log-likelihood over a grid.
+//! - [`expected_calibration_error`], [`coverage_at_precision`] and
+//!   [`threshold_for_precision`] for reports and the abstention threshold.
+
+use serde::{Deserialize, Serialize};
+
+/// Piecewise-linear monotone calibration map (PAV blocks, interpolated between block centres).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Isotonic {
+    /// Raw scores (increasing).
+    pub x: Vec<f32>,
+    /// Calibrated probabilities (non-decreasing).
+    pub y: Vec<f32>,
+}
+
+impl Isotonic {
+    /// The identity map (used when there is no validation data).
+    pub fn identity() -> Self {
+        Isotonic {
+            x: vec![0.0, 1.0],
+            y: vec![0.0, 1.0],
+        }
+    }
+
+    /// Fit on (raw score, was the prediction right) pairs.
+    pub fn fit(scores: &[f32], correct: &[bool]) -> Self {
+        if scores.is_empty() {
+            return Self::identity();
+        }
+        let mut pairs: Vec<(f32, f32)> = scores
+            .iter()
+            .zip(correct)
+            .map(|(&s, &c)| (s, if c { 1.0 } else { 0.0 }))
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // blocks: (sum_x, sum_y, count)
+        let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+        for (s, c) in pairs {
+            blocks.push((s as f64, c as f64, 1.0));
+            while blocks.len() >= 2 {
+                let n = blocks.len();
+                let (a, b) = (blocks[n - 2], blocks[n - 1]);
+                if a.1 / a.2 >= b.1 / b.2 {
+                    blocks.pop();
+                    blocks[n - 2] = (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+                } else {
+                    break;
+                }
+            }
+        }
+        // light smoothing toward the block mean with a Beta(1,1) prior so tiny blocks do not
+        // claim 0 or 1
+        let x: Vec<f32> = blocks.iter().map(|b| (b.0 / b.2) as f32).collect();
+        let mut y: Vec<f32> = blocks
+            .iter()
+            .map(|b| ((b.1 + 1.0) / (b.2 + 2.0)) as f32)
+            .collect();
+        for i in 1..y.len() {
+            if y[i] < y[i - 1] {
+                y[i] = y[i - 1];
+            }
+        }
+        Isotonic { x, y }
+    }
+
+    pub fn apply(&self, s: f32) -> f32 {
+        if self.x.is_empty() {
+            return s;
+        }
+        if s <= self.x[0] {
+            return self.y[0];
+        }
+        let last = self.x.len() - 1;
+        if s >= self.x[last] {
+            return self.y[last];
+        }
+        let i = self.x.partition_point(|&v| v <= s);
+        let (x0, x1, y0, y1) = (self.x[i - 1], self.x[i], self.y[i - 1], self.y[i]);
+        if x1 <= x0 {
+            return y1;
+        }
+        y0 + (y1 - y0) * (s - x0) / (x1 - x0)
+    }
+}
+
+/// Expected calibration error over `bins` equal-width confidence bins.
+pub fn expected_calibration_error(conf: &[f32], correct: &[bool], bins: usize) -> f64 {
+    if conf.is_empty() {
+        return 0.0;
+    }
+    let bins = bins.max(1);
+    let mut sum_c = vec![0f64; bins];
+    let mut sum_a = vec![0f64; bins];
+    let mut cnt = vec![0f64; bins];
+    for (&c, &ok) in conf.iter().zip(correct) {
+        let b = ((c.clamp(0.0, 1.0) * bins as f32) as usize).min(bins - 1);
+        sum_c[b] += c as f64;
+        sum_a[b] += if ok { 1.0 } else { 0.0 };
+        cnt[b] += 1.0;
+    }
+    let n = conf.len() as f64;
+    (0..bins)
+        .filter(|&b| cnt[b] > 0.0)
+        .map(|b| (cnt[b] / n) * ((sum_a[b] - sum_c[b]) / cnt[b]).abs())
+        .sum()
+}
+
+/// Largest share of items that can be kept (most confident first) with precision ≥ `target`.
+/// Returns (coverage, confidence threshold); (0, 1) when no prefix reaches the target.
+pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f64, f32) {
+    let mut idx: Vec<usize> = (0..conf.len()).collect();
+    idx.sort_by(|&a, &b| conf[b].total_cmp(&conf[a]));
+    let mut ok = 0usize;
+    let mut best = (0.0, 1.0f32);
+    for (i, &j) in idx.iter().enumerate() {
+        if correct[j] {
+            ok += 1;
+        }
+        let kept = i + 1;
+        // only cut between distinct confidences
+        let boundary = idx.get(i + 1).is_none_or(|&nj| conf[nj] < conf[j]);
+        if boundary && ok as f64 / kept as f64 >= target {
+            best = (kept as f64 / conf.len() as f64, conf[j]);
+        }
+    }
+    best
+}
+
+/// The confidence threshold that keeps precision ≥ `target` (see [`coverage_at_precision`]).
+pub fn threshold_for_precision(conf: &[f32], correct: &[bool], target: f64) -> f32 {
+    coverage_at_precision(conf, correct, target).1
+}
+
+/// Pick the softmax scale of a similarity head maximizing validation log-likelihood of the
+/// true class. `sims` is `n × k` raw similarities (or logits at scale 1), `y` the true classes.
+pub fn fit_scale(sims: &[f32], k: usize, y: &[usize]) -> f32 {
+    let grid = [
+        5.0f32, 7.5, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 70.0, 100.0,
+    ];
+    let mut best = (f64::NEG_INFINITY, 20.0);
+    for &s in &grid {
+        let mut ll = 0f64;
+        for (row, &t) in sims.chunks(k).zip(y) {
+            let m = row
+                .iter()
+                .filter(|v| v.is_finite())
+                .cloned()
+                .fold(f32::NEG_INFINITY, f32::max);
+            let z: f64 = row
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(|v| (((v - m) * s) as f64).exp())
+                .sum();
+            let v = row[t];
+            ll += if v.is_finite() {
+                ((v - m) * s) as f64 - z.ln()
+            } else {
+                -50.0
+            };
+        }
+        if ll > best.0 {
+            best = (ll, s);
+        }
+    }
+    best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isotonic_is_monotone_and_tracks_accuracy() {
+        // score s is right with probability s
+        let mut s = Vec::new();
+        let mut c = Vec::new();
+        for i in 0..1000 {
+            let v = i as f32 / 1000.0;
+            s.push(v);
+            c.push((i * 7919 % 1000) < i); // deterministic, P(right) ≈ v
+        }
+        let iso = Isotonic::fit(&s, &c);
+        let mut prev = 0.0;
+        for i in 0..=20 {
+            let v = iso.apply(i as f32 / 20.0);
+            assert!(v >= prev - 1e-6);
+            prev = v;
+        }
+        assert!((iso.apply(0.8) - 0.8).abs() < 0.15, "{}", iso.apply(0.8));
+        let conf: Vec<f32> = s.iter().map(|&v| iso.apply(v)).collect();
+        assert!(expected_calibration_error(&conf, &c, 10) < 0.05);
+    }
+
+    #[test]
+    fn coverage_and_threshold() {
+        let conf = [0.9, 0.8, 0.7, 0.6];
+        let ok = [true, true, false, true];
+        let (cov, thr) = coverage_at_precision(&conf, &ok, 0.75);
+        assert_eq!(cov, 1.0);
+        assert_eq!(thr, 0.6);
+        let (cov, thr) = coverage_at_precision(&conf, &ok, 0.9);
+        assert_eq!(cov, 0.5);
+        assert_eq!(thr, 0.8);
+        assert_eq!(coverage_at_precision(&conf, &[false; 4], 0.5), (0.0, 1.0));
+    }
+
+    #[test]
+    fn ece_of_perfectly_calibrated_is_zero() {
+        assert_eq!(
+            expected_calibration_error(&[1.0, 1.0], &[true, true], 10),
+            0.0
+        );
+        assert!((expected_calibration_error(&[1.0, 1.0], &[true, false], 10) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn scale_prefers_sharper_when_margins_are_reliable() {
+        let sims = [0.9, 0.1, 0.2, 0.8, 0.95, 0.05];
+        let s = fit_scale(&sims, 2, &[0, 1, 0]);
+        assert!(s >= 20.0, "{s}");
+    }
+}

@@ -1,0 +1,479 @@
+//! A trained classifier (directory on disk) and the cascade that applies it:
+//!
+//! 1. **alias** — the raw title, then its cleaned form ([`clean_title`]), looked up among the
+//!    taxonomy's names and aliases;
+//! 2. **title_embedding** — the cleaned title embedded (each distinct cleaned title once per
+//!    run) and scored by the head;
+//! 3. **description** — only when the title is ambiguous (top-2 margin below
+//!    `ambiguity_margin`) and the posting has a description: "title. description" is embedded,
+//!    scored by the description head (or the title head) and averaged with the title scores;
+//! 4. **unclassified** — when the calibrated confidence is below `min_confidence`.
+//!
+//! Directory layout: `classifier.json` ([`ClassifierMeta`]), `head/` (the chosen head),
+//! `heads/<kind>/` (every trained head, for comparison), optional `desc_head/`,
+//! `eval.json`, `confusion.json`.
+
+use crate::calibrate::Isotonic;
+use crate::embed_cache::EmbedCache;
+use crate::heads::{top_k, Head, HeadKind};
+use crate::seniority::{clean_title, resolve_seniority};
+use crate::ClassifyError;
+use jobshift_core::schema::UNCLASSIFIED;
+use jobshift_core::Seniority;
+use jobshift_encode::Encoder;
+use jobshift_taxonomy::{Taxonomy, Title};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What `classifier.json` records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassifierMeta {
+    pub format: u32,
+    pub name: String,
+    /// The encoder as given to `load_encoder` (name, repo id or directory).
+    pub model: String,
+    /// The encoder's own id.
+    pub model_id: String,
+    pub dim: usize,
+    pub taxonomy_version: String,
+    /// "builtin" or the taxonomy directory used.
+    pub taxonomy_origin: String,
+    pub seed: u64,
+    pub head: HeadKind,
+    /// Class index → taxonomy title id.
+    pub classes: Vec<String>,
+    pub calibration: Isotonic,
+    pub desc_calibration: Option<Isotonic>,
+    /// Share of alias-step predictions that were right on validation (the alias confidence).
+    pub alias_confidence: f32,
+    pub ambiguity_margin: f32,
+    pub min_confidence: f32,
+    /// Free-form record of training counts and validation / held-out scores.
+    pub scores: serde_json::Value,
+    pub created_by: String,
+}
+
+/// Which cascade step decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Alias,
+    TitleEmbedding,
+    Description,
+    Unclassified,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Alias => "alias",
+            Method::TitleEmbedding => "title_embedding",
+            Method::Description => "description",
+            Method::Unclassified => "unclassified",
+        }
+    }
+}
+
+/// One posting (or bare title) to classify.
+#[derive(Debug, Clone, Copy)]
+pub struct TitleInput<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+}
+
+/// The classifier's answer for one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    /// Taxonomy title id, or `"unclassified"`.
+    pub title_id: String,
+    /// Calibrated probability that `best` is right (also set when abstaining).
+    pub confidence: f32,
+    pub method: Method,
+    /// The best title even when abstaining (for review), with up to 2 more: (id, score).
+    pub alternatives: Vec<(String, f32)>,
+    pub seniority: Seniority,
+    /// Top-5 title ids by score (for top-5 accuracy); empty for alias hits.
+    #[serde(skip)]
+    pub top5: Vec<String>,
+    /// The best title before abstention.
+    #[serde(skip)]
+    pub best: String,
+}
+
+/// Cascade switches and thresholds (defaults come from the classifier directory).
+#[derive(Debug, Clone, Copy)]
+pub struct CascadeOptions {
+    pub use_alias: bool,
+    pub use_description: bool,
+    pub ambiguity_margin: f32,
+    pub min_confidence: f32,
+    /// Characters of description used by the description step.
+    pub description_chars: usize,
+    pub batch_size: usize,
+}
+
+/// Time and counts per cascade step (for benchmarks and reports).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CascadeStats {
+    pub inputs: usize,
+    pub alias_hits: usize,
+    pub title_embedded: usize,
+    pub title_cache_hits: usize,
+    pub description_used: usize,
+    pub unclassified: usize,
+    pub alias_time: Duration,
+    pub title_encode_time: Duration,
+    pub title_head_time: Duration,
+    pub description_time: Duration,
+}
+
+impl CascadeStats {
+    pub fn add(&mut self, o: &CascadeStats) {
+        self.inputs += o.inputs;
+        self.alias_hits += o.alias_hits;
+        self.title_embedded += o.title_embedded;
+        self.title_cache_hits += o.title_cache_hits;
+        self.description_used += o.description_used;
+        self.unclassified += o.unclassified;
+        self.alias_time += o.alias_time;
+        self.title_encode_time += o.title_encode_time;
+        self.title_head_time += o.title_head_time;
+        self.description_time += o.description_time;
+    }
+}
+
+pub struct Classifier {
+    pub meta: ClassifierMeta,
+    pub dir: PathBuf,
+    taxonomy: Taxonomy,
+    encoder: Box<dyn Encoder>,
+    head: Head,
+    desc_head: Option<Head>,
+    class_titles: Vec<usize>,
+    title_index: HashMap<String, usize>,
+}
+
+impl Classifier {
+    /// Assemble a classifier from parts (used by training and tests).
+    pub fn from_parts(
+        meta: ClassifierMeta,
+        dir: PathBuf,
+        taxonomy: Taxonomy,
+        encoder: Box<dyn Encoder>,
+        head: Head,
+        desc_head: Option<Head>,
+    ) -> Result<Self, ClassifyError> {
+        let title_index: HashMap<String, usize> = taxonomy
+            .titles()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let mut class_titles = Vec::with_capacity(meta.classes.len());
+        for id in &meta.classes {
+            let i = title_index.get(id).ok_or_else(|| {
+                ClassifyError::Format(format!(
+                    "classifier {} knows title {id:?} which the taxonomy ({}) does not; retrain with `jobshift train` for this taxonomy",
+                    dir.display(),
+                    taxonomy.version()
+                ))
+            })?;
+            class_titles.push(*i);
+        }
+        if head.num_classes() != meta.classes.len() {
+            return Err(ClassifyError::Format(format!(
+                "{}: head has {} classes, classifier.json lists {}",
+                dir.display(),
+                head.num_classes(),
+                meta.classes.len()
+            )));
+        }
+        if encoder.dim() != meta.dim {
+            return Err(ClassifyError::Format(format!(
+                "{}: encoder {} gives {}-d vectors, the classifier was trained on {}-d ({})",
+                dir.display(),
+                encoder.model_id(),
+                encoder.dim(),
+                meta.dim,
+                meta.model_id
+            )));
+        }
+        Ok(Classifier {
+            meta,
+            dir,
+            taxonomy,
+            encoder,
+            head,
+            desc_head,
+            class_titles,
+            title_index,
+        })
+    }
+
+    /// Load a classifier directory written by `jobshift train`, with its encoder and taxonomy
+    /// (the built-in one, or `taxonomy_dir` for a user's copy).
+    pub fn load(dir: &Path) -> Result<Self, ClassifyError> {
+        Self::load_with(dir, None, None)
+    }
+
+    /// Like [`load`](Self::load) with a different head (`heads/<kind>/`) and/or taxonomy dir.
+    pub fn load_with(
+        dir: &Path,
+        head: Option<HeadKind>,
+        taxonomy_dir: Option<&Path>,
+    ) -> Result<Self, ClassifyError> {
+        let meta_path = dir.join("classifier.json");
+        if !meta_path.is_file() {
+            return Err(ClassifyError::NoClassifier {
+                path: dir.to_path_buf(),
+                hint: "run `jobshift train` (or pass --classifier DIR)".into(),
+            });
+        }
+        let bytes = std::fs::read(&meta_path).map_err(|e| ClassifyError::io(&meta_path, e))?;
+        let mut meta: ClassifierMeta = serde_json::from_slice(&bytes)
+            .map_err(|e| ClassifyError::Format(format!("{}: {e}", meta_path.display())))?;
+        let taxonomy = match taxonomy_dir {
+            Some(d) => Taxonomy::load_dir(d)?,
+            None if meta.taxonomy_origin != "builtin" => {
+                Taxonomy::load_dir(Path::new(&meta.taxonomy_origin))?
+            }
+            None => Taxonomy::builtin()?,
+        };
+        let (head, calib) = match head {
+            Some(kind) if kind != meta.head => {
+                let hd = dir.join("heads").join(kind.as_str());
+                let h = Head::load(&hd)?;
+                let cal_path = hd.join("calibration.json");
+                let cal: Isotonic = match std::fs::read(&cal_path) {
+                    Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                        ClassifyError::Format(format!("{}: {e}", cal_path.display()))
+                    })?,
+                    Err(_) => Isotonic::identity(),
+                };
+                (h, cal)
+            }
+            _ => (Head::load(&dir.join("head"))?, meta.calibration.clone()),
+        };
+        meta.head = head.kind();
+        meta.calibration = calib;
+        let desc_dir = dir.join("desc_head");
+        let desc_head = if desc_dir.join("head.json").is_file() {
+            Some(Head::load(&desc_dir)?)
+        } else {
+            None
+        };
+        let encoder = jobshift_encode::load_encoder(&meta.model)?;
+        Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)
+    }
+
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+    pub fn encoder(&self) -> &dyn Encoder {
+        self.encoder.as_ref()
+    }
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// Default cascade options stored with the classifier.
+    pub fn default_options(&self) -> CascadeOptions {
+        CascadeOptions {
+            use_alias: true,
+            use_description: true,
+            ambiguity_margin: self.meta.ambiguity_margin,
+            min_confidence: self.meta.min_confidence,
+            description_chars: 1000,
+            batch_size: 128,
+        }
+    }
+
+    /// The taxonomy title of a class index.
+    pub fn class_title(&self, class: usize) -> &Title {
+        &self.taxonomy.titles()[self.class_titles[class]]
+    }
+
+    /// Look up a title id (taxonomy).
+    pub fn title(&self, id: &str) -> Option<&Title> {
+        self.title_index
+            .get(id)
+            .map(|&i| &self.taxonomy.titles()[i])
+    }
+
+    /// A fresh per-run embedding cache for this classifier's encoder.
+    pub fn new_cache(&self) -> EmbedCache {
+        EmbedCache::new(self.meta.dim)
+    }
+
+    /// Classify a batch through the cascade. `cache` holds title embeddings across calls.
+    pub fn classify(
+        &self,
+        inputs: &[TitleInput<'_>],
+        cache: &mut EmbedCache,
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Result<Vec<Prediction>, ClassifyError> {
+        stats.inputs += inputs.len();
+        let mut out: Vec<Option<Prediction>> = vec![None; inputs.len()];
+        // 1. alias
+        let t0 = Instant::now();
+        let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
+        if opts.use_alias {
+            for (i, inp) in inputs.iter().enumerate() {
+                let hit = self
+                    .taxonomy
+                    .match_exact(inp.title)
+                    .or_else(|| self.taxonomy.match_exact(&cleaned[i]));
+                if let Some(t) = hit {
+                    stats.alias_hits += 1;
+                    out[i] = Some(Prediction {
+                        title_id: t.id.clone(),
+                        confidence: self.meta.alias_confidence,
+                        method: Method::Alias,
+                        alternatives: vec![(t.id.clone(), 1.0)],
+                        seniority: resolve_seniority(inp.title, Some(t.level)),
+                        top5: vec![t.id.clone()],
+                        best: t.id.clone(),
+                    });
+                }
+            }
+        }
+        stats.alias_time += t0.elapsed();
+        // 2. title embedding, each distinct cleaned title once
+        let t1 = Instant::now();
+        let todo: Vec<usize> = (0..inputs.len()).filter(|&i| out[i].is_none()).collect();
+        if todo.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
+        }
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut slot: HashMap<&str, usize> = HashMap::new();
+        for &i in &todo {
+            let c = cleaned[i].as_str();
+            if !slot.contains_key(c) {
+                slot.insert(c, distinct.len());
+                distinct.push(c);
+            }
+        }
+        let before = cache.encoded;
+        cache.ensure(
+            self.encoder.as_ref(),
+            &distinct,
+            opts.batch_size,
+            &mut |_, _| {},
+        )?;
+        stats.title_embedded += cache.encoded - before;
+        stats.title_cache_hits += todo.len() - (cache.encoded - before);
+        stats.title_encode_time += t1.elapsed();
+        let t2 = Instant::now();
+        let x = cache.matrix(&distinct)?;
+        let probs = self.head.predict_proba(&x)?;
+        let k = self.meta.classes.len();
+        stats.title_head_time += t2.elapsed();
+        // 3. description for ambiguous titles
+        let t3 = Instant::now();
+        let mut desc_rows: Vec<usize> = Vec::new();
+        let mut desc_texts: Vec<String> = Vec::new();
+        if opts.use_description {
+            for &i in &todo {
+                let row = &probs[slot[cleaned[i].as_str()] * k..][..k];
+                let top = top_k(row, 2);
+                let margin = top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0);
+                if margin < opts.ambiguity_margin {
+                    if let Some(d) = inputs[i].description.filter(|d| !d.trim().is_empty()) {
+                        desc_rows.push(i);
+                        desc_texts.push(description_text(
+                            inputs[i].title,
+                            d,
+                            opts.description_chars,
+                        ));
+                    }
+                }
+            }
+        }
+        let mut desc_probs: HashMap<usize, Vec<f32>> = HashMap::new();
+        if !desc_rows.is_empty() {
+            let refs: Vec<&str> = desc_texts.iter().map(|s| s.as_str()).collect();
+            let mut dm = Vec::with_capacity(refs.len() * self.meta.dim);
+            for chunk in refs.chunks(opts.batch_size.max(1)) {
+                let e = self.encoder.encode(chunk)?;
+                dm.extend_from_slice(&e.data);
+            }
+            let head = self.desc_head.as_ref().unwrap_or(&self.head);
+            let p = head.predict_proba(&dm)?;
+            for (j, &i) in desc_rows.iter().enumerate() {
+                let trow = &probs[slot[cleaned[i].as_str()] * k..][..k];
+                let combined: Vec<f32> = trow
+                    .iter()
+                    .zip(&p[j * k..(j + 1) * k])
+                    .map(|(a, b)| 0.5 * (a + b))
+                    .collect();
+                desc_probs.insert(i, combined);
+            }
+            stats.description_used += desc_rows.len();
+        }
+        stats.description_time += t3.elapsed();
+        for &i in &todo {
+            let (row, method): (&[f32], Method) = match desc_probs.get(&i) {
+                Some(p) => (p.as_slice(), Method::Description),
+                None => (
+                    &probs[slot[cleaned[i].as_str()] * k..][..k],
+                    Method::TitleEmbedding,
+                ),
+            };
+            let top = top_k(row, 5);
+            let calib = match method {
+                Method::Description => self
+                    .meta
+                    .desc_calibration
+                    .as_ref()
+                    .unwrap_or(&self.meta.calibration),
+                _ => &self.meta.calibration,
+            };
+            let confidence = calib.apply(top[0].1);
+            let best = self.class_title(top[0].0);
+            let abstain = confidence < opts.min_confidence;
+            if abstain {
+                stats.unclassified += 1;
+            }
+            out[i] = Some(Prediction {
+                title_id: if abstain {
+                    UNCLASSIFIED.to_string()
+                } else {
+                    best.id.clone()
+                },
+                confidence,
+                method: if abstain {
+                    Method::Unclassified
+                } else {
+                    method
+                },
+                alternatives: top
+                    .iter()
+                    .take(3)
+                    .map(|(c, s)| (self.class_title(*c).id.clone(), *s))
+                    .collect(),
+                seniority: resolve_seniority(
+                    inputs[i].title,
+                    if abstain { None } else { Some(best.level) },
+                ),
+                top5: top
+                    .iter()
+                    .map(|(c, _)| self.class_title(*c).id.clone())
+                    .collect(),
+                best: best.id.clone(),
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+}
+
+/// The text the description step embeds: the title, then the start of the description.
+pub fn description_text(title: &str, description: &str, max_chars: usize) -> String {
+    let mut d: String = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((cut, _)) = d.char_indices().nth(max_chars) {
+        d.truncate(cut);
+    }
+    format!("{title}. {d}")
+}

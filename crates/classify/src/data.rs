@@ -1,0 +1,417 @@
+//! Training data and held-out evaluation sets.
+//!
+//! Training examples ([`LabeledExample`]) come from:
+//! - the taxonomy's names and aliases ([`LabelSource::TaxonomyAlias`]);
+//! - O*NET alternate titles sent to a title through the taxonomy's O*NET crosswalk
+//!   ([`LabelSource::OnetAlternate`]; optional — the recipe works without the file);
+//! - human label files (JSONL of `LabeledExample`);
+//! - postings whose title matches an alias exactly ([`LabelSource::AliasMatchedPosting`];
+//!   they carry descriptions and teach the description model).
+//!
+//! Held-out sets: the O*NET "sample of reported titles" and the JobBERT vacancy titles (ESCO
+//! labels → O*NET through the official ESCO–O*NET crosswalk). Gold is a set of O*NET codes.
+
+use crate::seniority::clean_title;
+use crate::ClassifyError;
+use jobshift_core::labels::{LabelSource, LabeledExample};
+use jobshift_core::normalize::normalize_title;
+use jobshift_taxonomy::Taxonomy;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::BufRead;
+use std::path::Path;
+
+/// Names and aliases of every title.
+pub fn taxonomy_examples(tax: &Taxonomy) -> Vec<LabeledExample> {
+    let mut out = Vec::new();
+    for t in tax.titles() {
+        for text in std::iter::once(&t.name).chain(t.aliases.iter()) {
+            out.push(example(text, &t.id, LabelSource::TaxonomyAlias));
+        }
+    }
+    out
+}
+
+fn example(title: &str, id: &str, source: LabelSource) -> LabeledExample {
+    LabeledExample {
+        title: title.to_string(),
+        description: None,
+        title_id: id.to_string(),
+        source,
+        confidence: 1.0,
+        posting_id: None,
+    }
+}
+
+/// Read an O*NET "Alternate Titles" TSV (columns: O*NET-SOC Code, Title, Alternate Title,
+/// Short Title, ...) and label each alternate (and short) title through the crosswalk.
+///
+/// An alternate title that is itself a taxonomy name/alias keeps that title. When several
+/// taxonomy titles share the O*NET code (Software Developers → software, frontend, backend,
+/// mobile engineer), the taxonomy search picks among them, else the crosswalk's default title.
+/// Returns the examples and the number of rows whose code has no taxonomy title.
+pub fn onet_alternate_examples(
+    tax: &Taxonomy,
+    path: &Path,
+) -> Result<(Vec<LabeledExample>, usize), ClassifyError> {
+    let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut by_code: HashMap<&str, Vec<&str>> = HashMap::new();
+    for t in tax.titles() {
+        by_code
+            .entry(t.onet_soc.as_str())
+            .or_default()
+            .push(t.id.as_str());
+    }
+    let mut out = Vec::new();
+    let mut unmapped = 0usize;
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec
+            .map_err(|e| ClassifyError::Format(format!("{} row {}: {e}", path.display(), i + 2)))?;
+        let code = rec.get(0).unwrap_or("").trim();
+        let occupation = rec.get(1).unwrap_or("").trim();
+        let texts = [
+            rec.get(2).unwrap_or("").trim(),
+            rec.get(3).unwrap_or("").trim(),
+        ];
+        let default = tax.title_for_onet(code);
+        let mut candidates: Vec<&str> = by_code.get(code).cloned().unwrap_or_default();
+        if let Some(d) = default {
+            if !candidates.contains(&d.id.as_str()) {
+                candidates.push(d.id.as_str());
+            }
+        }
+        if candidates.is_empty() {
+            unmapped += 1;
+            continue;
+        }
+        for text in texts.into_iter().chain(std::iter::once(occupation)) {
+            if text.is_empty() {
+                continue;
+            }
+            let id = if let Some(t) = tax.match_exact(text) {
+                t.id.clone()
+            } else if candidates.len() == 1 {
+                candidates[0].to_string()
+            } else {
+                let hit = tax
+                    .search(&clean_title(text), 25)
+                    .into_iter()
+                    .find(|t| candidates.contains(&t.id.as_str()));
+                match (hit, default) {
+                    (Some(t), _) => t.id.clone(),
+                    (None, Some(d)) => d.id.clone(),
+                    (None, None) => candidates[0].to_string(),
+                }
+            };
+            if seen.insert((normalize_title(text), id.clone())) {
+                out.push(example(text, &id, LabelSource::OnetAlternate));
+            }
+        }
+    }
+    Ok((out, unmapped))
+}
+
+/// A label file that could not be used entirely: which lines were rejected and why.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LabelFileReport {
+    pub file: String,
+    pub accepted: usize,
+    pub rejected: Vec<String>,
+}
+
+/// Read a JSONL file of [`LabeledExample`]. Lines with unknown title ids or bad JSON are
+/// rejected (reported with their line numbers), never silently dropped.
+pub fn read_label_file(
+    tax: &Taxonomy,
+    path: &Path,
+) -> Result<(Vec<LabeledExample>, LabelFileReport), ClassifyError> {
+    let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
+    let mut rep = LabelFileReport {
+        file: path.display().to_string(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| ClassifyError::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<LabeledExample>(&line) {
+            Ok(ex) if tax.get(&ex.title_id).is_some() => out.push(ex),
+            Ok(ex) => rep.rejected.push(format!(
+                "line {}: unknown title_id {:?} (see `jobshift taxonomy list`)",
+                i + 1,
+                ex.title_id
+            )),
+            Err(e) => rep
+                .rejected
+                .push(format!("line {}: not a labelled example: {e}", i + 1)),
+        }
+    }
+    rep.accepted = out.len();
+    Ok((out, rep))
+}
+
+/// Split examples into (train, validation) by group: every example whose cleaned title hashes
+/// into the validation share goes there, so the same written title never sits on both sides.
+/// Taxonomy names/aliases always train (they define the classes). Deterministic given `seed`.
+pub fn split_by_title(
+    examples: Vec<LabeledExample>,
+    val_fraction: f64,
+    seed: u64,
+) -> (Vec<LabeledExample>, Vec<LabeledExample>) {
+    let mut train = Vec::new();
+    let mut val = Vec::new();
+    let alias_keys: HashSet<String> = examples
+        .iter()
+        .filter(|e| e.source == LabelSource::TaxonomyAlias)
+        .map(|e| clean_title(&e.title))
+        .collect();
+    for ex in examples {
+        let key = clean_title(&ex.title);
+        if ex.source == LabelSource::TaxonomyAlias || alias_keys.contains(&key) {
+            train.push(ex);
+            continue;
+        }
+        let h = blake3::hash(format!("{seed}:{key}").as_bytes());
+        let b = h.as_bytes();
+        let u = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f64
+            / u64::MAX as f64;
+        if u < val_fraction {
+            val.push(ex);
+        } else {
+            train.push(ex);
+        }
+    }
+    (train, val)
+}
+
+/// One held-out item: a raw title and the set of O*NET-SOC codes that count as right.
+#[derive(Debug, Clone)]
+pub struct EvalItem {
+    pub title: String,
+    pub gold_onet: BTreeSet<String>,
+}
+
+/// A named held-out set and what was removed from it.
+#[derive(Debug, Clone)]
+pub struct EvalSet {
+    pub name: String,
+    pub items: Vec<EvalItem>,
+    /// Rows dropped because their title also appears in the training data.
+    pub removed_seen: usize,
+    /// Rows dropped because their label has no O*NET code.
+    pub removed_unmapped: usize,
+}
+
+/// O*NET "Sample of Reported Titles" (`sample_of_reported_titles.tsv`), minus every title that
+/// (normalized) also appears in `seen` (the alternate titles and taxonomy aliases).
+pub fn onet_reported_set(path: &Path, seen: &HashSet<String>) -> Result<EvalSet, ClassifyError> {
+    let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut items = Vec::new();
+    let mut removed = 0;
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec
+            .map_err(|e| ClassifyError::Format(format!("{} row {}: {e}", path.display(), i + 2)))?;
+        let code = rec.get(0).unwrap_or("").trim().to_string();
+        let title = rec.get(2).unwrap_or("").trim().to_string();
+        if code.is_empty() || title.is_empty() {
+            continue;
+        }
+        if seen.contains(&normalize_title(&title)) {
+            removed += 1;
+            continue;
+        }
+        items.push(EvalItem {
+            title,
+            gold_onet: BTreeSet::from([code]),
+        });
+    }
+    Ok(EvalSet {
+        name: "onet_reported".into(),
+        items,
+        removed_seen: removed,
+        removed_unmapped: 0,
+    })
+}
+
+/// ESCO preferred label (lower case) → O*NET codes, from the official crosswalk CSV
+/// (`crosswalk_esco_onet.csv`: metadata lines, then a header starting "O*NET Id").
+/// Exact and close matches are preferred; broad/narrow ones are used only when a label has
+/// no exact or close match.
+pub fn esco_to_onet(path: &Path) -> Result<HashMap<String, BTreeSet<String>>, ClassifyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ClassifyError::io(path, e))?;
+    let start = text.find("O*NET Id,").ok_or_else(|| {
+        ClassifyError::Format(format!(
+            "{}: no header line starting \"O*NET Id,\"",
+            path.display()
+        ))
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text[start..].as_bytes());
+    let mut strong: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut weak: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?;
+        let code = rec.get(0).unwrap_or("").trim().to_string();
+        let esco = rec.get(4).unwrap_or("").trim().to_lowercase();
+        let kind = rec.get(6).unwrap_or("").trim().to_lowercase();
+        if code.is_empty() || esco.is_empty() {
+            continue;
+        }
+        let target = if kind.starts_with("exact") || kind.starts_with("close") {
+            &mut strong
+        } else {
+            &mut weak
+        };
+        target.entry(esco).or_default().insert(code);
+    }
+    for (k, v) in weak {
+        strong.entry(k).or_insert(v);
+    }
+    Ok(strong)
+}
+
+/// JobBERT titles (`text,label` CSV; label = ESCO preferred label), gold through `esco`,
+/// minus titles seen in training. Distinct (normalized title, label) pairs are kept once.
+pub fn jobbert_set(
+    path: &Path,
+    esco: &HashMap<String, BTreeSet<String>>,
+    seen: &HashSet<String>,
+) -> Result<EvalSet, ClassifyError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?;
+    let mut items = Vec::new();
+    let (mut removed_seen, mut removed_unmapped) = (0, 0);
+    let mut dedup: HashSet<(String, String)> = HashSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec
+            .map_err(|e| ClassifyError::Format(format!("{} row {}: {e}", path.display(), i + 2)))?;
+        let title = rec.get(0).unwrap_or("").trim().to_string();
+        let label = rec.get(1).unwrap_or("").trim().to_lowercase();
+        let norm = normalize_title(&title);
+        if norm.is_empty() || !dedup.insert((norm.clone(), label.clone())) {
+            continue;
+        }
+        let Some(codes) = esco.get(&label) else {
+            removed_unmapped += 1;
+            continue;
+        };
+        if seen.contains(&norm) {
+            removed_seen += 1;
+            continue;
+        }
+        items.push(EvalItem {
+            title,
+            gold_onet: codes.clone(),
+        });
+    }
+    Ok(EvalSet {
+        name: "jobbert".into(),
+        items,
+        removed_seen,
+        removed_unmapped,
+    })
+}
+
+/// Where the held-out files live under the shared data directory.
+pub struct HeldOutPaths {
+    pub onet_reported: std::path::PathBuf,
+    pub jobbert: std::path::PathBuf,
+    pub esco_crosswalk: std::path::PathBuf,
+    pub onet_alternates: std::path::PathBuf,
+}
+
+impl HeldOutPaths {
+    pub fn under(shared: &Path) -> Self {
+        HeldOutPaths {
+            onet_reported: shared.join("onet-sample-reported-titles/sample_of_reported_titles.tsv"),
+            jobbert: shared.join("jobbert-v1-title-normalization/jobbert_v1_titles.test.csv"),
+            esco_crosswalk: shared.join("esco-onet-crosswalk/crosswalk_esco_onet.csv"),
+            onet_alternates: shared.join("onet-alternate-titles/alternate_titles.tsv"),
+        }
+    }
+}
+
+/// Normalized titles of the training examples (what held-out sets must not contain).
+pub fn seen_titles(examples: &[LabeledExample]) -> HashSet<String> {
+    examples.iter().map(|e| normalize_title(&e.title)).collect()
+}
+
+/// Load both held-out sets that exist under `shared` (skipping absent files).
+pub fn load_held_out(shared: &Path, seen: &HashSet<String>) -> Result<Vec<EvalSet>, ClassifyError> {
+    let p = HeldOutPaths::under(shared);
+    let mut sets = Vec::new();
+    if p.onet_reported.is_file() {
+        sets.push(onet_reported_set(&p.onet_reported, seen)?);
+    }
+    if p.jobbert.is_file() && p.esco_crosswalk.is_file() {
+        let esco = esco_to_onet(&p.esco_crosswalk)?;
+        sets.push(jobbert_set(&p.jobbert, &esco, seen)?);
+    }
+    Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_groups_together_and_aliases_in_train() {
+        let mut ex = Vec::new();
+        for i in 0..200 {
+            ex.push(example(
+                &format!("Title x{i}y"),
+                "a",
+                LabelSource::OnetAlternate,
+            ));
+            ex.push(example(
+                &format!("Senior Title x{i}y"),
+                "a",
+                LabelSource::OnetAlternate,
+            ));
+        }
+        ex.push(example("Alias", "a", LabelSource::TaxonomyAlias));
+        let (tr, va) = split_by_title(ex, 0.2, 7);
+        assert!(va.len() > 40 && va.len() < 120, "{}", va.len());
+        assert!(tr.iter().any(|e| e.source == LabelSource::TaxonomyAlias));
+        let tk: HashSet<String> = tr.iter().map(|e| clean_title(&e.title)).collect();
+        assert!(va.iter().all(|e| !tk.contains(&clean_title(&e.title))));
+    }
+
+    #[test]
+    fn esco_crosswalk_prefers_close_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(
+            &p,
+            "Mapping project name,x,,,,,\n,,,,,,\nO*NET Id,O*NET Title,O*NET Description,ESCO or ISCO URI,ESCO or ISCO Title,ESCO or ISCO Description,Type of Match\n\
+             11-1011.00,Chief Executives,d,u1,chief executive officer,d,exactMatch\n\
+             11-1021.00,GM,d,u1,chief executive officer,d,broadMatch\n\
+             13-1161.00,Market Research,d,u2,marketing assistant,d,broadMatch\n",
+        )
+        .unwrap();
+        let m = esco_to_onet(&p).unwrap();
+        assert_eq!(
+            m["chief executive officer"],
+            BTreeSet::from(["11-1011.00".to_string()])
+        );
+        assert_eq!(
+            m["marketing assistant"],
+            BTreeSet::from(["13-1161.00".to_string()])
+        );
+    }
+}

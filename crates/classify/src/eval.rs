@@ -1,0 +1,395 @@
+//! Evaluation on held-out real titles.
+//!
+//! A prediction is right when the predicted title is a crosswalk title of one of the gold
+//! O*NET occupations, or its SOC-6 code equals a gold occupation's SOC-6. Reported per set:
+//! top-1 / top-5 title accuracy, macro-F1 (over gold titles), SOC-6 and SOC-2 accuracy,
+//! family and level accuracy, calibration error, coverage at fixed precision, the share and
+//! accuracy of every cascade step, a per-family table and the most-confused pairs.
+//! Abstentions are scored on the best title (coverage at precision shows what abstaining buys).
+
+use crate::calibrate::{coverage_at_precision, expected_calibration_error};
+use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, TitleInput};
+use crate::data::EvalSet;
+use crate::embed_cache::EmbedCache;
+use crate::ClassifyError;
+use jobshift_taxonomy::Taxonomy;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+/// Scores of one classifier on one held-out set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetScores {
+    pub set: String,
+    pub head: String,
+    pub n: usize,
+    pub removed_seen_in_training: usize,
+    pub removed_unmapped: usize,
+    pub top1: f64,
+    pub top5: f64,
+    pub macro_f1: f64,
+    pub soc6: f64,
+    pub soc2: f64,
+    /// Over items whose gold occupation has a taxonomy title.
+    pub family: f64,
+    pub level: f64,
+    pub ece: f64,
+    /// Coverage (share kept, most confident first) at 80 / 90 / 95 % precision.
+    pub coverage_at_precision: BTreeMap<String, f64>,
+    /// Per cascade step: share of items and top-1 accuracy.
+    pub methods: BTreeMap<String, MethodScore>,
+    pub per_family: Vec<FamilyRow>,
+    pub most_confused: Vec<ConfusedPair>,
+    pub seconds: f64,
+    pub stats: CascadeStats,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodScore {
+    pub n: usize,
+    pub share: f64,
+    pub top1: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilyRow {
+    pub family: String,
+    pub n: usize,
+    pub top1: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfusedPair {
+    pub gold: String,
+    pub predicted: String,
+    pub count: usize,
+}
+
+/// Per gold title → predicted title counts on held-out data (for misclassification
+/// correction in trends). Abstentions count under `"unclassified"`.
+pub type Confusion = BTreeMap<String, BTreeMap<String, usize>>;
+
+fn soc6(code: &str) -> &str {
+    code.get(..7).unwrap_or(code)
+}
+fn soc2(code: &str) -> &str {
+    code.get(..2).unwrap_or(code)
+}
+
+/// Gold resolution of one item through the taxonomy.
+struct Gold {
+    titles: BTreeSet<String>,
+    soc6: BTreeSet<String>,
+    soc2: BTreeSet<String>,
+    families: BTreeSet<String>,
+    levels: BTreeSet<String>,
+    /// The default title of the first gold code (the row of the confusion matrix).
+    primary: Option<String>,
+}
+
+fn resolve_gold(
+    tax: &Taxonomy,
+    codes: &BTreeSet<String>,
+    by_onet: &HashMap<&str, Vec<&str>>,
+) -> Gold {
+    let mut g = Gold {
+        titles: BTreeSet::new(),
+        soc6: BTreeSet::new(),
+        soc2: BTreeSet::new(),
+        families: BTreeSet::new(),
+        levels: BTreeSet::new(),
+        primary: None,
+    };
+    for code in codes {
+        g.soc6.insert(soc6(code).to_string());
+        g.soc2.insert(soc2(code).to_string());
+        let mut ids: Vec<&str> = by_onet.get(code.as_str()).cloned().unwrap_or_default();
+        if let Some(t) = tax.title_for_onet(code) {
+            if g.primary.is_none() {
+                g.primary = Some(t.id.clone());
+            }
+            ids.push(t.id.as_str());
+        }
+        for id in ids {
+            if let Some(t) = tax.get(id) {
+                g.titles.insert(t.id.clone());
+                g.families.insert(t.family.clone());
+                g.levels.insert(t.level.as_str().to_string());
+            }
+        }
+    }
+    g
+}
+
+fn is_right(c: &Classifier, gold: &Gold, pred: &str) -> bool {
+    if gold.titles.contains(pred) {
+        return true;
+    }
+    match c.title(pred) {
+        Some(t) => gold.soc6.contains(soc6(&t.onet_soc)) || gold.soc6.contains(soc6(&t.soc)),
+        None => false,
+    }
+}
+
+/// Evaluate `c` on `set` with cascade options `opts`. Also accumulates `confusion`.
+pub fn evaluate(
+    c: &Classifier,
+    set: &EvalSet,
+    cache: &mut EmbedCache,
+    opts: &CascadeOptions,
+    confusion: &mut Confusion,
+) -> Result<SetScores, ClassifyError> {
+    let start = Instant::now();
+    let mut by_onet: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in c.taxonomy().crosswalk() {
+        by_onet
+            .entry(e.onet_soc.as_str())
+            .or_default()
+            .push(e.title_id.as_str());
+    }
+    let inputs: Vec<TitleInput> = set
+        .items
+        .iter()
+        .map(|i| TitleInput {
+            title: &i.title,
+            description: None,
+        })
+        .collect();
+    let mut stats = CascadeStats::default();
+    let mut preds = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(4096) {
+        preds.extend(c.classify(chunk, cache, opts, &mut stats)?);
+    }
+    let n = preds.len();
+    let (mut top1, mut top5, mut s6, mut s2, mut fam, mut lev) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut with_title = 0usize;
+    let mut conf = Vec::with_capacity(n);
+    let mut right = Vec::with_capacity(n);
+    let mut per_method: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut per_family: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    // macro-F1 over gold primary titles
+    let mut tp: HashMap<String, usize> = HashMap::new();
+    let mut fp: HashMap<String, usize> = HashMap::new();
+    let mut fnn: HashMap<String, usize> = HashMap::new();
+    let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+    for (item, p) in set.items.iter().zip(&preds) {
+        let gold = resolve_gold(c.taxonomy(), &item.gold_onet, &by_onet);
+        let ok = is_right(c, &gold, &p.best);
+        conf.push(p.confidence);
+        right.push(ok);
+        if ok {
+            top1 += 1;
+        }
+        if p.top5.iter().any(|t| is_right(c, &gold, t)) {
+            top5 += 1;
+        }
+        let pt = c.title(&p.best);
+        if let Some(t) = pt {
+            if gold.soc6.contains(soc6(&t.onet_soc)) || gold.soc6.contains(soc6(&t.soc)) {
+                s6 += 1;
+            }
+            if gold.soc2.contains(soc2(&t.onet_soc)) || gold.soc2.contains(soc2(&t.soc)) {
+                s2 += 1;
+            }
+        }
+        if !gold.titles.is_empty() {
+            with_title += 1;
+            if let Some(t) = pt {
+                if gold.families.contains(&t.family) {
+                    fam += 1;
+                }
+                if gold.levels.contains(t.level.as_str()) {
+                    lev += 1;
+                }
+            }
+        }
+        let m = per_method.entry(p.method.as_str().to_string()).or_default();
+        m.0 += 1;
+        if ok {
+            m.1 += 1;
+        }
+        if let Some(primary) = &gold.primary {
+            let fam_id = c
+                .title(primary)
+                .map(|t| t.family.clone())
+                .unwrap_or_default();
+            let f = per_family.entry(fam_id).or_default();
+            f.0 += 1;
+            if ok {
+                f.1 += 1;
+                *tp.entry(primary.clone()).or_default() += 1;
+            } else {
+                *fnn.entry(primary.clone()).or_default() += 1;
+                *fp.entry(p.best.clone()).or_default() += 1;
+                *pairs.entry((primary.clone(), p.best.clone())).or_default() += 1;
+            }
+            let predicted = if p.method == Method::Unclassified {
+                jobshift_core::schema::UNCLASSIFIED.to_string()
+            } else if ok {
+                primary.clone()
+            } else {
+                p.best.clone()
+            };
+            *confusion
+                .entry(primary.clone())
+                .or_default()
+                .entry(predicted)
+                .or_default() += 1;
+        }
+    }
+    let gold_titles: BTreeSet<&String> = tp.keys().chain(fnn.keys()).collect();
+    let macro_f1 = if gold_titles.is_empty() {
+        0.0
+    } else {
+        gold_titles
+            .iter()
+            .map(|t| {
+                let a = *tp.get(*t).unwrap_or(&0) as f64;
+                let b = *fp.get(*t).unwrap_or(&0) as f64;
+                let d = *fnn.get(*t).unwrap_or(&0) as f64;
+                if a == 0.0 {
+                    0.0
+                } else {
+                    2.0 * a / (2.0 * a + b + d)
+                }
+            })
+            .sum::<f64>()
+            / gold_titles.len() as f64
+    };
+    let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let mut cov = BTreeMap::new();
+    for target in [0.8, 0.9, 0.95] {
+        cov.insert(
+            format!("{:.0}%", target * 100.0),
+            coverage_at_precision(&conf, &right, target).0,
+        );
+    }
+    let mut confused: Vec<ConfusedPair> = pairs
+        .into_iter()
+        .map(|((g, p), count)| ConfusedPair {
+            gold: g,
+            predicted: p,
+            count,
+        })
+        .collect();
+    confused.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.gold.cmp(&b.gold))
+            .then(a.predicted.cmp(&b.predicted))
+    });
+    confused.truncate(20);
+    Ok(SetScores {
+        set: set.name.clone(),
+        head: c.meta.head.as_str().to_string(),
+        n,
+        removed_seen_in_training: set.removed_seen,
+        removed_unmapped: set.removed_unmapped,
+        top1: frac(top1, n),
+        top5: frac(top5, n),
+        macro_f1,
+        soc6: frac(s6, n),
+        soc2: frac(s2, n),
+        family: frac(fam, with_title),
+        level: frac(lev, with_title),
+        ece: expected_calibration_error(&conf, &right, 15),
+        coverage_at_precision: cov,
+        methods: per_method
+            .into_iter()
+            .map(|(k, (m, ok))| {
+                (
+                    k,
+                    MethodScore {
+                        n: m,
+                        share: frac(m, n),
+                        top1: frac(ok, m),
+                    },
+                )
+            })
+            .collect(),
+        per_family: per_family
+            .into_iter()
+            .map(|(f, (m, ok))| FamilyRow {
+                family: f,
+                n: m,
+                top1: frac(ok, m),
+            })
+            .collect(),
+        most_confused: confused,
+        seconds: start.elapsed().as_secs_f64(),
+        stats,
+    })
+}
+
+/// A compact text table of scores (one row per set × head).
+pub fn render_table(rows: &[SetScores]) -> String {
+    let mut s = String::from(
+        "set            head       n      top1   top5   macroF1 soc6   soc2   family level  ECE    cov@90%\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<14} {:<9} {:>6} {:>6.3} {:>6.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}\n",
+            r.set,
+            r.head,
+            r.n,
+            r.top1,
+            r.top5,
+            r.macro_f1,
+            r.soc6,
+            r.soc2,
+            r.family,
+            r.level,
+            r.ece,
+            r.coverage_at_precision.get("90%").copied().unwrap_or(0.0)
+        ));
+    }
+    s
+}
+
+/// Write a held-out set with its gold resolved through `tax` (one JSON object per line:
+/// title, gold_onet, gold_titles, gold_soc6, gold_soc2, gold_families, gold_levels), and the
+/// taxonomy's titles, for the Python reference script.
+pub fn export_set(
+    tax: &Taxonomy,
+    set: &EvalSet,
+    path: &std::path::Path,
+) -> Result<(), ClassifyError> {
+    let mut by_onet: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in tax.crosswalk() {
+        by_onet
+            .entry(e.onet_soc.as_str())
+            .or_default()
+            .push(e.title_id.as_str());
+    }
+    jobshift_core::atomic::with_writer(path, |w| {
+        use std::io::Write;
+        for item in &set.items {
+            let g = resolve_gold(tax, &item.gold_onet, &by_onet);
+            let v = serde_json::json!({
+                "title": item.title, "gold_onet": item.gold_onet, "gold_titles": g.titles,
+                "gold_soc6": g.soc6, "gold_soc2": g.soc2, "gold_families": g.families,
+                "gold_levels": g.levels,
+            });
+            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| ClassifyError::io(path, e))
+}
+
+/// Write the taxonomy's titles (id, name, family, level, soc, onet_soc) as JSONL.
+pub fn export_titles(tax: &Taxonomy, path: &std::path::Path) -> Result<(), ClassifyError> {
+    jobshift_core::atomic::with_writer(path, |w| {
+        use std::io::Write;
+        for t in tax.titles() {
+            let v = serde_json::json!({"id": t.id, "name": t.name, "family": t.family,
+                "level": t.level.as_str(), "soc": t.soc, "onet_soc": t.onet_soc});
+            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| ClassifyError::io(path, e))
+}

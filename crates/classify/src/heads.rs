@@ -1,0 +1,754 @@
+//! Classifier heads on sentence embeddings: random forest (the study's head, smartcore),
+//! softmax logistic regression (candle, AdamW), nearest centroid and k-nearest neighbours
+//! (cosine). Every head maps an `n × dim` row-major matrix to an `n × k` matrix of class
+//! probabilities (rows sum to 1), so calibration, the cascade and evaluation treat them alike.
+//!
+//! Class indices are dense `0..k`; the classifier maps them to taxonomy title ids.
+
+use crate::ClassifyError;
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::{Module, Optimizer, VarBuilder, VarMap};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_classifier::{
+    RandomForestClassifier, RandomForestClassifierParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use std::path::Path;
+use std::str::FromStr;
+
+/// Which head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadKind {
+    RandomForest,
+    Logreg,
+    Centroid,
+    Knn,
+}
+
+impl HeadKind {
+    pub const ALL: [HeadKind; 4] = [
+        HeadKind::RandomForest,
+        HeadKind::Logreg,
+        HeadKind::Centroid,
+        HeadKind::Knn,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeadKind::RandomForest => "rf",
+            HeadKind::Logreg => "logreg",
+            HeadKind::Centroid => "centroid",
+            HeadKind::Knn => "knn",
+        }
+    }
+}
+
+impl std::fmt::Display for HeadKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for HeadKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "rf" | "random_forest" | "randomforest" | "forest" => Ok(HeadKind::RandomForest),
+            "logreg" | "logistic" | "softmax" => Ok(HeadKind::Logreg),
+            "centroid" | "nearest_centroid" => Ok(HeadKind::Centroid),
+            "knn" => Ok(HeadKind::Knn),
+            other => Err(format!(
+                "unknown head {other:?}; expected one of rf, logreg, centroid, knn"
+            )),
+        }
+    }
+}
+
+/// Training knobs shared by the heads (each head reads the ones it uses).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeadParams {
+    pub seed: u64,
+    /// Random forest: number of trees.
+    pub rf_trees: u16,
+    /// Random forest: at most this many training rows per class. smartcore's split search scans
+    /// every training row at every node and does O(classes) work per candidate threshold, so
+    /// with ~650 classes a forest on all ~60k rows takes hours; the cap keeps it to minutes.
+    pub rf_max_per_class: usize,
+    pub rf_max_depth: Option<u16>,
+    /// Logistic regression: epochs, batch size, learning rate, weight decay.
+    pub lr_epochs: usize,
+    pub lr_batch: usize,
+    pub lr_rate: f64,
+    pub lr_weight_decay: f64,
+    /// kNN: neighbours.
+    pub knn_k: usize,
+}
+
+impl Default for HeadParams {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            rf_trees: 60,
+            rf_max_per_class: 10,
+            rf_max_depth: None,
+            lr_epochs: 30,
+            lr_batch: 512,
+            lr_rate: 3e-3,
+            lr_weight_decay: 1e-4,
+            knn_k: 10,
+        }
+    }
+}
+
+/// Row-major L2 normalization, in place. Zero rows stay zero.
+pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
+    for row in data.chunks_mut(dim) {
+        let n = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if n > 0.0 {
+            row.iter_mut().for_each(|v| *v /= n);
+        }
+    }
+}
+
+/// `a (n×d) · bᵀ (m×d) → n×m` with candle's CPU matmul (blocked, multi-threaded), in chunks.
+pub fn matmul_transposed(a: &[f32], b: &[f32], dim: usize) -> Result<Vec<f32>, ClassifyError> {
+    let n = a.len() / dim;
+    let m = b.len() / dim;
+    if n == 0 || m == 0 {
+        return Ok(vec![0.0; n * m]);
+    }
+    let bt = Tensor::from_slice(b, (m, dim), &Device::Cpu)?.t()?;
+    let mut out = Vec::with_capacity(n * m);
+    for chunk in a.chunks(4096 * dim) {
+        let rows = chunk.len() / dim;
+        let at = Tensor::from_slice(chunk, (rows, dim), &Device::Cpu)?;
+        let prod = at.matmul(&bt)?;
+        out.extend(prod.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}
+
+fn softmax_rows(logits: &mut [f32], k: usize) {
+    for row in logits.chunks_mut(k) {
+        let m = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let mut s = 0.0;
+        for v in row.iter_mut() {
+            *v = if v.is_finite() { (*v - m).exp() } else { 0.0 };
+            s += *v;
+        }
+        if s > 0.0 {
+            row.iter_mut().for_each(|v| *v /= s);
+        }
+    }
+}
+
+/// Nearest centroid on cosine similarity; probabilities are `softmax(scale · cos)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CentroidHead {
+    pub dim: usize,
+    pub k: usize,
+    pub scale: f32,
+    /// `k × dim`, unit rows (zero rows for classes without examples).
+    #[serde(skip)]
+    pub centroids: Vec<f32>,
+    pub empty: Vec<bool>,
+}
+
+impl CentroidHead {
+    pub fn fit(x: &[f32], dim: usize, y: &[u32], k: usize) -> Self {
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, dim);
+        let mut c = vec![0f32; k * dim];
+        let mut counts = vec![0usize; k];
+        for (row, &label) in xs.chunks(dim).zip(y) {
+            let l = label as usize;
+            counts[l] += 1;
+            for (a, b) in c[l * dim..(l + 1) * dim].iter_mut().zip(row) {
+                *a += b;
+            }
+        }
+        l2_normalize_rows(&mut c, dim);
+        CentroidHead {
+            dim,
+            k,
+            scale: 20.0,
+            centroids: c,
+            empty: counts.iter().map(|&n| n == 0).collect(),
+        }
+    }
+
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, self.dim);
+        let mut s = matmul_transposed(&xs, &self.centroids, self.dim)?;
+        for row in s.chunks_mut(self.k) {
+            for (v, &e) in row.iter_mut().zip(&self.empty) {
+                *v = if e {
+                    f32::NEG_INFINITY
+                } else {
+                    *v * self.scale
+                };
+            }
+        }
+        softmax_rows(&mut s, self.k);
+        Ok(s)
+    }
+}
+
+/// k nearest neighbours on cosine similarity. A class's logit is `scale ·` its best
+/// similarity among the `k` nearest neighbours, plus `log(votes)`; other classes get nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KnnHead {
+    pub dim: usize,
+    pub k: usize,
+    pub neighbours: usize,
+    pub scale: f32,
+    #[serde(skip)]
+    pub vectors: Vec<f32>,
+    pub labels: Vec<u32>,
+}
+
+impl KnnHead {
+    pub fn fit(x: &[f32], dim: usize, y: &[u32], k: usize, neighbours: usize) -> Self {
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, dim);
+        KnnHead {
+            dim,
+            k,
+            neighbours: neighbours.max(1),
+            scale: 20.0,
+            vectors: xs,
+            labels: y.to_vec(),
+        }
+    }
+
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, self.dim);
+        let n = xs.len() / self.dim;
+        let mut out = vec![f32::NEG_INFINITY; n * self.k];
+        // chunk queries so the n × train similarity block stays small
+        for (ci, chunk) in xs.chunks(512 * self.dim).enumerate() {
+            let sims = matmul_transposed(chunk, &self.vectors, self.dim)?;
+            let m = self.labels.len();
+            let rows = chunk.len() / self.dim;
+            let block: Vec<Vec<(u32, f32, u32)>> = (0..rows)
+                .into_par_iter()
+                .map(|r| {
+                    let srow = &sims[r * m..(r + 1) * m];
+                    let mut idx: Vec<usize> = (0..m).collect();
+                    let kk = self.neighbours.min(m);
+                    idx.select_nth_unstable_by(kk - 1, |a, b| srow[*b].total_cmp(&srow[*a]));
+                    let mut per: Vec<(u32, f32, u32)> = Vec::new();
+                    for &j in &idx[..kk] {
+                        let l = self.labels[j];
+                        match per.iter_mut().find(|p| p.0 == l) {
+                            Some(p) => {
+                                p.1 = p.1.max(srow[j]);
+                                p.2 += 1;
+                            }
+                            None => per.push((l, srow[j], 1)),
+                        }
+                    }
+                    per
+                })
+                .collect();
+            for (r, per) in block.into_iter().enumerate() {
+                let row = ci * 512 + r;
+                for (l, best, votes) in per {
+                    out[row * self.k + l as usize] = self.scale * best + (votes as f32).ln();
+                }
+            }
+        }
+        softmax_rows(&mut out, self.k);
+        Ok(out)
+    }
+}
+
+/// Softmax regression trained with AdamW in candle; inputs are L2-normalized then scaled by
+/// `sqrt(dim)` so coordinates are of unit order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogregHead {
+    pub dim: usize,
+    pub k: usize,
+    /// `k × dim` weights, `k` biases.
+    #[serde(skip)]
+    pub weights: Vec<f32>,
+    #[serde(skip)]
+    pub bias: Vec<f32>,
+}
+
+impl LogregHead {
+    fn prep(x: &[f32], dim: usize) -> Vec<f32> {
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, dim);
+        let s = (dim as f32).sqrt();
+        xs.iter_mut().for_each(|v| *v *= s);
+        xs
+    }
+
+    /// `weights` per row (class balancing, label confidence).
+    pub fn fit(
+        x: &[f32],
+        dim: usize,
+        y: &[u32],
+        row_weights: &[f32],
+        k: usize,
+        p: &HeadParams,
+    ) -> Result<Self, ClassifyError> {
+        let dev = Device::Cpu;
+        let xs = Self::prep(x, dim);
+        let n = y.len();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let lin = candle_nn::linear(dim, k, vb.pp("head"))?;
+        let mut opt = candle_nn::AdamW::new(
+            varmap.all_vars(),
+            candle_nn::ParamsAdamW {
+                lr: p.lr_rate,
+                weight_decay: p.lr_weight_decay,
+                ..Default::default()
+            },
+        )?;
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+        let mut order: Vec<usize> = (0..n).collect();
+        let batch = p.lr_batch.max(1);
+        let total_steps = (p.lr_epochs * n.div_ceil(batch)).max(1);
+        let mut step = 0usize;
+        for _epoch in 0..p.lr_epochs {
+            order.shuffle(&mut rng);
+            for idx in order.chunks(batch) {
+                // cosine learning-rate decay to 10% of the base rate
+                let t = step as f64 / total_steps as f64;
+                opt.set_learning_rate(
+                    p.lr_rate * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())),
+                );
+                step += 1;
+                let mut bx = Vec::with_capacity(idx.len() * dim);
+                let mut by = Vec::with_capacity(idx.len());
+                let mut bw = Vec::with_capacity(idx.len());
+                for &i in idx {
+                    bx.extend_from_slice(&xs[i * dim..(i + 1) * dim]);
+                    by.push(y[i]);
+                    bw.push(row_weights[i]);
+                }
+                let bx = Tensor::from_vec(bx, (idx.len(), dim), &dev)?;
+                let by = Tensor::from_vec(by, (idx.len(), 1), &dev)?;
+                let bw = Tensor::from_vec(bw, idx.len(), &dev)?;
+                let logits = lin.forward(&bx)?;
+                let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+                let picked = logp.gather(&by, 1)?.squeeze(1)?;
+                let loss = (picked.mul(&bw)?.sum_all()?.neg()?
+                    / bw.sum_all()?.to_scalar::<f32>()? as f64)?;
+                opt.backward_step(&loss)?;
+            }
+        }
+        let weights = lin.weight().flatten_all()?.to_vec1::<f32>()?;
+        let bias = match lin.bias() {
+            Some(b) => b.to_vec1::<f32>()?,
+            None => vec![0.0; k],
+        };
+        Ok(LogregHead {
+            dim,
+            k,
+            weights,
+            bias,
+        })
+    }
+
+    pub fn logits(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let xs = Self::prep(x, self.dim);
+        let mut s = matmul_transposed(&xs, &self.weights, self.dim)?;
+        for row in s.chunks_mut(self.k) {
+            for (v, b) in row.iter_mut().zip(&self.bias) {
+                *v += b;
+            }
+        }
+        Ok(s)
+    }
+
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let mut s = self.logits(x)?;
+        softmax_rows(&mut s, self.k);
+        Ok(s)
+    }
+}
+
+type Tree = RandomForestClassifier<f32, u32, DenseMatrix<f32>, Vec<u32>>;
+
+/// The study's head: a random forest (smartcore). smartcore's forest exposes only hard votes
+/// and trains its trees one after another, so the forest here is a set of one-tree smartcore
+/// forests (same bootstrap and `sqrt(dim)` feature sampling per split), trained in parallel with
+/// rayon; the share of trees voting for a class is its probability.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForestHead {
+    pub dim: usize,
+    pub k: usize,
+    pub trees: Vec<Tree>,
+}
+
+impl ForestHead {
+    pub fn fit(
+        x: &[f32],
+        dim: usize,
+        y: &[u32],
+        k: usize,
+        p: &HeadParams,
+    ) -> Result<Self, ClassifyError> {
+        // cap rows per class (deterministic given the seed)
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed ^ 0x5eed_f0e5);
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
+        for (i, &l) in y.iter().enumerate() {
+            by_class[l as usize].push(i);
+        }
+        let mut rows: Vec<usize> = Vec::new();
+        for idx in by_class.iter_mut() {
+            idx.shuffle(&mut rng);
+            rows.extend(idx.iter().take(p.rf_max_per_class.max(1)));
+        }
+        rows.sort_unstable();
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, dim);
+        let mut sub = Vec::with_capacity(rows.len() * dim);
+        let mut ys = Vec::with_capacity(rows.len());
+        for &r in &rows {
+            sub.extend_from_slice(&xs[r * dim..(r + 1) * dim]);
+            ys.push(y[r]);
+        }
+        let distinct: std::collections::BTreeSet<u32> = ys.iter().copied().collect();
+        if distinct.len() < 2 {
+            return Err(ClassifyError::Training(
+                "random forest needs examples of at least two titles".into(),
+            ));
+        }
+        let matrix = DenseMatrix::new(rows.len(), dim, sub, false)
+            .map_err(|e| ClassifyError::Training(format!("random forest input: {e}")))?;
+        let trees: Result<Vec<Tree>, ClassifyError> = (0..p.rf_trees as u64)
+            .into_par_iter()
+            .map(|t| {
+                let mut params = RandomForestClassifierParameters::default()
+                    .with_n_trees(1)
+                    .with_seed(p.seed.wrapping_mul(1_000_003).wrapping_add(t));
+                if let Some(d) = p.rf_max_depth {
+                    params = params.with_max_depth(d);
+                }
+                RandomForestClassifier::fit(&matrix, &ys, params)
+                    .map_err(|e| ClassifyError::Training(format!("random forest tree {t}: {e}")))
+            })
+            .collect();
+        Ok(ForestHead {
+            dim,
+            k,
+            trees: trees?,
+        })
+    }
+
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        let n = x.len() / self.dim;
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, self.dim);
+        let matrix = DenseMatrix::new(n, self.dim, xs, false)
+            .map_err(|e| ClassifyError::Predict(format!("random forest input: {e}")))?;
+        let votes: Result<Vec<Vec<u32>>, ClassifyError> = self
+            .trees
+            .par_iter()
+            .map(|t| {
+                t.predict(&matrix)
+                    .map_err(|e| ClassifyError::Predict(format!("random forest: {e}")))
+            })
+            .collect();
+        let mut out = vec![0f32; n * self.k];
+        let w = 1.0 / self.trees.len().max(1) as f32;
+        for tree_votes in votes? {
+            for (i, c) in tree_votes.into_iter().enumerate() {
+                out[i * self.k + c as usize] += w;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A trained head.
+#[derive(Debug)]
+pub enum Head {
+    RandomForest(ForestHead),
+    Logreg(LogregHead),
+    Centroid(CentroidHead),
+    Knn(KnnHead),
+}
+
+impl Head {
+    pub fn kind(&self) -> HeadKind {
+        match self {
+            Head::RandomForest(_) => HeadKind::RandomForest,
+            Head::Logreg(_) => HeadKind::Logreg,
+            Head::Centroid(_) => HeadKind::Centroid,
+            Head::Knn(_) => HeadKind::Knn,
+        }
+    }
+
+    pub fn num_classes(&self) -> usize {
+        match self {
+            Head::RandomForest(h) => h.k,
+            Head::Logreg(h) => h.k,
+            Head::Centroid(h) => h.k,
+            Head::Knn(h) => h.k,
+        }
+    }
+
+    /// Train a head of `kind` on rows `x` (`n × dim`), labels `y` in `0..k`, row weights.
+    pub fn fit(
+        kind: HeadKind,
+        x: &[f32],
+        dim: usize,
+        y: &[u32],
+        row_weights: &[f32],
+        k: usize,
+        p: &HeadParams,
+    ) -> Result<Head, ClassifyError> {
+        if dim == 0 || x.len() != y.len() * dim || y.len() != row_weights.len() {
+            return Err(ClassifyError::Training(format!(
+                "head input shapes disagree: {} values, {} labels, {} weights, dim {dim}",
+                x.len(),
+                y.len(),
+                row_weights.len()
+            )));
+        }
+        if let Some(bad) = y.iter().find(|&&l| l as usize >= k) {
+            return Err(ClassifyError::Training(format!(
+                "label {bad} out of range 0..{k}"
+            )));
+        }
+        Ok(match kind {
+            HeadKind::Centroid => Head::Centroid(CentroidHead::fit(x, dim, y, k)),
+            HeadKind::Knn => Head::Knn(KnnHead::fit(x, dim, y, k, p.knn_k)),
+            HeadKind::Logreg => Head::Logreg(LogregHead::fit(x, dim, y, row_weights, k, p)?),
+            HeadKind::RandomForest => Head::RandomForest(ForestHead::fit(x, dim, y, k, p)?),
+        })
+    }
+
+    /// Class probabilities, `n × k` row-major.
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        match self {
+            Head::RandomForest(h) => h.predict_proba(x),
+            Head::Logreg(h) => h.predict_proba(x),
+            Head::Centroid(h) => h.predict_proba(x),
+            Head::Knn(h) => h.predict_proba(x),
+        }
+    }
+
+    /// Set the softmax scale (temperature⁻¹) of the similarity heads; no-op for the others.
+    pub fn set_scale(&mut self, scale: f32) {
+        match self {
+            Head::Centroid(h) => h.scale = scale,
+            Head::Knn(h) => h.scale = scale,
+            _ => {}
+        }
+    }
+
+    /// Save into `dir` as `head.json` (+ `head.f32` for dense matrices).
+    pub fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
+        let (meta, dense): (serde_json::Value, Vec<f32>) = match self {
+            Head::RandomForest(h) => (serde_json::to_value(h)?, Vec::new()),
+            Head::Logreg(h) => {
+                let mut d = h.weights.clone();
+                d.extend_from_slice(&h.bias);
+                (serde_json::to_value(h)?, d)
+            }
+            Head::Centroid(h) => (serde_json::to_value(h)?, h.centroids.clone()),
+            Head::Knn(h) => (serde_json::to_value(h)?, h.vectors.clone()),
+        };
+        let doc = serde_json::json!({"kind": self.kind(), "head": meta});
+        let path = dir.join("head.json");
+        jobshift_core::atomic::write_bytes(&path, &serde_json::to_vec(&doc)?)
+            .map_err(|e| ClassifyError::io(&path, e))?;
+        let fpath = dir.join("head.f32");
+        jobshift_core::atomic::write_bytes(&fpath, &f32_bytes(&dense))
+            .map_err(|e| ClassifyError::io(&fpath, e))?;
+        Ok(())
+    }
+
+    pub fn load(dir: &Path) -> Result<Head, ClassifyError> {
+        let path = dir.join("head.json");
+        let bytes = std::fs::read(&path).map_err(|e| ClassifyError::io(&path, e))?;
+        let doc: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?;
+        let kind: HeadKind = serde_json::from_value(doc["kind"].clone())
+            .map_err(|e| ClassifyError::Format(format!("{}: head kind: {e}", path.display())))?;
+        let fpath = dir.join("head.f32");
+        let dense = read_f32(&fpath)?;
+        let bad = |e: serde_json::Error| ClassifyError::Format(format!("{}: {e}", path.display()));
+        let head = doc["head"].clone();
+        let h = match kind {
+            HeadKind::RandomForest => {
+                Head::RandomForest(serde_json::from_value(head).map_err(bad)?)
+            }
+            HeadKind::Logreg => {
+                let mut h: LogregHead = serde_json::from_value(head).map_err(bad)?;
+                check_len(&fpath, dense.len(), h.k * h.dim + h.k)?;
+                h.bias = dense[h.k * h.dim..].to_vec();
+                h.weights = dense[..h.k * h.dim].to_vec();
+                Head::Logreg(h)
+            }
+            HeadKind::Centroid => {
+                let mut h: CentroidHead = serde_json::from_value(head).map_err(bad)?;
+                check_len(&fpath, dense.len(), h.k * h.dim)?;
+                h.centroids = dense;
+                Head::Centroid(h)
+            }
+            HeadKind::Knn => {
+                let mut h: KnnHead = serde_json::from_value(head).map_err(bad)?;
+                check_len(&fpath, dense.len(), h.labels.len() * h.dim)?;
+                h.vectors = dense;
+                Head::Knn(h)
+            }
+        };
+        Ok(h)
+    }
+}
+
+fn check_len(path: &Path, got: usize, want: usize) -> Result<(), ClassifyError> {
+    if got != want {
+        return Err(ClassifyError::Format(format!(
+            "{}: {got} values, expected {want}; the classifier directory is damaged — retrain with `jobshift train`",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+pub(crate) fn read_f32(path: &Path) -> Result<Vec<f32>, ClassifyError> {
+    let bytes = std::fs::read(path).map_err(|e| ClassifyError::io(path, e))?;
+    if bytes.len() % 4 != 0 {
+        return Err(ClassifyError::Format(format!(
+            "{}: length {} is not a multiple of 4",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// Index of the largest value in each row and the margin to the second (for ambiguity).
+pub fn top_k(row: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let mut idx: Vec<usize> = (0..row.len()).collect();
+    let kk = k.min(row.len());
+    if kk == 0 {
+        return Vec::new();
+    }
+    idx.select_nth_unstable_by(kk - 1, |a, b| row[*b].total_cmp(&row[*a]).then(a.cmp(b)));
+    let mut top: Vec<(usize, f32)> = idx[..kk].iter().map(|&i| (i, row[i])).collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three well-separated clusters in 8 dimensions with a little deterministic noise.
+    fn clusters(n_per: usize, seed: u64) -> (Vec<f32>, Vec<u32>) {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let dim = 8;
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for c in 0..3u32 {
+            for _ in 0..n_per {
+                for d in 0..dim {
+                    let base = if d == c as usize * 2 { 1.0 } else { 0.0 };
+                    x.push(base + rng.random_range(-0.2..0.2));
+                }
+                y.push(c);
+            }
+        }
+        (x, y)
+    }
+
+    fn accuracy(h: &Head, x: &[f32], y: &[u32]) -> f32 {
+        let p = h.predict_proba(x).unwrap();
+        let k = h.num_classes();
+        let mut ok = 0;
+        for (row, &l) in p.chunks(k).zip(y) {
+            assert!(
+                (row.iter().sum::<f32>() - 1.0).abs() < 1e-3,
+                "row sums to 1"
+            );
+            if top_k(row, 1)[0].0 == l as usize {
+                ok += 1;
+            }
+        }
+        ok as f32 / y.len() as f32
+    }
+
+    #[test]
+    fn every_head_separates_clusters_and_roundtrips() {
+        let (x, y) = clusters(30, 1);
+        let (tx, ty) = clusters(10, 2);
+        let w = vec![1.0; y.len()];
+        let p = HeadParams {
+            rf_trees: 15,
+            lr_epochs: 40,
+            lr_batch: 16,
+            lr_rate: 1e-2,
+            ..Default::default()
+        };
+        for kind in HeadKind::ALL {
+            let h = Head::fit(kind, &x, 8, &y, &w, 4, &p).unwrap();
+            let acc = accuracy(&h, &tx, &ty);
+            assert!(acc > 0.95, "{kind}: accuracy {acc}");
+            let dir = tempfile::tempdir().unwrap();
+            h.save(dir.path()).unwrap();
+            let back = Head::load(dir.path()).unwrap();
+            assert_eq!(back.kind(), kind);
+            let a = h.predict_proba(&tx).unwrap();
+            let b = back.predict_proba(&tx).unwrap();
+            assert_eq!(a, b, "{kind} predictions survive save/load");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_shapes() {
+        let e = Head::fit(
+            HeadKind::Centroid,
+            &[1.0, 2.0, 3.0],
+            2,
+            &[0],
+            &[1.0],
+            2,
+            &HeadParams::default(),
+        );
+        assert!(e.is_err());
+        let e = Head::fit(
+            HeadKind::Centroid,
+            &[1.0, 2.0],
+            2,
+            &[5],
+            &[1.0],
+            2,
+            &HeadParams::default(),
+        );
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn top_k_orders_and_breaks_ties_by_index() {
+        let t = top_k(&[0.1, 0.5, 0.5, 0.2], 3);
+        assert_eq!(t.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+}

@@ -1,0 +1,108 @@
+//! jobshift-classify: the title classifier — training data, heads on sentence embeddings,
+//! calibration, the alias → title-embedding → description cascade, seniority, evaluation on
+//! real held-out titles, and classification of a whole postings dataset.
+//!
+//! Entry points:
+//! - [`train::train`] / [`train::train_default`] build a classifier directory from the
+//!   taxonomy (+ O*NET alternate titles, + human labels, + alias-matched postings);
+//! - [`Classifier::load`] and [`Classifier::classify`] apply it to titles;
+//! - [`dataset::classify_dataset`] writes `DATASET_DIR/classified/`;
+//! - [`eval::evaluate`] scores it on the O*NET reported titles and the JobBERT titles.
+
+pub mod calibrate;
+pub mod classifier;
+pub mod data;
+pub mod dataset;
+pub mod embed_cache;
+pub mod eval;
+pub mod finetune;
+pub mod heads;
+pub mod seniority;
+pub mod train;
+
+pub use classifier::{
+    CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction, TitleInput,
+};
+pub use dataset::{classify_dataset, ClassifyOptions, ClassifyReport};
+pub use heads::{HeadKind, HeadParams};
+pub use train::{train, train_default, TrainOptions, TrainReport};
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in classification.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Format(String),
+    #[error("training failed: {0}")]
+    Training(String),
+    #[error("prediction failed: {0}")]
+    Predict(String),
+    #[error("tensor operation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("taxonomy: {0}")]
+    Taxonomy(#[from] jobshift_taxonomy::TaxonomyError),
+    #[error("encoder: {0}")]
+    Encode(#[from] jobshift_encode::EncodeError),
+    #[error("parquet {path}: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("no classifier at {path}: {hint}")]
+    NoClassifier { path: PathBuf, hint: String },
+}
+
+impl ClassifyError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ClassifyError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The jobshift cache root: `$JOBSHIFT_CACHE`, else `dirs::cache_dir()/jobshift`.
+pub fn cache_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("JOBSHIFT_CACHE") {
+        if !p.is_empty() {
+            return PathBuf::from(p);
+        }
+    }
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("jobshift")
+}
+
+/// Where a named classifier lives: `cache_root()/classifiers/<name>`.
+pub fn classifier_dir(name: &str) -> PathBuf {
+    cache_root().join("classifiers").join(name)
+}
+
+/// The name of the default classifier (`jobshift train` with no options).
+pub const DEFAULT_CLASSIFIER: &str = "default";
+
+/// Find the shared data directory (`$JOBSHIFT_SHARED_DATA`, else a `shared/data` directory
+/// found walking up from `start`). Used for the O*NET / JobBERT / ESCO files.
+pub fn find_shared_data(start: &Path) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("JOBSHIFT_SHARED_DATA") {
+        let p = PathBuf::from(p);
+        if p.is_dir() {
+            return Some(p);
+        }
+    }
+    let mut cur = Some(start);
+    while let Some(d) = cur {
+        let cand = d.join("shared").join("data");
+        if cand.is_dir() {
+            return Some(cand);
+        }
+        cur = d.parent();
+    }
+    None
+}

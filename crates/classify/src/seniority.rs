@@ -1,0 +1,620 @@
+//! Title cleaning for the cascade and per-posting seniority.
+//!
+//! [`clean_title`] turns a raw posting title into the occupation words the classifier looks up
+//! and embeds: parentheticals, seniority words, levels and numerals, location / remote /
+//! employment-type tails and gender tags are removed ("Sr. Software Engineer II (Remote, NYC)"
+//! → "software engineer"). Words that *name* a taxonomy title ("manager", "director", "vp",
+//! "chief") are kept: they separate Engineering Manager from Software Engineer.
+//!
+//! [`title_signals`] reads the seniority words of the raw title; [`resolve_seniority`] combines
+//! them with the level of the predicted title (an "Account Manager" is an individual contributor
+//! whose title happens to contain "manager").
+
+use jobshift_core::normalize::normalize_title;
+use jobshift_core::{Level, Seniority};
+
+/// Words dropped wherever they occur (seniority and level markers, remote and contract tags).
+const DROP_ANYWHERE: &[&str] = &[
+    "sr",
+    "snr",
+    "senior",
+    "jr",
+    "junior",
+    "entry",
+    "mid",
+    "midlevel",
+    "experienced",
+    "intern",
+    "internship",
+    "trainee",
+    "apprentice",
+    "graduate",
+    "grad",
+    "coop",
+    "remote",
+    "hybrid",
+    "onsite",
+    "wfh",
+    "telecommute",
+    "telework",
+    "fulltime",
+    "parttime",
+    "contract",
+    "contractor",
+    "temporary",
+    "temp",
+    "freelance",
+    "permanent",
+    "seasonal",
+    "urgent",
+    "urgently",
+    "hiring",
+    "immediate",
+    "ii",
+    "iii",
+    "iv",
+    "vi",
+    "vii",
+    "viii",
+];
+
+/// Multi-word phrases dropped wherever they occur (matched on normalized tokens).
+const DROP_PHRASES: &[&[&str]] = &[
+    &["entry", "level"],
+    &["mid", "level"],
+    &["new", "grad"],
+    &["co", "op"],
+    &["work", "from", "home"],
+    &["full", "time"],
+    &["part", "time"],
+    &["on", "site"],
+    &["fully", "remote"],
+    &["100", "remote"],
+    &["m", "w", "d"],
+    &["m", "f", "d"],
+    &["f", "m", "d"],
+    &["w", "m", "d"],
+    &["h", "f"],
+    &["f", "h"],
+    &["m", "f"],
+    &["all", "genders"],
+    &["level", "1"],
+    &["level", "2"],
+    &["level", "3"],
+    &["level", "4"],
+    &["level", "5"],
+    &["level", "i"],
+    &["level", "ii"],
+    &["level", "iii"],
+];
+
+/// Words dropped only as the first word of a longer title ("Lead Data Engineer", "Staff
+/// Accountant"), kept elsewhere ("Team Lead").
+const DROP_LEADING: &[&str] = &["lead", "staff", "principal", "distinguished", "head"];
+
+/// Location, remote and employment-type words: a trailing segment (after " - ", "|", ",", "@",
+/// " at ", " in ") made only of these and short tokens is a location tail and is dropped.
+const LOCATION_WORDS: &[&str] = &[
+    "remote",
+    "hybrid",
+    "onsite",
+    "usa",
+    "us",
+    "uk",
+    "eu",
+    "emea",
+    "apac",
+    "latam",
+    "amer",
+    "global",
+    "worldwide",
+    "anywhere",
+    "nyc",
+    "sf",
+    "la",
+    "dc",
+    "bay",
+    "area",
+    "new",
+    "york",
+    "san",
+    "francisco",
+    "london",
+    "berlin",
+    "paris",
+    "toronto",
+    "vancouver",
+    "seattle",
+    "austin",
+    "boston",
+    "chicago",
+    "denver",
+    "atlanta",
+    "dallas",
+    "houston",
+    "miami",
+    "portland",
+    "jose",
+    "diego",
+    "los",
+    "angeles",
+    "washington",
+    "amsterdam",
+    "dublin",
+    "munich",
+    "singapore",
+    "sydney",
+    "melbourne",
+    "bangalore",
+    "bengaluru",
+    "india",
+    "canada",
+    "germany",
+    "france",
+    "spain",
+    "kuala",
+    "lumpur",
+    "kl",
+    "malaysia",
+    "penang",
+    "johor",
+    "selangor",
+    "europe",
+    "america",
+    "united",
+    "states",
+    "kingdom",
+    "north",
+    "south",
+    "east",
+    "west",
+    "city",
+    "office",
+    "based",
+    "only",
+    "timezone",
+    "time",
+    "zone",
+    "est",
+    "pst",
+    "cet",
+    "utc",
+    "gmt",
+    "ca",
+    "ny",
+    "tx",
+    "wa",
+    "ma",
+    "il",
+    "co",
+    "or",
+    "ga",
+    "fl",
+    "nj",
+    "pa",
+    "va",
+    "nc",
+    "md",
+    "full",
+    "part",
+    "contract",
+    "temporary",
+    "permanent",
+    "fulltime",
+    "parttime",
+    "and",
+    "or",
+    "home",
+    "work",
+    "from",
+    "100",
+    "fully",
+    "relocation",
+    "visa",
+    "sponsorship",
+    "us-only",
+    "shift",
+    "night",
+    "day",
+    "weekend",
+    "weekends",
+    "flexible",
+    "immediate",
+    "start",
+];
+
+/// Tokens that mark a level: roman numerals, "l4", "e5", "p3", "t2", bare digits.
+fn is_level_token(tok: &str) -> bool {
+    if tok.chars().all(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    if matches!(tok, "ii" | "iii" | "iv" | "vi" | "vii" | "viii" | "ix") {
+        return true;
+    }
+    let mut chars = tok.chars();
+    match (chars.next(), chars.as_str()) {
+        (Some(c), rest)
+            if matches!(c, 'l' | 'e' | 'p' | 't' | 'g')
+                && !rest.is_empty()
+                && rest.len() <= 2
+                && rest.chars().all(|d| d.is_ascii_digit()) =>
+        {
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Remove bracketed parts: "(Remote, NYC)", "[Contract]", "{x}".
+fn strip_brackets(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut depth = 0usize;
+    for ch in raw.chars() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(ch),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Split on tail separators; keep the first segment and any later segment that is not a pure
+/// location / remote / employment tail.
+fn strip_tails(text: &str) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let is_dash_sep = matches!(c, '-' | '–' | '—')
+            && i > 0
+            && chars[i - 1].is_whitespace()
+            && chars.get(i + 1).is_some_and(|n| n.is_whitespace());
+        if matches!(c, '|' | ',' | '@' | '•' | '·' | ';' | ':')
+            || is_dash_sep
+            || matches!(c, '–' | '—')
+        {
+            segments.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+        i += 1;
+    }
+    segments.push(cur);
+    // " at Company" / " in City" tails of the first segment
+    let mut kept: Vec<String> = Vec::new();
+    for (idx, seg) in segments.into_iter().enumerate() {
+        let norm = normalize_title(&seg);
+        if norm.is_empty() {
+            continue;
+        }
+        if idx == 0 {
+            let toks: Vec<&str> = norm.split(' ').collect();
+            let cut = toks
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|(_, t)| matches!(**t, "at" | "in" | "for"))
+                .map(|(i, _)| i);
+            let first = match cut {
+                Some(c) if is_location_tail(&toks[c + 1..]) || toks[c] == "at" => {
+                    toks[..c].join(" ")
+                }
+                _ => norm.clone(),
+            };
+            kept.push(first);
+        } else if !is_location_tail(&norm.split(' ').collect::<Vec<_>>()) {
+            kept.push(norm);
+        }
+    }
+    kept.join(" ")
+}
+
+fn is_location_tail(toks: &[&str]) -> bool {
+    !toks.is_empty()
+        && toks.iter().all(|t| {
+            LOCATION_WORDS.contains(t) || t.len() <= 2 || t.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// The occupation words of a raw title, normalized with [`normalize_title`] rules.
+///
+/// Never returns an empty string for a non-empty title: when cleaning removes everything
+/// ("Senior", "Intern"), the plainly normalized title is returned instead.
+pub fn clean_title(raw: &str) -> String {
+    let no_brackets = strip_brackets(raw);
+    let tailless = strip_tails(&no_brackets);
+    let toks: Vec<&str> = tailless.split(' ').filter(|t| !t.is_empty()).collect();
+    let mut keep = vec![true; toks.len()];
+    for phrase in DROP_PHRASES {
+        if phrase.len() > toks.len() {
+            continue;
+        }
+        for start in 0..=toks.len() - phrase.len() {
+            if toks[start..start + phrase.len()] == **phrase {
+                for k in &mut keep[start..start + phrase.len()] {
+                    *k = false;
+                }
+            }
+        }
+    }
+    for (i, t) in toks.iter().enumerate() {
+        if DROP_ANYWHERE.contains(t) || is_level_token(t) {
+            keep[i] = false;
+        }
+    }
+    // A trailing single "i" is a level ("Engineer I"); "v" likewise.
+    if let Some(last) = toks.len().checked_sub(1) {
+        if toks.len() > 1 && matches!(toks[last], "i" | "v" | "x") {
+            keep[last] = false;
+        }
+    }
+    let mut out: Vec<&str> = toks
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(t, _)| *t)
+        .collect();
+    while out.len() > 1 && DROP_LEADING.contains(&out[0]) && out[1] != "of" {
+        out.remove(0);
+    }
+    // "head of marketing" keeps its meaning; a dangling leading "of"/"and" does not.
+    while out.len() > 1 && matches!(out[0], "of" | "and" | "the") {
+        out.remove(0);
+    }
+    while out.len() > 1 && matches!(out[out.len() - 1], "of" | "and" | "the" | "for" | "to") {
+        out.pop();
+    }
+    if out.is_empty() {
+        return normalize_title(raw);
+    }
+    out.join(" ")
+}
+
+/// Seniority signals found in the words of a raw title, highest first is not implied: each
+/// element is a signal present in the title.
+pub fn title_signals(raw: &str) -> Vec<Seniority> {
+    let norm = normalize_title(raw);
+    let toks: Vec<&str> = norm.split(' ').filter(|t| !t.is_empty()).collect();
+    let has = |w: &str| toks.contains(&w);
+    let has_seq = |a: &str, b: &str| toks.windows(2).any(|p| p[0] == a && p[1] == b);
+    let mut s = Vec::new();
+    let c_words = [
+        "chief",
+        "ceo",
+        "cto",
+        "cfo",
+        "coo",
+        "cio",
+        "cmo",
+        "ciso",
+        "cpo",
+        "cro",
+        "cco",
+        "cdo",
+        "founder",
+        "cofounder",
+    ];
+    let vice = has_seq("vice", "president");
+    if c_words.iter().any(|w| has(w)) || (has("president") && !vice) {
+        s.push(Seniority::CSuite);
+    }
+    if vice || ["vp", "svp", "evp", "avp"].iter().any(|w| has(w)) {
+        s.push(Seniority::Vp);
+    }
+    if has("director")
+        || has("dir")
+        || has_seq("head", "of")
+        || (toks.first() == Some(&"head") && toks.len() > 1)
+    {
+        s.push(Seniority::Director);
+    }
+    if has("manager") || has("mgr") || has("supervisor") || has("management") && has("team") {
+        s.push(Seniority::Manager);
+    }
+    if ["lead", "staff", "principal", "distinguished", "architect"]
+        .iter()
+        .any(|w| has(w))
+        || toks.last() == Some(&"iv")
+    {
+        s.push(Seniority::Lead);
+    }
+    if ["senior", "sr", "snr", "experienced", "iii"]
+        .iter()
+        .any(|w| has(w))
+    {
+        s.push(Seniority::Senior);
+    }
+    if [
+        "junior",
+        "jr",
+        "entry",
+        "graduate",
+        "apprentice",
+        "trainee",
+        "associate",
+    ]
+    .iter()
+    .any(|w| has(w))
+        || has_seq("new", "grad")
+        || (toks.len() > 1 && matches!(toks.last(), Some(&"i") | Some(&"1")))
+    {
+        s.push(Seniority::Entry);
+    }
+    if ["intern", "internship", "coop", "werkstudent", "praktikant"]
+        .iter()
+        .any(|w| has(w))
+        || has_seq("co", "op")
+        || has_seq("summer", "student")
+    {
+        s.push(Seniority::Intern);
+    }
+    if toks.last() == Some(&"ii") || has_seq("mid", "level") {
+        s.push(Seniority::Mid);
+    }
+    s
+}
+
+fn rank(s: Seniority) -> u8 {
+    match s {
+        Seniority::Intern => 0,
+        Seniority::Entry => 1,
+        Seniority::Mid => 2,
+        Seniority::Senior => 3,
+        Seniority::Lead => 4,
+        Seniority::Manager => 5,
+        Seniority::Director => 6,
+        Seniority::Vp => 7,
+        Seniority::CSuite => 8,
+    }
+}
+
+fn level_seniority(level: Level) -> Seniority {
+    match level {
+        Level::IndividualContributor => Seniority::Mid,
+        Level::Manager => Seniority::Manager,
+        Level::Director => Seniority::Director,
+        Level::Vp => Seniority::Vp,
+        Level::CSuite => Seniority::CSuite,
+    }
+}
+
+/// Seniority of a posting from its raw title words and the level of the predicted title.
+///
+/// - A management title (manager and up) is at least its own level; higher words win
+///   ("Senior Director" of a director title stays director; "VP, Engineering Manager" → vp).
+/// - An individual-contributor title ignores the word "manager"/"supervisor" (Account Manager,
+///   Product Manager are IC roles) and takes the strongest IC word, else `mid`. Intern beats
+///   everything for an IC title ("Marketing Intern"), entry beats senior only when senior is absent.
+/// - Without a predicted title (abstention), the strongest word, else `mid`.
+pub fn resolve_seniority(raw_title: &str, predicted_level: Option<Level>) -> Seniority {
+    let signals = title_signals(raw_title);
+    let strongest = |allowed: &dyn Fn(Seniority) -> bool| {
+        signals
+            .iter()
+            .copied()
+            .filter(|s| allowed(*s))
+            .max_by_key(|s| rank(*s))
+    };
+    match predicted_level {
+        Some(Level::IndividualContributor) => {
+            if signals.contains(&Seniority::Intern) {
+                return Seniority::Intern;
+            }
+            strongest(&|s| rank(s) <= rank(Seniority::Lead)).unwrap_or(Seniority::Mid)
+        }
+        Some(level) => {
+            let own = level_seniority(level);
+            match strongest(&|s| rank(s) >= rank(Seniority::Manager)) {
+                Some(s) if rank(s) > rank(own) => s,
+                _ => own,
+            }
+        }
+        None => {
+            if signals.contains(&Seniority::Intern) {
+                return Seniority::Intern;
+            }
+            strongest(&|_| true).unwrap_or(Seniority::Mid)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_the_study_example() {
+        assert_eq!(
+            clean_title("Sr. Software Engineer II (Remote, NYC)"),
+            "software engineer"
+        );
+    }
+
+    #[test]
+    fn cleans_common_decorations() {
+        let cases = [
+            ("Senior Data Engineer - Remote", "data engineer"),
+            ("Lead Data Scientist | London", "data scientist"),
+            ("Staff Accountant", "accountant"),
+            ("Team Lead", "team lead"),
+            (
+                "Registered Nurse, Full-Time, Night Shift",
+                "registered nurse",
+            ),
+            ("Software Engineer, Backend", "software engineer backend"),
+            ("Director, Data Engineering", "director data engineering"),
+            ("Head of Marketing", "head of marketing"),
+            ("VP of Engineering", "vp of engineering"),
+            ("Machine Learning Engineer L5", "machine learning engineer"),
+            ("Krankenpfleger (m/w/d)", "krankenpfleger"),
+            ("Marketing Intern", "marketing"),
+            ("Senior", "senior"),
+            ("Frontend Engineer at Acme", "frontend engineer"),
+            ("Account Executive - San Francisco, CA", "account executive"),
+            ("C++ Developer", "c++ developer"),
+            ("Medical Assistant I", "medical assistant"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean_title(raw), want, "cleaning {raw:?}");
+        }
+    }
+
+    #[test]
+    fn seniority_from_words_and_level() {
+        use Level::*;
+        let ic = Some(IndividualContributor);
+        assert_eq!(
+            resolve_seniority("Sr. Software Engineer", ic),
+            Seniority::Senior
+        );
+        assert_eq!(resolve_seniority("Software Engineer", ic), Seniority::Mid);
+        assert_eq!(
+            resolve_seniority("Junior Data Analyst", ic),
+            Seniority::Entry
+        );
+        assert_eq!(resolve_seniority("Staff Engineer", ic), Seniority::Lead);
+        assert_eq!(resolve_seniority("Marketing Intern", ic), Seniority::Intern);
+        assert_eq!(
+            resolve_seniority("Senior Account Manager", ic),
+            Seniority::Senior
+        );
+        assert_eq!(resolve_seniority("Account Manager", ic), Seniority::Mid);
+        assert_eq!(
+            resolve_seniority("Engineering Manager", Some(Manager)),
+            Seniority::Manager
+        );
+        assert_eq!(
+            resolve_seniority("Senior Director, Sales", Some(Director)),
+            Seniority::Director
+        );
+        assert_eq!(
+            resolve_seniority("Vice President of Engineering", Some(Vp)),
+            Seniority::Vp
+        );
+        assert_eq!(
+            resolve_seniority("Chief Compliance Officer", Some(CSuite)),
+            Seniority::CSuite
+        );
+        assert_eq!(
+            resolve_seniority("Head of Data", Some(Manager)),
+            Seniority::Director
+        );
+        assert_eq!(
+            resolve_seniority("Sales Director", None),
+            Seniority::Director
+        );
+        assert_eq!(resolve_seniority("Barista", None), Seniority::Mid);
+        assert_eq!(
+            resolve_seniority("Software Engineer I", ic),
+            Seniority::Entry
+        );
+        assert_eq!(
+            resolve_seniority("Software Engineer III", ic),
+            Seniority::Senior
+        );
+    }
+}

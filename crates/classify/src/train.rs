@@ -1,0 +1,725 @@
+//! Training: assemble examples, embed cleaned titles, fit every requested head, calibrate on a
+//! validation split held out by title, pick the default head by validation accuracy, write the
+//! classifier directory, and (when the shared data is present) score every head on the
+//! held-out real titles.
+
+use crate::calibrate::{
+    coverage_at_precision, expected_calibration_error, threshold_for_precision, Isotonic,
+};
+use crate::classifier::{CascadeOptions, Classifier, ClassifierMeta};
+use crate::data::{self, EvalSet};
+use crate::embed_cache::EmbedCache;
+use crate::eval::{self, Confusion, SetScores};
+use crate::heads::{top_k, Head, HeadKind, HeadParams};
+use crate::seniority::clean_title;
+use crate::ClassifyError;
+use jobshift_core::labels::{LabelSource, LabeledExample};
+use jobshift_taxonomy::Taxonomy;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Encoder: "minilm", "mpnet", an HF repo id or a model directory.
+    pub model: String,
+    /// Heads to train; the first is used when `auto_head` is false.
+    pub heads: Vec<HeadKind>,
+    /// Pick the default head by validation accuracy among `heads`.
+    pub auto_head: bool,
+    /// Output directory (the classifier directory).
+    pub out: PathBuf,
+    pub name: String,
+    pub taxonomy_dir: Option<PathBuf>,
+    /// O*NET alternate titles TSV; `None` = look in the shared data directory, if any.
+    pub onet_alternates: Option<PathBuf>,
+    /// Do not use O*NET alternate titles even if present.
+    pub no_onet_alternates: bool,
+    /// Human label files (JSONL of `LabeledExample`).
+    pub label_files: Vec<PathBuf>,
+    pub seed: u64,
+    pub val_fraction: f64,
+    pub params: HeadParams,
+    pub ambiguity_margin: f32,
+    /// Abstain below this calibrated confidence.
+    pub min_confidence: f32,
+    /// Shared data dir for the held-out evaluation (None = search; skipped when absent).
+    pub shared_data: Option<PathBuf>,
+    pub evaluate: bool,
+    /// Write the training / validation examples as JSONL next to the classifier
+    /// (for the Python reference script).
+    pub export_examples: bool,
+    /// A dataset directory whose postings with an exact alias title (and a description) train
+    /// the description head (`AliasMatchedPosting` examples).
+    pub postings: Option<PathBuf>,
+    /// At most this many alias-matched postings per title.
+    pub postings_per_title: usize,
+    /// Print progress.
+    pub progress: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            model: "minilm".into(),
+            heads: HeadKind::ALL.to_vec(),
+            auto_head: true,
+            out: crate::classifier_dir(crate::DEFAULT_CLASSIFIER),
+            name: crate::DEFAULT_CLASSIFIER.into(),
+            taxonomy_dir: None,
+            onet_alternates: None,
+            no_onet_alternates: false,
+            label_files: Vec::new(),
+            seed: 42,
+            val_fraction: 0.15,
+            params: HeadParams::default(),
+            ambiguity_margin: 0.1,
+            min_confidence: 0.0,
+            shared_data: None,
+            evaluate: true,
+            export_examples: true,
+            postings: None,
+            postings_per_title: 50,
+            progress: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadValidation {
+    pub head: String,
+    pub train_seconds: f64,
+    pub predict_seconds: f64,
+    pub val_top1: f64,
+    pub val_top5: f64,
+    pub val_ece_calibrated: f64,
+    pub threshold_at_80: f32,
+    pub coverage_at_80: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub dir: PathBuf,
+    pub model_id: String,
+    pub taxonomy_version: String,
+    pub chosen_head: String,
+    pub examples: BTreeMap<String, usize>,
+    pub train_rows: usize,
+    pub val_rows: usize,
+    pub label_files: Vec<data::LabelFileReport>,
+    pub onet_rows_without_title: usize,
+    pub heads: Vec<HeadValidation>,
+    pub held_out: Vec<SetScores>,
+    pub seconds: f64,
+}
+
+fn say(on: bool, msg: &str) {
+    if on {
+        eprintln!("{msg}");
+    }
+}
+
+fn progress_bar(on: bool, total: u64, what: &str) -> indicatif::ProgressBar {
+    if !on {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(total);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// Embed the cleaned titles of `texts` into `cache` with a progress bar.
+pub fn embed_all(
+    cache: &mut EmbedCache,
+    encoder: &dyn jobshift_encode::Encoder,
+    texts: &[&str],
+    what: &str,
+    show: bool,
+) -> Result<(), ClassifyError> {
+    let missing = texts
+        .iter()
+        .filter(|t| cache.get(t).is_none())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let pb = progress_bar(show && missing > 0, missing as u64, what);
+    cache.ensure(encoder, texts, 128, &mut |d, _| pb.set_position(d as u64))?;
+    pb.finish_and_clear();
+    Ok(())
+}
+
+/// Collect all training examples the options ask for.
+pub fn collect_examples(
+    tax: &Taxonomy,
+    opts: &TrainOptions,
+    shared: Option<&Path>,
+) -> Result<(Vec<LabeledExample>, Vec<data::LabelFileReport>, usize), ClassifyError> {
+    let mut ex = data::taxonomy_examples(tax);
+    let mut unmapped = 0;
+    let alt_path = opts
+        .onet_alternates
+        .clone()
+        .or_else(|| shared.map(|s| data::HeldOutPaths::under(s).onet_alternates));
+    if !opts.no_onet_alternates {
+        if let Some(p) = alt_path.filter(|p| p.is_file()) {
+            let (alt, u) = data::onet_alternate_examples(tax, &p)?;
+            ex.extend(alt);
+            unmapped = u;
+        }
+    }
+    let mut reports = Vec::new();
+    for f in &opts.label_files {
+        let (l, r) = data::read_label_file(tax, f)?;
+        ex.extend(l);
+        reports.push(r);
+    }
+    Ok((ex, reports, unmapped))
+}
+
+/// Train a classifier with `opts`; writes `opts.out`.
+pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
+    let start = Instant::now();
+    let show = opts.progress;
+    let tax = match &opts.taxonomy_dir {
+        Some(d) => Taxonomy::load_dir(d)?,
+        None => Taxonomy::builtin()?,
+    };
+    let shared = opts.shared_data.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| crate::find_shared_data(&d))
+    });
+    let (examples, label_reports, onet_unmapped) = collect_examples(&tax, opts, shared.as_deref())?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &examples {
+        *counts.entry(format!("{:?}", e.source)).or_default() += 1;
+    }
+    say(show, &format!("training examples: {counts:?}"));
+    let seen = data::seen_titles(&examples);
+    let (train_ex, val_ex) = data::split_by_title(examples, opts.val_fraction, opts.seed);
+    say(
+        show,
+        &format!(
+            "split by title: {} train, {} validation",
+            train_ex.len(),
+            val_ex.len()
+        ),
+    );
+
+    let classes: Vec<String> = tax.titles().iter().map(|t| t.id.clone()).collect();
+    let class_of: HashMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u32))
+        .collect();
+    let k = classes.len();
+
+    let encoder = jobshift_encode::load_encoder(&opts.model)?;
+    let model_id = encoder.model_id().to_string();
+    let dim = encoder.dim();
+    let cache_key = format!("{model_id}|{}", opts.model);
+    let mut cache = EmbedCache::persistent(&cache_key, dim)?;
+
+    let train_clean: Vec<String> = train_ex.iter().map(|e| clean_title(&e.title)).collect();
+    let val_clean: Vec<String> = val_ex.iter().map(|e| clean_title(&e.title)).collect();
+    let all: Vec<&str> = train_clean
+        .iter()
+        .chain(&val_clean)
+        .map(|s| s.as_str())
+        .collect();
+    embed_all(
+        &mut cache,
+        encoder.as_ref(),
+        &all,
+        "embedding training titles",
+        show,
+    )?;
+    cache.save(&cache_key)?;
+
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(|s| s.as_str()).collect()
+    }
+    let xtr = cache.matrix(&refs(&train_clean))?;
+    let xva = cache.matrix(&refs(&val_clean))?;
+    let ytr: Vec<u32> = train_ex
+        .iter()
+        .map(|e| class_of[e.title_id.as_str()])
+        .collect();
+    let yva: Vec<usize> = val_ex
+        .iter()
+        .map(|e| class_of[e.title_id.as_str()] as usize)
+        .collect();
+    // class-balanced row weights × label confidence
+    let mut per_class = vec![0usize; k];
+    for &y in &ytr {
+        per_class[y as usize] += 1;
+    }
+    let wtr: Vec<f32> = train_ex
+        .iter()
+        .zip(&ytr)
+        .map(|(e, &y)| e.confidence.clamp(0.0, 1.0) / (per_class[y as usize] as f32).sqrt())
+        .collect();
+    let mean_w = wtr.iter().sum::<f32>() / wtr.len().max(1) as f32;
+    let wtr: Vec<f32> = wtr.iter().map(|w| w / mean_w.max(1e-12)).collect();
+
+    std::fs::create_dir_all(&opts.out).map_err(|e| ClassifyError::io(&opts.out, e))?;
+    let mut validations = Vec::new();
+    let mut calibrations: HashMap<HeadKind, Isotonic> = HashMap::new();
+    let mut best: Option<(f64, HeadKind)> = None;
+    for &kind in &opts.heads {
+        say(
+            show,
+            &format!("training head {kind} on {} rows × {dim}", ytr.len()),
+        );
+        let t0 = Instant::now();
+        let mut head = Head::fit(kind, &xtr, dim, &ytr, &wtr, k, &opts.params)?;
+        let train_seconds = t0.elapsed().as_secs_f64();
+        if matches!(kind, HeadKind::Centroid | HeadKind::Knn) && !yva.is_empty() {
+            // temperature: the scale maximizing validation likelihood
+            // (on at most 2000 validation rows: kNN scoring is a full similarity scan)
+            let m = yva.len().min(2000);
+            let pick: Vec<usize> = (0..m).map(|i| i * yva.len() / m).collect();
+            let xs_owned: Vec<f32> = pick
+                .iter()
+                .flat_map(|&i| xva[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
+            let ys_owned: Vec<usize> = pick.iter().map(|&i| yva[i]).collect();
+            let (xs, ys) = (&xs_owned[..], &ys_owned[..]);
+            let mut best_s = (f64::NEG_INFINITY, 20.0f32);
+            for s in [5.0f32, 10.0, 15.0, 20.0, 30.0, 50.0, 80.0] {
+                head.set_scale(s);
+                let p = head.predict_proba(xs)?;
+                let ll: f64 = p
+                    .chunks(k)
+                    .zip(ys)
+                    .map(|(r, &y)| (r[y].max(1e-9) as f64).ln())
+                    .sum();
+                if ll > best_s.0 {
+                    best_s = (ll, s);
+                }
+            }
+            head.set_scale(best_s.1);
+        }
+        let t1 = Instant::now();
+        let p = if yva.is_empty() {
+            Vec::new()
+        } else {
+            head.predict_proba(&xva)?
+        };
+        let predict_seconds = t1.elapsed().as_secs_f64();
+        let mut raw = Vec::new();
+        let mut ok = Vec::new();
+        let mut ok5 = 0usize;
+        for (row, &y) in p.chunks(k).zip(&yva) {
+            let top = top_k(row, 5);
+            raw.push(top[0].1);
+            ok.push(top[0].0 == y);
+            if top.iter().any(|t| t.0 == y) {
+                ok5 += 1;
+            }
+        }
+        let iso = Isotonic::fit(&raw, &ok);
+        let conf: Vec<f32> = raw.iter().map(|&s| iso.apply(s)).collect();
+        let top1 = ok.iter().filter(|&&b| b).count() as f64 / ok.len().max(1) as f64;
+        let (cov80, thr80) = coverage_at_precision(&conf, &ok, 0.8);
+        validations.push(HeadValidation {
+            head: kind.as_str().into(),
+            train_seconds,
+            predict_seconds,
+            val_top1: top1,
+            val_top5: ok5 as f64 / ok.len().max(1) as f64,
+            val_ece_calibrated: expected_calibration_error(&conf, &ok, 15),
+            threshold_at_80: thr80,
+            coverage_at_80: cov80,
+        });
+        say(
+            show,
+            &format!("  {kind}: validation top-1 {top1:.3}, trained in {train_seconds:.1}s"),
+        );
+        let hd = opts.out.join("heads").join(kind.as_str());
+        std::fs::create_dir_all(&hd).map_err(|e| ClassifyError::io(&hd, e))?;
+        head.save(&hd)?;
+        let cal_path = hd.join("calibration.json");
+        jobshift_core::atomic::write_json(&cal_path, &iso)
+            .map_err(|e| ClassifyError::io(&cal_path, e))?;
+        calibrations.insert(kind, iso);
+        if best.is_none_or(|(b, _)| top1 > b) {
+            best = Some((top1, kind));
+        }
+    }
+    let chosen = if opts.auto_head {
+        best.map(|b| b.1)
+    } else {
+        opts.heads.first().copied()
+    }
+    .ok_or_else(|| ClassifyError::Training("no head to train".into()))?;
+    // the chosen head becomes head/
+    let src = opts.out.join("heads").join(chosen.as_str());
+    let dst = opts.out.join("head");
+    std::fs::create_dir_all(&dst).map_err(|e| ClassifyError::io(&dst, e))?;
+    for f in ["head.json", "head.f32"] {
+        std::fs::copy(src.join(f), dst.join(f)).map_err(|e| ClassifyError::io(&dst.join(f), e))?;
+    }
+
+    // alias step precision on validation (cleaned titles that hit an alias)
+    let (mut hits, mut right) = (0usize, 0usize);
+    for e in &val_ex {
+        if let Some(t) = tax
+            .match_exact(&e.title)
+            .or_else(|| tax.match_exact(&clean_title(&e.title)))
+        {
+            hits += 1;
+            if t.id == e.title_id {
+                right += 1;
+            }
+        }
+    }
+    let alias_confidence = if hits >= 20 {
+        (right as f32 + 1.0) / (hits as f32 + 2.0)
+    } else {
+        0.95
+    };
+
+    if opts.export_examples {
+        for (name, exs) in [("train.jsonl", &train_ex), ("validation.jsonl", &val_ex)] {
+            let p = opts.out.join(name);
+            jobshift_core::atomic::with_writer(&p, |w| {
+                use std::io::Write;
+                for e in exs.iter() {
+                    serde_json::to_writer(&mut *w, e).map_err(std::io::Error::other)?;
+                    w.write_all(b"\n")?;
+                }
+                Ok(())
+            })
+            .map_err(|e| ClassifyError::io(&p, e))?;
+        }
+    }
+
+    let mut meta = ClassifierMeta {
+        format: 1,
+        name: opts.name.clone(),
+        model: opts.model.clone(),
+        model_id: model_id.clone(),
+        dim,
+        taxonomy_version: tax.version().to_string(),
+        taxonomy_origin: match &opts.taxonomy_dir {
+            Some(d) => d.display().to_string(),
+            None => "builtin".into(),
+        },
+        seed: opts.seed,
+        head: chosen,
+        classes: classes.clone(),
+        calibration: calibrations
+            .get(&chosen)
+            .cloned()
+            .unwrap_or_else(Isotonic::identity),
+        desc_calibration: None,
+        alias_confidence,
+        ambiguity_margin: opts.ambiguity_margin,
+        min_confidence: opts.min_confidence,
+        scores: serde_json::json!({
+            "examples": counts,
+            "train_rows": train_ex.len(),
+            "validation_rows": val_ex.len(),
+            "validation": validations,
+            "threshold_for_precision_80": validations.iter().find(|v| v.head == chosen.as_str()).map(|v| v.threshold_at_80),
+        }),
+        created_by: format!("jobshift-classify {}", env!("CARGO_PKG_VERSION")),
+    };
+    let _ = threshold_for_precision; // re-exported for callers choosing thresholds
+    if let Some(ds) = &opts.postings {
+        let desc_ex = alias_matched_postings(&tax, ds, opts.postings_per_title)?;
+        say(
+            show,
+            &format!(
+                "alias-matched postings with descriptions: {}",
+                desc_ex.len()
+            ),
+        );
+        if desc_ex.len() >= 50 {
+            let (cal, n) = train_description_head(
+                &opts.out,
+                &desc_ex,
+                encoder.as_ref(),
+                &class_of,
+                k,
+                opts,
+                show,
+            )?;
+            meta.desc_calibration = Some(cal);
+            meta.scores["description_head_rows"] = serde_json::json!(n);
+        }
+    }
+    write_meta(&opts.out, &meta)?;
+    cache.save(&cache_key)?;
+    drop(encoder);
+
+    // held-out evaluation of every head
+    let mut held_out = Vec::new();
+    if opts.evaluate {
+        if let Some(shared) = shared.as_deref() {
+            let sets = data::load_held_out(shared, &seen)?;
+            eval::export_titles(&tax, &opts.out.join("taxonomy_titles.jsonl"))?;
+            for s in &sets {
+                eval::export_set(&tax, s, &opts.out.join(format!("heldout_{}.jsonl", s.name)))?;
+            }
+            if !sets.is_empty() {
+                let (scores, confusion) = evaluate_heads(
+                    &opts.out,
+                    &opts.heads,
+                    chosen,
+                    &sets,
+                    &mut cache,
+                    &cache_key,
+                    show,
+                )?;
+                held_out = scores;
+                write_eval(&opts.out, &held_out, &confusion)?;
+                meta.scores["held_out"] =
+                    serde_json::to_value(held_out.iter().map(summary_row).collect::<Vec<_>>())?;
+                write_meta(&opts.out, &meta)?;
+            }
+        } else {
+            say(
+                show,
+                "shared data not found (set JOBSHIFT_SHARED_DATA): held-out evaluation skipped",
+            );
+        }
+    }
+    Ok(TrainReport {
+        dir: opts.out.clone(),
+        model_id,
+        taxonomy_version: tax.version().to_string(),
+        chosen_head: chosen.as_str().into(),
+        examples: counts,
+        train_rows: train_ex.len(),
+        val_rows: val_ex.len(),
+        label_files: label_reports,
+        onet_rows_without_title: onet_unmapped,
+        heads: validations,
+        held_out,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// One line of scores for `classifier.json`.
+pub fn summary_row(s: &SetScores) -> serde_json::Value {
+    serde_json::json!({
+        "set": s.set, "head": s.head, "n": s.n, "top1": s.top1, "top5": s.top5,
+        "macro_f1": s.macro_f1, "soc6": s.soc6, "soc2": s.soc2, "family": s.family,
+        "level": s.level, "ece": s.ece,
+    })
+}
+
+pub fn write_meta(dir: &Path, meta: &ClassifierMeta) -> Result<(), ClassifyError> {
+    let p = dir.join("classifier.json");
+    jobshift_core::atomic::write_json(&p, meta).map_err(|e| ClassifyError::io(&p, e))
+}
+
+/// Write `eval.json` and `confusion.json` (the chosen head's confusion on held-out data).
+pub fn write_eval(
+    dir: &Path,
+    scores: &[SetScores],
+    confusion: &Confusion,
+) -> Result<(), ClassifyError> {
+    let p = dir.join("eval.json");
+    jobshift_core::atomic::write_json(&p, &scores).map_err(|e| ClassifyError::io(&p, e))?;
+    let p = dir.join("confusion.json");
+    let doc = serde_json::json!({
+        "description": "held-out confusion of the default head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
+        "confusion": confusion,
+    });
+    jobshift_core::atomic::write_json(&p, &doc).map_err(|e| ClassifyError::io(&p, e))
+}
+
+/// Score every head in `heads` on `sets`; returns the scores and the chosen head's confusion.
+pub fn evaluate_heads(
+    dir: &Path,
+    heads: &[HeadKind],
+    chosen: HeadKind,
+    sets: &[EvalSet],
+    cache: &mut EmbedCache,
+    cache_key: &str,
+    show: bool,
+) -> Result<(Vec<SetScores>, Confusion), ClassifyError> {
+    let mut out = Vec::new();
+    let mut chosen_confusion = Confusion::new();
+    for &kind in heads {
+        let c = Classifier::load_with(dir, Some(kind), None)?;
+        let opts = CascadeOptions {
+            use_description: false,
+            ..c.default_options()
+        };
+        // embed every held-out title once (shared across heads through the cache)
+        let texts: Vec<String> = sets
+            .iter()
+            .flat_map(|s| s.items.iter().map(|i| clean_title(&i.title)))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+        embed_all(cache, c.encoder(), &refs, "embedding held-out titles", show)?;
+        cache.save(cache_key)?;
+        for set in sets {
+            let mut confusion = Confusion::new();
+            let s = eval::evaluate(&c, set, cache, &opts, &mut confusion)?;
+            say(
+                show,
+                &format!(
+                    "  {} / {}: top-1 {:.3} soc6 {:.3} family {:.3} (n={})",
+                    set.name, kind, s.top1, s.soc6, s.family, s.n
+                ),
+            );
+            if kind == chosen {
+                for (g, row) in confusion {
+                    let dst = chosen_confusion.entry(g).or_default();
+                    for (p, n) in row {
+                        *dst.entry(p).or_default() += n;
+                    }
+                }
+            }
+            out.push(s);
+        }
+    }
+    Ok((out, chosen_confusion))
+}
+
+/// Train the default classifier (minilm, automatic head) into the jobshift cache, unless it
+/// already exists there; returns its directory. This is what `jobshift demo` calls.
+pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyError> {
+    let dir = crate::classifier_dir(crate::DEFAULT_CLASSIFIER);
+    if !force && dir.join("classifier.json").is_file() {
+        return Ok(dir);
+    }
+    let opts = TrainOptions {
+        progress,
+        ..TrainOptions::default()
+    };
+    train(&opts)?;
+    Ok(dir)
+}
+
+/// Alias-matched postings (the description model's training data), from label sources.
+pub fn is_description_example(e: &LabeledExample) -> bool {
+    e.source == LabelSource::AliasMatchedPosting && e.description.is_some()
+}
+
+/// Postings of `dataset_dir` whose raw (or cleaned) title is a taxonomy name/alias and that have
+/// a description: `AliasMatchedPosting` examples, at most `per_title` per title (first seen).
+pub fn alias_matched_postings(
+    tax: &Taxonomy,
+    dataset_dir: &Path,
+    per_title: usize,
+) -> Result<Vec<LabeledExample>, ClassifyError> {
+    use arrow::array::{Array, StringArray};
+    let ds = jobshift_core::dataset::DatasetDir::new(dataset_dir);
+    let files = jobshift_core::dataset::DatasetDir::parquet_files(&ds.postings())
+        .map_err(|e| ClassifyError::io(&ds.postings(), e))?;
+    let mut per: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for f in files {
+        let b = crate::dataset::read_parquet(&f)?;
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        };
+        let (Some(titles), Some(descs)) = (
+            col(jobshift_core::schema::TITLE),
+            col(jobshift_core::schema::DESCRIPTION),
+        ) else {
+            continue;
+        };
+        let ids = col(jobshift_core::schema::POSTING_ID);
+        for i in 0..b.num_rows() {
+            if titles.is_null(i) || descs.is_null(i) || descs.value(i).trim().len() < 40 {
+                continue;
+            }
+            let raw = titles.value(i);
+            let Some(t) = tax
+                .match_exact(raw)
+                .or_else(|| tax.match_exact(&clean_title(raw)))
+            else {
+                continue;
+            };
+            let n = per.entry(t.id.clone()).or_default();
+            if *n >= per_title {
+                continue;
+            }
+            *n += 1;
+            out.push(LabeledExample {
+                title: raw.to_string(),
+                description: Some(descs.value(i).to_string()),
+                title_id: t.id.clone(),
+                source: LabelSource::AliasMatchedPosting,
+                confidence: 1.0,
+                posting_id: ids
+                    .as_ref()
+                    .filter(|c| !c.is_null(i))
+                    .map(|c| c.value(i).to_string()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Fit the description head (nearest centroid over "title. description" embeddings) and its
+/// calibration on a 20 % split of postings; saves `desc_head/`. Returns (calibration, rows).
+fn train_description_head(
+    out: &Path,
+    examples: &[LabeledExample],
+    encoder: &dyn jobshift_encode::Encoder,
+    class_of: &HashMap<&str, u32>,
+    k: usize,
+    opts: &TrainOptions,
+    show: bool,
+) -> Result<(Isotonic, usize), ClassifyError> {
+    let texts: Vec<String> = examples
+        .iter()
+        .map(|e| {
+            crate::classifier::description_text(
+                &e.title,
+                e.description.as_deref().unwrap_or(""),
+                1000,
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let mut cache = EmbedCache::new(encoder.dim());
+    embed_all(
+        &mut cache,
+        encoder,
+        &refs,
+        "embedding posting descriptions",
+        show,
+    )?;
+    let dim = encoder.dim();
+    let (mut xtr, mut ytr, mut xva, mut yva) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, (e, t)) in examples.iter().zip(&refs).enumerate() {
+        let v = cache.get(t).unwrap_or(&[]);
+        let y = class_of[e.title_id.as_str()];
+        if i % 5 == 4 {
+            xva.extend_from_slice(v);
+            yva.push(y as usize);
+        } else {
+            xtr.extend_from_slice(v);
+            ytr.push(y);
+        }
+    }
+    let w = vec![1.0; ytr.len()];
+    let head = Head::fit(HeadKind::Centroid, &xtr, dim, &ytr, &w, k, &opts.params)?;
+    let p = head.predict_proba(&xva)?;
+    let (mut raw, mut ok) = (Vec::new(), Vec::new());
+    for (row, &y) in p.chunks(k).zip(&yva) {
+        let t = top_k(row, 1);
+        raw.push(t[0].1);
+        ok.push(t[0].0 == y);
+    }
+    let d = out.join("desc_head");
+    std::fs::create_dir_all(&d).map_err(|e| ClassifyError::io(&d, e))?;
+    head.save(&d)?;
+    Ok((Isotonic::fit(&raw, &ok), examples.len()))
+}

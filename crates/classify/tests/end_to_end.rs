@@ -1,0 +1,129 @@
+//! End to end with the real encoder: train a small classifier (taxonomy names and aliases
+//! only, nearest centroid), reload it, run the cascade on titles and a postings dataset, and
+//! resume. Skips cleanly when the MiniLM model is not installed (JOBSHIFT_MODEL_DIR or the
+//! jobshift cache).
+
+use arrow::array::{Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
+use jobshift_classify::{classify_dataset, train, ClassifyOptions, HeadKind, TrainOptions};
+use jobshift_core::schema::{self, postings_schema};
+use std::sync::Arc;
+
+fn model_available() -> bool {
+    jobshift_encode::resolve_model("minilm").is_ok()
+}
+
+fn postings_batch(titles: &[(&str, Option<&str>)]) -> RecordBatch {
+    let n = titles.len();
+    let s = |v: Vec<Option<String>>| Arc::new(StringArray::from(v)) as arrow::array::ArrayRef;
+    let cols: Vec<arrow::array::ArrayRef> = vec![
+        s((0..n).map(|i| Some(format!("p{i}"))).collect()),
+        s(vec![Some("test".into()); n]),
+        s(vec![None; n]),
+        s(titles.iter().map(|t| Some(t.0.to_string())).collect()),
+        s(titles.iter().map(|t| t.1.map(str::to_string)).collect()),
+        s(vec![None; n]),
+        s(vec![None; n]),
+        Arc::new(Date32Array::from(vec![19800; n])),
+        s(vec![Some("day".into()); n]),
+        Arc::new(Date32Array::from(vec![19800; n])),
+        Arc::new(Date32Array::from(vec![19800; n])),
+        s(vec![None; n]),
+        s(vec![None; n]),
+        Arc::new(UInt32Array::from(vec![0; n])),
+        s(vec![Some("input.csv".into()); n]),
+        Arc::new(UInt64Array::from((1..=n as u64).collect::<Vec<_>>())),
+    ];
+    RecordBatch::try_new(postings_schema(), cols).unwrap()
+}
+
+#[test]
+fn train_classify_and_resume() {
+    if !model_available() {
+        eprintln!("SKIP: minilm not installed (set JOBSHIFT_MODEL_DIR or run `jobshift model fetch minilm`)");
+        return;
+    }
+    // Resolve the model before pointing the jobshift cache at a temporary directory.
+    let model_dir = jobshift_encode::resolve_model("minilm").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::env::set_var("JOBSHIFT_CACHE", tmp.path().join("cache"));
+    let out = tmp.path().join("clf");
+    let opts = TrainOptions {
+        model: model_dir.to_string_lossy().into_owned(),
+        heads: vec![HeadKind::Centroid],
+        auto_head: false,
+        out: out.clone(),
+        no_onet_alternates: true,
+        evaluate: false,
+        progress: false,
+        ..Default::default()
+    };
+    let rep = train(&opts).unwrap();
+    assert_eq!(rep.chosen_head, "centroid");
+    let c = Classifier::load(&out).unwrap();
+    let mut cache = c.new_cache();
+    let mut stats = CascadeStats::default();
+    let inputs = [
+        TitleInput {
+            title: "Software Engineer",
+            description: None,
+        },
+        TitleInput {
+            title: "Sr. Software Engineer II (Remote, NYC)",
+            description: None,
+        },
+        TitleInput {
+            title: "Registered Nurse - ICU Night Shift",
+            description: None,
+        },
+        TitleInput {
+            title: "ML Platform Engineer (Deep Learning Infrastructure)",
+            description: None,
+        },
+    ];
+    let opts = c.default_options();
+    let p = c.classify(&inputs, &mut cache, &opts, &mut stats).unwrap();
+    assert_eq!(p.len(), 4);
+    assert_eq!(p[0].title_id, "software_engineer");
+    assert_eq!(p[0].method, Method::Alias);
+    assert_eq!(p[1].title_id, "software_engineer", "{:?}", p[1]);
+    assert_eq!(p[1].seniority.as_str(), "senior");
+    assert_eq!(p[2].title_id, "registered_nurse", "{:?}", p[2]);
+    assert!(!p[3].alternatives.is_empty() && p[3].alternatives.len() <= 3);
+    assert!(p.iter().all(|x| (0.0..=1.0).contains(&x.confidence)));
+
+    // a dataset with one partition; classify, then resume does nothing
+    let ds = tmp.path().join("ds");
+    let part = ds.join("postings").join("month=2024-03");
+    std::fs::create_dir_all(&part).unwrap();
+    let batch = postings_batch(&[
+        ("Data Engineer", None),
+        ("Associate", Some("You will build data pipelines in Spark and Airflow, model warehouse tables and own data quality.")),
+        ("Medical Scribe (Per Diem)", None),
+    ]);
+    let f = std::fs::File::create(part.join("part-0.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, postings_schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let copts = ClassifyOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let r1 = classify_dataset(&ds, &c, &copts).unwrap();
+    assert_eq!((r1.rows, r1.files_done_now), (3, 1));
+    let r2 = classify_dataset(&ds, &c, &copts).unwrap();
+    assert_eq!((r2.rows, r2.files_skipped_resume), (0, 1));
+    let out_file = ds
+        .join("classified")
+        .join("month=2024-03")
+        .join("part-0.parquet");
+    let b = jobshift_classify::dataset::read_parquet(&out_file).unwrap();
+    assert_eq!(b.schema(), schema::classified_schema());
+    let ids = b
+        .column_by_name(schema::TITLE_ID)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    assert_eq!(ids.value(0), "data_engineer");
+}
