@@ -1,0 +1,79 @@
+//! `jobshift ingest INPUT... --out DATASET_DIR`: read postings files into the canonical,
+//! de-duplicated dataset and print the run's accounting (see docs/ingest.md).
+
+use anyhow::Context;
+use jobshift_ingest::{ColumnMap, Format, IngestOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Input files: .csv .tsv .jsonl .ndjson .json .parquet, optionally .gz or .zst
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Dataset directory to create or extend
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Use COLUMN for FIELD (title, description, company, date, location, country, url); repeatable
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Value of the `source` column (default: each input's file name without extensions)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Input format, instead of detecting it from the extension
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Near-duplicate threshold: estimated Jaccard similarity of description shingles
+    #[arg(long, default_value_t = 0.8)]
+    pub near_dup_threshold: f64,
+    /// Copies further apart than this many days are separate postings (re-posts)
+    #[arg(long, default_value_t = 60)]
+    pub dedup_window_days: i64,
+    /// Only remove exact duplicates
+    #[arg(long)]
+    pub no_near_duplicates: bool,
+    /// Largest field accepted, in bytes (larger ones reject their record)
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_field_bytes: usize,
+    /// Print the report as JSON instead of the summary
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bars
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let column_map = ColumnMap::parse(&args.map).map_err(anyhow::Error::msg)?;
+    let opts = IngestOptions {
+        source: args.source,
+        format: args.format,
+        column_map,
+        max_field_bytes: args.max_field_bytes,
+        near_dup_threshold: args.near_dup_threshold,
+        dedup_window_days: args.dedup_window_days,
+        near_duplicates: !args.no_near_duplicates,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        ..IngestOptions::default()
+    };
+    let report = jobshift_ingest::ingest(&args.inputs, &args.out, &opts).with_context(|| {
+        format!(
+            "ingest into {} failed; the dataset was not changed",
+            args.out.display()
+        )
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.summary());
+        println!("report: {}", args.out.join("ingest-report.json").display());
+    }
+    if !report.accounting_holds() {
+        anyhow::bail!("internal accounting error: read != accepted + duplicates + rejected (please report this)");
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! `jobshift label`: crowd labelling — `sample` tasks from a dataset, `serve` the labelling page,
+//! `import` Mechanical Turk results and page answers into training labels.
+
+use anyhow::Context;
+use jobshift_label::catalog::TitleCatalog;
+use jobshift_label::import::{ImportOptions, Method};
+use jobshift_label::sample::{SampleOptions, Strategy};
+use jobshift_label::server::{self, ServeConfig};
+use jobshift_label::tasks::TasksDir;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Draw postings to label and write Mechanical Turk + labelling-page task files
+    Sample(SampleArgs),
+    /// Serve the labelling page for a tasks directory
+    Serve(ServeArgs),
+    /// Read Mechanical Turk results and page answers, aggregate them, write training labels
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct SampleArgs {
+    /// Dataset directory (reads classified/ when present, else postings/)
+    dataset: PathBuf,
+    /// Number of tasks to write (postings + gold)
+    #[arg(long)]
+    n: usize,
+    /// random | stratified (equal per predicted family) | uncertain (lowest classifier confidence)
+    #[arg(long, default_value = "random")]
+    strategy: Strategy,
+    /// Output tasks directory
+    #[arg(long)]
+    out: PathBuf,
+    /// Known-answer postings (LabeledExample JSONL) to mix in
+    #[arg(long)]
+    gold: Option<PathBuf>,
+    /// Share of the tasks that are gold
+    #[arg(long, default_value_t = 0.1)]
+    gold_rate: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Taxonomy directory to pick titles from (default: the built-in taxonomy)
+    #[arg(long)]
+    taxonomy: Option<PathBuf>,
+    /// Cut descriptions longer than this in the Mechanical Turk CSV (64 KB question limit)
+    #[arg(long, default_value_t = 6000)]
+    mturk_description_max_chars: usize,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Tasks directory written by `jobshift label sample`
+    tasks_dir: PathBuf,
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on (use 0.0.0.0 to reach it from phones on your network)
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Annotator tokens: one `ANNOTATOR_ID TOKEN` per line (default TASKS_DIR/tokens.txt,
+    /// created with --annotators random tokens when missing)
+    #[arg(long)]
+    tokens: Option<PathBuf>,
+    /// Annotators to create tokens for when no tokens file exists
+    #[arg(long, default_value_t = 3)]
+    annotators: usize,
+    /// Answers wanted per posting (gold postings go to everyone); 0 = no limit
+    #[arg(long, default_value_t = 3)]
+    per_task: usize,
+    /// Taxonomy directory (default: TASKS_DIR/catalog.json, the version the tasks were made with)
+    #[arg(long)]
+    taxonomy: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Mechanical Turk results CSVs, labelling tasks directories, or answers.jsonl files
+    #[arg(required = true)]
+    results: Vec<PathBuf>,
+    /// Output labels (LabeledExample JSONL); the report and rejects go beside it
+    #[arg(long)]
+    out: PathBuf,
+    /// Gold answers: a LabeledExample JSONL (by posting id) or a tasks manifest.json
+    #[arg(long)]
+    gold: Option<PathBuf>,
+    /// Flag workers whose accuracy (on gold, else estimated) is below this
+    #[arg(long, default_value_t = 0.6)]
+    min_worker_accuracy: f64,
+    /// Gold answers a worker needs before gold accuracy is used to flag them
+    #[arg(long, default_value_t = 3)]
+    min_gold_answers: usize,
+    /// dawid-skene | majority
+    #[arg(long, default_value = "dawid-skene")]
+    method: Method,
+    /// Leave flagged workers' answers out of the aggregation
+    #[arg(long)]
+    exclude_flagged: bool,
+    /// Report path (default: <out stem>.report.json)
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Taxonomy directory (default: catalog.json of a tasks directory given, else built-in)
+    #[arg(long)]
+    taxonomy: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Sample(a) => sample(a),
+        Command::Serve(a) => serve(a),
+        Command::Import(a) => import(a),
+    }
+}
+
+fn sample(a: SampleArgs) -> anyhow::Result<()> {
+    let catalog = TitleCatalog::from_taxonomy_source(a.taxonomy.as_deref())?;
+    let opts = SampleOptions {
+        dataset: a.dataset,
+        n: a.n,
+        strategy: a.strategy,
+        seed: a.seed,
+        gold: a.gold,
+        gold_rate: a.gold_rate,
+        out: a.out.clone(),
+        mturk_description_max_chars: a.mturk_description_max_chars,
+    };
+    let outcome = jobshift_label::sample::sample(&opts, &catalog)?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    let m = &outcome.manifest;
+    println!(
+        "wrote {} tasks ({} postings, {} gold) to {} — strategy {}, seed {}, taxonomy {}, {} candidate postings read from {}",
+        m.n_tasks, m.n_postings, m.n_gold, a.out.display(), m.strategy, m.seed, m.taxonomy_version,
+        m.candidates_seen, m.read_from
+    );
+    if m.strata.len() > 1 {
+        for (fam, s) in &m.strata {
+            println!("  {fam:<32} {:>6} drawn of {:>10}", s.drawn, s.available);
+        }
+    }
+    let d = TasksDir::new(&a.out);
+    println!(
+        "  Mechanical Turk: {} + {}",
+        d.mturk_input().display(),
+        d.mturk_question().display()
+    );
+    println!(
+        "  labelling page:  jobshift label serve {}",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    let dir = TasksDir::new(&a.tasks_dir);
+    let catalog = match &a.taxonomy {
+        Some(t) => TitleCatalog::from_taxonomy_source(Some(t))?,
+        None if dir.catalog().exists() => TitleCatalog::load(&dir.catalog())?,
+        None => TitleCatalog::from_taxonomy_source(None)?,
+    };
+    let tokens_path = a.tokens.clone().unwrap_or_else(|| dir.tokens());
+    let annotators = if tokens_path.exists() {
+        server::read_tokens(&tokens_path)?
+    } else if a.tokens.is_some() {
+        anyhow::bail!("tokens file {} does not exist", tokens_path.display());
+    } else {
+        let anns = server::generate_tokens(&tokens_path, a.annotators.max(1))?;
+        println!(
+            "created {} with {} annotator tokens",
+            tokens_path.display(),
+            anns.len()
+        );
+        anns
+    };
+    let (state, info) = server::open_app(ServeConfig {
+        tasks_dir: a.tasks_dir.clone(),
+        annotators: annotators.clone(),
+        per_task: a.per_task,
+        catalog,
+    })?;
+    for b in &info.bad_store_lines {
+        eprintln!(
+            "warning: {} line {}: {} (kept in the file as it is)",
+            dir.answers().display(),
+            b.line,
+            b.message
+        );
+    }
+    if info.answers_for_unknown_tasks > 0 {
+        eprintln!(
+            "warning: {} stored answers name tasks not in tasks.jsonl",
+            info.answers_for_unknown_tasks
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let addr = format!("{}:{}", a.host, a.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (port in use? try --port)"))?;
+        let local = listener.local_addr()?;
+        println!(
+            "labelling page on http://{local}/ — {} tasks ({} gold), {} answers replayed from {}",
+            info.tasks,
+            info.gold_tasks,
+            info.answers_replayed,
+            dir.answers().display()
+        );
+        println!(
+            "annotator sign-in links (tokens in {}):",
+            tokens_path.display()
+        );
+        for ann in &annotators {
+            println!("  {:<20} http://{local}/?token={}", ann.id, ann.token);
+        }
+        println!("press Ctrl-C to stop; every answer is already on disk");
+        server::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server failed")
+    })
+}
+
+fn import(a: ImportArgs) -> anyhow::Result<()> {
+    let catalog = match &a.taxonomy {
+        Some(t) => TitleCatalog::from_taxonomy_source(Some(t))?,
+        None => match a
+            .results
+            .iter()
+            .map(|p| catalog_beside(p))
+            .find(|c| c.exists())
+        {
+            Some(c) => TitleCatalog::load(&c)?,
+            None => TitleCatalog::from_taxonomy_source(None)?,
+        },
+    };
+    let opts = ImportOptions {
+        inputs: a.results,
+        out: a.out,
+        report: a.report,
+        gold: a.gold,
+        min_worker_accuracy: a.min_worker_accuracy,
+        min_gold_answers: a.min_gold_answers,
+        method: a.method,
+        exclude_flagged: a.exclude_flagged,
+    };
+    let r = jobshift_label::import::import(&opts, &catalog)?;
+    for m in &r.messages {
+        eprintln!("note: {m}");
+    }
+    println!(
+        "{} rows read, {} answers used, {} set aside; {} postings ({} gold) → {} labels written ({} none-fits) to {}",
+        r.rows_read,
+        r.answers_accepted,
+        r.rejected_by_reason.values().sum::<usize>(),
+        r.items,
+        r.gold_items,
+        r.labels_written,
+        r.none_fits,
+        r.labels_path
+    );
+    if let Some(alpha) = r.krippendorff_alpha {
+        println!(
+            "agreement: Krippendorff's alpha {alpha:.3} over {} postings with 2+ answers",
+            r.pairable_items
+        );
+    }
+    if let Some(g) = &r.gold_evaluation {
+        println!(
+            "on {} gold postings: majority vote {:.1}% correct, Dawid–Skene {:.1}%",
+            g.items,
+            100.0 * g.majority_accuracy,
+            100.0 * g.dawid_skene_accuracy
+        );
+    }
+    println!(
+        "{:<28} {:>7} {:>9} {:>9}  flag",
+        "worker", "answers", "gold acc", "est. acc"
+    );
+    for w in &r.workers {
+        println!(
+            "{:<28} {:>7} {:>9} {:>9.2}  {}",
+            w.worker,
+            w.answers,
+            w.gold_accuracy
+                .map_or("-".to_string(), |g| format!("{g:.2}")),
+            w.estimated_accuracy,
+            w.flag_reason.as_deref().unwrap_or("")
+        );
+    }
+    println!("rejects: {}", r.rejects_path);
+    Ok(())
+}
+
+/// catalog.json of a tasks directory, or beside an answers.jsonl / results file.
+fn catalog_beside(p: &Path) -> PathBuf {
+    if p.is_dir() {
+        TasksDir::new(p).catalog()
+    } else {
+        p.parent().unwrap_or(Path::new(".")).join("catalog.json")
+    }
+}

@@ -1,0 +1,113 @@
+//! `jobshift report DATASET_DIR --out DIR`: the study's analysis (jobshift-trends) rendered as
+//! report.html, report.md, report.json and CSV tables (jobshift-report).
+
+use anyhow::Context;
+use jobshift_trends::{RankBy, TrendOptions, YearMonth};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Dataset directory (with classified/ written by `jobshift classify`)
+    pub dataset_dir: PathBuf,
+    /// Output directory for report.html, report.md, report.json and the CSV tables
+    #[arg(long, default_value = "report")]
+    pub out: PathBuf,
+    /// First month of the window, YYYY-MM (default: January of the latest complete year-to-date)
+    #[arg(long, requires = "to")]
+    pub from: Option<YearMonth>,
+    /// Last month of the window, YYYY-MM, same year as --from
+    #[arg(long, requires = "from")]
+    pub to: Option<YearMonth>,
+    /// Number of matched windows compared (the window and the same months of N−1 previous years)
+    #[arg(long, default_value_t = 3)]
+    pub years: usize,
+    /// Minimum postings in the previous window for a title to be ranked
+    /// (default: max(50, 1 in 10,000 of that window's postings))
+    #[arg(long)]
+    pub min_postings: Option<u64>,
+    /// Only companies that posted in every window (a changing set of companies cannot pose as a trend)
+    #[arg(long)]
+    pub panel: bool,
+    /// Title ids to watch, comma-separated (default: medical_scribe when present)
+    #[arg(long, value_delimiter = ',')]
+    pub watch: Vec<String>,
+    /// Correct title counts with the classifier's confusion matrix; raw and corrected side by side
+    #[arg(long)]
+    pub corrected: bool,
+    /// Confusion matrix JSON (true title → predicted title → count); default: the classifier's
+    #[arg(long)]
+    pub confusion: Option<PathBuf>,
+    /// Taxonomy directory (default: the built-in taxonomy)
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// How many decliners and gainers to list
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Compare titles by change in postings or by change in share (default: share for a tech-only market)
+    #[arg(long, value_parser = ["change", "share"])]
+    pub rank_by: Option<String>,
+    /// Count rows instead of distinct posting ids (trusts ingest's de-duplication; faster at scale)
+    #[arg(long)]
+    pub assume_unique: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let opts = TrendOptions {
+        from: a.from,
+        to: a.to,
+        years: a.years,
+        min_postings: a.min_postings,
+        panel: a.panel,
+        watch: a
+            .watch
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        corrected: a.corrected || a.confusion.is_some(),
+        confusion: a.confusion,
+        taxonomy_dir: a.taxonomy,
+        top: a.top,
+        assume_unique: a.assume_unique,
+        rank_by: match a.rank_by.as_deref() {
+            Some("share") => Some(RankBy::Share),
+            Some("change") => Some(RankBy::Change),
+            _ => None,
+        },
+    };
+    let started = std::time::Instant::now();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("analysing {}", a.dataset_dir.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let trends = jobshift_trends::analyze(&a.dataset_dir, &opts);
+    spinner.finish_and_clear();
+    let trends = trends.with_context(|| format!("analysing {}", a.dataset_dir.display()))?;
+    let paths = jobshift_report::write_report(&trends, &a.out)
+        .with_context(|| format!("writing the report into {}", a.out.display()))?;
+    let (y, p) = (trends.latest_year(), trends.previous_year());
+    let f = jobshift_report::format::opct;
+    println!(
+        "{}–{} {y} vs {p}: all postings {} → {} ({}); {} titles ranked, {} decliners, {} gainers, {} emerging",
+        trends.window.from,
+        trends.window.to,
+        jobshift_report::format::count(trends.baseline.count(p)),
+        jobshift_report::format::count(trends.baseline.count(y)),
+        f(trends.baseline.change_in(y)),
+        trends.titles.iter().filter(|t| t.ranked).count(),
+        trends.movers.decliners.len(),
+        trends.movers.gainers.len(),
+        trends.movers.emerging.len()
+    );
+    for n in &trends.notes {
+        eprintln!("note: {n}");
+    }
+    println!("report: {}", paths.html.display());
+    println!(
+        "        {} · {} · {}",
+        paths.markdown.display(),
+        paths.json.display(),
+        paths.dir.join("*.csv").display()
+    );
+    eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `jobshift`: the command-line front end. It only parses arguments and calls the stage crates;
+//! each subcommand lives in `cmd/<name>.rs` and owns nothing but its flags and its printing.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "jobshift",
+    version,
+    about = "Which jobs are growing and which are disappearing, and how sure are we",
+    long_about = "jobshift turns job postings into per-title trends: ingest → classify → report.\n\
+                  Start with `jobshift demo`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on the built-in corpus and write a report
+    Demo(cmd::demo::Args),
+    /// Read postings files into a canonical, de-duplicated dataset
+    Ingest(cmd::ingest::Args),
+    /// Inspect a dataset
+    Dataset(cmd::dataset::Args),
+    /// Browse and check the taxonomy of standardized titles
+    Taxonomy(cmd::taxonomy::Args),
+    /// Fetch and inspect encoder models
+    Model(cmd::model::Args),
+    /// Embed texts with a sentence-transformer model
+    Embed(cmd::embed::Args),
+    /// Train the title classifier
+    Train(cmd::classify::TrainArgs),
+    /// Evaluate a classifier on held-out sets
+    Eval(cmd::classify::EvalArgs),
+    /// Contrastively fine-tune an encoder on same-title pairs
+    Finetune(cmd::classify::FinetuneArgs),
+    /// Classify every posting of a dataset
+    Classify(cmd::classify::ClassifyArgs),
+    /// Classify raw titles from a file
+    ClassifyTitles(cmd::classify::ClassifyTitlesArgs),
+    /// Compute trends and write the report (HTML, Markdown, CSV, JSON)
+    Report(cmd::report::Args),
+    /// Run SQL over a dataset (tables `postings` and `titles`)
+    Sql(cmd::sql::Args),
+    /// Generate realistic postings with ground truth
+    Generate(cmd::generate::Args),
+    /// Crowd labelling: sample tasks, serve the labelling page, import and aggregate answers
+    Label(cmd::label::Args),
+    /// Benchmark the pipeline's stages against their peers
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Dataset(a) => cmd::dataset::run(a),
+        Command::Taxonomy(a) => cmd::taxonomy::run(a),
+        Command::Model(a) => cmd::model::run(a),
+        Command::Embed(a) => cmd::embed::run(a),
+        Command::Train(a) => cmd::classify::train(a),
+        Command::Eval(a) => cmd::classify::eval(a),
+        Command::Finetune(a) => cmd::classify::finetune(a),
+        Command::Classify(a) => cmd::classify::classify(a),
+        Command::ClassifyTitles(a) => cmd::classify::classify_titles(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Sql(a) => cmd::sql::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Label(a) => cmd::label::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+    }
+}
