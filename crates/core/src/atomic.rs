@@ -29,9 +29,7 @@ where
         _ => Path::new("."),
     };
     fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     {
         let mut w = io::BufWriter::new(tmp.as_file_mut());
         fill(&mut w)?;

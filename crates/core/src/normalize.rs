@@ -78,12 +78,21 @@ mod tests {
 
     #[test]
     fn titles_agree_across_spellings() {
-        assert_eq!(normalize_title("Sr. Software-Engineer"), "sr software engineer");
-        assert_eq!(normalize_title("  SR SOFTWARE   ENGINEER "), "sr software engineer");
+        assert_eq!(
+            normalize_title("Sr. Software-Engineer"),
+            "sr software engineer"
+        );
+        assert_eq!(
+            normalize_title("  SR SOFTWARE   ENGINEER "),
+            "sr software engineer"
+        );
         assert_eq!(normalize_title("R&D Engineer"), "r and d engineer");
         assert_eq!(normalize_title("C++ / C# Developer"), "c++ c# developer");
         assert_eq!(normalize_title("Ｆｕｌｌｗｉｄｔｈ"), "fullwidth");
-        assert_eq!(normalize_title("Krankenpfleger (m/w/d)"), "krankenpfleger m w d");
+        assert_eq!(
+            normalize_title("Krankenpfleger (m/w/d)"),
+            "krankenpfleger m w d"
+        );
         assert_eq!(normalize_title("🚀"), "");
     }
 

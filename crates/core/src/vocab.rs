@@ -132,7 +132,12 @@ macro_rules! display_fromstr {
                     .find(|v| v.as_str() == k)
                     .ok_or_else(|| {
                         let allowed: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("unknown {} {:?}; expected one of {}", $what, s, allowed.join(", "))
+                        format!(
+                            "unknown {} {:?}; expected one of {}",
+                            $what,
+                            s,
+                            allowed.join(", ")
+                        )
                     })
             }
         }
@@ -148,7 +153,10 @@ mod tests {
 
     #[test]
     fn tiers_follow_the_study() {
-        assert_eq!(Level::IndividualContributor.tier(), Tier::IndividualContributors);
+        assert_eq!(
+            Level::IndividualContributor.tier(),
+            Tier::IndividualContributors
+        );
         assert_eq!(Level::Manager.tier(), Tier::MiddleManagement);
         for l in [Level::Director, Level::Vp, Level::CSuite] {
             assert_eq!(l.tier(), Tier::SeniorLeadership);

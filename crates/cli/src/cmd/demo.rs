@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, default_value = "jobshift-demo")]
     pub out: PathBuf,
     /// Records in the built-in corpus (a few minutes end to end on 2 cores at the default)
-    #[arg(long, default_value_t = 60_000)]
+    #[arg(long, default_value_t = 30_000)]
     pub postings: u64,
     /// Seed of the corpus
     #[arg(long, default_value_t = 42)]
@@ -51,7 +51,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     step(2, "ingest: validate, normalize, de-duplicate");
     let inputs = postings_files(&corpus.join("postings"))?;
-    let ingest_opts = jobshift_ingest::IngestOptions { progress: true, ..Default::default() };
+    let ingest_opts = jobshift_ingest::IngestOptions {
+        progress: true,
+        ..Default::default()
+    };
     let rep = jobshift_ingest::ingest(&inputs, &dataset, &ingest_opts)?;
     print!("   {}", indent(&rep.summary()));
     if !rep.accounting_holds() {
@@ -61,7 +64,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     step(3, &format!("encoder model `{}`", args.model));
     ensure_model(&args.model)?;
 
-    step(4, "default classifier (trained once from the committed taxonomy, then cached)");
+    step(
+        4,
+        "default classifier (trained once from the committed taxonomy, then cached)",
+    );
     let clf_dir = ensure_classifier(&args.model)?;
     let classifier = jobshift_classify::Classifier::load(&clf_dir)?;
     println!("   {}", clf_dir.display());
@@ -101,7 +107,12 @@ fn step(n: u32, what: &str) {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("{l}\n   ")).collect::<String>().trim_end().to_string() + "\n"
+    s.lines()
+        .map(|l| format!("{l}\n   "))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+        + "\n"
 }
 
 fn postings_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -161,8 +172,9 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
     struct Row {
         scope: String,
         key: String,
-        injected_2025_vs_2024: f64,
-        actual_change_2025_vs_2024: Option<f64>,
+        /// Percent, as the generator writes it.
+        injected_change_2025_vs_2024_pct: f64,
+        actual_change_2025_vs_2024_pct: Option<f64>,
     }
     let mut rdr = csv::Reader::from_path(changes_csv)
         .with_context(|| format!("reading {}", changes_csv.display()))?;
@@ -176,24 +188,27 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
     let mut corr_err = Vec::new();
     let mut real_err = Vec::new();
     for s in trends.titles.iter().filter(|s| s.ranked) {
-        let Some(t) = truth.get(&("title".to_string(), s.id.clone())) else { continue };
+        let Some(t) = truth.get(&("title".to_string(), s.id.clone())) else {
+            continue;
+        };
         if let Some(Some(g)) = s.change.get(&year) {
-            raw_err.push((g - t.injected_2025_vs_2024).abs());
-            if let Some(actual) = t.actual_change_2025_vs_2024 {
-                real_err.push((g - actual).abs());
+            raw_err.push((g - t.injected_change_2025_vs_2024_pct / 100.0).abs());
+            if let Some(actual) = t.actual_change_2025_vs_2024_pct {
+                real_err.push((g - actual / 100.0).abs());
             }
         }
         if let Some(Some(g)) = s.corrected_change.as_ref().and_then(|c| c.get(&year)) {
-            corr_err.push((g - t.injected_2025_vs_2024).abs());
+            corr_err.push((g - t.injected_change_2025_vs_2024_pct / 100.0).abs());
         }
     }
-    if let (Some(Some(g)), Some(t)) =
-        (trends.baseline.change.get(&year), truth.values().find(|r| r.scope == "baseline"))
-    {
+    if let (Some(Some(g)), Some(t)) = (
+        trends.baseline.change.get(&year),
+        truth.values().find(|r| r.scope == "baseline"),
+    ) {
         println!(
             "   baseline {year}: recovered {:+.1}%, injected {:+.1}%",
             g * 100.0,
-            t.injected_2025_vs_2024 * 100.0
+            t.injected_change_2025_vs_2024_pct
         );
     }
     let med = |v: &mut Vec<f64>| -> Option<f64> {
@@ -208,7 +223,9 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
         println!("   ranked titles: {n}; median |recovered − injected| = {m:.1} points (raw)");
     }
     if let Some(m) = med(&mut corr_err) {
-        println!("   median |recovered − injected| = {m:.1} points (corrected for misclassification)");
+        println!(
+            "   median |recovered − injected| = {m:.1} points (corrected for misclassification)"
+        );
     }
     if let Some(m) = med(&mut real_err) {
         println!(
