@@ -6,14 +6,17 @@
 //! - [`vocab`]: the shared vocabulary of levels, tiers and seniority;
 //! - [`normalize`]: title normalization used for alias matching, dedup keys and caching;
 //! - [`labels`]: the labelled-example format labelling writes and training reads;
+//! - [`month`]: the calendar month used by plans, partitions and windows;
 //! - [`dataset`]: where things live inside a dataset directory;
 //! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs.
 
 pub mod atomic;
 pub mod dataset;
 pub mod labels;
+pub mod month;
 pub mod normalize;
 pub mod schema;
 pub mod vocab;
 
+pub use month::YearMonth;
 pub use vocab::{Level, Seniority, Tier};

@@ -12,63 +12,8 @@ use crate::rng::{rng_for, Key};
 use crate::vocab::{family_vocab, season_factors};
 use crate::{GenerateError, GenerateOptions};
 use rand_distr::{Binomial, Distribution};
-use std::fmt;
-use std::str::FromStr;
 
-/// A calendar month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct YearMonth {
-    pub year: i32,
-    pub month: u32,
-}
-
-impl YearMonth {
-    pub fn new(year: i32, month: u32) -> Self {
-        Self { year, month }
-    }
-    pub fn next(self) -> Self {
-        if self.month == 12 {
-            Self::new(self.year + 1, 1)
-        } else {
-            Self::new(self.year, self.month + 1)
-        }
-    }
-    /// Months from `self` to `other` (positive when `other` is later).
-    pub fn months_until(self, other: YearMonth) -> i64 {
-        (other.year as i64 - self.year as i64) * 12 + other.month as i64 - self.month as i64
-    }
-    pub fn days(self) -> u32 {
-        match self.month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            _ if (self.year % 4 == 0 && self.year % 100 != 0) || self.year % 400 == 0 => 29,
-            _ => 28,
-        }
-    }
-    pub fn first_day(self) -> chrono::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
-    }
-}
-
-impl fmt::Display for YearMonth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-impl FromStr for YearMonth {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("month {s:?} is not of the form YYYY-MM (e.g. 2023-01)");
-        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
-        let year: i32 = y.parse().map_err(|_| bad())?;
-        let month: u32 = m.parse().map_err(|_| bad())?;
-        if !(1..=12).contains(&month) || !(1900..=2200).contains(&year) {
-            return Err(bad());
-        }
-        Ok(Self::new(year, month))
-    }
-}
+pub use jobshift_core::YearMonth;
 
 /// One month of the plan.
 #[derive(Debug, Clone)]

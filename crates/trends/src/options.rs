@@ -1,95 +1,11 @@
 //! Options of a trends run ([`TrendOptions`]) and the `YYYY-MM` month type the window is made of.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 /// A calendar month, written `YYYY-MM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct YearMonth {
-    pub year: i32,
-    pub month: u32,
-}
+pub use jobshift_core::YearMonth;
 
-impl YearMonth {
-    pub fn new(year: i32, month: u32) -> Result<Self, String> {
-        if !(1..=12).contains(&month) {
-            return Err(format!("month {month} is not in 1..=12"));
-        }
-        Ok(Self { year, month })
-    }
-    /// The following month.
-    pub fn next(self) -> Self {
-        if self.month == 12 {
-            Self {
-                year: self.year + 1,
-                month: 1,
-            }
-        } else {
-            Self {
-                year: self.year,
-                month: self.month + 1,
-            }
-        }
-    }
-    /// The preceding month.
-    pub fn prev(self) -> Self {
-        if self.month == 1 {
-            Self {
-                year: self.year - 1,
-                month: 12,
-            }
-        } else {
-            Self {
-                year: self.year,
-                month: self.month - 1,
-            }
-        }
-    }
-    /// Number of days in this month.
-    pub fn days(self) -> u32 {
-        let next = self.next();
-        let first = chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1);
-        let first_next = chrono::NaiveDate::from_ymd_opt(next.year, next.month, 1);
-        match (first, first_next) {
-            (Some(a), Some(b)) => (b - a).num_days() as u32,
-            _ => 30,
-        }
-    }
-}
-
-impl fmt::Display for YearMonth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
-    }
-}
-
-impl FromStr for YearMonth {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a month; write it as YYYY-MM, e.g. 2025-01");
-        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
-        let year: i32 = y.parse().map_err(|_| bad())?;
-        let month: u32 = m.parse().map_err(|_| bad())?;
-        YearMonth::new(year, month).map_err(|e| format!("{}: {e}", bad()))
-    }
-}
-
-impl Serialize for YearMonth {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for YearMonth {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// How movers are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RankBy {

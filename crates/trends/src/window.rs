@@ -218,16 +218,6 @@ pub fn resolve(
     })
 }
 
-impl YearMonth {
-    /// Short English month name ("Jan").
-    pub fn month_name(self) -> &'static str {
-        const N: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        N[(self.month.clamp(1, 12) - 1) as usize]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
