@@ -4,7 +4,7 @@
 //! comes from [`crate::aggregate`].
 
 use crate::aggregate::{self, cell_sql, panel_sql, GroupSums, Level};
-use crate::correction::Confusion;
+use crate::correction::{self, Confusion};
 use crate::engine::{self, query, sql_str, strings, Catalog, PostingsSource};
 use crate::options::{RankBy, TrendOptions};
 use crate::stats::{self, PairSums};
@@ -699,7 +699,8 @@ pub(crate) async fn run(
     let mut families = families;
     let correction = if opts.corrected {
         let path = find_confusion(opts, &dir)?;
-        let conf = Confusion::load(&path).map_err(TrendsError::Confusion)?;
+        let measured = Confusion::load(&path).map_err(TrendsError::Confusion)?;
+        let conf = measured.covering(titles.iter().map(|t| t.id.as_str()));
         let mut iterations = BTreeMap::new();
         let mut corrected: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         for &y in &years {
@@ -714,7 +715,63 @@ pub(crate) async fn run(
                 corrected.entry(id).or_default().insert(y, v);
             }
         }
-        let apply = |s: &mut Series, counts: BTreeMap<i32, f64>| {
+        // the uncertainty of the corrected counts: bootstrap over the confusion matrix's labelled
+        // examples and the counts' own sampling noise (see correction.rs)
+        let observed_by_year: BTreeMap<i32, BTreeMap<String, f64>> = years
+            .iter()
+            .map(|&y| {
+                let mut o: BTreeMap<String, f64> = titles
+                    .iter()
+                    .map(|t| (t.id.clone(), t.count(y) as f64))
+                    .collect();
+                o.insert(schema::UNCLASSIFIED.into(), unclassified.count(y) as f64);
+                (y, o)
+            })
+            .collect();
+        let overdispersion: BTreeMap<String, f64> = titles
+            .iter()
+            .filter_map(|t| {
+                let phis: Vec<f64> = years
+                    .windows(2)
+                    .filter_map(|w| {
+                        let (cp, cc) = (t.count(w[0]) as f64, t.count(w[1]) as f64);
+                        let (lo, hi) = t.ci95.get(&w[1]).copied().flatten()?;
+                        if cp <= 0.0 || cc <= 0.0 || lo <= -0.999_999 {
+                            return None;
+                        }
+                        let se = ((1.0 + hi).ln() - (1.0 + lo).ln()) / (2.0 * stats::Z95);
+                        Some(se * se / (1.0 / cp + 1.0 / cc))
+                    })
+                    .collect();
+                (!phis.is_empty())
+                    .then(|| (t.id.clone(), phis.iter().sum::<f64>() / phis.len() as f64))
+            })
+            .collect();
+        let replicates = conf.bootstrap(
+            &observed_by_year,
+            &overdispersion,
+            opts.correction_replicates,
+            opts.seed,
+        );
+        // per series: replicate → year → corrected count
+        let series_replicates = |members: &dyn Fn(&str) -> bool| -> Vec<BTreeMap<i32, f64>> {
+            replicates
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|(y, counts)| {
+                            let sum: f64 = counts
+                                .iter()
+                                .filter(|(id, _)| members(id))
+                                .map(|(_, v)| *v)
+                                .sum();
+                            (*y, sum)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let apply = |s: &mut Series, counts: BTreeMap<i32, f64>, reps: Vec<BTreeMap<i32, f64>>| {
             let mut ch = BTreeMap::new();
             let mut ci = BTreeMap::new();
             for w in years.windows(2) {
@@ -725,10 +782,12 @@ pub(crate) async fn run(
                 );
                 let g = if cp > 0.0 { Some(cc / cp - 1.0) } else { None };
                 ch.insert(c, g);
-                // the raw interval's relative width, re-centred (ignores the confusion matrix's own error)
-                let se = s.ci95.get(&c).copied().flatten().map(|(lo, hi)| {
-                    ((1.0 + hi).ln() - (1.0 + lo.max(-0.999_999)).ln()) / (2.0 * stats::Z95)
-                });
+                let se = correction::log_change_se(reps.iter().map(|r| {
+                    (
+                        r.get(&p).copied().unwrap_or(0.0),
+                        r.get(&c).copied().unwrap_or(0.0),
+                    )
+                }));
                 ci.insert(
                     c,
                     match (g, se) {
@@ -760,23 +819,46 @@ pub(crate) async fn run(
                     *fam_sum.entry(f.clone()).or_default().entry(*y).or_default() += v;
                 }
             }
-            apply(t, counts);
+            let reps: Vec<BTreeMap<i32, f64>> = replicates
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|(y, c)| (*y, c.get(&t.id).copied().unwrap_or(0.0)))
+                        .collect()
+                })
+                .collect();
+            apply(t, counts, reps);
         }
+        let tier_of: BTreeMap<String, String> = titles
+            .iter()
+            .filter_map(|t| t.tier.clone().map(|x| (t.id.clone(), x)))
+            .collect();
+        let family_of: BTreeMap<String, String> = titles
+            .iter()
+            .filter_map(|t| t.family.clone().map(|x| (t.id.clone(), x)))
+            .collect();
         for t in tiers.iter_mut() {
             let c = tier_sum.remove(&t.id).unwrap_or_default();
-            apply(t, c);
+            let tier = t.id.clone();
+            let reps = series_replicates(&|x: &str| tier_of.get(x) == Some(&tier));
+            apply(t, c, reps);
         }
         for f in families.iter_mut() {
             let c = fam_sum.remove(&f.id).unwrap_or_default();
-            apply(f, c);
+            let fam = f.id.clone();
+            let reps = series_replicates(&|x: &str| family_of.get(x) == Some(&fam));
+            apply(f, c, reps);
         }
-        let titles_covered = conf.rates.len();
+        let titles_covered = measured.rates.len();
         Some(CorrectionInfo {
             confusion_file: path.display().to_string(),
-            method:
-                "EM / iterative Bayesian unfolding (Poisson maximum likelihood of o = Pᵀx, x ≥ 0)"
-                    .into(),
-            examples: conf.examples,
+            method: format!(
+                "EM / iterative Bayesian unfolding (Poisson maximum likelihood of o = Pᵀx, x ≥ 0); \
+                 95% intervals from {} bootstrap replicates resampling the confusion matrix's \
+                 labelled examples and the counts' sampling noise (seed {})",
+                opts.correction_replicates, opts.seed
+            ),
+            examples: measured.examples,
             titles_covered,
             iterations,
         })

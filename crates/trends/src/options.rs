@@ -49,6 +49,20 @@ pub struct TrendOptions {
     pub assume_unique: bool,
     /// `None`: decided from the data (shares when ≥ 60% of classified postings are tech).
     pub rank_by: Option<RankBy>,
+    /// Bootstrap replicates behind the corrected intervals (`--corrected`).
+    #[serde(default = "default_replicates")]
+    pub correction_replicates: usize,
+    /// Seed of the correction bootstrap: same data + seed → same intervals.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_replicates() -> usize {
+    200
+}
+
+fn default_seed() -> u64 {
+    42
 }
 
 impl Default for TrendOptions {
@@ -66,6 +80,8 @@ impl Default for TrendOptions {
             top: 10,
             assume_unique: false,
             rank_by: None,
+            correction_replicates: default_replicates(),
+            seed: default_seed(),
         }
     }
 }

@@ -49,6 +49,12 @@ pub struct Args {
     /// Count rows instead of distinct posting ids (trusts ingest's de-duplication; faster at scale)
     #[arg(long)]
     pub assume_unique: bool,
+    /// Bootstrap replicates for the corrected intervals (confusion-matrix and sampling error)
+    #[arg(long, default_value_t = 200)]
+    pub replicates: usize,
+    /// Seed of the correction bootstrap
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -74,6 +80,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Some("change") => Some(RankBy::Change),
             _ => None,
         },
+        correction_replicates: a.replicates,
+        seed: a.seed,
     };
     let started = std::time::Instant::now();
     let spinner = indicatif::ProgressBar::new_spinner();
