@@ -86,14 +86,15 @@ def run(args):
         },
         "cells": [],
     }
-    for name in ("minilm", "mpnet"):
+    for name in args.models.split(","):
         path = getattr(args, name)
         if not path:
             continue
         model = SentenceTransformer(path, device="cpu")
         model.eval()
         for workload, batch in WORKLOADS.items():
-            data = texts[workload][: args.limit] if args.limit else texts[workload]
+            limit = {"titles": args.titles_limit, "desc256": args.desc_limit}[workload] or args.limit
+            data = texts[workload][:limit] if limit else texts[workload]
             with torch.inference_mode():
                 model.encode(data[: batch * 2], batch_size=batch)  # warm-up
                 t0 = time.perf_counter()
@@ -122,6 +123,9 @@ def main():
     r.add_argument("--minilm")
     r.add_argument("--mpnet")
     r.add_argument("--limit", type=int, default=0)
+    r.add_argument("--titles-limit", type=int, default=0, help="overrides --limit for titles")
+    r.add_argument("--desc-limit", type=int, default=0, help="overrides --limit for desc256")
+    r.add_argument("--models", default="minilm,mpnet", help="comma-separated subset to run")
     r.add_argument("--json")
     args = ap.parse_args()
     prepare(args) if args.cmd == "prepare" else run(args)

@@ -48,3 +48,32 @@ pub fn run(
     }
     best.ok_or_else(|| EncodeError::Other("no benchmark run".into()))
 }
+
+/// Time any encoder (e.g. a [`crate::StaticEncoder`]) the same way, without work counters:
+/// one warm-up call on the first `warm` texts, then `repeat` timed calls, fastest reported.
+pub fn run_encoder(
+    encoder: &dyn Encoder,
+    texts: &[&str],
+    warm: usize,
+    repeat: usize,
+) -> Result<BenchResult, EncodeError> {
+    encoder.encode(&texts[..warm.min(texts.len())])?;
+    let mut best: Option<BenchResult> = None;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        encoder.encode(texts)?;
+        let seconds = t.elapsed().as_secs_f64().max(1e-9);
+        let r = BenchResult {
+            texts: texts.len(),
+            seconds,
+            texts_per_s: texts.len() as f64 / seconds,
+            gflops_per_s: 0.0,
+            tokens_real: 0,
+            tokens_padded: 0,
+        };
+        if best.as_ref().is_none_or(|b| r.seconds < b.seconds) {
+            best = Some(r);
+        }
+    }
+    best.ok_or_else(|| EncodeError::Other("no benchmark run".into()))
+}

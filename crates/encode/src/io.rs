@@ -211,8 +211,12 @@ impl EmbeddingWriter {
             }
             OutputFormat::Parquet => {
                 let schema = parquet_schema(dim);
+                // Row groups of ~64 MiB of vectors: the writer buffers a whole row group in
+                // memory, and the default (1M rows) would hold 1.5 GB of 384-d vectors.
+                let rows_per_group = ((64usize << 20) / (dim.max(1) * 4)).max(1024);
                 let props = parquet::file::properties::WriterProperties::builder()
                     .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+                    .set_max_row_group_row_count(Some(rows_per_group))
                     .build();
                 let w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))
                     .map_err(|e| EncodeError::Other(format!("{}: {e}", path.display())))?;

@@ -20,6 +20,7 @@ pub mod fetch;
 pub mod io;
 pub mod manifest;
 pub mod mpnet;
+pub mod packed;
 pub mod registry;
 pub mod sentence_transformer;
 pub mod st_config;
@@ -27,7 +28,10 @@ pub mod static_encoder;
 
 pub use cache::{CachedEncoder, EmbeddingCache};
 pub use error::EncodeError;
-pub use registry::{cache_root, known_model, models_dir, resolve_model, KnownModel, KNOWN_MODELS};
+pub use registry::{
+    cache_root, known_model, models_dir, resolve_model, resolve_static, static_model_dir,
+    KnownModel, KNOWN_MODELS,
+};
 pub use sentence_transformer::{parse_dtype, LoadOptions, SentenceTransformer};
 pub use static_encoder::StaticEncoder;
 
@@ -93,7 +97,8 @@ pub fn default_cache_bytes() -> usize {
 /// Load an encoder by name or directory with default options, behind an embedding cache.
 ///
 /// `name_or_dir`: `minilm` | `mpnet` | a Hugging Face repo id | a model directory |
-/// `static:<dir>` for a distilled [`StaticEncoder`]. A model that is not installed is an error
+/// `static:<dir>` or `static:<model>` (the one `jobshift model distill --model <model>` put in
+/// the cache) for a distilled [`StaticEncoder`]. A model that is not installed is an error
 /// that says which `jobshift model fetch` to run.
 pub fn load_encoder(name_or_dir: &str) -> Result<Box<dyn Encoder>, EncodeError> {
     load_encoder_with(name_or_dir, LoadOptions::default(), default_cache_bytes())
@@ -106,7 +111,7 @@ pub fn load_encoder_with(
     cache_bytes: usize,
 ) -> Result<Box<dyn Encoder>, EncodeError> {
     if let Some(dir) = name_or_dir.strip_prefix("static:") {
-        let enc = StaticEncoder::load(std::path::Path::new(dir))?;
+        let enc = StaticEncoder::load(&registry::resolve_static(dir)?)?;
         return Ok(if cache_bytes == 0 {
             Box::new(enc)
         } else {

@@ -83,6 +83,30 @@ pub fn models_dir() -> PathBuf {
     cache_root().join("models")
 }
 
+/// Where `jobshift model distill --model NAME` puts a static encoder by default:
+/// `<models dir>/static-<cache name>`.
+pub fn static_model_dir(source_model: &str) -> PathBuf {
+    models_dir().join(format!("static-{}", cache_name(source_model)))
+}
+
+/// Resolve the part after `static:`: an existing directory, else the distilled static encoder
+/// of that model in the cache (`static:minilm` → `<models dir>/static-minilm`). A missing one
+/// is an error naming the `jobshift model distill` command that builds it.
+pub fn resolve_static(name_or_dir: &str) -> Result<PathBuf, EncodeError> {
+    let as_path = Path::new(name_or_dir);
+    if as_path.is_dir() {
+        return Ok(as_path.to_path_buf());
+    }
+    let cached = static_model_dir(name_or_dir);
+    if cached.join("static_config.json").is_file() {
+        return Ok(cached);
+    }
+    Err(EncodeError::Other(format!(
+        "static encoder {name_or_dir:?} not found (no such directory, and nothing at {}); build it with `jobshift model distill --model {name_or_dir}`",
+        cached.display()
+    )))
+}
+
 /// True when `name` has the shape of a Hugging Face repo id (`owner/name`, no path syntax).
 pub fn looks_like_repo_id(name: &str) -> bool {
     let mut parts = name.split('/');

@@ -18,6 +18,7 @@
 
 use crate::error::EncodeError;
 use crate::mpnet;
+use crate::packed;
 use crate::st_config::{DenseConfig, PoolingMode, StConfig};
 use crate::{Embeddings, Encoder};
 use candle_core::{DType, Device, Module, Tensor};
@@ -79,6 +80,8 @@ const TOKENIZE_CHUNK: usize = 4096;
 enum Backbone {
     Bert(bert::BertModel),
     MPNet(mpnet::MPNetModel),
+    /// f32 on the CPU: the packed engine (no padding, fused attention), see [`crate::packed`].
+    Packed(packed::PackedModel),
 }
 
 impl Backbone {
@@ -89,6 +92,7 @@ impl Backbone {
                 m.forward(ids, &token_types, Some(mask))
             }
             Backbone::MPNet(m) => m.forward(ids, mask),
+            Backbone::Packed(_) => candle_core::bail!("the packed engine has no padded forward"),
         }
     }
 }
@@ -189,6 +193,66 @@ struct ArchProbe {
     hidden_size: Option<usize>,
     num_hidden_layers: Option<usize>,
     intermediate_size: Option<usize>,
+    vocab_size: Option<usize>,
+    num_attention_heads: Option<usize>,
+    layer_norm_eps: Option<f64>,
+    hidden_act: Option<String>,
+    position_embedding_type: Option<String>,
+    pad_token_id: Option<u32>,
+    relative_attention_num_buckets: Option<usize>,
+}
+
+impl ArchProbe {
+    /// The packed engine's configuration, when it implements this model (BERT with absolute
+    /// positions or MPNet; a known activation).
+    fn packed_config(&self) -> Option<packed::PackedConfig> {
+        let arch = match self.model_type.as_deref()? {
+            "bert" => packed::PackedArch::Bert,
+            "mpnet" => packed::PackedArch::MPNet,
+            _ => return None,
+        };
+        if arch == packed::PackedArch::Bert
+            && !matches!(
+                self.position_embedding_type.as_deref(),
+                None | Some("absolute")
+            )
+        {
+            return None;
+        }
+        let hidden_size = self.hidden_size?;
+        let num_heads = self.num_attention_heads?;
+        if num_heads == 0 || hidden_size % num_heads != 0 {
+            return None;
+        }
+        let default_eps = if arch == packed::PackedArch::Bert {
+            1e-12
+        } else {
+            1e-5
+        };
+        Some(packed::PackedConfig {
+            arch,
+            vocab_size: self.vocab_size?,
+            hidden_size,
+            num_layers: self.num_hidden_layers?,
+            num_heads,
+            intermediate_size: self.intermediate_size?,
+            max_position_embeddings: self.max_position_embeddings?,
+            layer_norm_eps: self.layer_norm_eps.unwrap_or(default_eps) as f32,
+            activation: packed::PackedActivation::from_hf(
+                self.hidden_act.as_deref().unwrap_or("gelu"),
+            )?,
+            padding_idx: self.pad_token_id.unwrap_or(1),
+            num_buckets: self.relative_attention_num_buckets.unwrap_or(32),
+        })
+    }
+}
+
+/// Whether to use the packed engine: f32 on the CPU, unless `JOBSHIFT_ENCODER_ENGINE=candle`
+/// asks for candle (to compare the two).
+fn packed_engine_wanted(options: &LoadOptions) -> bool {
+    options.device.is_cpu()
+        && options.dtype == DType::F32
+        && std::env::var("JOBSHIFT_ENCODER_ENGINE").map_or(true, |v| v != "candle")
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -235,15 +299,24 @@ impl SentenceTransformer {
             ));
         };
 
-        let backbone = match model_type.as_str() {
-            "bert" => {
+        let packed_cfg = if packed_engine_wanted(&options) {
+            probe.packed_config()
+        } else {
+            None
+        };
+        let backbone = match (model_type.as_str(), packed_cfg) {
+            (_, Some(cfg)) => Backbone::Packed(
+                packed::PackedModel::load(vb, cfg)
+                    .map_err(|e| EncodeError::bad_file(&weights, e))?,
+            ),
+            ("bert", None) => {
                 let cfg: bert::Config = serde_json::from_str(&config_text)
                     .map_err(|e| EncodeError::bad_file(&config_path, e))?;
                 Backbone::Bert(
                     bert::BertModel::load(vb, &cfg).map_err(|e| EncodeError::bad_file(&weights, e))?,
                 )
             }
-            "mpnet" => {
+            ("mpnet", None) => {
                 let cfg: mpnet::Config = serde_json::from_str(&config_text)
                     .map_err(|e| EncodeError::bad_file(&config_path, e))?;
                 Backbone::MPNet(
@@ -251,7 +324,7 @@ impl SentenceTransformer {
                         .map_err(|e| EncodeError::bad_file(&weights, e))?,
                 )
             }
-            other => {
+            (other, None) => {
                 return Err(EncodeError::Unsupported(format!(
                     "{}: model_type {other:?}; jobshift runs BERT-family (\"bert\") and \"mpnet\" models",
                     config_path.display()
@@ -293,7 +366,8 @@ impl SentenceTransformer {
             Some(p) => p.pad_id,
             None => match &backbone {
                 Backbone::MPNet(_) => 1,
-                Backbone::Bert(_) => 0,
+                Backbone::Packed(m) if m.config().arch == packed::PackedArch::MPNet => 1,
+                Backbone::Bert(_) | Backbone::Packed(_) => 0,
             },
         };
         tokenizer.with_padding(None);
@@ -392,9 +466,13 @@ impl SentenceTransformer {
 
     /// "bert" or "mpnet".
     pub fn architecture(&self) -> &'static str {
-        match self.backbone {
+        match &self.backbone {
             Backbone::Bert(_) => "bert",
             Backbone::MPNet(_) => "mpnet",
+            Backbone::Packed(m) => match m.config().arch {
+                packed::PackedArch::Bert => "bert",
+                packed::PackedArch::MPNet => "mpnet",
+            },
         }
     }
 
@@ -402,6 +480,7 @@ impl SentenceTransformer {
     pub fn word_embeddings(&self) -> Result<Tensor, EncodeError> {
         let w = match &self.backbone {
             Backbone::MPNet(m) => m.word_embeddings().clone(),
+            Backbone::Packed(m) => m.word_embeddings()?,
             Backbone::Bert(_) => {
                 let st = StConfig::read(&self.dir)?;
                 let weights = st.transformer_dir.join("model.safetensors");
@@ -498,6 +577,9 @@ impl SentenceTransformer {
             batches.push((start, take, longest));
             start += take;
         }
+        if let Backbone::Packed(model) = &self.backbone {
+            return self.run_packed(model, &order, &batches, ids_of, out);
+        }
         let parallel = if self.options.device.is_cpu() {
             rayon::current_num_threads().max(1)
         } else {
@@ -561,12 +643,30 @@ impl SentenceTransformer {
         let hidden = self.backbone.forward(&ids_t, &mask_t)?;
         let hidden = hidden.to_dtype(DType::F32)?.to_device(&Device::Cpu)?;
         let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
+        let starts: Vec<usize> = (0..b).map(|row| row * seq_len).collect();
+        self.pool_batch(&hidden, &starts, lens, pooled)
+    }
+
+    /// Pool each text's token states (`hidden` rows `starts[i]..starts[i] + lens[i]`), apply
+    /// the Dense modules and Normalize, into `pooled` (texts × dim).
+    fn pool_batch(
+        &self,
+        hidden: &[f32],
+        starts: &[usize],
+        lens: &[usize],
+        pooled: &mut Vec<f32>,
+    ) -> Result<(), EncodeError> {
+        let b = lens.len();
+        let device = &self.options.device;
         let h = self.hidden_size;
         let pool_dim = h * self.pooling.len();
         pooled.clear();
         pooled.resize(b * pool_dim, 0.0);
-        for (row, &len) in lens.iter().enumerate() {
-            let tokens = &hidden[row * seq_len * h..(row * seq_len + len) * h];
+        for (row, (&start, &len)) in starts.iter().zip(lens).enumerate() {
+            if len == 0 {
+                continue; // no tokens at all (only via encode_token_ids): a zero vector
+            }
+            let tokens = &hidden[start * h..(start + len) * h];
             let dst = &mut pooled[row * pool_dim..(row + 1) * pool_dim];
             for (slot, mode) in self.pooling.iter().enumerate() {
                 pool(*mode, tokens, len, h, &mut dst[slot * h..(slot + 1) * h]);
@@ -587,6 +687,51 @@ impl SentenceTransformer {
         if self.normalize {
             for row in pooled.chunks_mut(self.dim) {
                 l2_normalize(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// The packed engine's batch loop: batches one after another (each uses every core), no
+    /// padding, buffers reused across batches.
+    fn run_packed<'a, F>(
+        &self,
+        model: &packed::PackedModel,
+        order: &[usize],
+        batches: &[(usize, usize, usize)],
+        ids_of: F,
+        out: &mut [f32],
+    ) -> Result<(), EncodeError>
+    where
+        F: Fn(usize) -> &'a [u32] + Sync,
+    {
+        let mut scratch = packed::PackedScratch::default();
+        let mut hidden = Vec::new();
+        let mut pooled = Vec::new();
+        let mut seqs: Vec<&[u32]> = Vec::new();
+        let mut lens = Vec::new();
+        let mut starts = Vec::new();
+        for &(start, take, _) in batches {
+            let batch = &order[start..start + take];
+            seqs.clear();
+            lens.clear();
+            starts.clear();
+            let mut at = 0;
+            for &i in batch {
+                let ids = ids_of(i);
+                seqs.push(ids);
+                lens.push(ids.len());
+                starts.push(at);
+                at += ids.len();
+            }
+            self.flops.fetch_add(model.flops(&lens), Ordering::Relaxed);
+            self.tokens_real.fetch_add(at as u64, Ordering::Relaxed);
+            self.tokens_padded.fetch_add(at as u64, Ordering::Relaxed);
+            model.forward(&seqs, &mut hidden, &mut scratch)?;
+            self.pool_batch(&hidden, &starts, &lens, &mut pooled)?;
+            for (row, &i) in batch.iter().enumerate() {
+                out[i * self.dim..(i + 1) * self.dim]
+                    .copy_from_slice(&pooled[row * self.dim..(row + 1) * self.dim]);
             }
         }
         Ok(())

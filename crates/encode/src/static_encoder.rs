@@ -221,27 +221,40 @@ impl StaticEncoder {
         &self.config
     }
 
-    /// Write `static.safetensors`, `tokenizer.json`, `static_config.json` into `dir`.
+    /// Write `static.safetensors`, `tokenizer.json`, `static_config.json` into `dir`,
+    /// atomically: the files are written into a staging directory beside `dir`, which then
+    /// replaces `dir` by rename (an existing encoder there is replaced).
     pub fn save(&self, dir: &Path) -> Result<(), EncodeError> {
-        std::fs::create_dir_all(dir).map_err(|e| EncodeError::io(dir, e))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| EncodeError::io(&parent, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".static-encoder-")
+            .tempdir_in(&parent)
+            .map_err(|e| EncodeError::io(&parent, e))?;
         let t = Tensor::from_slice(
             &self.table,
             (self.config.vocab_size, self.config.dim),
             &Device::Cpu,
         )?;
-        let weights = dir.join("static.safetensors");
-        let tmp = dir.join(".static.safetensors.tmp");
-        t.save_safetensors("embeddings", &tmp)?;
-        std::fs::rename(&tmp, &weights).map_err(|e| EncodeError::io(&weights, e))?;
-        let tok = dir.join("tokenizer.json");
+        t.save_safetensors("embeddings", staging.path().join("static.safetensors"))?;
+        let tok = staging.path().join("tokenizer.json");
         let json = self
             .tokenizer
             .to_string(false)
             .map_err(|e| EncodeError::Tokenizer(e.to_string()))?;
-        jobshift_core::atomic::write_bytes(&tok, json.as_bytes())
-            .map_err(|e| EncodeError::io(&tok, e))?;
-        let cfg = dir.join("static_config.json");
-        jobshift_core::atomic::write_json(&cfg, &self.config).map_err(|e| EncodeError::io(&cfg, e))
+        std::fs::write(&tok, json.as_bytes()).map_err(|e| EncodeError::io(&tok, e))?;
+        let cfg = staging.path().join("static_config.json");
+        let cfg_json = serde_json::to_vec_pretty(&self.config)
+            .map_err(|e| EncodeError::Other(e.to_string()))?;
+        std::fs::write(&cfg, cfg_json).map_err(|e| EncodeError::io(&cfg, e))?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| EncodeError::io(dir, e))?;
+        }
+        let staged = staging.keep();
+        std::fs::rename(&staged, dir).map_err(|e| EncodeError::io(dir, e))
     }
 
     pub fn load(dir: &Path) -> Result<StaticEncoder, EncodeError> {

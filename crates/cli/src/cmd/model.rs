@@ -43,7 +43,7 @@ enum Cmd {
     Verify { name: String },
     /// Measure encoding throughput on a text file (one text per line)
     Bench {
-        /// minilm | mpnet | repo id | model directory
+        /// minilm | mpnet | repo id | model directory | static:MODEL|DIR
         #[arg(long)]
         model: String,
         #[arg(long)]
@@ -71,9 +71,10 @@ enum Cmd {
         /// minilm | mpnet | repo id | model directory
         #[arg(long)]
         model: String,
-        /// Output directory (load it with --model static:DIR)
+        /// Output directory [default: <model cache>/static-<model>, loadable as
+        /// --model static:<model>]
         #[arg(long)]
-        output: PathBuf,
+        output: Option<PathBuf>,
         /// PCA dimensions (0 keeps the model's dimension)
         #[arg(long, default_value_t = 256)]
         dims: usize,
@@ -197,8 +198,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 max_batch_tokens: usize::MAX,
                 ..Default::default()
             };
-            let st = jobshift_encode::load_sentence_transformer(&model, options)?;
-            let r = jobshift_encode::bench::run(&st, &texts, repeat.max(1))?;
+            let r = if let Some(name) = model.strip_prefix("static:") {
+                let enc =
+                    jobshift_encode::StaticEncoder::load(&jobshift_encode::resolve_static(name)?)?;
+                jobshift_encode::bench::run_encoder(&enc, &texts, batch_size, repeat.max(1))?
+            } else {
+                let st = jobshift_encode::load_sentence_transformer(&model, options)?;
+                jobshift_encode::bench::run(&st, &texts, repeat.max(1))?
+            };
             let line = serde_json::json!({
                 "tool": "jobshift",
                 "model": model,
@@ -245,14 +252,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 corpus: corpus_lines.as_deref(),
                 progress: true,
             };
+            let started = std::time::Instant::now();
             let enc = jobshift_encode::StaticEncoder::distill(&st, &opts)?;
+            let (output, use_as) = match output {
+                Some(dir) => {
+                    let use_as = format!("static:{}", dir.display());
+                    (dir, use_as)
+                }
+                None => (
+                    jobshift_encode::static_model_dir(&model),
+                    format!("static:{model}"),
+                ),
+            };
             enc.save(&output)?;
             println!(
-                "wrote a {}-d static encoder of {} to {} (use --model static:{})",
+                "wrote a {}-d static encoder of {} to {} in {:.1}s (use --model {use_as})",
                 enc.dim(),
                 st.model_id(),
                 output.display(),
-                output.display()
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }
