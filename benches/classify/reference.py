@@ -10,7 +10,12 @@ shares its SOC-6 code) and reports accuracy and throughput on this machine.
 Not a dependency of jobshift. Needs: pip install scikit-learn sentence-transformers torch
 
     python benches/classify/reference.py --classifier ~/.cache/jobshift/classifiers/default \
-        --model /path/to/all-mpnet-base-v2 [--max-per-class 40] [--trees 100] [--out ref.json]
+        --model /path/to/all-mpnet-base-v2 [--max-per-class 40] [--trees 100] [--out ref.json] \
+        [--sample 2000 --titles-out DIR]
+
+--sample N scores a deterministic subsample of at most N titles per held-out set (every
+len/N-th title in file order) and --titles-out writes the scored titles, one per line
+(DIR/<set>.txt), so `jobshift classify-titles` can be timed on exactly the same sample.
 """
 import argparse
 import json
@@ -38,6 +43,9 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--out", help="write the scores as JSON here")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="score at most N titles per held-out set (deterministic, every len/N-th)")
+    ap.add_argument("--titles-out", help="write the scored titles of each set to DIR/<set>.txt")
     args = ap.parse_args()
 
     import numpy as np
@@ -56,6 +64,17 @@ def main():
             sets[name] = read_jsonl(p)
     if not sets:
         sys.exit(f"no heldout_*.jsonl in {d}; run `jobshift train` with the shared data present")
+    if args.sample > 0:
+        for name, items in sets.items():
+            if len(items) > args.sample:
+                step = len(items) / args.sample
+                sets[name] = [items[int(i * step)] for i in range(args.sample)]
+    if args.titles_out:
+        os.makedirs(args.titles_out, exist_ok=True)
+        for name, items in sets.items():
+            with open(os.path.join(args.titles_out, f"{name}.txt"), "w", encoding="utf-8") as f:
+                for it in items:
+                    f.write(it["title"].replace("\n", " ") + "\n")
 
     rng = random.Random(args.seed)
     by = defaultdict(list)
@@ -126,10 +145,11 @@ def main():
         results.append(res)
         print(f"{name:<14} n={n:<6} top1 {res['top1']:.3f} top5 {res['top5']:.3f} soc6 {res['soc6']:.3f} "
               f"soc2 {res['soc2']:.3f} family {res['family']:.3f} level {res['level']:.3f} "
-              f"| {res['overall_titles_per_s']:.0f} titles/s", flush=True)
+              f"| {res['overall_titles_per_s']:.1f} titles/s (encode {enc_s:.1f}s, forest {head_s:.2f}s)",
+              flush=True)
     summary = {
         "model": args.model, "trees": args.trees, "max_per_class": args.max_per_class,
-        "train_rows": len(rows), "threads": args.threads,
+        "train_rows": len(rows), "threads": args.threads, "sample": args.sample,
         "encode_train_s": encode_train_s, "fit_s": fit_s, "results": results,
     }
     print(f"train rows {len(rows)}: encoded in {encode_train_s:.0f}s, forest fit in {fit_s:.0f}s")

@@ -3,12 +3,17 @@
 //!
 //! ```text
 //! cargo run -p jobshift-classify --example classify_bench -- train MODEL OUT [HEADS] [--no-alternates]
+//!     [--rf-trees N] [--rf-per-class N] [--rf-pca DIMS]
 //! cargo run -p jobshift-classify --example classify_bench -- speed CLASSIFIER TITLES_CSV [COLUMN] [LIMIT]
+//! cargo run -p jobshift-classify --example classify_bench -- heads CLASSIFIER [ROWS]
 //! ```
-//! `speed` times every cascade step on a CSV column of raw titles (e.g. the HN titles).
+//! `speed` times every cascade step on a CSV column of raw titles (e.g. the HN titles);
+//! `heads` times each saved head's scoring of ROWS validation titles (embeddings from the
+//! persistent cache, so only the head is timed).
 
 use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier, TitleInput};
-use jobshift_classify::{train, HeadKind, TrainOptions};
+use jobshift_classify::heads::Head;
+use jobshift_classify::{train, HeadKind, HeadParams, TrainOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,12 +25,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Some(h) => h.split(',').map(|x| x.parse()).collect::<Result<_, _>>()?,
                 None => HeadKind::ALL.to_vec(),
             };
+            let flag = |name: &str| -> Option<usize> {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .and_then(|v| v.parse().ok())
+            };
+            let d = HeadParams::default();
+            let params = HeadParams {
+                rf_trees: flag("--rf-trees").map(|v| v as u16).unwrap_or(d.rf_trees),
+                rf_max_per_class: flag("--rf-per-class").unwrap_or(d.rf_max_per_class),
+                rf_pca_dims: flag("--rf-pca").unwrap_or(d.rf_pca_dims),
+                ..d
+            };
             let opts = TrainOptions {
                 model: args[1].clone(),
                 out: PathBuf::from(&args[2]),
                 name: "bench".into(),
                 heads,
                 no_onet_alternates: args.iter().any(|a| a == "--no-alternates"),
+                params,
                 ..Default::default()
             };
             let rep = train(&opts)?;
@@ -41,6 +60,87 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .map(|(k, v)| (k.clone(), v.share, v.top1))
                         .collect::<Vec<_>>()
                 );
+            }
+        }
+        Some("alias") => {
+            // re-measure the alias step's precision for an existing classifier and store it
+            // as its alias confidence (what `train` now does itself)
+            let dir = PathBuf::from(&args[1]);
+            let path = dir.join("classifier.json");
+            let mut meta: jobshift_classify::ClassifierMeta =
+                serde_json::from_slice(&std::fs::read(&path)?)?;
+            let tax = jobshift_taxonomy::Taxonomy::builtin()?;
+            let shared = jobshift_classify::find_shared_data(&std::env::current_dir()?)
+                .ok_or("shared data not found")?;
+            let (hits, right) = train::alias_precision_jobbert_validation(&tax, &shared)?
+                .ok_or("JobBERT validation split not found")?;
+            meta.alias_confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
+            meta.scores["alias_validation"] = serde_json::json!({
+                "hits": hits, "right": right, "confidence": meta.alias_confidence,
+                "jobbert_validation_hits": hits, "jobbert_validation_right": right,
+            });
+            train::write_meta(&dir, &meta)?;
+            println!(
+                "alias step on JobBERT validation titles: {hits} hits, {right} right → alias confidence {:.3}",
+                meta.alias_confidence
+            );
+        }
+        Some("heads") => {
+            let dir = PathBuf::from(&args[1]);
+            let rows: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
+            let c = Classifier::load(&dir)?;
+            let key = format!("{}|{}", c.meta.model_id, c.meta.model);
+            let mut cache =
+                jobshift_classify::embed_cache::EmbedCache::persistent(&key, c.meta.dim)?;
+            let text = std::fs::read_to_string(dir.join("validation.jsonl"))?;
+            let titles: Vec<String> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["title"].as_str().map(jobshift_classify::seniority::clean_title))
+                .take(rows)
+                .collect();
+            let refs: Vec<&str> = titles.iter().map(|s| s.as_str()).collect();
+            train::embed_all(&mut cache, c.encoder(), &refs, "embedding", true)?;
+            cache.save(&key)?;
+            let x = cache.matrix(&refs)?;
+            for kind in HeadKind::ALL {
+                let hd = dir.join("heads").join(kind.as_str());
+                if !hd.join("head.json").is_file() {
+                    println!("{kind:<9} not trained in {}", dir.display());
+                    continue;
+                }
+                let h = Head::load(&hd)?;
+                let _ = h.predict_proba(&x[..c.meta.dim.min(x.len())])?; // warm-up
+                let t0 = Instant::now();
+                let c0 = process_cpu_seconds();
+                let p = h.predict_proba(&x)?;
+                let s = t0.elapsed().as_secs_f64();
+                let cpu = process_cpu_seconds() - c0;
+                println!(
+                    "{kind:<9} {} titles in {s:.3}s = {:>8.0} titles/s ({} threads); {cpu:.2} CPU-s = {:.0} titles per CPU-second{}",
+                    refs.len(),
+                    refs.len() as f64 / s,
+                    rayon::current_num_threads(),
+                    refs.len() as f64 / cpu.max(1e-9),
+                    if p.is_empty() { " (empty)" } else { "" }
+                );
+                if let Head::Knn(k) = &h {
+                    // the similarity product alone, for GFLOP/s
+                    let q = &x[..(256 * c.meta.dim).min(x.len())];
+                    let t0 = Instant::now();
+                    let c0 = process_cpu_seconds();
+                    let _ = jobshift_classify::heads::matmul_transposed(q, &k.vectors, c.meta.dim)?;
+                    let s = t0.elapsed().as_secs_f64();
+                    let cpu = process_cpu_seconds() - c0;
+                    let flop = 2.0 * (q.len() as f64) * (k.vectors.len() / c.meta.dim) as f64;
+                    println!(
+                        "          similarity product {} × {}: {s:.3}s = {:.1} GFLOP/s wall, {:.1} GFLOP per CPU-second",
+                        q.len() / c.meta.dim,
+                        k.vectors.len() / c.meta.dim,
+                        flop / s / 1e9,
+                        flop / cpu.max(1e-9) / 1e9
+                    );
+                }
             }
         }
         Some("speed") => {
@@ -138,8 +238,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         _ => eprintln!(
-            "usage: classify_bench train MODEL OUT [HEADS] | speed CLASSIFIER CSV [COLUMN] [LIMIT]"
+            "usage: classify_bench train MODEL OUT [HEADS] [--rf-trees N] [--rf-per-class N] [--rf-pca D] | speed CLASSIFIER CSV [COLUMN] [LIMIT] | heads CLASSIFIER [ROWS]"
         ),
     }
     Ok(())
+}
+
+/// CPU time (user + system) of this process so far, from /proc/self/stat (Linux; 0 elsewhere):
+/// on a shared machine, work per CPU-second is what a busy neighbour does not distort.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // fields after the parenthesized command name; utime and stime are the 12th and 13th
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
 }

@@ -5,8 +5,9 @@
 //!   every head (the random forest's vote shares are far from probabilities).
 //! - [`fit_scale`]: the softmax scale (inverse temperature) of the similarity heads, chosen by
 //!   validation log-likelihood over a grid.
-//! - [`expected_calibration_error`], [`coverage_at_precision`] and
-//!   [`threshold_for_precision`] for reports and the abstention threshold.
+//! - [`expected_calibration_error`], [`coverage_at_precision`], [`coverage_precision_curve`]
+//!   and [`threshold_for_precision`] for reports; [`net_correct_threshold`] chooses the
+//!   abstention threshold (`min_confidence`) from validation.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +133,86 @@ pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f6
     best
 }
 
+/// One point of a coverage-vs-precision curve: keep items with confidence ≥ `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    pub threshold: f32,
+    /// Share of items kept (classified).
+    pub coverage: f64,
+    /// Share of kept items that are right.
+    pub precision: f64,
+}
+
+/// Coverage and precision when keeping items with confidence ≥ each of `thresholds`.
+pub fn coverage_precision_curve(
+    conf: &[f32],
+    correct: &[bool],
+    thresholds: &[f32],
+) -> Vec<OperatingPoint> {
+    thresholds
+        .iter()
+        .map(|&t| {
+            let (mut kept, mut ok) = (0usize, 0usize);
+            for (&c, &r) in conf.iter().zip(correct) {
+                if c >= t {
+                    kept += 1;
+                    ok += r as usize;
+                }
+            }
+            OperatingPoint {
+                threshold: t,
+                coverage: kept as f64 / conf.len().max(1) as f64,
+                precision: if kept == 0 {
+                    0.0
+                } else {
+                    ok as f64 / kept as f64
+                },
+            }
+        })
+        .collect()
+}
+
+/// The abstention threshold that maximizes *right minus wrong* among the kept items: every
+/// kept prediction counts +1 when right and −1 when wrong, abstentions count 0. With
+/// calibrated confidences this keeps exactly the predictions whose measured chance of being
+/// right is at least one half — a wrong title costs a trend count as much as a right one
+/// adds. Cuts only between distinct confidences; returns threshold 0 (never abstain) when
+/// keeping everything is best.
+pub fn net_correct_threshold(conf: &[f32], correct: &[bool]) -> OperatingPoint {
+    let mut idx: Vec<usize> = (0..conf.len()).collect();
+    idx.sort_by(|&a, &b| conf[b].total_cmp(&conf[a]));
+    let (mut net, mut ok) = (0i64, 0usize);
+    // keeping nothing: net 0
+    let mut best = (0i64, 0usize, 0usize, f32::INFINITY);
+    for (i, &j) in idx.iter().enumerate() {
+        if correct[j] {
+            net += 1;
+            ok += 1;
+        } else {
+            net -= 1;
+        }
+        let boundary = idx.get(i + 1).is_none_or(|&nj| conf[nj] < conf[j]);
+        if boundary && net > best.0 {
+            best = (net, i + 1, ok, conf[j]);
+        }
+    }
+    let n = conf.len().max(1) as f64;
+    let threshold = if best.1 == conf.len() { 0.0 } else { best.3 };
+    OperatingPoint {
+        threshold: if threshold.is_finite() {
+            threshold
+        } else {
+            1.0
+        },
+        coverage: best.1 as f64 / n,
+        precision: if best.1 == 0 {
+            0.0
+        } else {
+            best.2 as f64 / best.1 as f64
+        },
+    }
+}
+
 /// The confidence threshold that keeps precision ≥ `target` (see [`coverage_at_precision`]).
 pub fn threshold_for_precision(conf: &[f32], correct: &[bool], target: f64) -> f32 {
     coverage_at_precision(conf, correct, target).1
@@ -208,6 +289,25 @@ mod tests {
         assert_eq!(cov, 0.5);
         assert_eq!(thr, 0.8);
         assert_eq!(coverage_at_precision(&conf, &[false; 4], 0.5), (0.0, 1.0));
+    }
+
+    #[test]
+    fn net_correct_keeps_the_items_more_often_right_than_wrong() {
+        let conf = [0.9, 0.8, 0.6, 0.4, 0.3, 0.2];
+        let ok = [true, true, true, false, true, false];
+        let p = net_correct_threshold(&conf, &ok);
+        // keep 5: net 4 − 1 = 3 equals keep 3 (net 3); the first (smaller cut) wins ties
+        assert_eq!(p.threshold, 0.6);
+        assert_eq!(p.coverage, 0.5);
+        assert_eq!(p.precision, 1.0);
+        let all = net_correct_threshold(&[0.9, 0.5], &[true, true]);
+        assert_eq!((all.threshold, all.coverage), (0.0, 1.0));
+        let none = net_correct_threshold(&[0.9, 0.5], &[false, false]);
+        assert_eq!((none.threshold, none.coverage), (1.0, 0.0));
+        let curve = coverage_precision_curve(&conf, &ok, &[0.0, 0.5, 1.0]);
+        assert_eq!(curve[0].coverage, 1.0);
+        assert_eq!(curve[1].coverage, 0.5);
+        assert_eq!(curve[2].coverage, 0.0);
     }
 
     #[test]

@@ -191,11 +191,16 @@ pub fn split_by_title(
     (train, val)
 }
 
-/// One held-out item: a raw title and the set of O*NET-SOC codes that count as right.
-#[derive(Debug, Clone)]
+/// One held-out item: a raw title and the set of O*NET-SOC codes that count as right; for
+/// the posting sets also the description and the exact gold taxonomy title.
+#[derive(Debug, Clone, Default)]
 pub struct EvalItem {
     pub title: String,
     pub gold_onet: BTreeSet<String>,
+    /// The posting's description (posting sets only; the title sets have none).
+    pub description: Option<String>,
+    /// The exact gold taxonomy title id, when the set knows it (posting sets).
+    pub gold_title: Option<String>,
 }
 
 /// A named held-out set and what was removed from it.
@@ -235,6 +240,7 @@ pub fn onet_reported_set(path: &Path, seen: &HashSet<String>) -> Result<EvalSet,
         items.push(EvalItem {
             title,
             gold_onet: BTreeSet::from([code]),
+            ..Default::default()
         });
     }
     Ok(EvalSet {
@@ -317,6 +323,7 @@ pub fn jobbert_set(
         items.push(EvalItem {
             title,
             gold_onet: codes.clone(),
+            ..Default::default()
         });
     }
     Ok(EvalSet {
@@ -363,6 +370,228 @@ pub fn load_held_out(shared: &Path, seen: &HashSet<String>) -> Result<Vec<EvalSe
         sets.push(jobbert_set(&p.jobbert, &esco, seen)?);
     }
     Ok(sets)
+}
+
+/// Where the Hacker News full-text postings live under the shared data directory.
+pub const HN_FULLTEXT_FILES: [&str; 2] = [
+    "hn-whoishiring-fulltext-2013-2018/hn_whoishiring_2013-08_2018-04.csv",
+    "hn-whoishiring-fulltext-2026/hn_jobs_2026-01_2026-05.csv",
+];
+
+/// The title of an HN "Who is hiring?" header line when exactly one of its parts is a
+/// taxonomy name/alias: the header is split on `|`, ` - `, ` – `, ` — ` and `;`; the first
+/// part is the company and is skipped when there are several parts; a part matches when it,
+/// or its cleaned form (seniority and location tails removed, as in the cascade's alias
+/// step), is a name or alias. Headers naming two different titles give `None`.
+pub fn hn_header_title<'t>(
+    tax: &'t Taxonomy,
+    header: &str,
+) -> Option<(&'t jobshift_taxonomy::Title, String)> {
+    let mut parts: Vec<&str> = vec![header];
+    for sep in ["|", " - ", " – ", " — ", ";"] {
+        parts = parts.iter().flat_map(|p| p.split(sep)).collect();
+    }
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let skip = usize::from(parts.len() > 1);
+    let mut found: Option<(&jobshift_taxonomy::Title, String)> = None;
+    for part in &parts[skip..] {
+        let hit = tax
+            .match_exact(part)
+            .or_else(|| tax.match_exact(&clean_title(part)));
+        if let Some(t) = hit {
+            match &found {
+                Some((f, _)) if f.id != t.id => return None,
+                Some(_) => {}
+                None => found = Some((t, part.to_string())),
+            }
+        }
+    }
+    found
+}
+
+/// Hacker News full-text postings whose header names exactly one taxonomy title (see
+/// [`hn_header_title`]): the gold is that title, the description is the post without its
+/// header line (at least `min_chars` characters). Deterministic sample of at most `max`
+/// posts (ordered by a hash of the HN item id). Files absent under `shared` are skipped.
+pub fn hn_alias_postings(
+    tax: &Taxonomy,
+    shared: &Path,
+    min_chars: usize,
+    max: usize,
+) -> Result<EvalSet, ClassifyError> {
+    let mut rows: Vec<([u8; 8], EvalItem)> = Vec::new();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    let mut removed = 0usize;
+    for rel in HN_FULLTEXT_FILES {
+        let path = shared.join(rel);
+        if !path.is_file() {
+            continue;
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&path)
+            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?;
+        let headers = rdr
+            .headers()
+            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?
+            .clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(c_id), Some(c_header), Some(c_text)) =
+            (col("hn_item_id"), col("header_line"), col("text"))
+        else {
+            return Err(ClassifyError::Format(format!(
+                "{}: expected columns hn_item_id, header_line, text",
+                path.display()
+            )));
+        };
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| {
+                ClassifyError::Format(format!("{} row {}: {e}", path.display(), i + 2))
+            })?;
+            let id = rec.get(c_id).unwrap_or("").trim().to_string();
+            let header = rec.get(c_header).unwrap_or("").trim();
+            let text = rec.get(c_text).unwrap_or("");
+            if id.is_empty() || header.is_empty() || !seen_ids.insert(id.clone()) {
+                continue;
+            }
+            let Some((title, raw)) = hn_header_title(tax, header) else {
+                continue;
+            };
+            // the description: the post without its header line
+            let body = text
+                .trim_start()
+                .strip_prefix(header)
+                .unwrap_or_else(|| text.split_once('\n').map(|(_, b)| b).unwrap_or(""))
+                .trim();
+            if body.chars().count() < min_chars {
+                removed += 1;
+                continue;
+            }
+            let h = blake3::hash(id.as_bytes());
+            let mut key = [0u8; 8];
+            key.copy_from_slice(&h.as_bytes()[..8]);
+            rows.push((
+                key,
+                EvalItem {
+                    title: raw,
+                    gold_onet: BTreeSet::from([title.onet_soc.clone()]),
+                    description: Some(body.to_string()),
+                    gold_title: Some(title.id.clone()),
+                },
+            ));
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.truncate(max);
+    Ok(EvalSet {
+        name: "hn_alias".into(),
+        items: rows.into_iter().map(|r| r.1).collect(),
+        removed_seen: 0,
+        removed_unmapped: removed,
+    })
+}
+
+/// Postings written by `jobshift generate --format jsonl` (DIR/postings/*.jsonl, DIR/truth.csv)
+/// with their true title. `only_ambiguous` keeps the postings the generator gave a generic
+/// title ("Associate", "Consultant": truth.csv `ambiguous_title = true`), otherwise only the
+/// others. Duplicates and malformed records are skipped. At most `max`, in file order.
+pub fn generated_postings(
+    tax: &Taxonomy,
+    dir: &Path,
+    only_ambiguous: bool,
+    max: usize,
+) -> Result<EvalSet, ClassifyError> {
+    let truth_path = dir.join("truth.csv");
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&truth_path)
+        .map_err(|e| ClassifyError::Format(format!("{}: {e}", truth_path.display())))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| ClassifyError::Format(format!("{}: {e}", truth_path.display())))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(c_ref), Some(c_title), Some(c_amb)) =
+        (col("posting_ref"), col("title_id"), col("ambiguous_title"))
+    else {
+        return Err(ClassifyError::Format(format!(
+            "{}: expected columns posting_ref, title_id, ambiguous_title (written by `jobshift generate`)",
+            truth_path.display()
+        )));
+    };
+    let c_kind = col("dup_kind");
+    let c_bad = col("malformed_kind");
+    let mut truth: HashMap<String, String> = HashMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| {
+            ClassifyError::Format(format!("{} row {}: {e}", truth_path.display(), i + 2))
+        })?;
+        let amb = rec.get(c_amb).unwrap_or("") == "true";
+        let original = c_kind.is_none_or(|c| matches!(rec.get(c).unwrap_or(""), "" | "original"));
+        let ok = c_bad.is_none_or(|c| rec.get(c).unwrap_or("").is_empty());
+        if amb == only_ambiguous && original && ok {
+            truth.insert(
+                rec.get(c_ref).unwrap_or("").to_string(),
+                rec.get(c_title).unwrap_or("").to_string(),
+            );
+        }
+    }
+    let pdir = dir.join("postings");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&pdir)
+        .map_err(|e| ClassifyError::io(&pdir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(ClassifyError::Format(format!(
+            "{}: no .jsonl postings (generate them with `jobshift generate --format jsonl`)",
+            pdir.display()
+        )));
+    }
+    let mut items = Vec::new();
+    let mut unmapped = 0usize;
+    'files: for f in files {
+        let file = std::fs::File::open(&f).map_err(|e| ClassifyError::io(&f, e))?;
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| ClassifyError::io(&f, e))?;
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue; // malformed records are the generator's on purpose
+            };
+            let get = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            let Some(id) = truth.get(&get("posting_ref")) else {
+                continue;
+            };
+            let Some(t) = tax.get(id) else {
+                unmapped += 1;
+                let _ = i;
+                continue;
+            };
+            items.push(EvalItem {
+                title: get("title"),
+                gold_onet: BTreeSet::from([t.onet_soc.clone()]),
+                description: Some(get("description")),
+                gold_title: Some(t.id.clone()),
+            });
+            if items.len() >= max {
+                break 'files;
+            }
+        }
+    }
+    Ok(EvalSet {
+        name: if only_ambiguous {
+            "generated_generic".into()
+        } else {
+            "generated_specific".into()
+        },
+        items,
+        removed_seen: 0,
+        removed_unmapped: unmapped,
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,11 @@
 //! family and level accuracy, calibration error, coverage at fixed precision, the share and
 //! accuracy of every cascade step, a per-family table and the most-confused pairs.
 //! Abstentions are scored on the best title (coverage at precision shows what abstaining buys).
+//!
+//! Posting sets (with descriptions and an exact gold title, see `data::hn_alias_postings` and
+//! `data::generated_postings`) also report exact-title accuracy and the share of items the
+//! description step decided; [`with_title`] derives the "title withheld / generic title"
+//! variants used to measure the description step.
 
 use crate::calibrate::{coverage_at_precision, expected_calibration_error};
 use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, TitleInput};
@@ -34,6 +39,10 @@ pub struct SetScores {
     pub family: f64,
     pub level: f64,
     pub ece: f64,
+    /// Share of items whose predicted title is exactly the gold title (sets that know it).
+    pub exact_title: Option<f64>,
+    /// Share of items decided by the description step.
+    pub description_share: f64,
     /// Coverage (share kept, most confident first) at 80 / 90 / 95 % precision.
     pub coverage_at_precision: BTreeMap<String, f64>,
     /// Per cascade step: share of items and top-1 accuracy.
@@ -152,7 +161,7 @@ pub fn evaluate(
         .iter()
         .map(|i| TitleInput {
             title: &i.title,
-            description: None,
+            description: i.description.as_deref(),
         })
         .collect();
     let mut stats = CascadeStats::default();
@@ -173,7 +182,14 @@ pub fn evaluate(
     let mut fp: HashMap<String, usize> = HashMap::new();
     let mut fnn: HashMap<String, usize> = HashMap::new();
     let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+    let (mut exact, mut with_gold_title) = (0usize, 0usize);
     for (item, p) in set.items.iter().zip(&preds) {
+        if let Some(g) = &item.gold_title {
+            with_gold_title += 1;
+            if &p.best == g {
+                exact += 1;
+            }
+        }
         let gold = resolve_gold(c.taxonomy(), &item.gold_onet, &by_onet);
         let ok = is_right(c, &gold, &p.best);
         conf.push(p.confidence);
@@ -294,6 +310,8 @@ pub fn evaluate(
         family: frac(fam, with_title),
         level: frac(lev, with_title),
         ece: expected_calibration_error(&conf, &right, 15),
+        exact_title: (with_gold_title > 0).then(|| frac(exact, with_gold_title)),
+        description_share: frac(stats.description_used, n),
         coverage_at_precision: cov,
         methods: per_method
             .into_iter()
@@ -342,6 +360,55 @@ pub fn render_table(rows: &[SetScores]) -> String {
             r.level,
             r.ece,
             r.coverage_at_precision.get("90%").copied().unwrap_or(0.0)
+        ));
+    }
+    s
+}
+
+/// How a posting set's title is presented to the cascade (description experiments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleMode<'a> {
+    /// The posting's own title.
+    Real,
+    /// The title replaced by a generic word (e.g. "Position").
+    Generic(&'a str),
+    /// No title at all (empty string).
+    Withheld,
+}
+
+/// A copy of `set` with its titles replaced per `mode`, named `<set>/<suffix>`.
+pub fn with_title(set: &EvalSet, mode: TitleMode<'_>, suffix: &str) -> EvalSet {
+    let mut out = set.clone();
+    out.name = format!("{}/{suffix}", set.name);
+    for item in &mut out.items {
+        match mode {
+            TitleMode::Real => {}
+            TitleMode::Generic(w) => item.title = w.to_string(),
+            TitleMode::Withheld => item.title.clear(),
+        }
+    }
+    out
+}
+
+/// A text table for posting sets: exact-title accuracy and the description step's share.
+pub fn render_posting_table(rows: &[SetScores]) -> String {
+    let mut s = String::from(
+        "set/variant                               head       n     exact  top1   top5   soc6   soc2   family level  desc%\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<41} {:<9} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>5.0}%\n",
+            r.set,
+            r.head,
+            r.n,
+            r.exact_title.unwrap_or(f64::NAN),
+            r.top1,
+            r.top5,
+            r.soc6,
+            r.soc2,
+            r.family,
+            r.level,
+            100.0 * r.description_share
         ));
     }
     s

@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use smartcore::decomposition::pca::{PCAParameters, PCA};
 use smartcore::ensemble::random_forest_classifier::{
     RandomForestClassifier, RandomForestClassifierParameters,
 };
@@ -79,6 +80,12 @@ pub struct HeadParams {
     /// with ~650 classes a forest on all ~60k rows takes hours; the cap keeps it to minutes.
     pub rf_max_per_class: usize,
     pub rf_max_depth: Option<u16>,
+    /// Random forest: rotate the embeddings onto their first `rf_pca_dims` principal components
+    /// (fitted on the forest's rows) before growing trees; 0 keeps the raw embedding. Axis-aligned
+    /// splits find the high-variance directions directly, and the per-split feature sample
+    /// (`sqrt(dims)`) shrinks, which is what bounds smartcore's training time.
+    #[serde(default)]
+    pub rf_pca_dims: usize,
     /// Logistic regression: epochs, batch size, learning rate, weight decay.
     pub lr_epochs: usize,
     pub lr_batch: usize,
@@ -92,9 +99,10 @@ impl Default for HeadParams {
     fn default() -> Self {
         Self {
             seed: 42,
-            rf_trees: 60,
+            rf_trees: 100,
             rf_max_per_class: 10,
             rf_max_depth: None,
+            rf_pca_dims: 64,
             lr_epochs: 30,
             lr_batch: 512,
             lr_rate: 3e-3,
@@ -114,22 +122,168 @@ pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
     }
 }
 
-/// `a (n×d) · bᵀ (m×d) → n×m` with candle's CPU matmul (blocked, multi-threaded), in chunks.
+/// `a (n×d) · bᵀ (m×d) → n×m`, row-major, with the `gemm` crate (the blocked, SIMD,
+/// multi-threaded kernel candle's CPU matmul uses) writing straight into the output: no tensor
+/// copies of `b`, which for the kNN head is the whole training matrix.
 pub fn matmul_transposed(a: &[f32], b: &[f32], dim: usize) -> Result<Vec<f32>, ClassifyError> {
+    if dim == 0 || a.len() % dim != 0 || b.len() % dim != 0 {
+        return Err(ClassifyError::Predict(format!(
+            "matrix product: {} and {} values are not rows of {dim}",
+            a.len(),
+            b.len()
+        )));
+    }
     let n = a.len() / dim;
     let m = b.len() / dim;
-    if n == 0 || m == 0 {
-        return Ok(vec![0.0; n * m]);
-    }
-    let bt = Tensor::from_slice(b, (m, dim), &Device::Cpu)?.t()?;
-    let mut out = Vec::with_capacity(n * m);
-    for chunk in a.chunks(4096 * dim) {
-        let rows = chunk.len() / dim;
-        let at = Tensor::from_slice(chunk, (rows, dim), &Device::Cpu)?;
-        let prod = at.matmul(&bt)?;
-        out.extend(prod.flatten_all()?.to_vec1::<f32>()?);
-    }
+    let mut out = vec![0f32; n * m];
+    gemm_abt(&mut out, a, b, dim, threads_for(n * m * dim));
     Ok(out)
+}
+
+/// Threads for a product of `work` multiply-adds: one below ~4 M (thread start-up dominates).
+fn threads_for(work: usize) -> usize {
+    if work < (1 << 22) {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    }
+}
+
+/// `out (n×m) = a (n×d) · bᵀ` where `b` is `m×d`; all row-major, `out.len() == n·m`.
+fn gemm_abt(out: &mut [f32], a: &[f32], b: &[f32], dim: usize, threads: usize) {
+    let n = a.len() / dim;
+    let m = b.len() / dim;
+    assert!(
+        out.len() == n * m && a.len() == n * dim && b.len() == m * dim,
+        "gemm_abt shapes"
+    );
+    if n == 0 || m == 0 {
+        return;
+    }
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the pointers come from slices whose lengths were checked above against the
+    // shapes and strides passed: lhs (n×dim, row stride dim), rhs = bᵀ (dim×m, column stride
+    // dim, row stride 1), dst (n×m, row stride m). `read_dst = false`, so `out` is only written.
+    unsafe {
+        gemm::gemm(
+            n,
+            m,
+            dim,
+            out.as_mut_ptr(),
+            1,
+            m as isize,
+            false,
+            a.as_ptr(),
+            1,
+            dim as isize,
+            b.as_ptr(),
+            dim as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// The `k` largest similarities of one query, best first; ties go to the lower row index so
+/// the result does not depend on how the scan was split across threads.
+#[derive(Debug, Clone)]
+struct TopK {
+    k: usize,
+    items: Vec<(f32, u32)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            items: Vec::with_capacity(k + 1),
+        }
+    }
+
+    #[inline]
+    fn better(a: (f32, u32), b: (f32, u32)) -> bool {
+        a.0 > b.0 || (a.0 == b.0 && a.1 < b.1)
+    }
+
+    #[inline]
+    fn push(&mut self, s: f32, i: u32) {
+        if self.items.len() == self.k {
+            match self.items.last() {
+                Some(&w) if !Self::better((s, i), w) => return,
+                _ => {}
+            }
+            self.items.pop();
+        }
+        let pos = self
+            .items
+            .iter()
+            .position(|&x| Self::better((s, i), x))
+            .unwrap_or(self.items.len());
+        self.items.insert(pos, (s, i));
+    }
+
+    fn merge(mut self, other: TopK) -> TopK {
+        for (s, i) in other.items {
+            self.push(s, i);
+        }
+        self
+    }
+}
+
+/// Exact cosine k-nearest neighbours of every query row among `base` rows (both unit rows,
+/// row-major `· × dim`): blocked matrix products (`gemm`, one thread per block, rayon over
+/// blocks of base rows) feeding a running top-k per query, so the `queries × base` similarity
+/// matrix is never materialized. Returns, per query, `(similarity, base row)` best first.
+pub fn nearest_neighbours(
+    queries: &[f32],
+    base: &[f32],
+    dim: usize,
+    k: usize,
+) -> Vec<Vec<(f32, u32)>> {
+    const QUERY_BLOCK: usize = 256;
+    const BASE_BLOCK: usize = 2048;
+    let n = queries.len() / dim.max(1);
+    let m = base.len() / dim.max(1);
+    let k = k.max(1).min(m.max(1));
+    let mut out = Vec::with_capacity(n);
+    if n == 0 || m == 0 {
+        out.resize(n, Vec::new());
+        return out;
+    }
+    for qchunk in queries.chunks(QUERY_BLOCK * dim) {
+        let qn = qchunk.len() / dim;
+        let blocks: Vec<usize> = (0..m).step_by(BASE_BLOCK).collect();
+        let merged = blocks
+            .into_par_iter()
+            .map(|start| {
+                let end = (start + BASE_BLOCK).min(m);
+                let bn = end - start;
+                let mut sims = vec![0f32; qn * bn];
+                gemm_abt(&mut sims, qchunk, &base[start * dim..end * dim], dim, 1);
+                sims.chunks(bn)
+                    .map(|row| {
+                        let mut top = TopK::new(k);
+                        for (j, &s) in row.iter().enumerate() {
+                            top.push(s, (start + j) as u32);
+                        }
+                        top
+                    })
+                    .collect::<Vec<TopK>>()
+            })
+            .reduce_with(|a, b| a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect())
+            .unwrap_or_default();
+        out.extend(merged.into_iter().map(|t| t.items));
+    }
+    out
 }
 
 fn softmax_rows(logits: &mut [f32], k: usize) {
@@ -227,41 +381,33 @@ impl KnnHead {
     }
 
     pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        if x.len() % self.dim.max(1) != 0 {
+            return Err(ClassifyError::Predict(format!(
+                "kNN head: {} values are not rows of {}",
+                x.len(),
+                self.dim
+            )));
+        }
         let mut xs = x.to_vec();
         l2_normalize_rows(&mut xs, self.dim);
         let n = xs.len() / self.dim;
         let mut out = vec![f32::NEG_INFINITY; n * self.k];
-        // chunk queries so the n × train similarity block stays small
-        for (ci, chunk) in xs.chunks(512 * self.dim).enumerate() {
-            let sims = matmul_transposed(chunk, &self.vectors, self.dim)?;
-            let m = self.labels.len();
-            let rows = chunk.len() / self.dim;
-            let block: Vec<Vec<(u32, f32, u32)>> = (0..rows)
-                .into_par_iter()
-                .map(|r| {
-                    let srow = &sims[r * m..(r + 1) * m];
-                    let mut idx: Vec<usize> = (0..m).collect();
-                    let kk = self.neighbours.min(m);
-                    idx.select_nth_unstable_by(kk - 1, |a, b| srow[*b].total_cmp(&srow[*a]));
-                    let mut per: Vec<(u32, f32, u32)> = Vec::new();
-                    for &j in &idx[..kk] {
-                        let l = self.labels[j];
-                        match per.iter_mut().find(|p| p.0 == l) {
-                            Some(p) => {
-                                p.1 = p.1.max(srow[j]);
-                                p.2 += 1;
-                            }
-                            None => per.push((l, srow[j], 1)),
-                        }
+        let neighbours = nearest_neighbours(&xs, &self.vectors, self.dim, self.neighbours);
+        for (row, near) in out.chunks_mut(self.k).zip(neighbours) {
+            // per class: best similarity and votes among the neighbours
+            let mut per: Vec<(u32, f32, u32)> = Vec::with_capacity(near.len());
+            for (sim, j) in near {
+                let l = self.labels[j as usize];
+                match per.iter_mut().find(|p| p.0 == l) {
+                    Some(p) => {
+                        p.1 = p.1.max(sim);
+                        p.2 += 1;
                     }
-                    per
-                })
-                .collect();
-            for (r, per) in block.into_iter().enumerate() {
-                let row = ci * 512 + r;
-                for (l, best, votes) in per {
-                    out[row * self.k + l as usize] = self.scale * best + (votes as f32).ln();
+                    None => per.push((l, sim, 1)),
                 }
+            }
+            for (l, best, votes) in per {
+                row[l as usize] = self.scale * best + (votes as f32).ln();
             }
         }
         softmax_rows(&mut out, self.k);
@@ -388,6 +534,9 @@ type Tree = RandomForestClassifier<f32, u32, DenseMatrix<f32>, Vec<u32>>;
 pub struct ForestHead {
     pub dim: usize,
     pub k: usize,
+    /// Principal-component rotation applied before the trees (see `HeadParams::rf_pca_dims`).
+    #[serde(default)]
+    pub pca: Option<PCA<f32, DenseMatrix<f32>>>,
     pub trees: Vec<Tree>,
 }
 
@@ -427,6 +576,23 @@ impl ForestHead {
         }
         let matrix = DenseMatrix::new(rows.len(), dim, sub, false)
             .map_err(|e| ClassifyError::Training(format!("random forest input: {e}")))?;
+        let pca = if p.rf_pca_dims > 0 && p.rf_pca_dims < dim.min(rows.len()) {
+            Some(
+                PCA::fit(
+                    &matrix,
+                    PCAParameters::default().with_n_components(p.rf_pca_dims),
+                )
+                .map_err(|e| ClassifyError::Training(format!("random forest PCA: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let matrix = match &pca {
+            Some(pca) => pca
+                .transform(&matrix)
+                .map_err(|e| ClassifyError::Training(format!("random forest PCA: {e}")))?,
+            None => matrix,
+        };
         let trees: Result<Vec<Tree>, ClassifyError> = (0..p.rf_trees as u64)
             .into_par_iter()
             .map(|t| {
@@ -443,16 +609,26 @@ impl ForestHead {
         Ok(ForestHead {
             dim,
             k,
+            pca,
             trees: trees?,
         })
     }
 
     pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
         let n = x.len() / self.dim;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
         let mut xs = x.to_vec();
         l2_normalize_rows(&mut xs, self.dim);
         let matrix = DenseMatrix::new(n, self.dim, xs, false)
             .map_err(|e| ClassifyError::Predict(format!("random forest input: {e}")))?;
+        let matrix = match &self.pca {
+            Some(pca) => pca
+                .transform(&matrix)
+                .map_err(|e| ClassifyError::Predict(format!("random forest PCA: {e}")))?,
+            None => matrix,
+        };
         let votes: Result<Vec<Vec<u32>>, ClassifyError> = self
             .trees
             .par_iter()
@@ -703,6 +879,7 @@ mod tests {
         let w = vec![1.0; y.len()];
         let p = HeadParams {
             rf_trees: 15,
+            rf_pca_dims: 4,
             lr_epochs: 40,
             lr_batch: 16,
             lr_rate: 1e-2,
@@ -744,6 +921,40 @@ mod tests {
             &HeadParams::default(),
         );
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn blocked_neighbours_match_a_brute_force_scan() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let dim = 24;
+        // more base rows than one block, queries spanning two query blocks
+        let mut base: Vec<f32> = (0..5000 * dim)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let mut q: Vec<f32> = (0..300 * dim)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        l2_normalize_rows(&mut base, dim);
+        l2_normalize_rows(&mut q, dim);
+        let got = nearest_neighbours(&q, &base, dim, 7);
+        let sims = matmul_transposed(&q, &base, dim).unwrap();
+        assert_eq!(got.len(), 300);
+        for (r, near) in got.iter().enumerate() {
+            let row = &sims[r * 5000..(r + 1) * 5000];
+            let want: Vec<u32> = top_k(row, 7).iter().map(|t| t.0 as u32).collect();
+            let have: Vec<u32> = near.iter().map(|t| t.1).collect();
+            assert_eq!(have, want, "query {r}");
+            for &(s, j) in near {
+                let dot: f32 = q[r * dim..(r + 1) * dim]
+                    .iter()
+                    .zip(&base[j as usize * dim..(j as usize + 1) * dim])
+                    .map(|(a, b)| a * b)
+                    .sum();
+                assert!((s - dot).abs() < 1e-4);
+            }
+        }
+        assert!(nearest_neighbours(&[], &base, dim, 3).is_empty());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! held-out real titles.
 
 use crate::calibrate::{
-    coverage_at_precision, expected_calibration_error, threshold_for_precision, Isotonic,
+    coverage_at_precision, coverage_precision_curve, expected_calibration_error,
+    net_correct_threshold, Isotonic, OperatingPoint,
 };
 use crate::classifier::{CascadeOptions, Classifier, ClassifierMeta};
 use crate::data::{self, EvalSet};
@@ -41,9 +42,12 @@ pub struct TrainOptions {
     pub seed: u64,
     pub val_fraction: f64,
     pub params: HeadParams,
-    pub ambiguity_margin: f32,
-    /// Abstain below this calibrated confidence.
-    pub min_confidence: f32,
+    /// Use the description when the top-2 title margin is below this; `None` = chosen on
+    /// validation ([`choose_ambiguity_margin`]).
+    pub ambiguity_margin: Option<f32>,
+    /// Abstain below this calibrated confidence; `None` = chosen on validation
+    /// ([`net_correct_threshold`] over the whole cascade).
+    pub min_confidence: Option<f32>,
     /// Shared data dir for the held-out evaluation (None = search; skipped when absent).
     pub shared_data: Option<PathBuf>,
     pub evaluate: bool,
@@ -74,8 +78,8 @@ impl Default for TrainOptions {
             seed: 42,
             val_fraction: 0.15,
             params: HeadParams::default(),
-            ambiguity_margin: 0.1,
-            min_confidence: 0.0,
+            ambiguity_margin: None,
+            min_confidence: None,
             shared_data: None,
             evaluate: true,
             export_examples: true,
@@ -272,6 +276,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     let mut validations = Vec::new();
     let mut calibrations: HashMap<HeadKind, Isotonic> = HashMap::new();
     let mut best: Option<(f64, HeadKind)> = None;
+    // per head, on validation: raw top-1 score, right or not, top-2 margin
+    let mut val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)> = HashMap::new();
     for &kind in &opts.heads {
         say(
             show,
@@ -315,10 +321,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         let predict_seconds = t1.elapsed().as_secs_f64();
         let mut raw = Vec::new();
         let mut ok = Vec::new();
+        let mut margins = Vec::new();
         let mut ok5 = 0usize;
         for (row, &y) in p.chunks(k).zip(&yva) {
             let top = top_k(row, 5);
             raw.push(top[0].1);
+            margins.push(top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0));
             ok.push(top[0].0 == y);
             if top.iter().any(|t| t.0 == y) {
                 ok5 += 1;
@@ -348,6 +356,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         let cal_path = hd.join("calibration.json");
         jobshift_core::atomic::write_json(&cal_path, &iso)
             .map_err(|e| ClassifyError::io(&cal_path, e))?;
+        val_outcomes.insert(kind, (raw, ok, margins));
         calibrations.insert(kind, iso);
         if best.is_none_or(|(b, _)| top1 > b) {
             best = Some((top1, kind));
@@ -367,24 +376,58 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         std::fs::copy(src.join(f), dst.join(f)).map_err(|e| ClassifyError::io(&dst.join(f), e))?;
     }
 
-    // alias step precision on validation (cleaned titles that hit an alias)
-    let (mut hits, mut right) = (0usize, 0usize);
-    for e in &val_ex {
-        if let Some(t) = tax
-            .match_exact(&e.title)
-            .or_else(|| tax.match_exact(&clean_title(&e.title)))
-        {
-            hits += 1;
-            if t.id == e.title_id {
-                right += 1;
-            }
-        }
-    }
-    let alias_confidence = if hits >= 20 {
-        (right as f32 + 1.0) / (hits as f32 + 2.0)
-    } else {
-        0.95
+    // alias step precision on validation (titles whose raw or cleaned form is an alias)
+    let alias_on_val: Vec<Option<bool>> = val_ex
+        .iter()
+        .map(|e| {
+            tax.match_exact(&e.title)
+                .or_else(|| tax.match_exact(&clean_title(&e.title)))
+                .map(|t| t.id == e.title_id)
+        })
+        .collect();
+    let val_hits = alias_on_val.iter().flatten().count();
+    let val_right = alias_on_val.iter().flatten().filter(|&&r| r).count();
+    // Held out by title, the O*NET validation split rarely hits an alias (aliases always
+    // train), so the alias step's precision is measured on real vacancy titles too: the
+    // JobBERT validation split (the held-out evaluation uses its test split).
+    let real = match shared.as_deref() {
+        Some(sh) => alias_precision_jobbert_validation(&tax, sh)?,
+        None => None,
     };
+    let (rw_hits, rw_right) = real.unwrap_or((0, 0));
+    let (hits, right) = (val_hits + rw_hits, val_right + rw_right);
+    // the alias confidence is the measured precision (Laplace-smoothed: 0.5 with no hits)
+    let alias_confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
+    say(
+        show,
+        &format!(
+            "alias step: {val_hits} hits ({val_right} right) on validation, {rw_hits} hits ({rw_right} right) on JobBERT validation titles → confidence {alias_confidence:.3}"
+        ),
+    );
+    let chosen_calibration = calibrations
+        .get(&chosen)
+        .cloned()
+        .unwrap_or_else(Isotonic::identity);
+    let thresholds = choose_thresholds(
+        val_outcomes.get(&chosen),
+        &alias_on_val,
+        alias_confidence,
+        &chosen_calibration,
+    );
+    let min_confidence = opts
+        .min_confidence
+        .unwrap_or(thresholds.min_confidence.threshold);
+    let ambiguity_margin = opts.ambiguity_margin.unwrap_or(thresholds.ambiguity_margin);
+    say(
+        show,
+        &format!(
+            "thresholds: min_confidence {min_confidence:.3}{} (validation coverage {:.3}, precision {:.3}); ambiguity_margin {ambiguity_margin:.3}{}",
+            if opts.min_confidence.is_some() { " (given)" } else { "" },
+            thresholds.min_confidence.coverage,
+            thresholds.min_confidence.precision,
+            if opts.ambiguity_margin.is_some() { " (given)" } else { "" },
+        ),
+    );
 
     if opts.export_examples {
         for (name, exs) in [("train.jsonl", &train_ex), ("validation.jsonl", &val_ex)] {
@@ -415,24 +458,26 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         seed: opts.seed,
         head: chosen,
         classes: classes.clone(),
-        calibration: calibrations
-            .get(&chosen)
-            .cloned()
-            .unwrap_or_else(Isotonic::identity),
+        calibration: chosen_calibration,
         desc_calibration: None,
         alias_confidence,
-        ambiguity_margin: opts.ambiguity_margin,
-        min_confidence: opts.min_confidence,
+        ambiguity_margin,
+        min_confidence,
         scores: serde_json::json!({
             "examples": counts,
             "train_rows": train_ex.len(),
             "validation_rows": val_ex.len(),
             "validation": validations,
             "threshold_for_precision_80": validations.iter().find(|v| v.head == chosen.as_str()).map(|v| v.threshold_at_80),
+            "alias_validation": {
+                "hits": hits, "right": right, "confidence": alias_confidence,
+                "onet_validation_hits": val_hits, "onet_validation_right": val_right,
+                "jobbert_validation_hits": rw_hits, "jobbert_validation_right": rw_right,
+            },
+            "thresholds": thresholds,
         }),
         created_by: format!("jobshift-classify {}", env!("CARGO_PKG_VERSION")),
     };
-    let _ = threshold_for_precision; // re-exported for callers choosing thresholds
     if let Some(ds) = &opts.postings {
         let desc_ex = alias_matched_postings(&tax, ds, opts.postings_per_title)?;
         say(
@@ -506,6 +551,202 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         held_out,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Precision of the alias step on the JobBERT *validation* split (raw vacancy titles, ESCO
+/// labels sent to O*NET by the crosswalk), minus titles that also occur in the test split used
+/// by the held-out evaluation. A hit is right by the evaluation's rule: the hit title is a
+/// crosswalk title of a gold O*NET code or shares its SOC-6. Returns (hits, right), or `None`
+/// when the files are absent.
+pub fn alias_precision_jobbert_validation(
+    tax: &Taxonomy,
+    shared: &Path,
+) -> Result<Option<(usize, usize)>, ClassifyError> {
+    let paths = data::HeldOutPaths::under(shared);
+    let val_path = paths.jobbert.with_file_name("jobbert_v1_titles.csv");
+    if !val_path.is_file() || !paths.esco_crosswalk.is_file() {
+        return Ok(None);
+    }
+    let esco = data::esco_to_onet(&paths.esco_crosswalk)?;
+    let none = std::collections::HashSet::new();
+    let test_titles: std::collections::HashSet<String> = if paths.jobbert.is_file() {
+        data::jobbert_set(&paths.jobbert, &esco, &none)?
+            .items
+            .iter()
+            .map(|i| jobshift_core::normalize::normalize_title(&i.title))
+            .collect()
+    } else {
+        Default::default()
+    };
+    let set = data::jobbert_set(&val_path, &esco, &none)?;
+    let mut crosswalk: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in tax.crosswalk() {
+        crosswalk
+            .entry(e.onet_soc.as_str())
+            .or_default()
+            .push(e.title_id.as_str());
+    }
+    let soc6 = |c: &str| c.get(..7).unwrap_or(c).to_string();
+    let (mut hits, mut right) = (0usize, 0usize);
+    for item in &set.items {
+        if test_titles.contains(&jobshift_core::normalize::normalize_title(&item.title)) {
+            continue;
+        }
+        let Some(t) = tax
+            .match_exact(&item.title)
+            .or_else(|| tax.match_exact(&clean_title(&item.title)))
+        else {
+            continue;
+        };
+        hits += 1;
+        let ok = item.gold_onet.iter().any(|code| {
+            crosswalk
+                .get(code.as_str())
+                .is_some_and(|ids| ids.contains(&t.id.as_str()))
+                || tax.title_for_onet(code).is_some_and(|g| g.id == t.id)
+                || soc6(code) == soc6(&t.onet_soc)
+                || soc6(code) == soc6(&t.soc)
+        });
+        right += ok as usize;
+    }
+    Ok(Some((hits, right)))
+}
+
+/// How the cascade's thresholds were chosen on validation (recorded in `classifier.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdChoice {
+    /// Validation items (alias hits + embedded titles).
+    pub n: usize,
+    /// The chosen abstention point: keep predictions whose calibrated confidence is at least
+    /// `threshold` (maximizes right − wrong on validation).
+    pub min_confidence: OperatingPoint,
+    /// Coverage and the threshold that keep precision ≥ 80 / 90 / 95 % over the whole cascade.
+    pub at_precision: BTreeMap<String, OperatingPoint>,
+    /// Coverage / precision of the whole cascade for thresholds 0, 0.05, …, 0.95.
+    pub curve: Vec<OperatingPoint>,
+    /// The chosen ambiguity margin and, per candidate margin, the share of embedded titles it
+    /// flags for the description step and their title-only accuracy.
+    pub ambiguity_margin: f32,
+    pub margin_curve: Vec<MarginPoint>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MarginPoint {
+    pub margin: f32,
+    /// Share of embedded (non-alias) titles whose top-2 margin is below `margin`.
+    pub flagged: f64,
+    /// Title-only accuracy of the flagged titles.
+    pub flagged_accuracy: f64,
+    /// Title-only accuracy of the others.
+    pub unflagged_accuracy: f64,
+}
+
+/// Candidate ambiguity margins.
+pub const MARGIN_GRID: [f32; 9] = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7];
+
+/// Walking up [`MARGIN_GRID`], each band of titles between two grid margins has its own
+/// title-only accuracy; the chosen margin is the top of the last band, counted from the
+/// bottom, whose titles are still more often wrong than right (accuracy < 50 %): the
+/// description is consulted exactly where the title is a coin flip or worse, and not where
+/// the title is usually right (each description costs a long-text embedding, ~50× a title).
+/// The smallest grid margin when even the lowest band is mostly right.
+pub fn choose_ambiguity_margin(curve: &[MarginPoint]) -> f32 {
+    let mut chosen = MARGIN_GRID[0];
+    let (mut prev_share, mut prev_right) = (0.0f64, 0.0f64);
+    for p in curve {
+        let right = p.flagged * p.flagged_accuracy;
+        let share = p.flagged - prev_share;
+        if share > 1e-12 {
+            if (right - prev_right) / share < 0.5 {
+                chosen = p.margin;
+            } else {
+                break;
+            }
+        }
+        prev_share = p.flagged;
+        prev_right = right;
+    }
+    chosen
+}
+
+/// Choose `min_confidence` and `ambiguity_margin` from the chosen head's validation outcomes
+/// (`raw` top-1 score, right, top-2 margin per validation row) and the alias step's hits
+/// (`alias_on_val[i]` = Some(right) when row `i` hits an alias).
+pub fn choose_thresholds(
+    outcomes: Option<&(Vec<f32>, Vec<bool>, Vec<f32>)>,
+    alias_on_val: &[Option<bool>],
+    alias_confidence: f32,
+    calibration: &Isotonic,
+) -> ThresholdChoice {
+    let (mut conf, mut ok) = (Vec::new(), Vec::new());
+    let mut embedded: Vec<(f32, bool)> = Vec::new();
+    if let Some((raw, right, margins)) = outcomes {
+        for (i, alias) in alias_on_val.iter().enumerate() {
+            match alias {
+                Some(r) => {
+                    conf.push(alias_confidence);
+                    ok.push(*r);
+                }
+                None => {
+                    let (Some(&s), Some(&r), Some(&m)) = (raw.get(i), right.get(i), margins.get(i))
+                    else {
+                        continue;
+                    };
+                    conf.push(calibration.apply(s));
+                    ok.push(r);
+                    embedded.push((m, r));
+                }
+            }
+        }
+    }
+    let grid: Vec<f32> = (0..20).map(|i| i as f32 * 0.05).collect();
+    let mut at_precision = BTreeMap::new();
+    for target in [0.8, 0.9, 0.95] {
+        let (coverage, threshold) = coverage_at_precision(&conf, &ok, target);
+        let kept: Vec<bool> = conf
+            .iter()
+            .zip(&ok)
+            .filter(|(c, _)| **c >= threshold)
+            .map(|(_, r)| *r)
+            .collect();
+        at_precision.insert(
+            format!("{:.0}", target * 100.0),
+            OperatingPoint {
+                threshold,
+                coverage,
+                precision: kept.iter().filter(|&&r| r).count() as f64 / kept.len().max(1) as f64,
+            },
+        );
+    }
+    let margin_curve: Vec<MarginPoint> = MARGIN_GRID
+        .iter()
+        .map(|&m| {
+            let (mut f, mut fr, mut u, mut ur) = (0usize, 0usize, 0usize, 0usize);
+            for &(mg, r) in &embedded {
+                if mg < m {
+                    f += 1;
+                    fr += r as usize;
+                } else {
+                    u += 1;
+                    ur += r as usize;
+                }
+            }
+            MarginPoint {
+                margin: m,
+                flagged: f as f64 / embedded.len().max(1) as f64,
+                flagged_accuracy: fr as f64 / f.max(1) as f64,
+                unflagged_accuracy: ur as f64 / u.max(1) as f64,
+            }
+        })
+        .collect();
+    ThresholdChoice {
+        n: conf.len(),
+        min_confidence: net_correct_threshold(&conf, &ok),
+        at_precision,
+        curve: coverage_precision_curve(&conf, &ok, &grid),
+        ambiguity_margin: choose_ambiguity_margin(&margin_curve),
+        margin_curve,
+    }
 }
 
 /// One line of scores for `classifier.json`.
@@ -722,4 +963,34 @@ fn train_description_head(
     std::fs::create_dir_all(&d).map_err(|e| ClassifyError::io(&d, e))?;
     head.save(&d)?;
     Ok((Isotonic::fit(&raw, &ok), examples.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(margin: f32, flagged: f64, flagged_accuracy: f64) -> MarginPoint {
+        MarginPoint {
+            margin,
+            flagged,
+            flagged_accuracy,
+            unflagged_accuracy: 0.0,
+        }
+    }
+
+    #[test]
+    fn ambiguity_margin_stops_at_the_first_band_that_is_mostly_right() {
+        // bands: [0, .1) acc 0.2, [.1, .2) acc 0.4, [.2, .3) acc 0.7, [.3, .4) acc 0.3
+        let curve = [
+            point(0.1, 0.1, 0.2),
+            point(0.2, 0.2, 0.3),
+            point(0.3, 0.3, (0.06 + 0.07) / 0.3),
+            point(0.4, 0.4, (0.13 + 0.03) / 0.4),
+        ];
+        assert_eq!(choose_ambiguity_margin(&curve), 0.2);
+        assert_eq!(
+            choose_ambiguity_margin(&[point(0.1, 0.5, 0.9)]),
+            MARGIN_GRID[0]
+        );
+    }
 }

@@ -57,17 +57,24 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Random forest trees
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 100)]
     pub rf_trees: u16,
     /// Random forest: at most this many training rows per title
     #[arg(long, default_value_t = 10)]
     pub rf_max_per_class: usize,
-    /// Abstain ("unclassified") below this calibrated confidence
-    #[arg(long, default_value_t = 0.0)]
-    pub min_confidence: f32,
-    /// Use the description when the top-2 title margin is below this
-    #[arg(long, default_value_t = 0.1)]
-    pub ambiguity_margin: f32,
+    /// Random forest: grow the trees on the first N principal components of the embeddings
+    /// (0 = the raw embedding; slower)
+    #[arg(long, default_value_t = 64)]
+    pub rf_pca_dims: usize,
+    /// Abstain ("unclassified") below this calibrated confidence [default: chosen on
+    /// validation — keep predictions more often right than wrong]
+    #[arg(long)]
+    pub min_confidence: Option<f32>,
+    /// Use the description when the top-2 title margin is below this [default: chosen on
+    /// validation — up to where titles, margin band by band, stop being mostly wrong by title
+    /// alone]
+    #[arg(long)]
+    pub ambiguity_margin: Option<f32>,
     /// A dataset directory: its postings whose title is exactly a taxonomy alias (with a
     /// description) train the description head
     #[arg(long)]
@@ -106,6 +113,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             seed: a.seed,
             rf_trees: a.rf_trees,
             rf_max_per_class: a.rf_max_per_class,
+            rf_pca_dims: a.rf_pca_dims,
             ..Default::default()
         },
         min_confidence: a.min_confidence,
@@ -145,6 +153,28 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         println!("held-out real titles:");
         print!("{}", eval::render_table(&rep.held_out));
     }
+    if let Ok(meta) = std::fs::read(rep.dir.join("classifier.json"))
+        .map_err(anyhow::Error::from)
+        .and_then(|b| {
+            Ok(serde_json::from_slice::<jobshift_classify::ClassifierMeta>(
+                &b,
+            )?)
+        })
+    {
+        println!(
+            "cascade thresholds: alias confidence {:.3} (measured precision), min_confidence {:.3}, ambiguity_margin {:.3}",
+            meta.alias_confidence, meta.min_confidence, meta.ambiguity_margin
+        );
+        if let Some(t) = meta.scores.get("thresholds") {
+            for (p, pt) in t["at_precision"].as_object().into_iter().flatten() {
+                println!(
+                    "  validation coverage at {p}% precision: {:.3} (threshold {:.3})",
+                    pt["coverage"].as_f64().unwrap_or(0.0),
+                    pt["threshold"].as_f64().unwrap_or(1.0)
+                );
+            }
+        }
+    }
     println!("took {:.1}s", rep.seconds);
     Ok(())
 }
@@ -169,6 +199,29 @@ pub struct EvalArgs {
     /// Show the per-family table and the most-confused pairs
     #[arg(long)]
     pub details: bool,
+    /// Measure the description step instead: on posting sets with descriptions (the HN
+    /// full-text postings whose header names exactly one taxonomy title, and `--generated`),
+    /// score title only / title + description / generic or withheld title + description, and
+    /// sweep the ambiguity margin
+    #[arg(long)]
+    pub descriptions: bool,
+    /// A `jobshift generate --format jsonl` output directory: its postings with a generic
+    /// title (and, as a control, the others) are scored with --descriptions
+    #[arg(long)]
+    pub generated: Option<PathBuf>,
+    /// Postings per set with --descriptions
+    #[arg(long, default_value_t = 400)]
+    pub max_postings: usize,
+    /// The word that replaces the title in the "generic title" variant (must not be an alias)
+    #[arg(long, default_value = "Position")]
+    pub generic_title: String,
+    /// Ambiguity margins to sweep with --descriptions (classifier's default head)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,0.02,0.05,0.1,0.2,0.3,0.5,1.01"
+    )]
+    pub margins: Vec<f32>,
 }
 
 /// Normalized titles used for training (exported next to the classifier at train time).
@@ -199,6 +252,9 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| std::env::current_dir().ok().and_then(|d| jobshift_classify::find_shared_data(&d)))
         .context("the held-out sets live in the shared data directory; pass --shared-data DIR or set JOBSHIFT_SHARED_DATA")?;
+    if a.descriptions {
+        return eval_descriptions(&a, &dir, &shared);
+    }
     let seen = training_titles(&dir)?;
     let sets = data::load_held_out(&shared, &seen)?;
     if sets.is_empty() {
@@ -206,7 +262,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     }
     let heads: Vec<Option<HeadKind>> = match a.head.as_deref() {
         None => vec![None],
-        Some("all") => HeadKind::ALL.iter().map(|h| Some(*h)).collect(),
+        Some("all") => trained_heads(&dir),
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
     let mut rows = Vec::new();
@@ -294,6 +350,173 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The heads a classifier directory holds (`heads/<kind>/head.json`), in `HeadKind::ALL`
+/// order; a head that was not trained is skipped with a note instead of failing `--head all`.
+fn trained_heads(dir: &Path) -> Vec<Option<HeadKind>> {
+    let mut out = Vec::new();
+    for h in HeadKind::ALL {
+        if dir
+            .join("heads")
+            .join(h.as_str())
+            .join("head.json")
+            .is_file()
+        {
+            out.push(Some(h));
+        } else {
+            eprintln!(
+                "note: {} has no {} head (not trained); skipped",
+                dir.display(),
+                h.as_str()
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push(None);
+    }
+    out
+}
+
+/// `jobshift eval --descriptions`: the description step on posting sets with descriptions.
+fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<()> {
+    use eval::TitleMode;
+    let heads: Vec<Option<HeadKind>> = match a.head.as_deref() {
+        None => vec![None],
+        Some("all") => trained_heads(dir),
+        Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
+    };
+    let first = load_classifier(&a.classifier, heads[0])?;
+    let tax = first.taxonomy();
+    if let Some(t) = tax.match_exact(&a.generic_title) {
+        bail!(
+            "--generic-title {:?} is an alias of {} in the taxonomy; pick a word that is not",
+            a.generic_title,
+            t.id
+        );
+    }
+    let mut sets = Vec::new();
+    let hn = data::hn_alias_postings(tax, shared, 200, a.max_postings)?;
+    if hn.items.is_empty() {
+        eprintln!("note: no HN full-text postings under {}", shared.display());
+    } else {
+        sets.push(hn);
+    }
+    if let Some(g) = &a.generated {
+        sets.push(data::generated_postings(tax, g, true, a.max_postings)?);
+        sets.push(data::generated_postings(tax, g, false, a.max_postings)?);
+    }
+    if sets.is_empty() {
+        bail!("no posting set with descriptions (HN full text not found; pass --generated DIR)");
+    }
+    for s in &sets {
+        println!("{}: {} postings", s.name, s.items.len());
+    }
+    drop(first);
+    let generic = a.generic_title.as_str();
+    let mut rows = Vec::new();
+    let mut sweep = Vec::new();
+    for (hi, head) in heads.iter().enumerate() {
+        let c = load_classifier(&a.classifier, *head)?;
+        let mut cache = c.new_cache();
+        let base = c.default_options();
+        let m = base.ambiguity_margin;
+        // (variant name, title mode, alias step, description step, margin)
+        let variants: Vec<(String, TitleMode, bool, bool, f32)> = vec![
+            ("title".into(), TitleMode::Real, true, false, m),
+            (format!("title+desc(m={m})"), TitleMode::Real, true, true, m),
+            ("title,no-alias".into(), TitleMode::Real, false, false, m),
+            (
+                format!("title+desc(m={m}),no-alias"),
+                TitleMode::Real,
+                false,
+                true,
+                m,
+            ),
+            (
+                "title+desc(always),no-alias".into(),
+                TitleMode::Real,
+                false,
+                true,
+                f32::INFINITY,
+            ),
+            (
+                format!("generic={generic}"),
+                TitleMode::Generic(generic),
+                true,
+                false,
+                m,
+            ),
+            (
+                format!("generic={generic}+desc(always)"),
+                TitleMode::Generic(generic),
+                false,
+                true,
+                f32::INFINITY,
+            ),
+            (
+                "withheld+desc(always)".into(),
+                TitleMode::Withheld,
+                false,
+                true,
+                f32::INFINITY,
+            ),
+        ];
+        for set in &sets {
+            for (name, mode, alias, desc, margin) in &variants {
+                let s = eval::with_title(set, *mode, name);
+                let opts = CascadeOptions {
+                    use_alias: *alias,
+                    use_description: *desc,
+                    ambiguity_margin: *margin,
+                    ..base
+                };
+                let mut conf = eval::Confusion::new();
+                rows.push(eval::evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
+                eprintln!(
+                    "  {} / {}: done",
+                    rows.last().map(|r| r.set.as_str()).unwrap_or(""),
+                    c.meta.head.as_str()
+                );
+            }
+            if hi == 0 {
+                // margin sweep on the real titles; HN titles are aliases by construction, so
+                // the sweep there runs without the alias step
+                let alias = !set.name.starts_with("hn_alias");
+                for &mg in &a.margins {
+                    let s = eval::with_title(
+                        set,
+                        TitleMode::Real,
+                        &format!("margin={mg}{}", if alias { "" } else { ",no-alias" }),
+                    );
+                    let opts = CascadeOptions {
+                        use_alias: alias,
+                        use_description: true,
+                        ambiguity_margin: mg,
+                        ..base
+                    };
+                    let mut conf = eval::Confusion::new();
+                    sweep.push(eval::evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
+                }
+            }
+        }
+    }
+    println!("description step (exact = predicted title is the gold title; desc% = share decided by the description step):");
+    print!("{}", eval::render_posting_table(&rows));
+    println!(
+        "ambiguity-margin sweep ({} head):",
+        sweep.first().map(|r| r.head.as_str()).unwrap_or("-")
+    );
+    print!("{}", eval::render_posting_table(&sweep));
+    let out = a
+        .json
+        .clone()
+        .unwrap_or_else(|| dir.join("eval_descriptions.json"));
+    rows.extend(sweep);
+    jobshift_core::atomic::write_json(&out, &rows)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("scores written to {}", out.display());
+    Ok(())
+}
+
 #[derive(clap::Args)]
 pub struct FinetuneArgs {
     /// Base encoder directory or name (a BERT-family model, e.g. minilm)
@@ -302,18 +525,26 @@ pub struct FinetuneArgs {
     /// Where to write the fine-tuned model [default: <jobshift cache>/models/<base>-finetuned]
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Training examples (JSONL) [default: train.jsonl of the default classifier]
+    /// Training examples (JSONL) [default: train.jsonl of the default classifier — its
+    /// training split only, never validation or the held-out sets]
     #[arg(long)]
     pub examples: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 32)]
+    /// Pairs per step (distinct titles; the other positives are each anchor's negatives)
+    #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
     #[arg(long, default_value_t = 2e-5)]
     pub lr: f64,
     /// Stop after this many steps (0 = all)
     #[arg(long, default_value_t = 0)]
     pub max_steps: usize,
+    /// Anchors per title per epoch
+    #[arg(long, default_value_t = 8)]
+    pub max_per_title: usize,
+    /// Token limit per text
+    #[arg(long, default_value_t = 64)]
+    pub max_len: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -322,6 +553,12 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
     let examples = a.examples.unwrap_or_else(|| {
         jobshift_classify::classifier_dir(jobshift_classify::DEFAULT_CLASSIFIER).join("train.jsonl")
     });
+    if !examples.is_file() {
+        bail!(
+            "{}: no training examples (run `jobshift train` first, or pass --examples FILE)",
+            examples.display()
+        );
+    }
     let out = a.out.unwrap_or_else(|| {
         let base = Path::new(&a.model)
             .file_name()
@@ -339,14 +576,24 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
         batch_size: a.batch_size,
         lr: a.lr,
         max_steps: a.max_steps,
+        max_per_title: a.max_per_title,
+        max_len: a.max_len,
         seed: a.seed,
         progress: true,
     };
     let rep = finetune::finetune(&opts)?;
     println!(
-        "fine-tuned model written to {} ({} steps, final loss {:.4}, {:.1}s)",
-        rep.out.display(),
+        "fine-tuned model {} written to {}",
+        rep.model_id,
+        rep.out.display()
+    );
+    println!(
+        "{} titles, {} steps ({} per epoch) of {} pairs; loss {:.4} (first 20 steps) → {:.4} (last 20); {:.1}s",
+        rep.titles,
         rep.steps,
+        rep.steps_per_epoch,
+        rep.pairs_per_step,
+        rep.first_loss,
         rep.final_loss,
         rep.seconds
     );
@@ -405,6 +652,7 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
     for (m, n) in &rep.by_method {
         println!("  {m:<16} {n}");
     }
+    print_step_times(&rep.stats, rep.seconds);
     println!(
         "  distinct titles embedded: {}; output: {}",
         rep.distinct_titles_embedded,
@@ -471,6 +719,7 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     }
     let mut cache = c.new_cache();
     let mut stats = CascadeStats::default();
+    let started = std::time::Instant::now();
     let mut out = Vec::with_capacity(records.len());
     for chunk in records.chunks(4096) {
         let inputs: Vec<TitleInput> = chunk
@@ -526,5 +775,51 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.description_used,
         stats.unclassified
     );
+    print_step_times(&stats, started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Time per cascade step (stderr), for benchmarks: each step's own rate is the postings it
+/// handled divided by its own time; "overall" includes reading, cleaning and assembling.
+fn print_step_times(stats: &CascadeStats, total_seconds: f64) {
+    let rate = |n: usize, s: f64| n as f64 / s.max(1e-9);
+    // the thread pool the encoder and heads use (rayon's: RAYON_NUM_THREADS, else all cores)
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    eprintln!("cascade steps ({threads} threads):");
+    eprintln!(
+        "  alias            {:>9} postings looked up in {:>8.3}s = {:>10.0} postings/s ({} hits)",
+        stats.inputs,
+        stats.alias_time.as_secs_f64(),
+        rate(stats.inputs, stats.alias_time.as_secs_f64()),
+        stats.alias_hits
+    );
+    let embedded_postings = stats.inputs - stats.alias_hits;
+    let title_s = (stats.title_encode_time + stats.title_head_time).as_secs_f64();
+    eprintln!(
+        "  title embedding  {:>9} postings ({} distinct titles encoded) in {:>8.3}s = {:>10.0} postings/s, {:.0} distinct titles/s (encode {:.3}s, head {:.3}s)",
+        embedded_postings,
+        stats.title_embedded,
+        title_s,
+        rate(embedded_postings, title_s),
+        rate(stats.title_embedded, title_s),
+        stats.title_encode_time.as_secs_f64(),
+        stats.title_head_time.as_secs_f64()
+    );
+    eprintln!(
+        "  description      {:>9} postings in {:>8.3}s = {:>10.0} postings/s",
+        stats.description_used,
+        stats.description_time.as_secs_f64(),
+        rate(stats.description_used, stats.description_time.as_secs_f64())
+    );
+    eprintln!(
+        "  overall          {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({:.0} per core)",
+        stats.inputs,
+        total_seconds,
+        rate(stats.inputs, total_seconds),
+        rate(stats.inputs, total_seconds) / threads.max(1) as f64
+    );
 }
