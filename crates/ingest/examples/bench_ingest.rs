@@ -3,7 +3,11 @@
 //! generates ROWS postings of about 2 KB each (deterministic), ingests them into a fresh dataset
 //! and prints input MB/s (single-threaded: per core) and the process's peak RSS (VmHWM).
 //! Run each format in its own process so peak RSS is per run. Build profile matters: our crates
-//! are opt-level 0 in dev; run with `--release` for representative numbers.
+//! are opt-level 1 in dev; use the release `jobshift ingest` for published numbers.
+//!
+//! `bench_ingest files OUT_DIR INPUT...` ingests existing files (e.g. `jobshift generate`
+//! output) into a fresh OUT_DIR and prints the same line (wall time, input MB/s, peak RSS, the
+//! de-duplication window's peak size); wrap it in `/usr/bin/time -v` for CPU time.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -95,6 +99,34 @@ fn peak_rss_mb() -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let format = args.next().unwrap_or_else(|| "csv".into());
+    if format == "files" {
+        let out = PathBuf::from(args.next().ok_or("files OUT_DIR INPUT...")?);
+        let inputs: Vec<PathBuf> = args.map(PathBuf::from).collect();
+        let bytes: u64 = inputs
+            .iter()
+            .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .sum();
+        let _ = std::fs::remove_dir_all(&out);
+        let t = std::time::Instant::now();
+        let r = jobshift_ingest::ingest(&inputs, &out, &jobshift_ingest::IngestOptions::default())?;
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "files {} input {:.1} MB (as stored): {:.1} s, {:.2} MB/s, {:.0} rows/s; peak RSS {:.0} MB; read {} accepted {} duplicates {} rejected {}; window peak {} postings {:.1} MB",
+            inputs.len(),
+            bytes as f64 / 1e6,
+            secs,
+            bytes as f64 / 1e6 / secs,
+            r.read as f64 / secs,
+            peak_rss_mb(),
+            r.read,
+            r.accepted,
+            r.duplicates,
+            r.rejected,
+            r.dedup_window_peak_postings,
+            r.dedup_window_peak_bytes as f64 / 1e6
+        );
+        return Ok(());
+    }
     let rows: u64 = args
         .next()
         .map(|s| s.parse())

@@ -11,12 +11,12 @@
 //!   `first_seen`/`last_seen` and increment its `duplicates`.
 //!
 //! Memory is bounded by the window, not by the dataset: the caller loads and evicts postings one
-//! month at a time (see `pipeline`), so only the months a new record could match are held.
+//! month at a time (see `pipeline`), so only the months a new record could match are held, each
+//! as a compact [`MonthIndex`] (about 600 bytes per kept posting, see there).
 
-use crate::fields::Posting;
-use crate::minhash::{self, Signature};
-use jobshift_core::normalize::{normalize_text, normalize_title};
-use std::collections::{BTreeMap, HashMap};
+use crate::fields::{normalize_text_fast, normalize_title_fast, Posting};
+use crate::minhash::{self, Signature, PERMUTATIONS};
+use std::collections::BTreeMap;
 
 /// Month key: year * 12 + (month - 1).
 pub type MonthKey = i32;
@@ -58,9 +58,8 @@ pub fn month_bounds(k: MonthKey) -> (i32, i32) {
     )
 }
 
-/// Hash of the normalized company name (0 = no company).
-pub fn company_key(company: Option<&str>) -> u64 {
-    let n = normalize_text(company.unwrap_or(""));
+/// Hash of a normalized company name (0 = no company).
+pub fn company_key_of_normalized(n: &str) -> u64 {
     if n.is_empty() {
         return 0;
     }
@@ -72,6 +71,11 @@ pub fn company_key(company: Option<&str>) -> u64 {
     h.max(1)
 }
 
+/// Hash of the normalized company name (0 = no company).
+pub fn company_key(company: Option<&str>) -> u64 {
+    company_key_of_normalized(&normalize_text_fast(company.unwrap_or("")))
+}
+
 pub fn parse_id(hex: &str) -> u128 {
     u128::from_str_radix(hex, 16).unwrap_or(0)
 }
@@ -80,7 +84,133 @@ pub fn id_hex(id: u128) -> String {
     format!("{id:032x}")
 }
 
-/// What the index remembers of a kept posting.
+/// What de-duplication needs of one posting. Spilled apart from the posting itself (about
+/// 70 bytes + the normalized title + 256 bytes of signature), so the dedup pass never re-reads,
+/// re-parses or re-normalizes descriptions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupKeys {
+    pub posting_id: u128,
+    pub exact_key: u128,
+    pub company_key: u64,
+    pub posted_date: i32,
+    pub file_index: u32,
+    pub input_record: u64,
+    pub replay: bool,
+    pub norm_title: String,
+    pub signature: Option<Signature>,
+}
+
+impl DedupKeys {
+    /// Keys of a built posting from its already normalized company, title and description.
+    pub fn new(
+        p: &Posting,
+        norm_company: &str,
+        norm_title: String,
+        norm_description: &str,
+        with_signature: bool,
+    ) -> Self {
+        let company_key = company_key_of_normalized(norm_company);
+        DedupKeys {
+            posting_id: parse_id(&p.posting_id),
+            exact_key: parse_id(&p.exact_key),
+            company_key,
+            posted_date: p.posted_date,
+            file_index: p.file_index,
+            input_record: p.input_record,
+            replay: p.replay,
+            norm_title,
+            // Only postings with a company are ever compared for near duplicates.
+            signature: if with_signature && company_key != 0 {
+                minhash::signature_of_normalized(norm_description)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Keys of a posting, normalizing its fields here.
+    pub fn from_posting(p: &Posting) -> Self {
+        let n_company = normalize_text_fast(p.company.as_deref().unwrap_or(""));
+        let n_desc = normalize_text_fast(p.description.as_deref().unwrap_or(""));
+        Self::new(p, &n_company, normalize_title_fast(&p.title), &n_desc, true)
+    }
+
+    /// Binary encoding for the staging spill (little-endian; the date comes first).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.posted_date.to_le_bytes());
+        out.extend_from_slice(&self.posting_id.to_le_bytes());
+        out.extend_from_slice(&self.exact_key.to_le_bytes());
+        out.extend_from_slice(&self.company_key.to_le_bytes());
+        out.extend_from_slice(&self.file_index.to_le_bytes());
+        out.extend_from_slice(&self.input_record.to_le_bytes());
+        out.push(self.replay as u8);
+        let title = self.norm_title.as_bytes();
+        out.extend_from_slice(&(title.len() as u32).to_le_bytes());
+        out.extend_from_slice(title);
+        match &self.signature {
+            Some(sig) => {
+                out.push(1);
+                for v in sig {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            None => out.push(0),
+        }
+    }
+
+    /// Inverse of [`DedupKeys::encode`]; None when the bytes are cut short.
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        let mut r = ByteReader(b);
+        let posted_date = i32::from_le_bytes(r.take()?);
+        let posting_id = u128::from_le_bytes(r.take()?);
+        let exact_key = u128::from_le_bytes(r.take()?);
+        let company_key = u64::from_le_bytes(r.take()?);
+        let file_index = u32::from_le_bytes(r.take()?);
+        let input_record = u64::from_le_bytes(r.take()?);
+        let replay = r.take::<1>()?[0] != 0;
+        let n = u32::from_le_bytes(r.take()?) as usize;
+        let norm_title = String::from_utf8_lossy(r.bytes(n)?).into_owned();
+        let signature = if r.take::<1>()?[0] != 0 {
+            let mut sig = [0u32; PERMUTATIONS];
+            for v in sig.iter_mut() {
+                *v = u32::from_le_bytes(r.take()?);
+            }
+            Some(sig)
+        } else {
+            None
+        };
+        Some(DedupKeys {
+            posting_id,
+            exact_key,
+            company_key,
+            posted_date,
+            file_index,
+            input_record,
+            replay,
+            norm_title,
+            signature,
+        })
+    }
+}
+
+/// A cursor over a byte slice for the spill decoders.
+pub(crate) struct ByteReader<'a>(pub &'a [u8]);
+
+impl<'a> ByteReader<'a> {
+    pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    pub fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.bytes(N).and_then(|b| b.try_into().ok())
+    }
+}
+
+/// What the index remembers of a kept posting (the form it is loaded and persisted in).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeptState {
     pub posting_id: u128,
@@ -106,20 +236,21 @@ impl KeptState {
 
     /// The state of a newly seen posting.
     pub fn from_posting(p: &Posting) -> Self {
+        Self::from_keys(&DedupKeys::from_posting(p))
+    }
+
+    /// The state of a newly kept posting.
+    pub fn from_keys(k: &DedupKeys) -> Self {
         KeptState {
-            posting_id: parse_id(&p.posting_id),
-            exact_key: parse_id(&p.exact_key),
-            company_key: company_key(p.company.as_deref()),
-            norm_title: normalize_title(&p.title),
-            anchor: p.posted_date,
-            first_seen: p.posted_date,
-            last_seen: p.posted_date,
+            posting_id: k.posting_id,
+            exact_key: k.exact_key,
+            company_key: k.company_key,
+            norm_title: k.norm_title.clone(),
+            anchor: k.posted_date,
+            first_seen: k.posted_date,
+            last_seen: k.posted_date,
             duplicates: 0,
-            signature: p
-                .description
-                .as_deref()
-                .and_then(minhash::signature)
-                .map(Box::new),
+            signature: k.signature.map(Box::new),
             existing: false,
             changed: false,
         }
@@ -134,15 +265,213 @@ pub enum Decision {
     Near { of: u128, similarity: f64 },
 }
 
-/// The in-memory window of kept postings.
+/// Open-addressing multimap from a 32-bit fingerprint to slot numbers, with linear probing.
+///
+/// Hand-written because it is the memory of the window: a `HashMap<key, Vec<id>>` costs about
+/// 80 bytes per (posting, band) entry, this costs 8 bytes per entry at ≤ 75 % load. Entries are
+/// never removed (a month's table is dropped whole), which is what keeps it this simple.
+/// Fingerprint collisions only add candidates; the caller confirms each on the full key.
+#[derive(Default)]
+struct FpTable {
+    /// 0 = empty, else `fp << 32 | (slot + 1)`.
+    cells: Vec<u64>,
+    len: usize,
+}
+
+impl FpTable {
+    fn insert(&mut self, fp: u32, slot: u32) {
+        if (self.len + 1) * 4 > self.cells.len() * 3 {
+            self.grow();
+        }
+        Self::place(&mut self.cells, ((fp as u64) << 32) | (slot as u64 + 1));
+        self.len += 1;
+    }
+    fn place(cells: &mut [u64], cell: u64) {
+        let mask = cells.len() - 1;
+        let mut i = ((cell >> 32) as usize).wrapping_mul(0x9e37_79b9) & mask;
+        while cells[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        cells[i] = cell;
+    }
+    fn grow(&mut self) {
+        let cap = (self.cells.len() * 2).max(1024);
+        let mut cells = vec![0u64; cap];
+        for &c in self.cells.iter().filter(|c| **c != 0) {
+            Self::place(&mut cells, c);
+        }
+        self.cells = cells;
+    }
+    fn for_each(&self, fp: u32, mut f: impl FnMut(u32)) {
+        if self.cells.is_empty() {
+            return;
+        }
+        let mask = self.cells.len() - 1;
+        let mut i = (fp as usize).wrapping_mul(0x9e37_79b9) & mask;
+        loop {
+            let c = self.cells[i];
+            if c == 0 {
+                return;
+            }
+            if (c >> 32) as u32 == fp {
+                f((c & 0xffff_ffff) as u32 - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+    fn bytes(&self) -> usize {
+        self.cells.capacity() * 8
+    }
+}
+
+/// A kept posting inside a [`MonthIndex`] (fixed size; title and signature live in arenas).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    posting_id: u128,
+    exact_key: u128,
+    company_key: u64,
+    anchor: i32,
+    first_seen: i32,
+    last_seen: i32,
+    duplicates: u32,
+    title_start: u32,
+    title_len: u32,
+    /// Index of the signature in `sigs` (in signatures), or u32::MAX for none.
+    sig: u32,
+    existing: bool,
+    changed: bool,
+}
+
+/// The kept postings of one month: what the window holds, about 600 bytes per posting
+/// (slot 80, signature 256, LSH entries 16 × ~11, exact entry ~11, normalized title).
+#[derive(Default)]
+pub struct MonthIndex {
+    slots: Vec<Slot>,
+    titles: String,
+    sigs: Vec<u32>,
+    exact: FpTable,
+    lsh: FpTable,
+}
+
+fn exact_fp(exact_key: u128) -> u32 {
+    exact_key as u32
+}
+
+fn lsh_fp(company_key: u64, band_key: u64) -> u32 {
+    (minhash::mix64(company_key ^ minhash::mix64(band_key)) >> 32) as u32
+}
+
+impl MonthIndex {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+    /// Heap bytes held (capacities), for the memory accounting in the docs and benchmarks.
+    pub fn bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.titles.capacity()
+            + self.sigs.capacity() * 4
+            + self.exact.bytes()
+            + self.lsh.bytes()
+    }
+
+    fn push(&mut self, s: &KeptState, near: bool) {
+        let slot = self.slots.len() as u32;
+        let sig = match &s.signature {
+            Some(sig) => {
+                let i = (self.sigs.len() / PERMUTATIONS) as u32;
+                self.sigs.extend_from_slice(&sig[..]);
+                if near && s.company_key != 0 {
+                    for b in minhash::band_keys(sig) {
+                        self.lsh.insert(lsh_fp(s.company_key, b), slot);
+                    }
+                }
+                i
+            }
+            None => u32::MAX,
+        };
+        self.exact.insert(exact_fp(s.exact_key), slot);
+        self.slots.push(Slot {
+            posting_id: s.posting_id,
+            exact_key: s.exact_key,
+            company_key: s.company_key,
+            anchor: s.anchor,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            duplicates: s.duplicates,
+            title_start: self.titles.len() as u32,
+            title_len: s.norm_title.len() as u32,
+            sig,
+            existing: s.existing,
+            changed: s.changed,
+        });
+        self.titles.push_str(&s.norm_title);
+    }
+
+    fn title(&self, s: &Slot) -> &str {
+        let a = s.title_start as usize;
+        self.titles.get(a..a + s.title_len as usize).unwrap_or("")
+    }
+
+    fn signature(&self, s: &Slot) -> Option<&Signature> {
+        if s.sig == u32::MAX {
+            return None;
+        }
+        let a = s.sig as usize * PERMUTATIONS;
+        self.sigs.get(a..a + PERMUTATIONS)?.try_into().ok()
+    }
+
+    /// The state of slot `i` (for persisting the index).
+    pub fn state(&self, i: usize) -> Option<KeptState> {
+        let s = self.slots.get(i)?;
+        Some(KeptState {
+            posting_id: s.posting_id,
+            exact_key: s.exact_key,
+            company_key: s.company_key,
+            norm_title: self.title(s).to_string(),
+            anchor: s.anchor,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            duplicates: s.duplicates,
+            signature: self.signature(s).map(|x| Box::new(*x)),
+            existing: s.existing,
+            changed: s.changed,
+        })
+    }
+
+    /// Slot numbers in posting-id order (the persisted index's row order).
+    pub fn order_by_id(&self) -> Vec<u32> {
+        let mut o: Vec<u32> = (0..self.slots.len() as u32).collect();
+        o.sort_unstable_by_key(|i| self.slots[*i as usize].posting_id);
+        o
+    }
+
+    /// (first_seen, last_seen, duplicates) of every posting, by id.
+    pub fn seen_by_id(&self) -> std::collections::HashMap<u128, (i32, i32, u32)> {
+        self.slots
+            .iter()
+            .map(|s| (s.posting_id, (s.first_seen, s.last_seen, s.duplicates)))
+            .collect()
+    }
+
+    /// Postings that were in the dataset before this run and whose counters this run changed.
+    pub fn changed_existing(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.existing && s.changed)
+            .count()
+    }
+}
+
+/// The in-memory window of kept postings: one [`MonthIndex`] per month held.
 pub struct DedupIndex {
     window: i32,
     threshold: f64,
     near: bool,
-    kept: HashMap<u128, KeptState>,
-    exact: HashMap<u128, Vec<u128>>,
-    lsh: HashMap<(u64, u64), Vec<u128>>,
-    by_month: BTreeMap<MonthKey, Vec<u128>>,
+    months: BTreeMap<MonthKey, MonthIndex>,
+    seen: Vec<(MonthKey, u32)>,
 }
 
 /// Minimum title-word overlap for a near duplicate.
@@ -154,122 +483,122 @@ impl DedupIndex {
             window: window_days.clamp(0, 100_000) as i32,
             threshold,
             near,
-            kept: HashMap::new(),
-            exact: HashMap::new(),
-            lsh: HashMap::new(),
-            by_month: BTreeMap::new(),
+            months: BTreeMap::new(),
+            seen: Vec::new(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.kept.len()
+        self.months.values().map(|m| m.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
+        self.len() == 0
+    }
+
+    /// Heap bytes held by the window.
+    pub fn bytes(&self) -> usize {
+        self.months.values().map(|m| m.bytes()).sum()
     }
 
     /// Add a kept posting (existing one loaded from the dataset, or a new one).
     pub fn insert(&mut self, s: KeptState) {
-        let id = s.posting_id;
-        if self.kept.contains_key(&id) {
-            return;
-        }
-        self.exact.entry(s.exact_key).or_default().push(id);
-        if self.near && s.company_key != 0 {
-            if let Some(sig) = &s.signature {
-                for k in minhash::band_keys(sig) {
-                    self.lsh.entry((s.company_key, k)).or_default().push(id);
-                }
-            }
-        }
-        self.by_month.entry(s.month()).or_default().push(id);
-        self.kept.insert(id, s);
+        let near = self.near;
+        self.months.entry(s.month()).or_default().push(&s, near);
     }
 
-    pub fn get(&self, id: u128) -> Option<&KeptState> {
-        self.kept.get(&id)
+    /// The state of the kept posting `id` (linear; for tests and diagnostics).
+    pub fn get(&self, id: u128) -> Option<KeptState> {
+        self.months.values().find_map(|m| {
+            let i = m.slots.iter().position(|s| s.posting_id == id)?;
+            m.state(i)
+        })
     }
 
     fn within(&self, anchor: i32, d: i32) -> bool {
         (anchor as i64 - d as i64).abs() <= self.window as i64
     }
 
-    /// Decide for `p` (presented in date order). A kept posting is added to the index; a
-    /// duplicate extends the posting it duplicates unless `p.replay` (a re-ingested file).
-    pub fn decide(&mut self, p: &Posting) -> (Decision, Option<KeptState>) {
-        let d = p.posted_date;
-        let exact_key = parse_id(&p.exact_key);
-        let mut best: Option<(u128, i32)> = None;
-        if let Some(ids) = self.exact.get(&exact_key) {
-            for id in ids {
-                if let Some(s) = self.kept.get(id) {
-                    if self.within(s.anchor, d)
-                        && best.is_none_or(|(bid, ba)| (s.anchor, *id) < (ba, bid))
-                    {
-                        best = Some((*id, s.anchor));
-                    }
+    /// Decide for `k` (presented in date order). A kept posting is added to the index; a
+    /// duplicate extends the posting it duplicates unless `k.replay` (a re-ingested file).
+    pub fn decide(&mut self, k: &DedupKeys) -> Decision {
+        let d = k.posted_date;
+        // Exact: the earliest (anchor, id) copy within the window.
+        let mut best: Option<(i32, u128, MonthKey, u32)> = None;
+        for (&mk, m) in &self.months {
+            m.exact.for_each(exact_fp(k.exact_key), |i| {
+                let s = &m.slots[i as usize];
+                if s.exact_key == k.exact_key
+                    && self.within(s.anchor, d)
+                    && best.is_none_or(|(ba, bid, _, _)| (s.anchor, s.posting_id) < (ba, bid))
+                {
+                    best = Some((s.anchor, s.posting_id, mk, i));
                 }
-            }
+            });
         }
-        if let Some((of, _)) = best {
-            self.extend(of, d, p.replay);
-            return (Decision::Exact { of }, None);
+        if let Some((_, of, mk, i)) = best {
+            self.extend(mk, i, d, k.replay);
+            return Decision::Exact { of };
         }
-        let state = KeptState::from_posting(p);
-        if self.near && state.company_key != 0 {
-            if let Some(sig) = &state.signature {
-                let mut seen: Vec<u128> = Vec::new();
-                let mut best: Option<(u128, f64, i32)> = None;
-                for k in minhash::band_keys(sig) {
-                    let Some(ids) = self.lsh.get(&(state.company_key, k)) else {
-                        continue;
-                    };
-                    for id in ids {
-                        if seen.contains(id) {
-                            continue;
-                        }
-                        seen.push(*id);
-                        let Some(c) = self.kept.get(id) else { continue };
-                        if !self.within(c.anchor, d) {
-                            continue;
-                        }
-                        let Some(csig) = &c.signature else { continue };
-                        if minhash::title_similarity(&c.norm_title, &state.norm_title)
-                            < TITLE_OVERLAP
-                        {
-                            continue;
-                        }
-                        let sim = minhash::similarity(csig, sig);
-                        if sim >= self.threshold {
-                            let better = match best {
-                                None => true,
-                                Some((bid, bs, ba)) => {
-                                    sim > bs || (sim == bs && (c.anchor, *id) < (ba, bid))
-                                }
-                            };
-                            if better {
-                                best = Some((*id, sim, c.anchor));
+        if self.near && k.company_key != 0 {
+            if let Some(sig) = &k.signature {
+                let bands = minhash::band_keys(sig);
+                let mut seen = std::mem::take(&mut self.seen);
+                seen.clear();
+                // (similarity, anchor, id, month, slot) of the best candidate.
+                let mut best: Option<(f64, i32, u128, MonthKey, u32)> = None;
+                for (&mk, m) in &self.months {
+                    for b in bands {
+                        m.lsh.for_each(lsh_fp(k.company_key, b), |i| {
+                            if seen.contains(&(mk, i)) {
+                                return;
                             }
-                        }
+                            seen.push((mk, i));
+                            let c = &m.slots[i as usize];
+                            if c.company_key != k.company_key || !self.within(c.anchor, d) {
+                                return;
+                            }
+                            let Some(csig) = m.signature(c) else { return };
+                            if minhash::title_similarity(m.title(c), &k.norm_title) < TITLE_OVERLAP
+                            {
+                                return;
+                            }
+                            let sim = minhash::similarity(csig, sig);
+                            if sim >= self.threshold {
+                                let better = match best {
+                                    None => true,
+                                    Some((bs, ba, bid, _, _)) => {
+                                        sim > bs
+                                            || (sim == bs && (c.anchor, c.posting_id) < (ba, bid))
+                                    }
+                                };
+                                if better {
+                                    best = Some((sim, c.anchor, c.posting_id, mk, i));
+                                }
+                            }
+                        });
                     }
                 }
-                if let Some((of, similarity, _)) = best {
-                    self.extend(of, d, p.replay);
-                    return (Decision::Near { of, similarity }, None);
+                self.seen = seen;
+                if let Some((similarity, _, of, mk, i)) = best {
+                    self.extend(mk, i, d, k.replay);
+                    return Decision::Near { of, similarity };
                 }
             }
         }
-        let out = state.clone();
-        self.insert(state);
-        (Decision::Kept, Some(out))
+        self.insert(KeptState::from_keys(k));
+        Decision::Kept
     }
 
-    fn extend(&mut self, id: u128, d: i32, replay: bool) {
+    fn extend(&mut self, mk: MonthKey, i: u32, d: i32, replay: bool) {
         if replay {
             return;
         }
-        if let Some(s) = self.kept.get_mut(&id) {
+        if let Some(s) = self
+            .months
+            .get_mut(&mk)
+            .and_then(|m| m.slots.get_mut(i as usize))
+        {
             s.first_seen = s.first_seen.min(d);
             s.last_seen = s.last_seen.max(d);
             s.duplicates = s.duplicates.saturating_add(1);
@@ -279,44 +608,19 @@ impl DedupIndex {
 
     /// Months currently held.
     pub fn months(&self) -> Vec<MonthKey> {
-        self.by_month.keys().copied().collect()
+        self.months.keys().copied().collect()
     }
 
-    /// Remove every posting of month `k` from the index and return their states.
-    pub fn evict_month(&mut self, k: MonthKey) -> Vec<KeptState> {
-        let ids = self.by_month.remove(&k).unwrap_or_default();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(s) = self.kept.remove(&id) else {
-                continue;
-            };
-            if let Some(v) = self.exact.get_mut(&s.exact_key) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    self.exact.remove(&s.exact_key);
-                }
-            }
-            if let Some(sig) = &s.signature {
-                for b in minhash::band_keys(sig) {
-                    let key = (s.company_key, b);
-                    if let Some(v) = self.lsh.get_mut(&key) {
-                        v.retain(|x| *x != id);
-                        if v.is_empty() {
-                            self.lsh.remove(&key);
-                        }
-                    }
-                }
-            }
-            out.push(s);
-        }
-        out
+    /// Remove month `k` from the window and return its postings.
+    pub fn evict_month(&mut self, k: MonthKey) -> MonthIndex {
+        self.months.remove(&k).unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jobshift_core::normalize::content_hash;
+    use jobshift_core::normalize::{content_hash, normalize_text, normalize_title};
 
     fn posting(company: &str, title: &str, desc: &str, day: i32) -> Posting {
         let exact = content_hash(&[
@@ -350,33 +654,37 @@ mod tests {
     #[test]
     fn exact_near_and_window() {
         let mut ix = DedupIndex::new(60, 0.8, true);
+        let k = |p: &Posting| DedupKeys::from_posting(p);
         let a = posting("Acme", "Data Engineer", DESC, 19_000);
-        assert_eq!(ix.decide(&a).0, Decision::Kept);
+        assert_eq!(ix.decide(&k(&a)), Decision::Kept);
         let a2 = posting("Acme", "Data Engineer", DESC, 19_010);
-        assert!(matches!(ix.decide(&a2).0, Decision::Exact { .. }));
+        assert!(matches!(ix.decide(&k(&a2)), Decision::Exact { .. }));
         let near = posting(
             "ACME",
             "Sr. Data Engineer",
             &format!("{DESC} Apply now."),
             19_020,
         );
-        assert!(
-            matches!(ix.decide(&near).0, Decision::Near { .. }),
-            "{:?}",
-            ix.decide(&near).0
-        );
+        let d = ix.decide(&k(&near));
+        assert!(matches!(d, Decision::Near { .. }), "{d:?}");
         let other_title = posting("Acme", "Frontend Developer", DESC, 19_020);
-        assert_eq!(ix.decide(&other_title).0, Decision::Kept);
+        assert_eq!(ix.decide(&k(&other_title)), Decision::Kept);
         let other_company = posting("Globex", "Data Engineer", DESC, 19_020);
-        assert_eq!(ix.decide(&other_company).0, Decision::Kept);
+        assert_eq!(ix.decide(&k(&other_company)), Decision::Kept);
         let repost = posting("Acme", "Data Engineer", DESC, 19_100);
-        assert_eq!(ix.decide(&repost).0, Decision::Kept);
+        assert_eq!(ix.decide(&k(&repost)), Decision::Kept);
+        let keys = k(&a);
+        let mut buf = Vec::new();
+        keys.encode(&mut buf);
+        assert_eq!(DedupKeys::decode(&buf), Some(keys));
+        assert_eq!(DedupKeys::decode(&buf[..buf.len() - 1]), None);
         let s = ix.get(parse_id(&a.posting_id)).unwrap();
         assert_eq!((s.first_seen, s.last_seen), (19_000, 19_020));
         assert_eq!(s.duplicates, 2);
         let m = month_key_of_days(19_000);
         let ev = ix.evict_month(m);
         assert!(!ev.is_empty());
+        assert!(ev.bytes() > 0);
         assert_eq!(
             month_label(parse_month_label("2024-03").unwrap()),
             "2024-03"

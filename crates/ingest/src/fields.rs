@@ -16,7 +16,7 @@
 use crate::country;
 use crate::dates::{self, DateError, Precision};
 use crate::readers::{RawRecord, Reject};
-use jobshift_core::normalize::{content_hash, normalize_text, normalize_title};
+use jobshift_core::normalize::{normalize_text, normalize_title};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -438,6 +438,12 @@ pub struct Built {
     pub repairs: Vec<&'static str>,
     /// Which column fed which canonical field.
     pub columns: Vec<(CanonicalField, String)>,
+    /// `normalize_text` of the company ("" when none), reused for the dedup company key.
+    pub norm_company: String,
+    /// `normalize_title` of the title.
+    pub norm_title: String,
+    /// `normalize_text` of the description, reused for the MinHash signature.
+    pub norm_description: String,
 }
 
 /// Build the canonical posting of a record, or say why it is rejected.
@@ -593,13 +599,22 @@ pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Re
         Some(Value::Object(extra).to_string())
     };
 
-    let n_company = normalize_text(company.as_deref().unwrap_or(""));
-    let n_title = normalize_title(&title);
-    let n_location = normalize_text(location.as_deref().unwrap_or(""));
-    let n_description = normalize_text(description.as_deref().unwrap_or(""));
-    let exact_key = content_hash(&[&n_company, &n_title, &n_location, &n_description]);
+    let n_company = normalize_text_fast(company.as_deref().unwrap_or(""));
+    let n_title = normalize_title_fast(&title);
+    let n_location = normalize_text_fast(location.as_deref().unwrap_or(""));
+    let n_description = normalize_text_fast(description.as_deref().unwrap_or(""));
     let date_str = dates::from_days(dates::to_days(posted)).to_string();
-    let posting_id = content_hash(&[&n_company, &n_title, &n_location, &n_description, &date_str]);
+    // content_hash(company, title, location, description) and the same plus the date, sharing
+    // the hashing of the first four fields (identical to jobshift_core's content_hash).
+    let mut h = blake3::Hasher::new();
+    for f in [&n_company, &n_title, &n_location, &n_description] {
+        h.update(&(f.len() as u64).to_le_bytes());
+        h.update(f.as_bytes());
+    }
+    let exact_key = h.finalize().to_hex()[..32].to_string();
+    h.update(&(date_str.len() as u64).to_le_bytes());
+    h.update(date_str.as_bytes());
+    let posting_id = h.finalize().to_hex()[..32].to_string();
 
     Ok(Built {
         posting: Posting {
@@ -626,7 +641,53 @@ pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Re
         },
         repairs,
         columns,
+        norm_company: n_company,
+        norm_title: n_title,
+        norm_description: n_description,
     })
+}
+
+/// `jobshift_core::normalize::normalize_text` with a fast path for ASCII text, where NFKC is
+/// the identity: the same output (tested), without the per-character Unicode tables.
+pub fn normalize_text_fast(raw: &str) -> String {
+    if !raw.is_ascii() {
+        return normalize_text(raw);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    for word in raw.split_whitespace() {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend(word.bytes().map(|b| b.to_ascii_lowercase()));
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `jobshift_core::normalize::normalize_title` with the same ASCII fast path (same output).
+pub fn normalize_title_fast(raw: &str) -> String {
+    if !raw.is_ascii() {
+        return normalize_title(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_space = false;
+    for ch in raw.chars() {
+        if ch == '&' {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str("and");
+            pending_space = true;
+        } else if ch.is_ascii_alphanumeric() || ch == '+' || ch == '#' {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
 }
 
 fn title_pick_header(rec: &RawRecord, norm_names: &[String]) -> Option<(usize, String)> {
@@ -724,6 +785,39 @@ mod tests {
                 .err()
                 .unwrap(),
             Reject::MissingDate
+        );
+    }
+
+    #[test]
+    fn fast_normalization_matches_core() {
+        for t in [
+            " Hello\n\tWorld. ",
+            "a\u{000B}b\u{000C}c\rd",
+            "Sr. Software-Engineer & R&D (m/w/d) C++ / C#",
+            "&lead & ",
+            "",
+            "Café ＦＵＬＬ ﬁne",
+        ] {
+            assert_eq!(normalize_text_fast(t), normalize_text(t), "{t:?}");
+            assert_eq!(normalize_title_fast(t), normalize_title(t), "{t:?}");
+        }
+        use jobshift_core::normalize::content_hash;
+        let m = ColumnMap::default();
+        let b = build_posting(
+            &rec(&[
+                ("title", "Data Engineer"),
+                ("company", "ACME  Corp"),
+                ("date", "2024-01-05"),
+                ("description", "Build  Pipelines"),
+            ]),
+            &ctx(&m),
+        )
+        .unwrap();
+        let f = ["acme corp", "data engineer", "", "build pipelines"];
+        assert_eq!(b.posting.exact_key, content_hash(&f));
+        assert_eq!(
+            b.posting.posting_id,
+            content_hash(&[f[0], f[1], f[2], f[3], "2024-01-05"])
         );
     }
 

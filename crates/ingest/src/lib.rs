@@ -164,6 +164,12 @@ pub struct IngestReport {
     pub rejects_file: Option<String>,
     pub duplicates_file: Option<String>,
     pub settings: ReportSettings,
+    /// Most kept postings the de-duplication window held at once, and the heap bytes of that
+    /// window (what bounds ingest's memory; see docs/ingest.md).
+    #[serde(default)]
+    pub dedup_window_peak_postings: u64,
+    #[serde(default)]
+    pub dedup_window_peak_bytes: u64,
 }
 
 /// The settings a run used (for reproducibility).

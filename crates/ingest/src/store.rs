@@ -18,7 +18,7 @@
 //! finished by the next `ingest` (or `dataset stats`); a staging directory without `COMMIT` is
 //! an aborted run and is deleted. Readers must not run during a commit (single writer).
 
-use crate::dedup::{self, KeptState, MonthKey};
+use crate::dedup::{self, KeptState, MonthIndex, MonthKey};
 use crate::fields::Posting;
 use crate::minhash;
 use crate::IngestError;
@@ -59,11 +59,28 @@ pub fn month_dir(root: &Path, k: MonthKey) -> PathBuf {
         .join(format!("month={}", dedup::month_label(k)))
 }
 
+/// Rows per Parquet row group: 16,384 postings of ~2 KB are ~32 MB before compression, which is
+/// what the writer buffers (compressed) per open file; readers still get large sequential chunks.
+pub const ROW_GROUP_ROWS: usize = 16_384;
+
 fn writer_props() -> WriterProperties {
-    WriterProperties::builder()
+    use parquet::schema::types::ColumnPath;
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(Default::default()))
-        .set_max_row_group_row_count(Some(65_536))
-        .build()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    // Columns that are (nearly) unique per row: a dictionary only costs time before the writer
+    // falls back to plain encoding.
+    for c in [
+        cols::POSTING_ID,
+        cols::DESCRIPTION,
+        cols::URL,
+        cols::EXTRA,
+        "exact_key",
+        "signature",
+    ] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    }
+    b.build()
 }
 
 /// Existing postings month partitions, by month.
@@ -143,7 +160,8 @@ impl PostingsBatchBuilder {
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }
-    pub fn push(&mut self, p: &Posting, s: &KeptState) {
+    /// Append a posting with its (first_seen, last_seen, duplicates).
+    pub fn push(&mut self, p: &Posting, seen: (i32, i32, u32)) {
         self.id.append_value(&p.posting_id);
         self.source.append_value(&p.source);
         self.company.append_option(p.company.as_deref());
@@ -153,11 +171,11 @@ impl PostingsBatchBuilder {
         self.country.append_option(p.country.as_deref());
         self.posted.append_value(p.posted_date);
         self.precision.append_value(&p.date_precision);
-        self.first.append_value(s.first_seen);
-        self.last.append_value(s.last_seen);
+        self.first.append_value(seen.0);
+        self.last.append_value(seen.1);
         self.url.append_option(p.url.as_deref());
         self.extra.append_option(p.extra.as_deref());
-        self.dups.append_value(s.duplicates);
+        self.dups.append_value(seen.2);
         self.file.append_value(&p.input_file);
         self.record.append_value(p.input_record);
         self.rows += 1;
@@ -224,7 +242,7 @@ pub fn for_each_batch(
 /// state.
 pub fn update_existing_batch(
     batch: &RecordBatch,
-    states: &HashMap<u128, KeptState>,
+    states: &HashMap<u128, (i32, i32, u32)>,
     path: &Path,
 ) -> Result<RecordBatch, IngestError> {
     let ids: &StringArray = col(batch, cols::POSTING_ID, path)?;
@@ -236,10 +254,10 @@ pub fn update_existing_batch(
     let mut d = UInt32Builder::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
         match states.get(&dedup::parse_id(ids.value(i))) {
-            Some(s) => {
-                f.append_value(s.first_seen);
-                l.append_value(s.last_seen);
-                d.append_value(s.duplicates);
+            Some(&(first_seen, last_seen, duplicates)) => {
+                f.append_value(first_seen);
+                l.append_value(last_seen);
+                d.append_value(duplicates);
             }
             None => {
                 f.append_value(first.value(i));
@@ -300,8 +318,27 @@ fn index_schema() -> SchemaRef {
     ]))
 }
 
-/// Persist the dedup index of one month.
-pub fn write_index(path: &Path, states: &[KeptState]) -> Result<(), IngestError> {
+/// Persist the dedup index of one month (rows in posting-id order, written in batches).
+pub fn write_index(path: &Path, month: &MonthIndex) -> Result<(), IngestError> {
+    let order = month.order_by_id();
+    atomic::with_writer(path, |w| {
+        let mut writer = ArrowWriter::try_new(w, index_schema(), Some(writer_props()))
+            .map_err(io::Error::other)?;
+        for chunk in order.chunks(8192) {
+            let states: Vec<KeptState> = chunk
+                .iter()
+                .filter_map(|i| month.state(*i as usize))
+                .collect();
+            let batch = index_batch(&states).map_err(io::Error::other)?;
+            writer.write(&batch).map_err(io::Error::other)?;
+        }
+        writer.close().map_err(io::Error::other)?;
+        Ok(())
+    })
+    .map_err(|e| IngestError::io(path, e))
+}
+
+fn index_batch(states: &[KeptState]) -> Result<RecordBatch, arrow::error::ArrowError> {
     let mut id = StringBuilder::new();
     let mut ek = StringBuilder::new();
     let mut ck = UInt64Builder::new();
@@ -336,16 +373,7 @@ pub fn write_index(path: &Path, states: &[KeptState]) -> Result<(), IngestError>
         Arc::new(du.finish()),
         Arc::new(sg.finish()),
     ];
-    let batch =
-        RecordBatch::try_new(index_schema(), columns).map_err(|e| IngestError::parquet(path, e))?;
-    atomic::with_writer(path, |w| {
-        let mut writer = ArrowWriter::try_new(w, index_schema(), Some(writer_props()))
-            .map_err(io::Error::other)?;
-        writer.write(&batch).map_err(io::Error::other)?;
-        writer.close().map_err(io::Error::other)?;
-        Ok(())
-    })
-    .map_err(|e| IngestError::io(path, e))
+    RecordBatch::try_new(index_schema(), columns)
 }
 
 /// Load a month's dedup index; rebuilt from the postings when the index file is missing.
