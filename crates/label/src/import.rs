@@ -404,7 +404,13 @@ fn read_mturk_csv(path: &Path, catalog: &TitleCatalog, c: &mut Collected) -> Res
     let headers: Vec<String> = match rdr.byte_headers() {
         Ok(h) => h
             .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            // A byte-order mark (a file re-saved by Excel) is not part of the first name.
+            .map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim_start_matches('\u{feff}')
+                    .trim()
+                    .to_string()
+            })
             .collect(),
         Err(e) => {
             return Err(LabelError::bad_file(
@@ -513,8 +519,23 @@ fn read_mturk_csv(path: &Path, catalog: &TitleCatalog, c: &mut Collected) -> Res
             );
             continue;
         }
-        let answer = get(answer_col)
-            .or_else(|| get(task_answers_col).and_then(|j| answer_from_task_answers(&j)));
+        let task_answers = get(task_answers_col);
+        if get(answer_col).is_none() {
+            if let Some(Err(e)) = task_answers
+                .as_deref()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
+                c.reject(
+                    origin,
+                    "malformed_row",
+                    format!("Answer.taskAnswers is not valid JSON ({e})"),
+                    raw,
+                );
+                continue;
+            }
+        }
+        let answer =
+            get(answer_col).or_else(|| task_answers.and_then(|j| answer_from_task_answers(&j)));
         let Some(answer) = answer else {
             c.reject(
                 origin,

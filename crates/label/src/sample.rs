@@ -298,8 +298,13 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
     )?;
     if mturk_info.aliases_dropped > 0 {
         warnings.push(format!(
-            "the Mechanical Turk template embeds {} aliases and leaves out {} to stay under the 64 KB question limit (names are always included)",
-            mturk_info.aliases_embedded, mturk_info.aliases_dropped
+            "the Mechanical Turk template carries all {} titles and {} of {} aliases ({:.0}%); the other {} do not fit Mechanical Turk's {}-byte question limit next to the largest posting of this batch",
+            mturk_info.titles_embedded,
+            mturk_info.aliases_embedded,
+            mturk_info.aliases_embedded + mturk_info.aliases_dropped,
+            100.0 * mturk_info.alias_coverage,
+            mturk_info.aliases_dropped,
+            mturk_info.question_limit_bytes
         ));
     }
     let manifest = Manifest {

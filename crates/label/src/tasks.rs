@@ -85,6 +85,7 @@ pub struct Manifest {
     pub mturk: MturkInfo,
 }
 
+/// What the Mechanical Turk files hold (see [`crate::mturk`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MturkInfo {
     pub template_bytes: usize,
@@ -92,6 +93,22 @@ pub struct MturkInfo {
     pub aliases_dropped: usize,
     pub description_max_chars: usize,
     pub descriptions_truncated: usize,
+    /// Mechanical Turk's question limit the template was sized for (65,535 bytes).
+    #[serde(default)]
+    pub question_limit_bytes: usize,
+    /// The largest question of the batch: template + largest row (HTML-escaped) + XML wrapper.
+    #[serde(default)]
+    pub largest_question_bytes: usize,
+    #[serde(default)]
+    pub titles_embedded: usize,
+    #[serde(default)]
+    pub titles_total: usize,
+    /// Share of the taxonomy's aliases the picker carries.
+    #[serde(default)]
+    pub alias_coverage: f64,
+    /// How the catalog is embedded ("zlib+base85").
+    #[serde(default)]
+    pub catalog_encoding: String,
 }
 
 pub const MANIFEST_FORMAT: &str = "jobshift-label-tasks/1";
