@@ -10,6 +10,8 @@
 
     python3 benches/trends/run.py --dataset /tmp/bench100m --jobshift target/debug/jobshift
     python3 benches/trends/run.py --generate 10000000 --dataset /tmp/bench10m --jobshift ...
+    # DuckDB only, on a report jobshift already wrote (how `jobshift bench` runs the peer):
+    python3 benches/trends/run.py --duckdb-only --dataset DS --out DS_REPORT_DIR --json-out d.json
 
 Note: a dev build compiles jobshift's own crates at opt-level 0 but DataFusion/arrow at 3, so the
 engine work runs at release speed; a --release build changes little here. Say which you ran.
@@ -37,19 +39,24 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--extra", default="", help="extra arguments for jobshift report, e.g. '--assume-unique'")
     ap.add_argument("--results", default=os.path.join(HERE, "results.jsonl"))
+    ap.add_argument("--duckdb-only", action="store_true",
+                    help="do not run jobshift: time DuckDB on OUT/queries.sql of a report already written in --out")
+    ap.add_argument("--json-out", default=None, help="also write this run's result as JSON here")
     a = ap.parse_args()
     cls = os.path.join(a.dataset, "classified")
     if a.generate and not os.path.exists(cls):
         subprocess.run([sys.executable, os.path.join(HERE, "gen_classified.py"), "--rows", str(a.generate), "--out", a.dataset], check=True)
     out = a.out or os.path.join(a.dataset, "bench-report")
 
-    cmd = [a.jobshift, "report", a.dataset, "--out", out] + a.extra.split()
-    t0 = time.time()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    t_js = time.time() - t0
-    if r.returncode != 0:
-        sys.exit(f"jobshift failed:\n{r.stderr}")
-    print(r.stdout.strip())
+    t_js = None
+    if not a.duckdb_only:
+        cmd = [a.jobshift, "report", a.dataset, "--out", out] + a.extra.split()
+        t0 = time.time()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        t_js = time.time() - t0
+        if r.returncode != 0:
+            sys.exit(f"jobshift failed:\n{r.stderr}")
+        print(r.stdout.strip())
 
     queries = parse_queries(os.path.join(out, "queries.sql"))
     con = duckdb.connect()
@@ -77,14 +84,21 @@ def main():
             assert int(js) == int(dk), f"baseline {y}: jobshift {js} vs duckdb {dk}"
     rows = sum(rep["baseline"]["counts"].values())
     res = {
-        "dataset": a.dataset, "postings_in_windows": rows, "threads": a.threads, "jobshift_seconds": round(t_js, 2),
-        "duckdb_seconds": round(t_duck, 2), "ratio_jobshift_over_duckdb": round(t_js / t_duck, 2),
+        "dataset": a.dataset, "postings_in_windows": rows, "threads": a.threads,
+        "jobshift_seconds": round(t_js, 2) if t_js is not None else None,
+        "duckdb_seconds": round(t_duck, 2),
+        "ratio_jobshift_over_duckdb": round(t_js / t_duck, 2) if t_js is not None else None,
+        "baseline_agrees": bool(base),
         "duckdb_version": duckdb.__version__, "jobshift": a.jobshift, "extra": a.extra,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     print(json.dumps(res, indent=1))
-    with open(a.results, "a") as f:
-        f.write(json.dumps(res) + "\n")
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(res, f, indent=1)
+    if not a.duckdb_only:
+        with open(a.results, "a") as f:
+            f.write(json.dumps(res) + "\n")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Crowd labelling: sample tasks, serve the labelling page, import and aggregate answers
     Label(cmd::label::Args),
+    /// Benchmark the stages at scale (wall time, rows/s per core, peak memory) against peers
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,5 +72,6 @@ fn main() -> anyhow::Result<()> {
         Command::Sql(a) => cmd::sql::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Label(a) => cmd::label::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     }
 }

@@ -8,7 +8,9 @@
 //! - [`companies`], [`rawtitle`], [`describe`], [`posting`]: what one posting looks like;
 //! - [`sink`]: Parquet / JSONL / CSV writers and the truth file;
 //! - [`changes`]: `truth-changes.csv` and `expected-counts.csv`;
-//! - [`run`]: the month-by-month streaming driver with resume.
+//! - [`run`]: the month-by-month streaming driver with resume;
+//! - [`classified`]: classified-only output (truth → classified Parquet, no text) for
+//!   benchmarking the report at 100M+ postings, with optional simulated misclassification.
 //!
 //! The lead's entry point is [`generate`]; tests and the demo score recovery with [`plan_for`]
 //! and [`change_table`].
@@ -16,6 +18,7 @@
 pub mod calibrate;
 pub mod catalog;
 pub mod changes;
+pub mod classified;
 pub mod companies;
 pub mod describe;
 pub mod plan;
@@ -29,6 +32,7 @@ pub mod vocab;
 pub use calibrate::{Calibration, ChangeSource, StudyTargets, TitleCalibration};
 pub use catalog::{Catalog, TitleSpec};
 pub use changes::{change_table, ChangeRow};
+pub use classified::{generate_classified, ClassifiedOptions, ClassifiedSummary, ConfusionSim};
 pub use plan::{MonthPlan, Plan, YearMonth};
 pub use run::{generate, generate_with, plan_for, GenerateSummary, Progress};
 pub use sink::OutputFormat;

@@ -123,7 +123,7 @@ fn posting_ref(prefix: char, ym: crate::plan::YearMonth, n: u64) -> String {
     format!("{prefix}{:04}{:02}-{n:08}", ym.year, ym.month)
 }
 
-fn draw_date(ym: crate::plan::YearMonth, rng: &mut GenRng) -> NaiveDate {
+pub(crate) fn draw_date(ym: crate::plan::YearMonth, rng: &mut GenRng) -> NaiveDate {
     let first = ym.first_day();
     let mut d = first + Duration::days(rng.random_range(0..ym.days()) as i64);
     // fewer postings at weekends: re-draw once

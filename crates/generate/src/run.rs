@@ -136,7 +136,7 @@ fn fingerprint(catalog: &Catalog, opts: &GenerateOptions) -> String {
 
 /// An affine permutation of 0..n: output position i holds logical slot (a·i + b) mod n, so
 /// titles are interleaved in the files without holding the month in memory.
-struct Perm {
+pub(crate) struct Perm {
     n: u64,
     a: u64,
     b: u64,
@@ -150,7 +150,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 impl Perm {
-    fn new(n: u64, rng: &mut impl Rng) -> Self {
+    pub(crate) fn new(n: u64, rng: &mut impl Rng) -> Self {
         if n <= 1 {
             return Perm { n, a: 1, b: 0 };
         }
@@ -164,7 +164,7 @@ impl Perm {
             b: rng.random_range(0..n),
         }
     }
-    fn at(&self, i: u64) -> u64 {
+    pub(crate) fn at(&self, i: u64) -> u64 {
         if self.n <= 1 {
             return i;
         }

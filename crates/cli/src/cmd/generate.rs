@@ -62,6 +62,20 @@ pub struct Args {
     /// Print the summary as JSON
     #[arg(long)]
     pub json: bool,
+    /// Write the truth directly as a classified dataset (DIR/classified/month=YYYY-MM/*.parquet,
+    /// no descriptions, every row a unique posting) for `jobshift report` at 100M+ postings;
+    /// --postings is then the number of rows
+    #[arg(long)]
+    pub classified_only: bool,
+    /// With --classified-only: simulate the classifier by drawing each posting's predicted title
+    /// from this confusion matrix (true → predicted → count, e.g. the default classifier's
+    /// confusion.json); without it classification is perfect
+    #[arg(long, requires = "classified_only")]
+    pub simulate_confusion: Option<PathBuf>,
+    /// With --classified-only: write raw titles as employers write them (slower) instead of the
+    /// title's name
+    #[arg(long, requires = "classified_only")]
+    pub raw_titles: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -95,6 +109,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         taxonomy,
     };
     let catalog = jobshift_generate::run::load_catalog_for(&opts.taxonomy)?;
+    if a.classified_only {
+        return run_classified(&a, &catalog, &opts);
+    }
     let bar = indicatif::ProgressBar::new(opts.postings);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -162,6 +179,74 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     if s.resumed_months > 0 && !s.already_complete {
         println!("  resumed: {} months were already done", s.resumed_months);
+    }
+    Ok(())
+}
+
+fn run_classified(
+    a: &Args,
+    catalog: &jobshift_generate::Catalog,
+    opts: &GenerateOptions,
+) -> anyhow::Result<()> {
+    let confusion = match &a.simulate_confusion {
+        Some(p) => Some(
+            jobshift_generate::ConfusionSim::load(p, catalog)
+                .with_context(|| format!("reading the confusion matrix {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let copts = jobshift_generate::ClassifiedOptions {
+        confusion,
+        raw_titles: a.raw_titles,
+    };
+    let bar = indicatif::ProgressBar::new(opts.postings);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} classified postings ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let cb = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let s = jobshift_generate::generate_classified(catalog, opts, &copts, &a.out, Some(&cb))
+        .with_context(|| format!("generating a classified dataset into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!(
+        "wrote {} classified postings ({}) to {} in {} files ({} months, {} titles, {} companies) in {:.1}s ({:.0} rows/s)",
+        s.rows,
+        s.mode,
+        a.out.join("classified").display(),
+        s.files,
+        s.months,
+        s.titles,
+        s.companies,
+        s.seconds,
+        s.rows as f64 / s.seconds.max(1e-9)
+    );
+    if let Some(c) = &s.confusion {
+        println!(
+            "  simulated classification from {c} ({} titles have a row; others predicted correctly): \
+             {:.1}% predicted as their true title, {:.1}% unclassified",
+            s.confusion_titles_covered,
+            100.0 * s.predicted_correct as f64 / s.rows.max(1) as f64,
+            100.0 * s.predicted_unclassified as f64 / s.rows.max(1) as f64
+        );
+    }
+    if s.files_resumed > 0 {
+        println!("  resumed: {} files were already written", s.files_resumed);
+    }
+    println!("  truth: {}", a.out.join("truth-changes.csv").display());
+    if s.confusion.is_some() {
+        println!(
+            "  `jobshift report {} --corrected` finds the simulated matrix through classified/manifest.json",
+            a.out.display()
+        );
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exports its clap `Args` and a `run` function.
 
+pub mod bench;
 pub mod classify;
 pub mod dataset;
 pub mod demo;
