@@ -431,22 +431,10 @@ pub fn hn_alias_postings(
         if !path.is_file() {
             continue;
         }
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(&path)
-            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?;
-        let headers = rdr
-            .headers()
-            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))?
-            .clone();
-        let col = |name: &str| headers.iter().position(|h| h == name);
-        let (Some(c_id), Some(c_header), Some(c_text)) =
-            (col("hn_item_id"), col("header_line"), col("text"))
-        else {
-            return Err(ClassifyError::Format(format!(
-                "{}: expected columns hn_item_id, header_line, text",
-                path.display()
-            )));
+        let (mut rdr, _, cols) =
+            open_csv_with_columns(&path, &["hn_item_id", "header_line", "text"], "")?;
+        let [c_id, c_header, c_text] = cols[..] else {
+            unreachable!("three columns asked, three found")
         };
         for (i, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| {
@@ -495,6 +483,33 @@ pub fn hn_alias_postings(
     })
 }
 
+/// Opens a headed CSV and finds the `required` columns (their indices, in order); the error names
+/// the file and the columns it expected, followed by `hint`.
+fn open_csv_with_columns(
+    path: &Path,
+    required: &[&str],
+    hint: &str,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord, Vec<usize>), ClassifyError> {
+    let err = |e: csv::Error| ClassifyError::Format(format!("{}: {e}", path.display()));
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(err)?;
+    let headers = rdr.headers().map_err(err)?.clone();
+    let cols: Option<Vec<usize>> = required
+        .iter()
+        .map(|name| headers.iter().position(|h| h == *name))
+        .collect();
+    let cols = cols.ok_or_else(|| {
+        ClassifyError::Format(format!(
+            "{}: expected columns {}{hint}",
+            path.display(),
+            required.join(", ")
+        ))
+    })?;
+    Ok((rdr, headers, cols))
+}
+
 /// Postings written by `jobshift generate --format jsonl` (DIR/postings/*.jsonl, DIR/truth.csv)
 /// with their true title. `only_ambiguous` keeps the postings the generator gave a generic
 /// title ("Associate", "Consultant": truth.csv `ambiguous_title = true`), otherwise only the
@@ -506,23 +521,15 @@ pub fn generated_postings(
     max: usize,
 ) -> Result<EvalSet, ClassifyError> {
     let truth_path = dir.join("truth.csv");
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(&truth_path)
-        .map_err(|e| ClassifyError::Format(format!("{}: {e}", truth_path.display())))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| ClassifyError::Format(format!("{}: {e}", truth_path.display())))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(c_ref), Some(c_title), Some(c_amb)) =
-        (col("posting_ref"), col("title_id"), col("ambiguous_title"))
-    else {
-        return Err(ClassifyError::Format(format!(
-            "{}: expected columns posting_ref, title_id, ambiguous_title (written by `jobshift generate`)",
-            truth_path.display()
-        )));
+    let (mut rdr, headers, cols) = open_csv_with_columns(
+        &truth_path,
+        &["posting_ref", "title_id", "ambiguous_title"],
+        " (written by `jobshift generate`)",
+    )?;
+    let [c_ref, c_title, c_amb] = cols[..] else {
+        unreachable!("three columns asked, three found")
     };
+    let col = |name: &str| headers.iter().position(|h| h == name);
     let c_kind = col("dup_kind");
     let c_bad = col("malformed_kind");
     let mut truth: HashMap<String, String> = HashMap::new();
