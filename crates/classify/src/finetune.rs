@@ -3,8 +3,11 @@
 //! taxonomy title (the study fine-tuned all-mpnet-base-v2 on pairs of job descriptions).
 //!
 //! The model's safetensors are loaded into a candle `VarMap` (trainable variables) and
-//! candle-transformers' `BertModel` is built over it; pooling is the mean over real tokens,
-//! then L2 normalization, as in the sentence-transformers model.
+//! [`crate::trainable_bert::TrainableBert`] is built over it — not candle-transformers'
+//! `BertModel`, whose fused layer norm has no backward pass (see that module). Pooling is the
+//! mean over real tokens, then L2 normalization, as in the sentence-transformers model. The
+//! first step fails unless every weight tensor received a gradient, and nothing is written
+//! when training changed no weight.
 //!
 //! Pairs: every epoch, each title with two or more distinct example texts contributes up to
 //! `max_per_title` anchors (different texts each epoch), each with a random other text of the
@@ -20,20 +23,20 @@
 //! `jobshift-model.json` manifest whose repo id names the weights' hash — so
 //! `jobshift_encode::load_encoder(out)` and sentence-transformers both load it, and embedding
 //! caches keyed by model id never mix two fine-tuning runs written to the same directory.
-//! MPNet (candle-transformers has no trainable MPNet) is not supported here; the GPU path is
+//! MPNet is not supported here (no trainable MPNet forward yet); the GPU path is
 //! the `cuda` feature of candle.
 
 use crate::seniority::clean_title;
+use crate::trainable_bert::{mean_pool_normalize, Config, TrainableBert};
 use crate::ClassifyError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
-use candle_transformers::models::bert::{BertModel, Config};
 use jobshift_core::labels::LabeledExample;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -88,6 +91,10 @@ pub struct FinetuneReport {
     /// Mean loss of the first / last (up to) 20 steps.
     pub first_loss: f32,
     pub final_loss: f32,
+    /// Trained weight tensors that differ from the base model after training (of
+    /// `trained_tensors`; BERT's pooler is not trained).
+    pub changed_tensors: usize,
+    pub trained_tensors: usize,
     pub seconds: f64,
 }
 
@@ -120,14 +127,14 @@ pub fn texts_by_title(path: &Path) -> Result<BTreeMap<String, Vec<String>>, Clas
 }
 
 struct Trainable {
-    model: BertModel,
+    model: TrainableBert,
     tokenizer: tokenizers::Tokenizer,
     device: Device,
 }
 
 impl Trainable {
-    /// Mean-pooled, L2-normalized embeddings with gradients.
-    fn embed(&self, texts: &[&str], max_len: usize) -> Result<Tensor, ClassifyError> {
+    /// Token ids and attention mask (batch, longest text up to `max_len`), padded with 0.
+    fn tokenize(&self, texts: &[&str], max_len: usize) -> Result<(Tensor, Tensor), ClassifyError> {
         let enc = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
@@ -155,17 +162,83 @@ impl Trainable {
                 *v = 1;
             }
         }
-        let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
-        let mask_t = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask_t))?;
-        let m = mask_t.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-        let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        Ok(mean.broadcast_div(&norm)?)
+        Ok((
+            Tensor::from_vec(ids, (n, len), &self.device)?,
+            Tensor::from_vec(mask, (n, len), &self.device)?,
+        ))
     }
+
+    /// Mean-pooled, L2-normalized embeddings with gradients.
+    fn embed(&self, texts: &[&str], max_len: usize) -> Result<Tensor, ClassifyError> {
+        let (ids, mask) = self.tokenize(texts, max_len)?;
+        embed_ids(&self.model, &ids, &mask)
+    }
+}
+
+/// Sentence embeddings (batch, hidden) of token ids, on the autograd graph.
+fn embed_ids(model: &TrainableBert, ids: &Tensor, mask: &Tensor) -> Result<Tensor, ClassifyError> {
+    let hidden = model.forward(ids, &ids.zeros_like()?, mask)?;
+    Ok(mean_pool_normalize(&hidden, mask)?)
+}
+
+/// MultipleNegativesRankingLoss, symmetric: cross-entropy of `20 · cos(a_i, p_j)` against
+/// `j = i`, averaged over anchor→positive and positive→anchor. `a`, `p`: L2-normalized rows.
+fn mnrl_loss(a: &Tensor, p: &Tensor) -> Result<Tensor, ClassifyError> {
+    let labels = Tensor::arange(0u32, a.dim(0)? as u32, a.device())?;
+    let scores = (a.matmul(&p.t()?)? * 20.0)?;
+    let l1 = candle_nn::loss::cross_entropy(&scores, &labels)?;
+    let l2 = candle_nn::loss::cross_entropy(&scores.t()?, &labels)?;
+    Ok(((l1 + l2)? * 0.5)?)
+}
+
+/// Fails unless every trainable variable received a gradient: a forward pass that leaves the
+/// autograd graph (a fused op without backward) makes `backward()` silently return nothing
+/// for the variables behind it, and the optimizer then changes no weight.
+fn check_gradients(
+    grads: &candle_core::backprop::GradStore,
+    varmap: &VarMap,
+) -> Result<(), ClassifyError> {
+    let data = varmap.data().lock().map_err(terr)?;
+    let mut missing: Vec<&str> = data
+        .iter()
+        .filter(|(_, var)| grads.get(var.as_tensor()).is_none())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort_unstable();
+    Err(ClassifyError::Training(format!(
+        "{} of {} weight tensors receive no gradient (e.g. {}): the model's forward pass is \
+         not differentiable, so training would change nothing",
+        missing.len(),
+        data.len(),
+        missing[..missing.len().min(3)].join(", ")
+    )))
+}
+
+/// Number of trained tensors that differ from the base weights (any element).
+fn changed_tensors(
+    base: &HashMap<String, Tensor>,
+    varmap: &VarMap,
+) -> Result<usize, ClassifyError> {
+    let data = varmap.data().lock().map_err(terr)?;
+    let mut changed = 0;
+    for (name, var) in data.iter() {
+        let differs = match base.get(name) {
+            Some(b) => {
+                (var.as_tensor() - b)?
+                    .abs()?
+                    .flatten_all()?
+                    .max(0)?
+                    .to_scalar::<f32>()?
+                    > 0.0
+            }
+            None => true,
+        };
+        changed += differs as usize;
+    }
+    Ok(changed)
 }
 
 /// One anchor/positive pair: (title index, anchor text index, positive text index).
@@ -243,11 +316,12 @@ pub fn epoch_batches(
     batches
 }
 
-/// Fine-tune `opts.model` on `opts.examples`; writes a sentence-transformers directory.
-pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError> {
-    let start = Instant::now();
-    let dir = jobshift_encode::resolve_model(&opts.model)?;
-    let base_id = jobshift_encode::registry::model_id_for(&opts.model, &dir);
+/// The BERT model of a sentence-transformers directory as trainable variables: the network,
+/// its `VarMap` (what the optimizer updates) and the base tensors (every tensor of the file,
+/// for the writer and the no-change check).
+fn load_trainable(
+    dir: &Path,
+) -> Result<(Trainable, VarMap, HashMap<String, Tensor>), ClassifyError> {
     let cfg_path = dir.join("config.json");
     let cfg_text =
         std::fs::read_to_string(&cfg_path).map_err(|e| ClassifyError::io(&cfg_path, e))?;
@@ -268,20 +342,49 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
     tokenizer.with_padding(None);
     let _ = tokenizer.with_truncation(None);
     let device = Device::Cpu;
-    let mut varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    let model = BertModel::load(vb, &config)?;
     let weights = dir.join("model.safetensors");
-    // VarMap::load fails on any variable missing from the file, so a checkpoint whose tensor
-    // names do not match (e.g. a "bert." prefix) is reported here, never trained from scratch.
-    varmap
-        .load(&weights)
+    let base_tensors = candle_core::safetensors::load(&weights, &device)
         .map_err(|e| ClassifyError::Training(format!("{}: {e}", weights.display())))?;
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    // checkpoints saved from BertForX carry a "bert." prefix
+    let vb = if base_tensors.keys().any(|k| k.starts_with("bert.")) {
+        vb.pp("bert")
+    } else {
+        vb
+    };
+    let model = TrainableBert::load(vb, &config)?;
+    {
+        // every variable takes its value from the file; one missing is an error (a checkpoint
+        // whose names do not match is reported, never trained from random weights)
+        let data = varmap.data().lock().map_err(terr)?;
+        for (name, var) in data.iter() {
+            let value = base_tensors.get(name).ok_or_else(|| {
+                ClassifyError::Training(format!(
+                    "{}: no tensor {name} (expected a BERT checkpoint)",
+                    weights.display()
+                ))
+            })?;
+            let value = value.to_dtype(DType::F32)?;
+            var.set(&value).map_err(|e| {
+                ClassifyError::Training(format!("{}: {name}: {e}", weights.display()))
+            })?;
+        }
+    }
     let net = Trainable {
         model,
         tokenizer,
         device,
     };
+    Ok((net, varmap, base_tensors))
+}
+
+/// Fine-tune `opts.model` on `opts.examples`; writes a sentence-transformers directory.
+pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError> {
+    let start = Instant::now();
+    let dir = jobshift_encode::resolve_model(&opts.model)?;
+    let base_id = jobshift_encode::registry::model_id_for(&opts.model, &dir);
+    let (net, varmap, base_tensors) = load_trainable(&dir)?;
 
     let by_title = texts_by_title(&opts.examples)?;
     let groups: Vec<&Vec<String>> = by_title.values().collect();
@@ -346,14 +449,16 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
             opts.lr * (total - step) as f64 / (total - warmup).max(1) as f64
         };
         opt.set_learning_rate(lr);
-        let labels = Tensor::arange(0u32, batch.len() as u32, &net.device)?;
-        let a = net.embed(&anchors, opts.max_len)?;
-        let p = net.embed(&positives, opts.max_len)?;
-        let scores = (a.matmul(&p.t()?)? * 20.0)?;
-        let l1 = candle_nn::loss::cross_entropy(&scores, &labels)?;
-        let l2 = candle_nn::loss::cross_entropy(&scores.t()?, &labels)?;
-        let loss = ((l1 + l2)? * 0.5)?;
-        opt.backward_step(&loss)?;
+        // anchors and positives in one forward pass (larger products than two half batches)
+        let texts: Vec<&str> = anchors.iter().chain(&positives).copied().collect();
+        let both = net.embed(&texts, opts.max_len)?;
+        let n = anchors.len();
+        let loss = mnrl_loss(&both.narrow(0, 0, n)?, &both.narrow(0, n, n)?)?;
+        let grads = loss.backward()?;
+        if step == 0 {
+            check_gradients(&grads, &varmap)?;
+        }
+        opt.step(&grads)?;
         let lv = loss.to_scalar::<f32>()?;
         if !lv.is_finite() {
             return Err(ClassifyError::Training(format!(
@@ -388,10 +493,18 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
         pairs_per_step: opts.batch_size.max(2).min(pairable),
         first_loss: mean(&losses[..losses.len().min(20)]),
         final_loss: mean(&losses[losses.len().saturating_sub(20)..]),
+        changed_tensors: changed_tensors(&base_tensors, &varmap)?,
+        trained_tensors: varmap.all_vars().len(),
         seconds: 0.0,
     };
+    if total > 0 && report.changed_tensors == 0 {
+        return Err(ClassifyError::Training(format!(
+            "{total} steps changed none of the {} weight tensors; nothing written",
+            report.trained_tensors
+        )));
+    }
     report.seconds = start.elapsed().as_secs_f64();
-    report.model_id = write_model(&dir, &base_id, opts, &report, &varmap)?;
+    report.model_id = write_model(&dir, &base_id, opts, &report, &varmap, base_tensors)?;
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -405,6 +518,7 @@ fn write_model(
     opts: &FinetuneOptions,
     report: &FinetuneReport,
     varmap: &VarMap,
+    base_tensors: HashMap<String, Tensor>,
 ) -> Result<String, ClassifyError> {
     let out = &opts.out;
     let parent = match out.parent() {
@@ -422,9 +536,7 @@ fn write_model(
     let weights = tmp.path().join("model.safetensors");
     // trained variables, plus every base tensor that was not trained (BERT's pooler,
     // position ids) so that transformers loads the directory without re-initializing anything
-    let base_weights = base.join("model.safetensors");
-    let mut tensors = candle_core::safetensors::load(&base_weights, &Device::Cpu)
-        .map_err(|e| ClassifyError::Training(format!("{}: {e}", base_weights.display())))?;
+    let mut tensors = base_tensors;
     {
         let data = varmap.data().lock().map_err(terr)?;
         for (name, var) in data.iter() {
@@ -523,5 +635,201 @@ mod tests {
         // deterministic given the seed
         let again = epoch_batches(&sizes, 4, 5, &mut ChaCha8Rng::seed_from_u64(3));
         assert_eq!(batches, again);
+    }
+
+    /// Deep copies of every variable (the optimizer updates variables in place).
+    fn snapshot(varmap: &VarMap) -> HashMap<String, Tensor> {
+        let data = varmap.data().lock().unwrap();
+        data.iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().copy().unwrap()))
+            .collect()
+    }
+
+    /// Layers (by index) none of whose weight tensors differ from `before`.
+    fn unchanged_layers(
+        before: &HashMap<String, Tensor>,
+        varmap: &VarMap,
+        layers: usize,
+    ) -> Vec<usize> {
+        let data = varmap.data().lock().unwrap();
+        let changed = |name: &str| {
+            crate::trainable_bert::max_abs_diff(data[name].as_tensor(), &before[name]) > 0.0
+        };
+        (0..layers)
+            .filter(|i| {
+                let prefix = format!("encoder.layer.{i}.");
+                !data.keys().any(|n| n.contains(&prefix) && changed(n))
+            })
+            .collect()
+    }
+
+    fn adamw(varmap: &VarMap, lr: f64) -> candle_nn::AdamW {
+        candle_nn::AdamW::new(
+            varmap.all_vars(),
+            candle_nn::ParamsAdamW {
+                lr,
+                weight_decay: 0.01,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    /// A 2-layer, 16-wide random BERT (no download) and a batch of 4 anchor/positive pairs.
+    fn tiny() -> (TrainableBert, VarMap, [Tensor; 3], usize) {
+        let cfg = crate::trainable_bert::tiny_config();
+        let dev = Device::Cpu;
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let model = TrainableBert::load(vb, &cfg).unwrap();
+        let anchors = Tensor::new(
+            &[
+                [2u32, 5, 6, 3, 0],
+                [2, 9, 3, 0, 0],
+                [2, 14, 15, 16, 3],
+                [2, 21, 3, 0, 0],
+            ],
+            &dev,
+        )
+        .unwrap();
+        let positives = Tensor::new(
+            &[
+                [2u32, 5, 7, 3, 0],
+                [2, 9, 10, 3, 0],
+                [2, 14, 17, 3, 0],
+                [2, 22, 21, 3, 0],
+            ],
+            &dev,
+        )
+        .unwrap();
+        let pmask = positives.ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
+        (
+            model,
+            varmap,
+            [anchors, positives, pmask],
+            cfg.num_hidden_layers,
+        )
+    }
+
+    fn tiny_loss(model: &TrainableBert, batch: &[Tensor; 3]) -> Tensor {
+        let amask = batch[0].ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
+        let a = embed_ids(model, &batch[0], &amask).unwrap();
+        let p = embed_ids(model, &batch[1], &batch[2]).unwrap();
+        mnrl_loss(&a, &p).unwrap()
+    }
+
+    #[test]
+    fn one_step_changes_every_layer_and_loss_falls_tiny_bert() {
+        let (model, varmap, batch, layers) = tiny();
+        let mut opt = adamw(&varmap, 1e-2);
+        let before = snapshot(&varmap);
+        let loss0 = tiny_loss(&model, &batch);
+        let first = loss0.to_scalar::<f32>().unwrap();
+        let grads = loss0.backward().unwrap();
+        check_gradients(&grads, &varmap).expect("every weight gets a gradient");
+        opt.step(&grads).unwrap();
+        assert_eq!(
+            unchanged_layers(&before, &varmap, layers),
+            Vec::<usize>::new()
+        );
+        assert_eq!(changed_tensors(&before, &varmap).unwrap(), before.len());
+        for _ in 0..4 {
+            opt.backward_step(&tiny_loss(&model, &batch)).unwrap();
+        }
+        let last = tiny_loss(&model, &batch).to_scalar::<f32>().unwrap();
+        assert!(
+            last < first,
+            "loss {first} → {last} after 5 steps on the same batch"
+        );
+    }
+
+    /// The defect this crate's trainable BERT works around: candle-transformers' `BertModel`
+    /// leaves the autograd graph at its fused layer norm, so no weight gets a gradient. If this
+    /// test fails, candle's BERT became differentiable and `trainable_bert` could be retired.
+    #[test]
+    fn candle_transformers_bert_gives_no_gradient() {
+        let (_, _, batch, _) = tiny();
+        let cfg = crate::trainable_bert::tiny_config();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let bert = candle_transformers::models::bert::BertModel::load(vb, &cfg).unwrap();
+        let embed = |ids: &Tensor, mask: &Tensor| {
+            let h = bert
+                .forward(ids, &ids.zeros_like().unwrap(), Some(mask))
+                .unwrap();
+            mean_pool_normalize(&h, mask).unwrap()
+        };
+        let amask = batch[0].ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
+        let loss = mnrl_loss(&embed(&batch[0], &amask), &embed(&batch[1], &batch[2])).unwrap();
+        let grads = loss.backward().unwrap();
+        let err = check_gradients(&grads, &varmap).unwrap_err().to_string();
+        assert!(err.contains("receive no gradient"), "{err}");
+    }
+
+    /// minilm from the jobshift cache, or None (the test then skips).
+    fn minilm() -> Option<PathBuf> {
+        match jobshift_encode::resolve_model("minilm") {
+            Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
+            _ => {
+                eprintln!("minilm not installed (jobshift model fetch minilm); skipping");
+                None
+            }
+        }
+    }
+
+    const TITLES: [(&str, &str); 6] = [
+        ("software engineer", "backend developer"),
+        ("registered nurse", "rn, icu"),
+        ("data scientist", "machine learning scientist"),
+        ("account executive", "enterprise sales rep"),
+        ("graphic designer", "visual designer"),
+        ("medical coder", "coding specialist, hospital billing"),
+    ];
+
+    #[test]
+    fn minilm_trainable_forward_matches_the_inference_encoder() {
+        let Some(dir) = minilm() else { return };
+        let (net, _, _) = load_trainable(&dir).unwrap();
+        let texts: Vec<&str> = TITLES.iter().flat_map(|(a, b)| [*a, *b]).collect();
+        let ours = net.embed(&texts, 128).unwrap().to_vec2::<f32>().unwrap();
+        let encoder = jobshift_encode::load_encoder(dir.to_str().unwrap()).unwrap();
+        let reference = encoder.encode(&texts).unwrap();
+        for (i, row) in ours.iter().enumerate() {
+            let r = reference.row(i);
+            let dot: f32 = row.iter().zip(r).map(|(a, b)| a * b).sum();
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let cos = dot / (norm(row) * norm(r));
+            assert!(cos >= 0.9999, "{:?}: cosine {cos}", texts[i]);
+        }
+    }
+
+    #[test]
+    fn minilm_one_step_changes_every_layer_and_loss_falls() {
+        let Some(dir) = minilm() else { return };
+        let (net, varmap, base) = load_trainable(&dir).unwrap();
+        let anchors: Vec<&str> = TITLES.iter().map(|p| p.0).collect();
+        let positives: Vec<&str> = TITLES.iter().map(|p| p.1).collect();
+        let loss = || {
+            mnrl_loss(
+                &net.embed(&anchors, 32).unwrap(),
+                &net.embed(&positives, 32).unwrap(),
+            )
+            .unwrap()
+        };
+        let mut opt = adamw(&varmap, 5e-5);
+        let l0 = loss();
+        let first = l0.to_scalar::<f32>().unwrap();
+        let grads = l0.backward().unwrap();
+        check_gradients(&grads, &varmap).unwrap();
+        opt.step(&grads).unwrap();
+        assert_eq!(unchanged_layers(&base, &varmap, 6), Vec::<usize>::new());
+        for _ in 0..2 {
+            opt.backward_step(&loss()).unwrap();
+        }
+        let last = loss().to_scalar::<f32>().unwrap();
+        assert!(
+            last < first,
+            "loss {first} → {last} after 3 steps on the same batch"
+        );
     }
 }

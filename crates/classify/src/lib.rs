@@ -19,6 +19,7 @@ pub mod finetune;
 pub mod heads;
 pub mod seniority;
 pub mod train;
+pub mod trainable_bert;
 
 pub use classifier::{
     CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction, TitleInput,

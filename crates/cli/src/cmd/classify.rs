@@ -598,6 +598,10 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
         rep.seconds
     );
     println!(
+        "weight tensors changed by training: {} of {}",
+        rep.changed_tensors, rep.trained_tensors
+    );
+    println!(
         "train a classifier on it with: jobshift train --model {} --name finetuned",
         rep.out.display()
     );
