@@ -307,11 +307,19 @@ pub fn generate_classified(
     jobshift_core::atomic::write_json(&mpath, &cls_manifest).map_err(|e| io_err(&mpath, e))?;
     let summary = ClassifiedSummary {
         out_dir: out_dir.to_path_buf(),
-        mode: if copts.confusion.is_some() {
-            "classified-only, simulated classification".into()
-        } else {
-            "classified-only, perfect classification".into()
-        },
+        mode: format!(
+            "classified-only, {}{}",
+            if copts.confusion.is_some() {
+                "simulated classification"
+            } else {
+                "perfect classification"
+            },
+            if opts.exact_volumes {
+                ", exact volumes"
+            } else {
+                ""
+            }
+        ),
         seed: opts.seed,
         from: opts.from.to_string(),
         to: opts.to.to_string(),

@@ -108,6 +108,12 @@ pub struct GenerateOptions {
     /// Maximum records per postings file (files never span months).
     pub rows_per_file: u64,
     pub taxonomy: TaxonomySource,
+    /// Benchmarking/testing mode: every title's unique postings per month are its expected
+    /// count, rounded deterministically (see `plan::exact_allocation`), instead of a
+    /// multinomial draw around it, so realized changes equal the injected ones (to one posting
+    /// per window). Real data has sampling noise; use this to score a pipeline against the
+    /// injected truth without the generator's own noise.
+    pub exact_volumes: bool,
 }
 
 impl Default for GenerateOptions {
@@ -122,6 +128,7 @@ impl Default for GenerateOptions {
             companies: None,
             rows_per_file: 1_000_000,
             taxonomy: TaxonomySource::Builtin,
+            exact_volumes: false,
         }
     }
 }

@@ -84,6 +84,80 @@ fn split_cumulative(total: u64, weights: &[f64]) -> Vec<u64> {
     out
 }
 
+/// One month's unique postings split over titles by a multinomial draw around the weights
+/// (sequential binomials); the rounding residue goes to the largest title.
+fn multinomial(unique: u64, w: &[f64], wsum: f64, rng: &mut impl rand::Rng) -> Vec<u64> {
+    let mut counts = vec![0u64; w.len()];
+    let mut left = unique;
+    let mut wleft = wsum;
+    for (i, x) in w.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let p = if wleft > 0.0 {
+            (x / wleft).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let k = if p >= 1.0 {
+            left
+        } else {
+            Binomial::new(left, p)
+                .map(|b| b.sample(&mut *rng))
+                .unwrap_or(0)
+        };
+        counts[i] = k;
+        left -= k;
+        wleft -= x;
+    }
+    if left > 0 {
+        let big = (0..w.len())
+            .max_by(|&a, &b| w[a].total_cmp(&w[b]))
+            .unwrap_or(0);
+        counts[big] += left;
+    }
+    counts
+}
+
+/// `--exact-volumes`: counts equal to the expected counts, rounded without randomness.
+///
+/// Each title's counts are rounded *cumulatively over months* (month m gets
+/// round(E₁+…+E_m) − round(E₁+…+E_{m−1})), so every month is within one posting of its expected
+/// value and every run of months — in particular each Jan–Oct window — is within one posting of
+/// its expected total: the realized change of a title equals the injected one up to that one
+/// posting. The few postings by which the rounded totals miss `total` are added to (or taken
+/// from) the largest title's last month, so the run still has exactly `total` unique postings.
+fn exact_allocation(expected: &[Vec<f64>], total: u64) -> Vec<Vec<u64>> {
+    let titles = expected.first().map_or(0, Vec::len);
+    let mut out = vec![vec![0u64; titles]; expected.len()];
+    for i in 0..titles {
+        let mut cum = 0.0;
+        let mut prev = 0u64;
+        for (m, month) in expected.iter().enumerate() {
+            cum += month[i];
+            let upto = cum.round().max(0.0) as u64;
+            out[m][i] = upto.saturating_sub(prev);
+            prev = upto.max(prev);
+        }
+    }
+    let got: u64 = out.iter().flatten().sum();
+    if let (Some(last), Some(big)) = (
+        out.last_mut(),
+        (0..titles).max_by(|&a, &b| {
+            let ta: f64 = expected.iter().map(|m| m[a]).sum();
+            let tb: f64 = expected.iter().map(|m| m[b]).sum();
+            ta.total_cmp(&tb)
+        }),
+    ) {
+        if got < total {
+            last[big] += total - got;
+        } else {
+            last[big] = last[big].saturating_sub(got - total);
+        }
+    }
+    out
+}
+
 impl Plan {
     pub fn build(
         catalog: &Catalog,
@@ -123,58 +197,59 @@ impl Plan {
         } else {
             0.0
         };
+        // per month: records, exact copies, near copies, malformed, unique postings
+        // (cumulative-rounded copy counts so totals match the rates exactly)
         let mut cum_records = 0u64;
         let (mut prev_e, mut prev_n, mut prev_m) = (0u64, 0u64, 0u64);
-        let mut months: Vec<MonthPlan> = Vec::with_capacity(yms.len());
-        for (mi, ym) in yms.iter().enumerate() {
-            cum_records += records[mi];
+        let mut totals: Vec<(u64, u64, u64, u64, u64)> = Vec::with_capacity(yms.len());
+        for rec in &records {
+            cum_records += rec;
             let e = (r.exact_copy * cum_records as f64).round() as u64;
             let nn = (r.near_copy * cum_records as f64).round() as u64;
             let mm = (malformed_rate * cum_records as f64).round() as u64;
             let (exact, near, malformed) = (e - prev_e, nn - prev_n, mm - prev_m);
             (prev_e, prev_n, prev_m) = (e, nn, mm);
             let copies = exact + near + malformed;
-            let unique = records[mi].saturating_sub(copies);
+            let unique = rec.saturating_sub(copies);
             // copies need a source: a month without unique postings gets none
-            let (exact, near, malformed, unique) = if unique == 0 {
-                (0, 0, 0, records[mi])
+            totals.push(if unique == 0 {
+                (*rec, 0, 0, 0, *rec)
             } else {
-                (exact, near, malformed, unique)
-            };
+                (*rec, exact, near, malformed, unique)
+            });
+        }
+        // expected counts: the design mean (total unique postings spread by weight over all
+        // months and titles), on which every calibrated ratio holds exactly
+        let total_unique: u64 = totals.iter().map(|t| t.4).sum();
+        let total_w: f64 = month_w.iter().sum();
+        let expected: Vec<Vec<f64>> = weights
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|x| total_unique as f64 * x / total_w)
+                    .collect()
+            })
+            .collect();
+        let exact_counts = opts
+            .exact_volumes
+            .then(|| exact_allocation(&expected, total_unique));
+        let mut months: Vec<MonthPlan> = Vec::with_capacity(yms.len());
+        for (mi, ym) in yms.iter().enumerate() {
+            let (mut month_records, exact, near, malformed, mut unique) = totals[mi];
             let w = &weights[mi];
-            let wsum = month_w[mi];
-            // multinomial by sequential binomials
             let mut rng = rng_for(opts.seed, &[Key::S("month-alloc"), Key::N(mi as u64)]);
-            let mut counts = vec![0u64; titles.len()];
-            let mut left = unique;
-            let mut wleft = wsum;
-            for (i, x) in w.iter().enumerate() {
-                if left == 0 {
-                    break;
+            let counts = match &exact_counts {
+                Some(all) => {
+                    // realized volumes = expected volumes: the month holds what its titles'
+                    // rounded expectations add up to (within a few postings of the sampled
+                    // plan's month total)
+                    let counts = all[mi].clone();
+                    unique = counts.iter().sum();
+                    month_records = unique + exact + near + malformed;
+                    counts
                 }
-                let p = if wleft > 0.0 {
-                    (x / wleft).clamp(0.0, 1.0)
-                } else {
-                    1.0
-                };
-                let k = if p >= 1.0 {
-                    left
-                } else {
-                    Binomial::new(left, p)
-                        .map(|b| b.sample(&mut rng))
-                        .unwrap_or(0)
-                };
-                counts[i] = k;
-                left -= k;
-                wleft -= x;
-            }
-            if left > 0 {
-                // rounding residue: give it to the largest title
-                let big = (0..w.len())
-                    .max_by(|&a, &b| w[a].total_cmp(&w[b]))
-                    .unwrap_or(0);
-                counts[big] += left;
-            }
+                None => multinomial(unique, w, month_w[mi], &mut rng),
+            };
             let mut reposts = vec![0u64; titles.len()];
             if mi >= REPOST_MIN_BACK && r.repost > 0.0 {
                 for i in 0..titles.len() {
@@ -196,7 +271,7 @@ impl Plan {
             }
             months.push(MonthPlan {
                 ym: *ym,
-                records: records[mi],
+                records: month_records,
                 unique,
                 exact_copies: exact,
                 near_copies: near,
@@ -204,18 +279,8 @@ impl Plan {
                 counts,
                 reposts,
                 starts,
-                expected: Vec::new(),
+                expected: expected[mi].clone(),
             });
-        }
-        // expected counts: the design mean (total unique postings spread by weight over all
-        // months and titles), on which every calibrated ratio holds exactly
-        let total_unique: u64 = months.iter().map(|m| m.unique).sum();
-        let total_w: f64 = month_w.iter().sum();
-        for (mi, m) in months.iter_mut().enumerate() {
-            m.expected = weights[mi]
-                .iter()
-                .map(|x| total_unique as f64 * x / total_w)
-                .collect();
         }
         Ok(Plan {
             months,
@@ -272,6 +337,57 @@ mod tests {
             YearMonth::new(2023, 1).months_until(YearMonth::new(2025, 10)),
             33
         );
+    }
+
+    #[test]
+    fn exact_volumes_realize_the_expected_counts() {
+        let cat = Catalog::study_sample();
+        let opts = GenerateOptions {
+            postings: 300_000,
+            taxonomy: crate::TaxonomySource::StudySample,
+            exact_volumes: true,
+            ..GenerateOptions::default()
+        };
+        let plan = crate::run::plan_for(&cat, &opts).unwrap();
+        assert_eq!(plan.total_records(), 300_000);
+        for m in &plan.months {
+            assert_eq!(m.counts.iter().sum::<u64>(), m.unique);
+            assert_eq!(
+                m.records,
+                m.unique + m.exact_copies + m.near_copies + m.malformed
+            );
+        }
+        let big = (0..cat.len())
+            .max_by(|&a, &b| {
+                let t = |i: usize| plan.expected_in(i, 2025, 10).unwrap();
+                t(a).total_cmp(&t(b))
+            })
+            .unwrap();
+        for i in 0..cat.len() {
+            for y in [2023, 2024, 2025] {
+                let (e, a) = (
+                    plan.expected_in(i, y, 10).unwrap(),
+                    plan.actual_in(i, y, 10).unwrap(),
+                );
+                // the largest title absorbs the run's rounding residue in the last month
+                let tol = if i == big && y == 2025 { 40.0 } else { 1.0 };
+                assert!((e - a).abs() <= tol, "title {i} {y}: expected {e}, got {a}");
+            }
+        }
+        // sampled plans differ from the expectations; the default is unchanged by the option
+        let sampled = crate::run::plan_for(
+            &cat,
+            &GenerateOptions {
+                exact_volumes: false,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert!((0..cat.len()).any(|i| {
+            (sampled.actual_in(i, 2024, 10).unwrap() - sampled.expected_in(i, 2024, 10).unwrap())
+                .abs()
+                > 5.0
+        }));
     }
 
     #[test]

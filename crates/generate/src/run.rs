@@ -67,6 +67,9 @@ pub struct GenerateSummary {
     pub out_dir: PathBuf,
     pub fingerprint: String,
     pub seed: u64,
+    /// `--exact-volumes`: counts are the rounded expected counts, not sampled around them.
+    #[serde(default)]
+    pub exact_volumes: bool,
     pub format: String,
     pub from: String,
     pub to: String,
@@ -126,7 +129,9 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummar
 
 fn fingerprint(catalog: &Catalog, opts: &GenerateOptions) -> String {
     let mut h = blake3::Hasher::new();
-    h.update(format!("{opts:?}").as_bytes());
+    // `exact_volumes: false` is left out so runs made before the option existed still resume
+    let shown = format!("{opts:?}").replace(", exact_volumes: false", "");
+    h.update(shown.as_bytes());
     h.update(catalog.version().as_bytes());
     for t in catalog.titles() {
         h.update(format!("{t:?}").as_bytes());
@@ -409,6 +414,7 @@ pub fn generate_with(
         out_dir: out_dir.to_path_buf(),
         fingerprint: fp,
         seed: opts.seed,
+        exact_volumes: opts.exact_volumes,
         format: opts.format.ext().to_string(),
         from: opts.from.to_string(),
         to: opts.to.to_string(),

@@ -83,3 +83,24 @@ mod tests {
         assert_eq!(ci(Some((-0.4, 0.1))), "[\u{2212}40.0%, +10.0%]");
     }
 }
+
+/// How the correction's EM ended, per window year: "EM converged in 212 (2024), 198 (2025)
+/// iterations (relative change < 1e-6)." or which years hit the cap.
+pub fn em_summary(c: &jobshift_trends::CorrectionInfo) -> String {
+    let per_year: Vec<String> = c
+        .iterations
+        .iter()
+        .map(|(y, n)| {
+            let done = c.converged.get(y).copied().unwrap_or(true);
+            format!("{n} ({y}{})", if done { "" } else { ", not converged" })
+        })
+        .collect();
+    let all = c.converged.values().all(|d| *d);
+    format!(
+        "EM {} in {} iterations (stops when the corrected counts change by less than {:e} of their total in an iteration; cap {}).",
+        if all { "converged" } else { "did not always converge" },
+        per_year.join(", "),
+        c.tolerance,
+        c.max_iterations
+    )
+}

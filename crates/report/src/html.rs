@@ -32,11 +32,16 @@ pub(crate) fn metric_of(t: &Trends, s: &Series) -> (Option<f64>, Option<(f64, f6
 fn bar(t: &Trends, s: &Series) -> Option<Bar> {
     let (y, p) = (t.latest_year(), t.previous_year());
     let (v, c) = metric_of(t, s);
+    let counts = format!("{} → {}", count(s.count(p)), count(s.count(y)));
     Some(Bar {
         label: s.name.clone(),
         value: v?,
         ci: c,
-        note: format!("({} → {})", count(s.count(p)), count(s.count(y))),
+        // ranked by share, the bar is the change in share while the counts are postings: say so
+        note: match t.movers.metric {
+            RankBy::Change => format!("({counts})"),
+            RankBy::Share => format!("in share (postings {counts})"),
+        },
     })
 }
 
@@ -229,10 +234,20 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
     } else {
         Vec::new()
     };
-    let correction_text = t.correction.as_ref().map(|c| format!(
-        "Method: {}. Confusion matrix {} ({} labelled examples, {} titles). Intervals of corrected changes reuse the raw intervals' width and do not include the confusion matrix's own uncertainty.",
-        c.method, c.confusion_file, c.examples, c.titles_covered
-    )).unwrap_or_default();
+    let correction_text = t
+        .correction
+        .as_ref()
+        .map(|c| {
+            format!(
+                "Method: {}. Confusion matrix {} ({} labelled examples, {} titles). {}",
+                c.method,
+                c.confusion_file,
+                c.examples,
+                c.titles_covered,
+                crate::format::em_summary(c)
+            )
+        })
+        .unwrap_or_default();
     let panel = t.panel.as_ref().map(|pi| format!(
         "Restricted to the {} of {} companies that posted in every window ({}). Postings kept per window: {}.",
         count(pi.companies), count(pi.companies_all),

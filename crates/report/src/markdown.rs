@@ -147,8 +147,10 @@ pub(crate) fn render(t: &Trends) -> String {
     if let Some(c) = &t.correction {
         let _ = writeln!(
             o,
-            "## Raw and corrected for misclassification\n\n{} — confusion matrix `{}`.\n",
-            c.method, c.confusion_file
+            "## Raw and corrected for misclassification\n\n{} — confusion matrix `{}`. {}\n",
+            c.method,
+            c.confusion_file,
+            crate::format::em_summary(c)
         );
         let _ = writeln!(o, "| Title | Raw {p} | Raw {y} | Raw change | Corrected {p} | Corrected {y} | Corrected change |\n|---|---:|---:|---:|---:|---:|---:|");
         for s in t.titles.iter().filter(|s| s.ranked) {

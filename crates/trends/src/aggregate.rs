@@ -84,6 +84,10 @@ impl Level {
 }
 
 /// The grouped plan of one level over `cell` (and `title_map`: title_id → tier, family).
+///
+/// `ac` (one row per company) is written first so it is the hash join's build side: a hash
+/// join cannot spill, and its other input (`kc`, one row per group × company: tens of millions
+/// at 100M postings) would otherwise be held in memory whole.
 pub fn group_sql(level: Level, years: &[i32]) -> String {
     let key = level.key();
     let a_cols: Vec<String> = years
@@ -118,7 +122,7 @@ pub fn group_sql(level: Level, years: &[i32]) -> String {
          kc AS (SELECT {key} AS k, c.company AS company, {n} \
                 FROM cell c LEFT JOIN title_map m ON c.title_id = m.title_id \
                 WHERE {key} IS NOT NULL GROUP BY {key}, c.company) \
-         SELECT {out} FROM kc JOIN ac ON kc.company = ac.company GROUP BY kc.k ORDER BY kc.k",
+         SELECT {out} FROM ac JOIN kc ON kc.company = ac.company GROUP BY kc.k ORDER BY kc.k",
         a = a_cols.join(", "),
         n = n_cols.join(", "),
         out = out_cols.join(", ")

@@ -129,7 +129,13 @@ pub struct CorrectionInfo {
     pub examples: f64,
     /// Titles the matrix covers.
     pub titles_covered: usize,
+    /// EM iterations used per window year (point estimate).
     pub iterations: BTreeMap<i32, usize>,
+    /// Per window year: EM met its convergence criterion (the counts' relative L1 change in one
+    /// iteration below `tolerance`) before `max_iterations`.
+    pub converged: BTreeMap<i32, bool>,
+    pub tolerance: f64,
+    pub max_iterations: usize,
 }
 
 /// Everything a report records about its inputs.
@@ -217,7 +223,11 @@ pub(crate) async fn run(
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
     let mut notes = Vec::new();
-    let (ctx, source, dir) = engine::open_session(dataset_dir, catalog).await?;
+    let (ctx, source, dir) =
+        engine::open_session_with(dataset_dir, catalog, opts.memory_limit).await?;
+    // with a memory limit, intermediate tables live on disk (dropped at the end of the run)
+    let on_disk = opts.memory_limit.is_some();
+    let mut spilled = Vec::new();
     if source != PostingsSource::Classified {
         return Err(TrendsError::NotClassified(dataset_dir.to_path_buf()));
     }
@@ -248,12 +258,15 @@ pub(crate) async fn run(
 
     // 1. the one scan: distinct postings per company × title × window year
     let cell = cell_sql(&win, opts.assume_unique);
-    let cell_df = ctx.sql(&cell).await?.cache().await?;
+    let (cell_df, f) = engine::materialize(&ctx, ctx.sql(&cell).await?, "cell", on_disk).await?;
+    spilled.extend(f);
     queries.push(("cell".to_string(), cell.clone()));
     let panel = if opts.panel {
         ctx.register_table("cell_all", cell_df.into_view())?;
         let p = panel_sql(years.len());
-        let panel_df = ctx.sql(&p).await?.cache().await?;
+        let (panel_df, f) =
+            engine::materialize(&ctx, ctx.sql(&p).await?, "cell-panel", on_disk).await?;
+        spilled.extend(f);
         ctx.register_table("cell", panel_df.into_view())?;
         queries.push((
             "cell (panel)".to_string(),
@@ -702,6 +715,7 @@ pub(crate) async fn run(
         let measured = Confusion::load(&path).map_err(TrendsError::Confusion)?;
         let conf = measured.covering(titles.iter().map(|t| t.id.as_str()));
         let mut iterations = BTreeMap::new();
+        let mut converged = BTreeMap::new();
         let mut corrected: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         for &y in &years {
             let mut observed: BTreeMap<String, f64> = titles
@@ -709,8 +723,17 @@ pub(crate) async fn run(
                 .map(|t| (t.id.clone(), t.count(y) as f64))
                 .collect();
             observed.insert(schema::UNCLASSIFIED.into(), unclassified.count(y) as f64);
-            let (x, it) = conf.correct(&observed);
-            iterations.insert(y, it);
+            let (x, run) = conf.correct(&observed);
+            iterations.insert(y, run.iterations);
+            converged.insert(y, run.converged);
+            if !run.converged {
+                notes.push(format!(
+                    "misclassification correction: EM did not converge for {y} within {} iterations \
+                     (relative change of the counts per iteration still ≥ {:e}): the confusion matrix leaves some titles nearly indistinguishable, so their corrected counts are approximate",
+                    correction::EM_MAX_ITERATIONS,
+                    correction::EM_TOLERANCE
+                ));
+            }
             for (id, v) in x {
                 corrected.entry(id).or_default().insert(y, v);
             }
@@ -803,6 +826,7 @@ pub(crate) async fn run(
             s.corrected_change = Some(ch);
             s.corrected_ci95 = Some(ci);
         };
+        let mut below_minimum = 0usize;
         let mut tier_sum: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         let mut fam_sum: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         for t in titles.iter_mut() {
@@ -828,6 +852,33 @@ pub(crate) async fn run(
                 })
                 .collect();
             apply(t, counts, reps);
+            // a title the correction leaves with fewer postings in a previous window than the
+            // ranking minimum has no meaningful corrected change there (EM can drive a count it
+            // cannot tell apart from a neighbour's to ~0, and the ratio explodes)
+            for w in years.windows(2) {
+                let cp = t
+                    .corrected_counts
+                    .as_ref()
+                    .and_then(|c| c.get(&w[0]).copied())
+                    .unwrap_or(0.0);
+                if cp < min_postings as f64 {
+                    if let Some(ch) = t.corrected_change.as_mut() {
+                        ch.insert(w[1], None);
+                    }
+                    if let Some(ci) = t.corrected_ci95.as_mut() {
+                        ci.insert(w[1], None);
+                    }
+                    if w[1] == latest && t.ranked {
+                        below_minimum += 1;
+                    }
+                }
+            }
+        }
+        if below_minimum > 0 {
+            notes.push(format!(
+                "misclassification correction: {below_minimum} ranked title(s) have fewer than {min_postings} corrected postings in {prev}; \
+                 their corrected change is not shown (the confusion matrix cannot tell them apart from titles it confuses them with)"
+            ));
         }
         let tier_of: BTreeMap<String, String> = titles
             .iter()
@@ -861,6 +912,9 @@ pub(crate) async fn run(
             examples: measured.examples,
             titles_covered,
             iterations,
+            converged,
+            tolerance: correction::EM_TOLERANCE,
+            max_iterations: correction::EM_MAX_ITERATIONS,
         })
     } else {
         None

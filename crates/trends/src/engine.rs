@@ -2,6 +2,17 @@
 //! (DATASET_DIR/classified, or DATASET_DIR/postings before classification) and `titles` (the
 //! taxonomy). Both the trends analysis and `jobshift sql` go through [`open_session`], so users
 //! query exactly what the report counts.
+//!
+//! Memory: the session's runtime has a memory pool of the configured size (the report's
+//! `--memory-limit`, default [`DEFAULT_MEMORY_LIMIT`]) and a disk manager in the OS temp
+//! directory, so grouping and sorting spill to disk instead of growing with the data;
+//! [`materialize`] keeps intermediate tables on disk (Parquet in that spill directory) rather
+//! than in RAM when a limit is set. The pool is DataFusion's `GreedyMemoryPool` (wrapped in
+//! `TrackConsumersPool`, so an out-of-memory error names the biggest consumers), not
+//! `FairSpillPool`: the fair pool caps every spillable consumer at pool ÷ (registered spillable
+//! consumers), and the merge that follows a hash aggregate's spill cannot spill again, so it
+//! failed with "Resources exhausted" at limits the greedy pool handles (64 MiB on 1M postings,
+//! 32 MiB on the test fixture in `tests/memory_limit.rs`).
 
 use crate::TrendsError;
 use datafusion::arrow::array::{
@@ -9,8 +20,13 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::execution::disk_manager::DiskManagerBuilder;
+use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::SpillFile;
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext};
 use jobshift_core::dataset::DatasetDir;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -134,11 +150,90 @@ pub fn string_table(columns: &[(&str, Vec<Option<String>>)]) -> Result<MemTable,
     Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }
 
+/// Memory the report's query engine may hold before it spills to disk: 1 GiB.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+
+/// A session whose operators share a greedy memory pool of `memory_limit` bytes (none:
+/// unbounded) and spill to files in the OS temp directory (removed when the session ends).
+pub fn new_session(memory_limit: Option<u64>) -> Result<SessionContext, TrendsError> {
+    let mut rt = RuntimeEnvBuilder::new().with_disk_manager_builder(DiskManagerBuilder::default());
+    if let Some(limit) = memory_limit {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        // tracking names the biggest consumers if the limit is ever exceeded
+        rt = rt.with_memory_pool(Arc::new(TrackConsumersPool::new(
+            GreedyMemoryPool::new(limit),
+            std::num::NonZeroUsize::MIN.saturating_add(4),
+        )));
+    }
+    Ok(SessionContext::new_with_config_rt(
+        SessionConfig::new(),
+        rt.build_arc()?,
+    ))
+}
+
+/// An intermediate table kept on disk while the session runs (dropping it lets the spill
+/// directory go).
+pub struct Spilled {
+    _file: Arc<dyn SpillFile>,
+    pub path: PathBuf,
+}
+
+/// Materialize a query's result for reuse by later queries: in memory (`DataFrame::cache`)
+/// without a memory limit; with one, written as a Parquet file into the session's spill
+/// directory and read back from there, so the table costs disk, not RAM.
+pub async fn materialize(
+    ctx: &SessionContext,
+    df: DataFrame,
+    what: &str,
+    on_disk: bool,
+) -> Result<(DataFrame, Option<Spilled>), TrendsError> {
+    if !on_disk {
+        return Ok((df.cache().await?, None));
+    }
+    let file = ctx
+        .runtime_env()
+        .disk_manager
+        .create_tmp_file(&format!("jobshift: {what}"))?;
+    let Some(tmp) = file.path().map(Path::to_path_buf) else {
+        return Ok((df.cache().await?, None));
+    };
+    // a sibling of the spill file, in the same temporary directory (removed with it)
+    let mut name = tmp.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("-{what}.parquet"));
+    let path = tmp.with_file_name(name);
+    let url = path.to_string_lossy().to_string();
+    df.write_parquet(
+        &url,
+        DataFrameWriteOptions::new().with_single_file_output(true),
+        None,
+    )
+    .await?;
+    let back = ctx.read_parquet(url, ParquetReadOptions::default()).await?;
+    Ok((back, Some(Spilled { _file: file, path })))
+}
+
+impl Drop for Spilled {
+    fn drop(&mut self) {
+        // the directory goes with the session; free the disk as soon as the table is unused
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Open a session over a dataset: `postings` = classified/ when it has Parquet files, else
-/// postings/; `titles` = the taxonomy.
+/// postings/; `titles` = the taxonomy. No memory limit (see [`open_session_with`]).
 pub async fn open_session(
     dataset_dir: &Path,
     catalog: &Catalog,
+) -> Result<(SessionContext, PostingsSource, PathBuf), TrendsError> {
+    open_session_with(dataset_dir, catalog, None).await
+}
+
+/// [`open_session`] with the engine's memory limited to `memory_limit` bytes (spilling to disk
+/// beyond it).
+pub async fn open_session_with(
+    dataset_dir: &Path,
+    catalog: &Catalog,
+    memory_limit: Option<u64>,
 ) -> Result<(SessionContext, PostingsSource, PathBuf), TrendsError> {
     let ds = DatasetDir::new(dataset_dir);
     let has_files = |d: &Path| -> Result<bool, TrendsError> {
@@ -156,7 +251,7 @@ pub async fn open_session(
     } else {
         return Err(TrendsError::NoData(dataset_dir.to_path_buf()));
     };
-    let ctx = SessionContext::new();
+    let ctx = new_session(memory_limit)?;
     let mut url = dir
         .canonicalize()
         .map_err(|e| TrendsError::Io {

@@ -55,6 +55,14 @@ pub struct TrendOptions {
     /// Seed of the correction bootstrap: same data + seed → same intervals.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Bytes of memory the query engine may use before spilling to disk (`None`: unbounded,
+    /// intermediate tables kept in RAM). Default 1 GiB.
+    #[serde(default = "default_memory_limit")]
+    pub memory_limit: Option<u64>,
+}
+
+fn default_memory_limit() -> Option<u64> {
+    Some(crate::engine::DEFAULT_MEMORY_LIMIT)
 }
 
 fn default_replicates() -> usize {
@@ -82,6 +90,7 @@ impl Default for TrendOptions {
             rank_by: None,
             correction_replicates: default_replicates(),
             seed: default_seed(),
+            memory_limit: default_memory_limit(),
         }
     }
 }

@@ -49,6 +49,10 @@ pub struct Args {
     /// synth stage: simulate the classifier from this confusion matrix (truth → predicted title)
     #[arg(long)]
     pub simulate_confusion: Option<PathBuf>,
+    /// generate and synth stages: `--exact-volumes` (realized counts = expected counts, no
+    /// sampling noise; recovery is then scored against the injected change without it)
+    #[arg(long)]
+    pub exact_volumes: bool,
     /// report stage: also correct for misclassification (--corrected)
     #[arg(long)]
     pub corrected: bool,
@@ -454,7 +458,7 @@ fn run_stage(
     let p = |x: &Path| x.display().to_string();
     match stage {
         "generate" => {
-            let args: Vec<String> = vec![
+            let mut args: Vec<String> = vec![
                 "generate".into(),
                 "--postings".into(),
                 size.to_string(),
@@ -463,6 +467,9 @@ fn run_stage(
                 "--format".into(),
                 "parquet".into(),
             ];
+            if a.exact_volumes {
+                args.push("--exact-volumes".into());
+            }
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
             m.output_bytes = dir_bytes(&corpus);
             ctx.record(m)?;
@@ -529,6 +536,9 @@ fn run_stage(
             ];
             if let Some(c) = &a.simulate_confusion {
                 args.extend(["--simulate-confusion".into(), p(c)]);
+            }
+            if a.exact_volumes {
+                args.push("--exact-volumes".into());
             }
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
             m.output_bytes = dir_bytes(&synth.join("classified"));
@@ -788,6 +798,14 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         );
     }
     let (mut raw, mut cor, mut raw_real, mut cor_real) = (vec![], vec![], vec![], vec![]);
+    // raw errors of the titles that have a corrected change (the same titles as `cor`)
+    let (mut raw_same, mut raw_same_real) = (vec![], vec![]);
+    // 95% intervals that cover the realized change: [raw covered, raw n, corrected covered, n]
+    let mut cover = [0u64; 4];
+    let interval = |v: Option<&Value>| -> Option<(f64, f64)> {
+        let a = v?.as_array()?;
+        Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
+    };
     for t in rep.get("titles")?.as_array()? {
         if t.get("ranked").and_then(Value::as_bool) != Some(true) {
             continue;
@@ -796,14 +814,18 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         let Some((inj, act)) = truth.get(&("title".to_string(), id.to_string())) else {
             continue;
         };
-        if let Some(g) = t
+        let raw_change = t
             .get("change")
             .and_then(|c| c.get(&year))
-            .and_then(Value::as_f64)
-        {
+            .and_then(Value::as_f64);
+        if let Some(g) = raw_change {
             raw.push((g - inj).abs() * 100.0);
             if let Some(a) = act {
                 raw_real.push((g - a).abs() * 100.0);
+                if let Some((lo, hi)) = interval(t.get("ci95").and_then(|c| c.get(&year))) {
+                    cover[1] += 1;
+                    cover[0] += u64::from(lo <= *a && *a <= hi);
+                }
             }
         }
         if let Some(g) = t
@@ -813,8 +835,22 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
             .and_then(Value::as_f64)
         {
             cor.push((g - inj).abs() * 100.0);
+            if let Some(r) = raw_change {
+                raw_same.push((r - inj).abs() * 100.0);
+            }
             if let Some(a) = act {
                 cor_real.push((g - a).abs() * 100.0);
+                if let Some(r) = raw_change {
+                    raw_same_real.push((r - a).abs() * 100.0);
+                }
+                if let Some((lo, hi)) = interval(
+                    t.get("corrected")
+                        .and_then(|c| c.get("ci95"))
+                        .and_then(|c| c.get(&year)),
+                ) {
+                    cover[3] += 1;
+                    cover[2] += u64::from(lo <= *a && *a <= hi);
+                }
             }
         }
     }
@@ -842,6 +878,13 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         "abs_error_points_vs_injected_corrected": stats(&mut cor),
         "abs_error_points_vs_realized_raw": stats(&mut raw_real),
         "abs_error_points_vs_realized_corrected": stats(&mut cor_real),
+        "abs_error_points_vs_injected_raw_same_titles_as_corrected": stats(&mut raw_same),
+        "abs_error_points_vs_realized_raw_same_titles_as_corrected": stats(&mut raw_same_real),
+        "ci95_covers_realized_raw": (cover[1] > 0)
+            .then(|| round(cover[0] as f64 / cover[1] as f64, 3)),
+        "ci95_covers_realized_corrected": (cover[3] > 0)
+            .then(|| round(cover[2] as f64 / cover[3] as f64, 3)),
+        "correction": rep.get("correction").cloned(),
         "baseline_recovered": base,
         "baseline_injected": base_truth,
     }))
@@ -912,11 +955,26 @@ fn render(results: &[Measurement], cores: usize) -> String {
                 .cloned()
                 .unwrap_or(Value::Null);
             if let Some(r) = med("abs_error_points_vs_injected_raw") {
-                let c = med("abs_error_points_vs_injected_corrected")
-                    .map(|c| format!(", corrected {c}"))
+                let real = med("abs_error_points_vs_realized_raw")
+                    .map(|rr| format!(", vs realized {rr}"))
                     .unwrap_or_default();
                 notes.push(format!(
-                    "median abs error of {n} ranked titles: raw {r} pt{c}"
+                    "median abs error of {n} ranked titles: raw vs injected {r} pt{real}"
+                ));
+            }
+            if let Some(c) = med("abs_error_points_vs_injected_corrected") {
+                let nc = rec
+                    .get("abs_error_points_vs_injected_corrected")
+                    .and_then(|v| v.get("n"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let cr = med("abs_error_points_vs_realized_corrected").unwrap_or_default();
+                let rs = med("abs_error_points_vs_injected_raw_same_titles_as_corrected")
+                    .unwrap_or_default();
+                let rsr = med("abs_error_points_vs_realized_raw_same_titles_as_corrected")
+                    .unwrap_or_default();
+                notes.push(format!(
+                    "corrected ({nc} titles with a corrected change): vs injected {c}, vs realized {cr} (raw on those titles: {rs}, {rsr})"
                 ));
             }
         }

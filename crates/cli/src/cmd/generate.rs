@@ -76,6 +76,11 @@ pub struct Args {
     /// title's name
     #[arg(long, requires = "classified_only")]
     pub raw_titles: bool,
+    /// Benchmarking/testing mode: every title's postings per month are its expected count,
+    /// rounded deterministically (no sampling noise), so each title's realized change equals
+    /// the injected one; real data is noisy, so use it to score a pipeline, not to mimic data
+    #[arg(long)]
+    pub exact_volumes: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -107,6 +112,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         companies: a.companies,
         rows_per_file: a.rows_per_file,
         taxonomy,
+        exact_volumes: a.exact_volumes,
     };
     let catalog = jobshift_generate::run::load_catalog_for(&opts.taxonomy)?;
     if a.classified_only {

@@ -55,6 +55,40 @@ pub struct Args {
     /// Seed of the correction bootstrap
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Memory the query engine may use before it spills to the OS temp directory (TMPDIR), e.g.
+    /// 512MiB, 1GiB, 4G; "none" keeps everything in RAM (faster on small data, grows with it)
+    #[arg(long, default_value = "1GiB", value_parser = parse_memory_limit)]
+    pub memory_limit: MemoryLimit,
+}
+
+/// `--memory-limit`: bytes, or unbounded.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryLimit(pub Option<u64>);
+
+/// "1GiB", "512MiB", "4G", "800M", "1073741824", "none" (binary multiples for K/M/G/T).
+fn parse_memory_limit(s: &str) -> Result<MemoryLimit, String> {
+    let t = s.trim().to_ascii_lowercase().replace('_', "");
+    if matches!(t.as_str(), "none" | "unlimited" | "0") {
+        return Ok(MemoryLimit(None));
+    }
+    let t = t.trim_end_matches('b').trim_end_matches('i');
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| {
+        format!("{s:?} is not a memory size: expected e.g. 512MiB, 1GiB, 4G or none")
+    })?;
+    let bytes = v * mult as f64;
+    if !(bytes >= 16.0 * (1u64 << 20) as f64) {
+        return Err(format!(
+            "{s:?} is too small: the engine needs at least 16MiB (or none for no limit)"
+        ));
+    }
+    Ok(MemoryLimit(Some(bytes as u64)))
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -82,6 +116,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         },
         correction_replicates: a.replicates,
         seed: a.seed,
+        memory_limit: a.memory_limit.0,
     };
     let started = std::time::Instant::now();
     let spinner = indicatif::ProgressBar::new_spinner();
@@ -89,7 +124,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let trends = jobshift_trends::analyze(&a.dataset_dir, &opts);
     spinner.finish_and_clear();
-    let trends = trends.with_context(|| format!("analysing {}", a.dataset_dir.display()))?;
+    let trends = match trends {
+        // DataFusion spills hash aggregations, but the merge after a spill cannot spill again
+        // and can run out of the pool (seen at 256MiB on 100M postings): say what to do
+        Err(e) if e.to_string().contains("Resources exhausted") => {
+            let limit = a
+                .memory_limit
+                .0
+                .map_or("none".to_string(), |b| format!("{} MiB", b >> 20));
+            return Err(anyhow::Error::new(e).context(format!(
+                "analysing {}: the query engine ran out of its memory limit ({limit}); rerun with a \
+                 larger --memory-limit (e.g. 2GiB) or --memory-limit none",
+                a.dataset_dir.display()
+            )));
+        }
+        t => t.with_context(|| format!("analysing {}", a.dataset_dir.display()))?,
+    };
     let paths = jobshift_report::write_report(&trends, &a.out)
         .with_context(|| format!("writing the report into {}", a.out.display()))?;
     let (y, p) = (trends.latest_year(), trends.previous_year());
@@ -118,4 +168,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     );
     eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_limits_parse() {
+        assert_eq!(parse_memory_limit("1GiB").unwrap().0, Some(1 << 30));
+        assert_eq!(parse_memory_limit("512MiB").unwrap().0, Some(512 << 20));
+        assert_eq!(parse_memory_limit("4G").unwrap().0, Some(4 << 30));
+        assert_eq!(parse_memory_limit("none").unwrap().0, None);
+        assert!(parse_memory_limit("lots").is_err());
+        assert!(parse_memory_limit("1k").is_err());
+    }
 }
