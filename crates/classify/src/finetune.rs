@@ -561,17 +561,20 @@ fn write_model(
         "report": report,
     });
     let rec_path = tmp.path().join("jobshift-finetune.json");
-    jobshift_core::atomic::write_json(&rec_path, &record)
-        .map_err(|e| ClassifyError::io(&rec_path, e))?;
-    let mut manifest = jobshift_encode::manifest::Manifest::build(
-        tmp.path(),
-        &out.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "finetuned".into()),
-        "",
-        &format!("finetune:{base_id}"),
-    )?;
-    let hash = manifest
+    let mut record = record;
+    let build_manifest = || {
+        jobshift_encode::manifest::Manifest::build(
+            tmp.path(),
+            &out.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "finetuned".into()),
+            "",
+            &format!("finetune:{base_id}"),
+        )
+    };
+    // The model id names the trained weights' hash, so the record (written into the same
+    // directory, and itself listed in the manifest) gets it in a second pass.
+    let hash = build_manifest()?
         .files
         .iter()
         .find(|f| f.path == "model.safetensors")
@@ -579,6 +582,10 @@ fn write_model(
         .unwrap_or_default();
     let short = base_id.rsplit('/').next().unwrap_or(base_id);
     let model_id = format!("jobshift-finetuned/{short}-{hash}");
+    record["report"]["model_id"] = serde_json::Value::String(model_id.clone());
+    jobshift_core::atomic::write_json(&rec_path, &record)
+        .map_err(|e| ClassifyError::io(&rec_path, e))?;
+    let mut manifest = build_manifest()?;
     manifest.repo_id = model_id.clone();
     manifest.write(tmp.path())?;
     if out.exists() {
@@ -785,6 +792,53 @@ mod tests {
         ("graphic designer", "visual designer"),
         ("medical coder", "coding specialist, hospital billing"),
     ];
+
+    #[test]
+    fn minilm_finetune_writes_a_loadable_model_with_its_id() {
+        let Some(_) = minilm() else { return };
+        let tmp = tempfile::tempdir().unwrap();
+        let examples = tmp.path().join("examples.jsonl");
+        let mut lines = String::new();
+        for (i, (a, b)) in TITLES.iter().enumerate() {
+            for t in [a, b] {
+                let ex = LabeledExample {
+                    title: t.to_string(),
+                    description: None,
+                    title_id: format!("title_{i}"),
+                    source: jobshift_core::labels::LabelSource::TaxonomyAlias,
+                    confidence: 1.0,
+                    posting_id: None,
+                };
+                lines.push_str(&serde_json::to_string(&ex).unwrap());
+                lines.push('\n');
+            }
+        }
+        std::fs::write(&examples, lines).unwrap();
+        let out = tmp.path().join("ft");
+        let rep = finetune(&FinetuneOptions {
+            examples,
+            out: out.clone(),
+            batch_size: 6,
+            max_steps: 1,
+            max_len: 16,
+            lr: 5e-5,
+            ..FinetuneOptions::default()
+        })
+        .unwrap();
+        assert!(
+            rep.model_id.starts_with("jobshift-finetuned/"),
+            "{}",
+            rep.model_id
+        );
+        let record: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("jobshift-finetune.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(record["report"]["model_id"], rep.model_id.as_str());
+        // the directory loads as an encoder (manifest hashes match the files written)
+        let enc = jobshift_encode::load_encoder(out.to_str().unwrap()).unwrap();
+        assert_eq!(enc.encode(&["data scientist"]).unwrap().data.len(), 384);
+    }
 
     #[test]
     fn minilm_trainable_forward_matches_the_inference_encoder() {
