@@ -25,7 +25,7 @@ use crate::companies::{default_company_count, Companies};
 use crate::plan::{Plan, YearMonth};
 use crate::posting::{draw_date, title_industries};
 use crate::rawtitle::{draw_seniority, raw_title, TitleNoise};
-use crate::rng::{chance, pick, rng_for, Key};
+use crate::rng::{pick, rng_for, Key};
 use crate::run::plan_for;
 use crate::sink::io_err;
 use crate::vocab::COUNTRIES;
@@ -424,15 +424,12 @@ impl Env<'_> {
             for i in pos..end {
                 let slot = perm.at(i);
                 let t = mp.title_of_slot(slot);
-                let company_id = self.samplers[job.month]
-                    .draw(&self.industries[t], &mut rng)
-                    .unwrap_or(0);
+                let (company_id, country_idx) = self.samplers[job.month].draw_employer(
+                    self.companies,
+                    &self.industries[t],
+                    &mut rng,
+                );
                 let company = &self.companies.list[company_id as usize];
-                let country_idx = if company.multinational && chance(&mut rng, 0.3) {
-                    rng.random_range(0..COUNTRIES.len())
-                } else {
-                    company.country
-                };
                 let country = &COUNTRIES[country_idx];
                 let spec = &self.catalog.titles()[t];
                 let seniority = draw_seniority(spec.level, &mut rng);

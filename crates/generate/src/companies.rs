@@ -3,7 +3,7 @@
 //! (some enter late, some leave early), so the panel of companies changes over time as in a real
 //! scraped corpus. The universe is bounded (at most `max_companies`) whatever the posting count.
 
-use crate::rng::{pick, pick_weighted, rng_for, GenRng, Key};
+use crate::rng::{chance, pick, pick_weighted, rng_for, GenRng, Key};
 use crate::vocab::{Country, COUNTRIES, INDUSTRIES, NAME_STEMS};
 use rand::Rng;
 
@@ -163,6 +163,24 @@ impl MonthCompanies {
             }
         }
         draw(&self.all, rng)
+    }
+
+    /// The employer of a posting of a title in `industries`, and the index in [`COUNTRIES`] of
+    /// the country it posts from: its home country mostly; multinationals post abroad too.
+    pub fn draw_employer(
+        &self,
+        companies: &Companies,
+        industries: &[usize],
+        rng: &mut GenRng,
+    ) -> (u32, usize) {
+        let company_id = self.draw(industries, rng).unwrap_or(0);
+        let company = &companies.list[company_id as usize];
+        let country = if company.multinational && chance(rng, 0.3) {
+            rng.random_range(0..COUNTRIES.len())
+        } else {
+            company.country
+        };
+        (company_id, country)
     }
 }
 

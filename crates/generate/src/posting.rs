@@ -171,16 +171,9 @@ impl Ctx<'_> {
             &[Key::S("posting"), Key::N(mi as u64), Key::N(slot)],
         );
         let sampler = &self.month_companies[mi - self.window_start];
-        let company_id = sampler
-            .draw(&self.title_industries[t], &mut rng)
-            .unwrap_or(0);
+        let (company_id, country_idx) =
+            sampler.draw_employer(self.companies, &self.title_industries[t], &mut rng);
         let company = &self.companies.list[company_id as usize];
-        // location: home country mostly; multinationals post abroad too
-        let country_idx = if company.multinational && chance(&mut rng, 0.3) {
-            rng.random_range(0..COUNTRIES.len())
-        } else {
-            company.country
-        };
         let country = &COUNTRIES[country_idx];
         let city = *pick(&mut rng, country.cities);
         let remote = chance(&mut rng, remote_share(&title.family));
