@@ -11,6 +11,84 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Confidence re-fitted on labelled postings of the population being classified
+/// (`jobshift calibrate --labels`). The training-time calibration is fitted on a validation split
+/// of the training sources (O*NET alternate titles); on another population (real vacancy titles,
+/// one employer's postings) the same score can mean a different chance of being right. This map
+/// takes the calibrated confidence of the embedding and description steps to the share of
+/// predictions that were right on the labelled postings; the alias step's confidence becomes its
+/// measured accuracy there. `min_confidence` is carried through the map, so the same predictions
+/// abstain as before.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Recalibration {
+    /// Calibrated confidence → probability right on the labelled postings.
+    pub map: Isotonic,
+    /// The head it was fitted with (it applies only to that head).
+    pub head: crate::heads::HeadKind,
+    /// Labelled postings it was fitted on, and where they came from.
+    pub examples: usize,
+    pub labels: Vec<String>,
+    /// The values before recalibration, for the record.
+    pub alias_confidence_before: f32,
+    pub min_confidence_before: f32,
+}
+
+/// Fit a [`Recalibration`] from a classifier's outcomes on labelled postings (evaluated
+/// *without* any previous recalibration). A prediction is right when it is exactly the labelled
+/// title (or, for sets without exact titles, by the evaluation's rule). Returns the map with the
+/// new alias confidence (its accuracy on the labels, Laplace-smoothed) and the new
+/// `min_confidence` (the old threshold through the map). Fewer than `MIN_RECALIBRATION`
+/// non-alias predictions is an error: the map would be noise.
+pub fn fit_recalibration(
+    head: crate::heads::HeadKind,
+    alias_confidence_before: f32,
+    min_confidence_before: f32,
+    outcomes: &[crate::eval::Outcome],
+    labels: Vec<String>,
+) -> Result<(Recalibration, f32, f32), String> {
+    use crate::classifier::Method;
+    let ok = |o: &crate::eval::Outcome| o.exact.unwrap_or(o.right);
+    let (mut conf, mut right) = (Vec::new(), Vec::new());
+    let (mut alias_hits, mut alias_right) = (0usize, 0usize);
+    for o in outcomes {
+        if o.method == Method::Alias {
+            alias_hits += 1;
+            alias_right += usize::from(ok(o));
+        } else {
+            conf.push(o.confidence);
+            right.push(ok(o));
+        }
+    }
+    if conf.len() < MIN_RECALIBRATION {
+        return Err(format!(
+            "{} labelled postings reached the embedding steps; at least {MIN_RECALIBRATION} are needed to re-fit confidence (label more postings)",
+            conf.len()
+        ));
+    }
+    let map = Isotonic::fit(&conf, &right);
+    let alias = if alias_hits == 0 {
+        alias_confidence_before
+    } else {
+        (alias_right as f32 + 1.0) / (alias_hits as f32 + 2.0)
+    };
+    let min = map.apply(min_confidence_before);
+    Ok((
+        Recalibration {
+            map,
+            head,
+            examples: outcomes.len(),
+            labels,
+            alias_confidence_before,
+            min_confidence_before,
+        },
+        alias,
+        min,
+    ))
+}
+
+/// Fewest non-alias labelled predictions [`fit_recalibration`] accepts.
+pub const MIN_RECALIBRATION: usize = 100;
+
 /// Piecewise-linear monotone calibration map (PAV blocks, interpolated between block centres).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Isotonic {
@@ -255,6 +333,50 @@ pub fn fit_scale(sims: &[f32], k: usize, y: &[usize]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recalibration_maps_over_confidence_to_measured_accuracy() {
+        use crate::classifier::Method;
+        use crate::eval::Outcome;
+        // an over-confident classifier: says 0.9 but is right 30 % of the time; its alias step
+        // is right 50 % of the time though it claims 0.95
+        let mut outcomes = Vec::new();
+        for i in 0..1000 {
+            outcomes.push(Outcome {
+                confidence: 0.9,
+                method: Method::TitleEmbedding,
+                right: true, // the lenient rule says right; the exact title decides
+                exact: Some(i % 10 < 3),
+            });
+        }
+        for i in 0..200 {
+            outcomes.push(Outcome {
+                confidence: 0.95,
+                method: Method::Alias,
+                right: i % 2 == 0,
+                exact: Some(i % 2 == 0),
+            });
+        }
+        let (r, alias, min) =
+            fit_recalibration(crate::heads::HeadKind::Knn, 0.95, 0.5, &outcomes, vec![]).unwrap();
+        assert!(
+            (r.map.apply(0.9) - 0.3).abs() < 0.01,
+            "{}",
+            r.map.apply(0.9)
+        );
+        assert!((alias - 0.5).abs() < 0.01, "{alias}");
+        assert!(min <= r.map.apply(0.9), "threshold carried through the map");
+        assert_eq!(r.examples, 1200);
+        // too few non-alias predictions: refused, not fitted on noise
+        assert!(fit_recalibration(
+            crate::heads::HeadKind::Knn,
+            0.95,
+            0.5,
+            &outcomes[..50],
+            vec![]
+        )
+        .is_err());
+    }
 
     #[test]
     fn isotonic_is_monotone_and_tracks_accuracy() {

@@ -1,11 +1,12 @@
 //! A trained classifier (directory on disk) and the cascade that applies it:
 //!
 //! 1. **alias** — the raw title, then its cleaned form ([`clean_title`]), looked up among the
-//!    taxonomy's names and aliases;
+//!    taxonomy's names and aliases — except a generic title ([`is_generic_title`]:
+//!    "Consultant", "Senior Associate") on a posting with a description;
 //! 2. **title_embedding** — the cleaned title embedded (each distinct cleaned title once per
 //!    run) and scored by the head;
 //! 3. **description** — only when the title is ambiguous (top-2 margin below
-//!    `ambiguity_margin`) and the posting has a description: "title. description" is embedded,
+//!    `ambiguity_margin`, or a generic title) and the posting has a description: "title. description" is embedded,
 //!    scored by the description head (or the title head) and averaged with the title scores;
 //! 4. **unclassified** — when the calibrated confidence is below `min_confidence`.
 //!
@@ -16,7 +17,7 @@
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
-use crate::seniority::{clean_title, resolve_seniority};
+use crate::seniority::{clean_title, is_generic_title, resolve_seniority};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
 use jobshift_core::Seniority;
@@ -53,6 +54,10 @@ pub struct ClassifierMeta {
     /// Free-form record of training counts and validation / held-out scores.
     pub scores: serde_json::Value,
     pub created_by: String,
+    /// Confidence re-fitted on the user's own labelled postings (`jobshift calibrate`),
+    /// applied after `calibration` for the head it was fitted with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalibration: Option<crate::calibrate::Recalibration>,
 }
 
 /// Which cascade step decided.
@@ -320,8 +325,16 @@ impl Classifier {
         // 1. alias
         let t0 = Instant::now();
         let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
+        let generic: Vec<bool> = cleaned.iter().map(|c| is_generic_title(c)).collect();
+        let has_description = |i: usize| {
+            opts.use_description && inputs[i].description.is_some_and(|d| !d.trim().is_empty())
+        };
         if opts.use_alias {
             for (i, inp) in inputs.iter().enumerate() {
+                if generic[i] && has_description(i) {
+                    // "Consultant" may be an alias, but the description knows better
+                    continue;
+                }
                 let hit = self
                     .taxonomy
                     .match_exact(inp.title)
@@ -380,7 +393,7 @@ impl Classifier {
                 let row = &probs[slot[cleaned[i].as_str()] * k..][..k];
                 let top = top_k(row, 2);
                 let margin = top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0);
-                if margin < opts.ambiguity_margin {
+                if margin < opts.ambiguity_margin || generic[i] {
                     if let Some(d) = inputs[i].description.filter(|d| !d.trim().is_empty()) {
                         desc_rows.push(i);
                         desc_texts.push(description_text(
@@ -431,7 +444,15 @@ impl Classifier {
                     .unwrap_or(&self.meta.calibration),
                 _ => &self.meta.calibration,
             };
-            let confidence = calib.apply(top[0].1);
+            let mut confidence = calib.apply(top[0].1);
+            if let Some(r) = self
+                .meta
+                .recalibration
+                .as_ref()
+                .filter(|r| r.head == self.meta.head)
+            {
+                confidence = r.map.apply(confidence);
+            }
             let best = self.class_title(top[0].0);
             let abstain = confidence < opts.min_confidence;
             if abstain {

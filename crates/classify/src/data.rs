@@ -157,6 +157,77 @@ pub fn read_label_file(
     Ok((out, rep))
 }
 
+/// Your own labelled postings as an evaluation set (`jobshift eval --labels`): JSONL files of
+/// [`LabeledExample`], or directories of them (every `*.jsonl` inside, in name order), e.g. the
+/// aggregated crowd labels of a random sample of your corpus. Each item knows its exact gold
+/// title, so its confusion-matrix row is by title (what the trends correction needs), and the
+/// title's O*NET code scores the SOC-level accuracies. Descriptions are kept only when
+/// `with_description`. Rejected lines are reported per file, never silently dropped.
+pub fn labelled_set(
+    tax: &Taxonomy,
+    paths: &[std::path::PathBuf],
+    with_description: bool,
+) -> Result<(EvalSet, Vec<LabelFileReport>), ClassifyError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<std::path::PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| ClassifyError::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
+                .collect();
+            inside.sort();
+            if inside.is_empty() {
+                return Err(ClassifyError::Format(format!(
+                    "{}: no *.jsonl label files in this directory",
+                    p.display()
+                )));
+            }
+            files.extend(inside);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut items = Vec::new();
+    let mut reports = Vec::new();
+    for f in &files {
+        let (examples, rep) = read_label_file(tax, f)?;
+        for ex in examples {
+            let Some(t) = tax.get(&ex.title_id) else {
+                continue; // read_label_file keeps known ids only
+            };
+            items.push(EvalItem {
+                title: ex.title,
+                gold_onet: BTreeSet::from([t.onet_soc.clone()]),
+                description: if with_description {
+                    ex.description
+                } else {
+                    None
+                },
+                gold_title: Some(t.id.clone()),
+            });
+        }
+        reports.push(rep);
+    }
+    let name = match paths {
+        [one] => one
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "labels".into()),
+        _ => "labels".into(),
+    };
+    let removed_unmapped = reports.iter().map(|r| r.rejected.len()).sum();
+    Ok((
+        EvalSet {
+            name,
+            items,
+            removed_seen: 0,
+            removed_unmapped,
+        },
+        reports,
+    ))
+}
+
 /// Split examples into (train, validation) by group: every example whose cleaned title hashes
 /// into the validation share goes there, so the same written title never sits on both sides.
 /// Taxonomy names/aliases always train (they define the classes). Deterministic given `seed`.
@@ -604,6 +675,53 @@ pub fn generated_postings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labelled_set_reads_a_directory_and_reports_bad_lines() {
+        let tax = Taxonomy::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let labels = dir.path().join("labels");
+        std::fs::create_dir_all(&labels).unwrap();
+        std::fs::write(
+            labels.join("a.jsonl"),
+            concat!(
+                r#"{"title":"Sr. Data Engineer","title_id":"data_engineer","source":"crowd","description":"Spark pipelines"}"#,
+                "\n",
+                r#"{"title":"Nurse","title_id":"no_such_title","source":"crowd"}"#,
+                "\n",
+                "not json\n",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            labels.join("b.jsonl"),
+            r#"{"title":"RN","title_id":"registered_nurse","source":"expert"}"#,
+        )
+        .unwrap();
+        std::fs::write(labels.join("ignored.txt"), "x").unwrap();
+        let (set, reports) = labelled_set(&tax, &[labels.clone()], true).unwrap();
+        assert_eq!(set.items.len(), 2);
+        assert_eq!(set.name, "labels");
+        assert_eq!(set.removed_unmapped, 2);
+        assert_eq!(reports.len(), 2);
+        assert!(
+            reports[0].rejected[0].contains("line 2") && reports[0].rejected[1].contains("line 3")
+        );
+        let de = &set.items[0];
+        assert_eq!(de.gold_title.as_deref(), Some("data_engineer"));
+        assert_eq!(de.description.as_deref(), Some("Spark pipelines"));
+        assert!(de
+            .gold_onet
+            .contains(&tax.get("data_engineer").unwrap().onet_soc));
+        // titles only
+        let (set, _) = labelled_set(&tax, &[labels], false).unwrap();
+        assert!(set.items.iter().all(|i| i.description.is_none()));
+        // an empty directory is an error that names it
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let err = labelled_set(&tax, &[empty], false).unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
+    }
 
     #[test]
     fn split_keeps_groups_together_and_aliases_in_train() {

@@ -39,6 +39,10 @@ pub struct SetScores {
     pub family: f64,
     pub level: f64,
     pub ece: f64,
+    /// Calibration error against exact-title correctness (sets that know the exact gold title:
+    /// labelled postings), the notion `jobshift eval --labels --recalibrate-to` fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece_exact: Option<f64>,
     /// Share of items whose predicted title is exactly the gold title (sets that know it).
     pub exact_title: Option<f64>,
     /// Share of items decided by the description step.
@@ -51,6 +55,21 @@ pub struct SetScores {
     pub most_confused: Vec<ConfusedPair>,
     pub seconds: f64,
     pub stats: CascadeStats,
+    /// Per item, in order: what the cascade said and whether it was right (for re-fitting
+    /// confidence on labelled postings; not serialized).
+    #[serde(skip)]
+    pub outcomes: Vec<Outcome>,
+}
+
+/// One evaluated item.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub confidence: f32,
+    pub method: Method,
+    /// The best title is right (gold title or SOC-6, the rule).
+    pub right: bool,
+    /// The best title is exactly the gold title (sets that know it).
+    pub exact: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +202,7 @@ pub fn evaluate(
     let mut fnn: HashMap<String, usize> = HashMap::new();
     let mut pairs: HashMap<(String, String), usize> = HashMap::new();
     let (mut exact, mut with_gold_title) = (0usize, 0usize);
+    let mut outcomes = Vec::with_capacity(n);
     for (item, p) in set.items.iter().zip(&preds) {
         if let Some(g) = &item.gold_title {
             with_gold_title += 1;
@@ -192,6 +212,12 @@ pub fn evaluate(
         }
         let gold = resolve_gold(c.taxonomy(), &item.gold_onet, &by_onet);
         let ok = is_right(c, &gold, &p.best);
+        outcomes.push(Outcome {
+            confidence: p.confidence,
+            method: p.method,
+            right: ok,
+            exact: item.gold_title.as_ref().map(|g| &p.best == g),
+        });
         conf.push(p.confidence);
         right.push(ok);
         if ok {
@@ -225,7 +251,10 @@ pub fn evaluate(
         if ok {
             m.1 += 1;
         }
-        if let Some(primary) = &gold.primary {
+        // the confusion row: the exact gold title when the set knows it (labelled postings: a
+        // matrix by title, for the trends correction), else the gold code's default title
+        let exact_gold = item.gold_title.as_ref();
+        if let Some(primary) = exact_gold.or(gold.primary.as_ref()) {
             let fam_id = c
                 .title(primary)
                 .map(|t| t.family.clone())
@@ -242,6 +271,8 @@ pub fn evaluate(
             }
             let predicted = if p.method == Method::Unclassified {
                 jobshift_core::schema::UNCLASSIFIED.to_string()
+            } else if exact_gold.is_some() {
+                p.best.clone()
             } else if ok {
                 primary.clone()
             } else {
@@ -310,6 +341,10 @@ pub fn evaluate(
         family: frac(fam, with_title),
         level: frac(lev, with_title),
         ece: expected_calibration_error(&conf, &right, 15),
+        ece_exact: (with_gold_title == n && n > 0).then(|| {
+            let exact: Vec<bool> = outcomes.iter().map(|o| o.exact == Some(true)).collect();
+            expected_calibration_error(&conf, &exact, 15)
+        }),
         exact_title: (with_gold_title > 0).then(|| frac(exact, with_gold_title)),
         description_share: frac(stats.description_used, n),
         coverage_at_precision: cov,
@@ -337,6 +372,7 @@ pub fn evaluate(
         most_confused: confused,
         seconds: start.elapsed().as_secs_f64(),
         stats,
+        outcomes,
     })
 }
 

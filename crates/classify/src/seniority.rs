@@ -324,6 +324,49 @@ fn is_location_tail(toks: &[&str]) -> bool {
 ///
 /// Never returns an empty string for a non-empty title: when cleaning removes everything
 /// ("Senior", "Intern"), the plainly normalized title is returned instead.
+/// Cleaned titles that name no occupation ("Consultant", "Senior Associate", "Manager II" all
+/// clean to one of these): the cascade treats them as ambiguous, so a taxonomy alias that
+/// happens to be one of these words ("consultant" → Management Consultant) does not decide a
+/// posting that has a description, and the description step always runs for them.
+const GENERIC_TITLES: &[&str] = &[
+    "associate",
+    "consultant",
+    "analyst",
+    "specialist",
+    "coordinator",
+    "professional",
+    "team member",
+    "member",
+    "employee",
+    "staff",
+    "staff member",
+    "worker",
+    "generalist",
+    "manager",
+    "team lead",
+    "lead",
+    "supervisor",
+    "director",
+    "head of department",
+    "of department",
+    "department",
+    "vice president",
+    "vp",
+    "svp",
+    "evp",
+    "avp",
+    "executive",
+    "officer",
+    "executive officer",
+    "partner",
+];
+
+/// Whether a cleaned title ([`clean_title`]) names no occupation (see [`GENERIC_TITLES`]).
+pub fn is_generic_title(cleaned: &str) -> bool {
+    let c = cleaned.trim();
+    c.is_empty() || GENERIC_TITLES.contains(&c)
+}
+
 pub fn clean_title(raw: &str) -> String {
     let no_brackets = strip_brackets(raw);
     let tailless = strip_tails(&no_brackets);
@@ -524,6 +567,38 @@ pub fn resolve_seniority(raw_title: &str, predicted_level: Option<Level>) -> Sen
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn generic_titles_are_recognized_after_cleaning() {
+        for raw in [
+            "Consultant",
+            "Senior Associate",
+            "Manager II",
+            "Lead Analyst",
+            "Team Member",
+            "VP",
+            "Executive Officer",
+        ] {
+            assert!(
+                is_generic_title(&clean_title(raw)),
+                "{raw} -> {:?}",
+                clean_title(raw)
+            );
+        }
+        for raw in [
+            "Management Consultant",
+            "Data Analyst",
+            "Engineering Manager",
+            "Registered Nurse",
+            "VP of Engineering",
+        ] {
+            assert!(
+                !is_generic_title(&clean_title(raw)),
+                "{raw} -> {:?}",
+                clean_title(raw)
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

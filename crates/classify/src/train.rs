@@ -477,6 +477,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
             "thresholds": thresholds,
         }),
         created_by: format!("jobshift-classify {}", env!("CARGO_PKG_VERSION")),
+        recalibration: None,
     };
     if let Some(ds) = &opts.postings {
         let desc_ex = alias_matched_postings(&tax, ds, opts.postings_per_title)?;

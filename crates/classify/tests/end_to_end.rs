@@ -100,6 +100,9 @@ fn train_classify_and_resume() {
         ("Data Engineer", None),
         ("Associate", Some("You will build data pipelines in Spark and Airflow, model warehouse tables and own data quality.")),
         ("Medical Scribe (Per Diem)", None),
+        // "consultant" may be an alias, but a generic title with a description goes to the
+        // description step, never the alias short-cut
+        ("Senior Consultant", Some("Provide direct patient care on a busy medical-surgical unit: assess patients, administer medications, and coordinate care plans as a licensed RN.")),
     ]);
     let f = std::fs::File::create(part.join("part-0.parquet")).unwrap();
     let mut w = parquet::arrow::ArrowWriter::try_new(f, postings_schema(), None).unwrap();
@@ -110,7 +113,7 @@ fn train_classify_and_resume() {
         ..Default::default()
     };
     let r1 = classify_dataset(&ds, &c, &copts).unwrap();
-    assert_eq!((r1.rows, r1.files_done_now), (3, 1));
+    assert_eq!((r1.rows, r1.files_done_now), (4, 1));
     let r2 = classify_dataset(&ds, &c, &copts).unwrap();
     assert_eq!((r2.rows, r2.files_skipped_resume), (0, 1));
     let out_file = ds
@@ -126,4 +129,16 @@ fn train_classify_and_resume() {
         .downcast_ref::<StringArray>()
         .unwrap();
     assert_eq!(ids.value(0), "data_engineer");
+    let methods = b
+        .column_by_name(schema::METHOD)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    // the description step decided it (or abstained after it): never the alias short-cut
+    assert!(
+        ["description", "unclassified"].contains(&methods.value(3)),
+        "generic title + description went to {}",
+        methods.value(3)
+    );
 }

@@ -157,6 +157,11 @@ pub struct ClassifiedOptions {
     pub confusion: Option<ConfusionSim>,
     /// Write raw titles as employers write them in `title` (slower); default: the title's name.
     pub raw_titles: bool,
+    /// Write the *postings* table instead (`DIR/postings/month=YYYY-MM/part-NNN.parquet`,
+    /// [`jobshift_core::schema::postings_schema`]): raw titles, no descriptions, the true title in
+    /// `extra`, for `jobshift classify DIR --no-description` — the real classifier at 10M+
+    /// postings without generating and ingesting full text.
+    pub postings_table: bool,
 }
 
 /// What a classified-only run produced (`DIR/manifest.json`).
@@ -236,8 +241,17 @@ pub fn generate_classified(
             tier: t.tier().as_str(),
         })
         .collect();
-    let classified = out_dir.join("classified");
+    let table = if copts.postings_table {
+        "postings"
+    } else {
+        "classified"
+    };
+    let classified = out_dir.join(table);
     std::fs::create_dir_all(&classified).map_err(|e| io_err(&classified, e))?;
+    let labels_dir = out_dir.join("labels");
+    if opts.labels_rate > 0.0 {
+        std::fs::create_dir_all(&labels_dir).map_err(|e| io_err(&labels_dir, e))?;
+    }
 
     let mut jobs = Vec::new();
     for (mi, mp) in plan.months.iter().enumerate() {
@@ -280,7 +294,9 @@ pub fn generate_classified(
             if path.exists() {
                 resumed.fetch_add(1, Ordering::Relaxed);
             } else {
-                let (c, u) = env.write_file(job, &path)?;
+                let labels_path =
+                    labels_dir.join(format!("month={ym}-part-{:03}.jsonl", job.file_no));
+                let (c, u) = env.write_file(job, &path, &labels_path)?;
                 correct.fetch_add(c, Ordering::Relaxed);
                 unclassified.fetch_add(u, Ordering::Relaxed);
             }
@@ -303,13 +319,17 @@ pub fn generate_classified(
         },
         "confusion": copts.confusion.as_ref().map(|c| c.source.clone()),
     });
-    let mpath = classified.join("manifest.json");
-    jobshift_core::atomic::write_json(&mpath, &cls_manifest).map_err(|e| io_err(&mpath, e))?;
+    if !copts.postings_table {
+        let mpath = classified.join("manifest.json");
+        jobshift_core::atomic::write_json(&mpath, &cls_manifest).map_err(|e| io_err(&mpath, e))?;
+    }
     let summary = ClassifiedSummary {
         out_dir: out_dir.to_path_buf(),
         mode: format!(
             "classified-only, {}{}",
-            if copts.confusion.is_some() {
+            if copts.postings_table {
+                "postings table (raw titles, not classified)"
+            } else if copts.confusion.is_some() {
                 "simulated classification"
             } else {
                 "perfect classification"
@@ -364,7 +384,14 @@ fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
 
 impl Env<'_> {
     /// Write one file; returns (postings predicted correctly, predicted unclassified).
-    fn write_file(&self, job: &FileJob, path: &Path) -> Result<(u64, u64), GenerateError> {
+    fn write_file(
+        &self,
+        job: &FileJob,
+        path: &Path,
+        labels_path: &Path,
+    ) -> Result<(u64, u64), GenerateError> {
+        let postings_table = self.copts.postings_table;
+        let mut labels = String::new();
         let mp = &self.plan.months[job.month];
         let ym: YearMonth = mp.ym;
         // the same interleaving of titles as the full generator's files
@@ -382,7 +409,11 @@ impl Env<'_> {
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let schema = jobshift_core::schema::classified_schema();
+        let schema = if postings_table {
+            jobshift_core::schema::postings_schema()
+        } else {
+            jobshift_core::schema::classified_schema()
+        };
         let file = tmp.reopen().map_err(|e| io_err(path, e))?;
         let mut writer =
             ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| io_err(path, e))?;
@@ -397,6 +428,14 @@ impl Env<'_> {
                 self.opts.seed,
                 &[
                     Key::S("classified"),
+                    Key::N(job.month as u64),
+                    Key::N(pos / BATCH_ROWS),
+                ],
+            );
+            let mut label_rng = rng_for(
+                self.opts.seed,
+                &[
+                    Key::S("labels"),
                     Key::N(job.month as u64),
                     Key::N(pos / BATCH_ROWS),
                 ],
@@ -434,17 +473,30 @@ impl Env<'_> {
                 let spec = &self.catalog.titles()[t];
                 let seniority = draw_seniority(spec.level, &mut rng);
                 let date = days_since_epoch(draw_date(ym, &mut rng));
-                let _ = write!(b_id, "p{:04}{:02}-{slot:08}", ym.year, ym.month);
-                b_id.append_value("");
+                let posting_id = format!("p{:04}{:02}-{slot:08}", ym.year, ym.month);
+                b_id.append_value(&posting_id);
                 b_source.append_value("generated");
                 b_company.append_value(&company.name);
-                if self.copts.raw_titles {
+                let title = if self.copts.raw_titles || postings_table {
                     let city = *pick(&mut rng, country.cities);
-                    let (raw, _) = raw_title(spec, seniority, country, city, noise, &mut rng);
-                    b_title.append_value(raw);
+                    raw_title(spec, seniority, country, city, noise, &mut rng).0
                 } else {
-                    b_title.append_value(&spec.name);
+                    spec.name.clone()
+                };
+                if self.opts.labels_rate > 0.0 && label_rng.random::<f64>() < self.opts.labels_rate
+                {
+                    let ex = jobshift_core::labels::LabeledExample {
+                        title: title.clone(),
+                        description: None,
+                        title_id: spec.id.clone(),
+                        source: jobshift_core::labels::LabelSource::Synthetic,
+                        confidence: 1.0,
+                        posting_id: Some(posting_id.clone()),
+                    };
+                    labels.push_str(&serde_json::to_string(&ex).map_err(|e| io_err(path, e))?);
+                    labels.push('\n');
                 }
+                b_title.append_value(&title);
                 b_null.append_null();
                 b_country.append_value(country.iso);
                 b_date.append_value(date);
@@ -455,6 +507,11 @@ impl Env<'_> {
                 b_sen.append_value(seniority.as_str());
                 b_conf.append_value(1.0);
                 let pred = match &self.copts.confusion {
+                    _ if postings_table => {
+                        let _ = write!(b_extra, "{{\"true_title_id\":\"{}\"}}", spec.id);
+                        b_extra.append_value("");
+                        Some(t)
+                    }
                     None => {
                         b_extra.append_null();
                         b_method.append_value("truth");
@@ -518,12 +575,22 @@ impl Env<'_> {
                 Arc::new(b_conf.finish()),
                 Arc::new(b_method.finish()),
             ];
+            let columns = if postings_table {
+                columns[..schema.fields().len()].to_vec()
+            } else {
+                columns
+            };
             let batch =
                 RecordBatch::try_new(schema.clone(), columns).map_err(|e| io_err(path, e))?;
             writer.write(&batch).map_err(|e| io_err(path, e))?;
             pos = end;
         }
         writer.close().map_err(|e| io_err(path, e))?;
+        if self.opts.labels_rate > 0.0 {
+            // before the postings file: a rerun skips files that exist, so their labels must too
+            jobshift_core::atomic::write_bytes(labels_path, labels.as_bytes())
+                .map_err(|e| io_err(labels_path, e))?;
+        }
         tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
         tmp.persist(path).map_err(|e| io_err(path, e.error))?;
         Ok((correct, unclassified))
@@ -613,12 +680,91 @@ mod tests {
         let copts = ClassifiedOptions {
             confusion: Some(c),
             raw_titles: true,
+            ..Default::default()
         };
         let s = generate_classified(&cat, &small_opts(20_000), &copts, &out, None).unwrap();
         assert!(s.predicted_unclassified > 0);
         assert!(s.predicted_correct < s.rows);
         assert!(out.join("classified/manifest.json").is_file());
         assert!(out.join("truth-changes.csv").is_file());
+    }
+
+    #[test]
+    fn postings_table_carries_raw_titles_truth_and_a_labelled_sample() {
+        let cat = Catalog::study_sample();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let o = small_opts(20_000);
+        let copts = ClassifiedOptions {
+            postings_table: true,
+            ..Default::default()
+        };
+        let labelled = GenerateOptions {
+            labels_rate: 0.05,
+            ..o.clone()
+        };
+        let sa = generate_classified(&cat, &labelled, &copts, a.path(), None).unwrap();
+        assert_eq!(sa.rows, 20_000);
+        assert!(!a.path().join("classified").exists());
+        let files = walk(&a.path().join("postings"));
+        assert!(!files.is_empty());
+        let mut rows = 0;
+        let mut raw_differs = 0;
+        for f in &files {
+            let r = std::fs::File::open(f).unwrap();
+            let rd = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(r)
+                .unwrap()
+                .build()
+                .unwrap();
+            for batch in rd {
+                let batch = batch.unwrap();
+                assert_eq!(batch.schema(), jobshift_core::schema::postings_schema());
+                let title = batch.column_by_name("title").unwrap();
+                let title = title
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap();
+                let extra = batch.column_by_name("extra").unwrap();
+                let extra = extra
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap();
+                for i in 0..batch.num_rows() {
+                    let v: serde_json::Value = serde_json::from_str(extra.value(i)).unwrap();
+                    let truth = v["true_title_id"].as_str().unwrap();
+                    let t = cat.titles().iter().find(|t| t.id == truth).unwrap();
+                    if title.value(i) != t.name {
+                        raw_differs += 1;
+                    }
+                }
+                rows += batch.num_rows();
+            }
+        }
+        assert_eq!(rows, 20_000);
+        assert!(
+            raw_differs > 1_000,
+            "raw titles are written, not names: {raw_differs}"
+        );
+        // the labelled sample: ~5 % of postings, every label a real posting of that title
+        let mut labels = 0usize;
+        for e in std::fs::read_dir(a.path().join("labels")).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            for line in text.lines() {
+                let ex: jobshift_core::labels::LabeledExample = serde_json::from_str(line).unwrap();
+                assert!(cat.titles().iter().any(|t| t.id == ex.title_id));
+                assert!(ex.posting_id.is_some());
+                labels += 1;
+            }
+        }
+        assert!(
+            (700..1_300).contains(&labels),
+            "{labels} labels for 5 % of 20,000"
+        );
+        // the sample does not change the postings; same seed, same bytes
+        generate_classified(&cat, &o, &copts, b.path(), None).unwrap();
+        let f =
+            |d: &Path| std::fs::read(d.join("postings/month=2024-03/part-000.parquet")).unwrap();
+        assert_eq!(f(a.path()), f(b.path()));
+        assert!(!b.path().join("labels").exists());
     }
 
     fn walk(d: &Path) -> Vec<PathBuf> {

@@ -114,6 +114,12 @@ pub struct GenerateOptions {
     /// per window). Real data has sampling noise; use this to score a pipeline against the
     /// injected truth without the generator's own noise.
     pub exact_volumes: bool,
+    /// Share of unique postings also written as labelled examples (`DIR/labels/*.jsonl`,
+    /// [`jobshift_core::labels::LabeledExample`], source `synthetic`, with the raw title and the
+    /// description): the stand-in for a crowd-labelled random sample of the corpus, on which
+    /// `jobshift eval --labels` measures the confusion matrix that `jobshift report --confusion`
+    /// corrects with. Drawn from its own random stream: the rate does not change the postings.
+    pub labels_rate: f64,
 }
 
 impl Default for GenerateOptions {
@@ -129,6 +135,7 @@ impl Default for GenerateOptions {
             rows_per_file: 1_000_000,
             taxonomy: TaxonomySource::Builtin,
             exact_volumes: false,
+            labels_rate: 0.0,
         }
     }
 }
@@ -161,6 +168,12 @@ impl GenerateOptions {
             return bad(
                 "exact + near + malformed rates exceed 0.6; most records would be copies".into(),
             );
+        }
+        if !(0.0..=1.0).contains(&self.labels_rate) {
+            return bad(format!(
+                "labels rate {} must be between 0 and 1",
+                self.labels_rate
+            ));
         }
         if self.rows_per_file == 0 {
             return bad("rows per file must be at least 1".into());

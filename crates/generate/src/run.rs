@@ -127,10 +127,29 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummar
     generate_with(&catalog, opts, out_dir, None)
 }
 
+/// One posting as a labelled example (JSONL line): raw title, description, true title.
+fn labelled_line(r: &Record, catalog: &Catalog) -> Result<String, GenerateError> {
+    let ex = jobshift_core::labels::LabeledExample {
+        title: r.title.clone(),
+        description: (!r.description.is_empty()).then(|| r.description.clone()),
+        title_id: catalog.titles()[r.title_index].id.clone(),
+        source: jobshift_core::labels::LabelSource::Synthetic,
+        confidence: 1.0,
+        posting_id: Some(r.posting_ref.clone()),
+    };
+    let mut line = serde_json::to_string(&ex)
+        .map_err(|e| GenerateError::Options(format!("labelled example: {e}")))?;
+    line.push('\n');
+    Ok(line)
+}
+
 fn fingerprint(catalog: &Catalog, opts: &GenerateOptions) -> String {
     let mut h = blake3::Hasher::new();
     // `exact_volumes: false` is left out so runs made before the option existed still resume
-    let shown = format!("{opts:?}").replace(", exact_volumes: false", "");
+    // (and `labels_rate: 0.0`, for the same reason)
+    let shown = format!("{opts:?}")
+        .replace(", exact_volumes: false", "")
+        .replace(", labels_rate: 0.0", "");
     h.update(shown.as_bytes());
     h.update(catalog.version().as_bytes());
     for t in catalog.titles() {
@@ -306,6 +325,8 @@ pub fn generate_with(
         let mut sel_bad = sel("malformed", mp.malformed);
         let truth_part = parts_dir.join(format!("{key}.{truth_ext}"));
         let mut truth = TruthFile::create(&truth_part, !text)?;
+        let mut labels = String::new();
+        let mut label_rng = rng_for(opts.seed, &[Key::S("labels"), Key::N(mi as u64)]);
         let mut file_no = 0usize;
         let mut file: Option<PostingsFile> = None;
         let mut copy_no: u64 = 0;
@@ -367,6 +388,12 @@ pub fn generate_with(
                     if r.ambiguous_title && r.dup_kind.is_unique() {
                         stats.ambiguous_titles += 1;
                     }
+                    if opts.labels_rate > 0.0
+                        && r.dup_kind.is_unique()
+                        && label_rng.random::<f64>() < opts.labels_rate
+                    {
+                        labels.push_str(&labelled_line(&r, catalog)?);
+                    }
                     let kind = file.as_mut().expect("opened").write(r)?;
                     if let Some(k) = kind {
                         row.malformed_kind = Some(k.as_str());
@@ -393,6 +420,10 @@ pub fn generate_with(
             f.finish()?;
         }
         truth.finish(catalog)?;
+        if opts.labels_rate > 0.0 {
+            let p = out_dir.join("labels").join(format!("month={key}.jsonl"));
+            jobshift_core::atomic::write_bytes(&p, labels.as_bytes()).map_err(|e| io_err(&p, e))?;
+        }
         state.done.insert(key, stats);
         jobshift_core::atomic::write_json(&state_path, &state)
             .map_err(|e| io_err(&state_path, e))?;

@@ -371,3 +371,43 @@ fn plan_size_does_not_grow_with_n() {
         50_000
     );
 }
+
+#[test]
+fn labelled_sample_leaves_the_corpus_unchanged_and_carries_truth() {
+    let cat = Catalog::study_sample();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let plain = opts(6_000, 9, OutputFormat::Jsonl);
+    let labelled = GenerateOptions {
+        labels_rate: 0.1,
+        ..plain.clone()
+    };
+    generate_with(&cat, &plain, a.path(), None).unwrap();
+    generate_with(&cat, &labelled, b.path(), None).unwrap();
+    let (fa, fb) = (all_files(a.path()), all_files(b.path()));
+    for (name, bytes) in &fa {
+        assert_eq!(
+            Some(bytes),
+            fb.get(name),
+            "{name} changed with a labelled sample"
+        );
+    }
+    // every label is a unique posting of the corpus, with its description and true title
+    let truth: BTreeMap<String, String> = read_truth_csv(&b.path().join("truth.csv"))
+        .into_iter()
+        .map(|r| (r["posting_ref"].clone(), r["title_id"].clone()))
+        .collect();
+    let mut n = 0;
+    for (name, bytes) in fb.iter().filter(|(k, _)| k.starts_with("labels")) {
+        for line in std::str::from_utf8(bytes).unwrap().lines() {
+            let ex: jobshift_core::labels::LabeledExample = serde_json::from_str(line).unwrap();
+            let id = ex.posting_id.as_deref().unwrap();
+            assert_eq!(truth.get(id), Some(&ex.title_id), "{name}: {id}");
+            assert!(ex.description.as_deref().is_some_and(|d| d.len() > 200));
+            n += 1;
+        }
+    }
+    assert!(
+        (300..900).contains(&n),
+        "{n} labels for 10 % of ~5,500 unique postings"
+    );
+}

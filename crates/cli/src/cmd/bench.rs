@@ -18,7 +18,7 @@ use std::time::Instant;
 generate  full-text postings with ground truth (jobshift generate, Parquet)\n  \
 ingest    jobshift ingest of those postings\n  \
 classify  jobshift classify of the ingested dataset (default classifier)\n  \
-synth     classified-only generation (jobshift generate --classified-only): truth written as a classified dataset, no text\n  \
+synth     classified-only generation (jobshift generate --classified-only): truth written as a classified dataset, no text;\n            with --synth-postings a postings table (raw titles) + labelled sample for the real classifier (classify stage)\n  \
 report    jobshift report on SIZE/dataset if it was classified, else on SIZE/synth; DuckDB runs the same SQL on the same Parquet\n\n\
 Example: jobshift bench --sizes 1M,10M --stages generate,ingest,classify,report --out /scratch/bench\n         \
 jobshift bench --sizes 100M --stages synth,report --out /scratch/bench")]
@@ -49,6 +49,15 @@ pub struct Args {
     /// synth stage: simulate the classifier from this confusion matrix (truth → predicted title)
     #[arg(long)]
     pub simulate_confusion: Option<PathBuf>,
+    /// synth stage: write the postings table (raw titles, no text) with a labelled sample
+    /// instead of a classified dataset; the classify stage then runs the real classifier on it
+    /// (`classify --no-description`), measures its confusion matrix on the labelled sample
+    /// (`eval --labels`), and the report stage corrects with that matrix (with --corrected)
+    #[arg(long, conflicts_with = "simulate_confusion")]
+    pub synth_postings: bool,
+    /// With --synth-postings: share of postings in the labelled sample
+    #[arg(long, default_value_t = 0.01)]
+    pub labels_rate: f64,
     /// generate and synth stages: `--exact-volumes` (realized counts = expected counts, no
     /// sampling noise; recovery is then scored against the injected change without it)
     #[arg(long)]
@@ -280,7 +289,12 @@ impl Ctx {
         let key = |m: &Measurement| {
             (
                 m.size,
-                stage_rank(&m.stage),
+                // eval-labels is part of the classify stage (--synth-postings)
+                stage_rank(if m.stage == "eval-labels" {
+                    "classify"
+                } else {
+                    &m.stage
+                }),
                 m.engine != "jobshift",
                 m.engine.clone(),
             )
@@ -352,8 +366,21 @@ fn rate(rows: f64, secs: f64) -> f64 {
     }
 }
 
+/// Lines in the `*.jsonl` files of a directory (labelled examples).
+fn count_lines(dir: &Path) -> u64 {
+    let mut n = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if let Ok(t) = std::fs::read_to_string(e.path()) {
+                n += t.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+            }
+        }
+    }
+    n
+}
+
 fn stage_rank(s: &str) -> usize {
-    ["generate", "ingest", "classify", "synth", "report"]
+    ["generate", "synth", "ingest", "classify", "report"]
         .iter()
         .position(|x| *x == s)
         .unwrap_or(9)
@@ -511,6 +538,51 @@ fn run_stage(
             );
             ctx.record(m)?;
         }
+        "classify" if !dataset.join("postings").is_dir() && synth.join("postings").is_dir() => {
+            // the real classifier on the synthetic postings table (titles only), then its
+            // confusion on the labelled sample, for the report's correction
+            let rows = parquet_rows(&synth.join("postings"));
+            let args: Vec<String> = vec![
+                "classify".into(),
+                p(&synth),
+                "--no-description".into(),
+                "--force".into(),
+            ];
+            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
+            m.output_bytes = dir_bytes(&synth.join("classified"));
+            m.extra
+                .insert("input".into(), Value::from("synth postings table"));
+            ctx.record(m)?;
+            let labels = synth.join("labels");
+            if labels.is_dir() {
+                let args: Vec<String> = vec![
+                    "eval".into(),
+                    "--labels".into(),
+                    p(&labels),
+                    "--no-description".into(),
+                    "--confusion-out".into(),
+                    p(&synth.join("confusion.json")),
+                ];
+                let n = count_lines(&labels);
+                let mut m = ctx.measure(
+                    size,
+                    "eval-labels",
+                    "jobshift",
+                    &exe,
+                    &args,
+                    shown(&args),
+                    n,
+                )?;
+                if let Ok(t) = std::fs::read_to_string(synth.join("eval-labels.json")) {
+                    if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                        if let Some(x) = v.get(0).and_then(|r| r.get("exact_title")) {
+                            m.extra.insert("exact_title_accuracy".into(), x.clone());
+                        }
+                    }
+                }
+                ctx.record(m)?;
+            }
+        }
         "classify" => {
             let rows = parquet_rows(&dataset.join("postings"));
             if rows == 0 {
@@ -537,11 +609,22 @@ fn run_stage(
             if let Some(c) = &a.simulate_confusion {
                 args.extend(["--simulate-confusion".into(), p(c)]);
             }
+            if a.synth_postings {
+                args.extend([
+                    "--postings-table".into(),
+                    "--labels-rate".into(),
+                    a.labels_rate.to_string(),
+                ]);
+            }
             if a.exact_volumes {
                 args.push("--exact-volumes".into());
             }
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
-            m.output_bytes = dir_bytes(&synth.join("classified"));
+            m.output_bytes = dir_bytes(&synth.join(if a.synth_postings {
+                "postings"
+            } else {
+                "classified"
+            }));
             if let Ok(s) = std::fs::read_to_string(synth.join("manifest.json")) {
                 if let Ok(v) = serde_json::from_str::<Value>(&s) {
                     for k in [
@@ -576,7 +659,13 @@ fn run_stage(
             let rows = parquet_rows(&ds.join("classified"));
             let mut args: Vec<String> = vec!["report".into(), p(&ds), "--out".into(), p(&rdir)];
             if a.corrected {
-                args.push("--corrected".into());
+                let measured = ds.join("confusion.json");
+                if ds == synth && measured.is_file() {
+                    // the matrix measured on the corpus' own labelled sample (--synth-postings)
+                    args.extend(["--confusion".into(), p(&measured)]);
+                } else {
+                    args.push("--corrected".into());
+                }
             }
             args.extend(a.report_args.split_whitespace().map(str::to_string));
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
@@ -935,6 +1024,14 @@ fn render(results: &[Measurement], cores: usize) -> String {
         }
         if let Some(r) = m.extra.get("ratio_jobshift_over_peer_titles_per_s") {
             notes.push(format!("jobshift ÷ peer titles/s = {r}"));
+        }
+        if let Some(x) = m.extra.get("exact_title_accuracy").and_then(Value::as_f64) {
+            notes.push(format!(
+                "exact-title accuracy on the labelled sample {x:.3}"
+            ));
+        }
+        if let Some(x) = m.extra.get("input").and_then(Value::as_str) {
+            notes.push(format!("input: {x}"));
         }
         if let Some(k) = m.extra.get("postings_kept") {
             notes.push(format!("kept {k}"));

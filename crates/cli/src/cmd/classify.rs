@@ -222,6 +222,25 @@ pub struct EvalArgs {
         default_value = "0,0.02,0.05,0.1,0.2,0.3,0.5,1.01"
     )]
     pub margins: Vec<f32>,
+    /// Evaluate on your own labelled postings instead: JSONL files of labelled examples (or
+    /// directories of them), e.g. crowd labels of a random sample of your corpus
+    /// (`jobshift label aggregate`) or `generate --labels-rate`. Scores exact-title accuracy and
+    /// writes the confusion matrix by title that `jobshift report --confusion` corrects with
+    #[arg(long, num_args = 1..)]
+    pub labels: Vec<PathBuf>,
+    /// With --labels: classify titles only, as `jobshift classify --no-description` does (the
+    /// matrix must describe the same cascade the dataset was classified with)
+    #[arg(long, requires = "labels")]
+    pub no_description: bool,
+    /// With --labels: where to write the confusion matrix [default: confusion.json beside the
+    /// first labels path]
+    #[arg(long, requires = "labels")]
+    pub confusion_out: Option<PathBuf>,
+    /// With --labels: also write a copy of the classifier to this directory whose confidence is
+    /// re-fitted on these labelled postings (the probability that a prediction is the labelled
+    /// title, on *your* population); evaluate it on other labelled postings
+    #[arg(long, requires = "labels")]
+    pub recalibrate_to: Option<PathBuf>,
 }
 
 /// Normalized titles used for training (exported next to the classifier at train time).
@@ -246,6 +265,9 @@ fn training_titles(dir: &Path) -> anyhow::Result<std::collections::HashSet<Strin
 }
 
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    if !a.labels.is_empty() {
+        return eval_labels(&a);
+    }
     let dir = classifier_path(&a.classifier);
     let shared = a
         .shared_data
@@ -347,6 +369,173 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         out.display(),
         dir.join("confusion.json").display()
     );
+    Ok(())
+}
+
+/// `jobshift eval --labels`: the classifier on the user's own labelled postings, with the
+/// cascade `jobshift classify` uses; writes scores and the confusion matrix by title.
+fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
+    let c = load_classifier(
+        &a.classifier,
+        a.head
+            .as_deref()
+            .map(parse_head)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    )?;
+    let (set, reports) = data::labelled_set(c.taxonomy(), &a.labels, !a.no_description)?;
+    for r in &reports {
+        println!("{}: {} labelled examples", r.file, r.accepted);
+        for line in r.rejected.iter().take(5) {
+            eprintln!("  rejected {line}");
+        }
+        if r.rejected.len() > 5 {
+            eprintln!("  ... {} rejected lines in all", r.rejected.len());
+        }
+    }
+    if set.items.is_empty() {
+        bail!("no usable labelled examples in {:?}", a.labels);
+    }
+    let opts = CascadeOptions {
+        use_alias: !a.no_alias,
+        use_description: !a.no_description && c.default_options().use_description,
+        ..c.default_options()
+    };
+    let mut c = c;
+    if a.recalibrate_to.is_some() {
+        // fit on the confidences without any earlier re-fit
+        c.meta.recalibration = None;
+    }
+    let mut cache = c.new_cache();
+    let mut confusion = eval::Confusion::new();
+    let scores = eval::evaluate(&c, &set, &mut cache, &opts, &mut confusion)?;
+    print!("{}", eval::render_table(std::slice::from_ref(&scores)));
+    let steps: Vec<String> = scores
+        .methods
+        .iter()
+        .map(|(m, s)| format!("{m} {:.1}% (top-1 {:.3})", 100.0 * s.share, s.top1))
+        .collect();
+    println!(
+        "{} labelled postings; exact title {:.3}, calibration error against it {:.3}; steps: {}; {:.0} postings/s",
+        scores.n,
+        scores.exact_title.unwrap_or(f64::NAN),
+        scores.ece_exact.unwrap_or(f64::NAN),
+        steps.join(", "),
+        scores.n as f64 / scores.seconds.max(1e-9)
+    );
+    if a.details {
+        println!("  most confused (gold → predicted):");
+        for p in scores.most_confused.iter().take(15) {
+            println!("    {:>5}  {} → {}", p.count, p.gold, p.predicted);
+        }
+    }
+    // DIR/labels → DIR/confusion.json; x/labels.jsonl → x/confusion.json
+    let beside = a.labels[0].parent().unwrap_or(Path::new("."));
+    let cpath = a
+        .confusion_out
+        .clone()
+        .unwrap_or_else(|| beside.join("confusion.json"));
+    let doc = serde_json::json!({
+        "description": format!(
+            "confusion of classifier {} (head {}, {}) on {} labelled postings from {:?}: gold title -> predicted title -> count ('unclassified' = abstained)",
+            c.meta.name, c.meta.head.as_str(),
+            if opts.use_description { "titles and descriptions" } else { "titles only" },
+            scores.n, a.labels
+        ),
+        "examples": scores.n,
+        "confusion": confusion,
+    });
+    jobshift_core::atomic::write_json(&cpath, &doc)
+        .with_context(|| format!("writing {}", cpath.display()))?;
+    let spath = a
+        .json
+        .clone()
+        .unwrap_or_else(|| cpath.with_file_name("eval-labels.json"));
+    jobshift_core::atomic::write_json(&spath, &[&scores])
+        .with_context(|| format!("writing {}", spath.display()))?;
+    if let Some(to) = &a.recalibrate_to {
+        recalibrate_copy(&c, &a.classifier, &a.labels, &scores, to)?;
+    }
+    println!(
+        "confusion matrix: {} (use: jobshift report DATASET --confusion {0})\nscores: {}",
+        cpath.display(),
+        spath.display()
+    );
+    Ok(())
+}
+
+/// Copy the classifier directory to `to` with confidence re-fitted on the labelled outcomes.
+fn recalibrate_copy(
+    c: &Classifier,
+    src: &Option<PathBuf>,
+    labels: &[PathBuf],
+    scores: &eval::SetScores,
+    to: &Path,
+) -> anyhow::Result<()> {
+    let src = classifier_path(src);
+    if to.exists()
+        && std::fs::read_dir(to)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        bail!(
+            "{} exists and is not empty; choose a new directory",
+            to.display()
+        );
+    }
+    let (recal, alias, min) = jobshift_classify::calibrate::fit_recalibration(
+        c.meta.head,
+        c.meta.alias_confidence,
+        c.meta.min_confidence,
+        &scores.outcomes,
+        labels.iter().map(|p| p.display().to_string()).collect(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    copy_dir(&src, to)?;
+    let meta_path = to.join("classifier.json");
+    let mut meta: jobshift_classify::classifier::ClassifierMeta = serde_json::from_slice(
+        &std::fs::read(&meta_path).with_context(|| format!("reading {}", meta_path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", meta_path.display()))?;
+    if meta.head != c.meta.head {
+        bail!(
+            "--recalibrate-to fits the classifier's chosen head ({}); drop --head {}",
+            meta.head.as_str(),
+            c.meta.head.as_str()
+        );
+    }
+    meta.alias_confidence = alias;
+    meta.min_confidence = min;
+    meta.name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or(meta.name);
+    meta.recalibration = Some(recal);
+    jobshift_core::atomic::write_json(&meta_path, &meta)
+        .with_context(|| format!("writing {}", meta_path.display()))?;
+    println!(
+        "recalibrated classifier: {} (alias confidence {:.3} → {alias:.3}, min_confidence {:.3} → {min:.3})",
+        to.display(),
+        c.meta.alias_confidence,
+        c.meta.min_confidence
+    );
+    Ok(())
+}
+
+/// Copy a directory tree (a classifier: a few files and sub-directories).
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for e in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), &target).with_context(|| {
+                format!("copying {} to {}", e.path().display(), target.display())
+            })?;
+        }
+    }
     Ok(())
 }
 

@@ -76,6 +76,21 @@ pub struct Args {
     /// title's name
     #[arg(long, requires = "classified_only")]
     pub raw_titles: bool,
+    /// With --classified-only: write the postings table (DIR/postings/month=YYYY-MM/*.parquet,
+    /// raw titles, no descriptions, the true title in `extra`) instead of a classified one, for
+    /// `jobshift classify DIR --no-description`: the real classifier at 10M+ postings
+    #[arg(
+        long,
+        requires = "classified_only",
+        conflicts_with = "simulate_confusion"
+    )]
+    pub postings_table: bool,
+    /// Also write this share of unique postings as labelled examples (DIR/labels/*.jsonl,
+    /// source "synthetic", raw title + description + true title): a stand-in for a crowd-labelled
+    /// random sample, for `jobshift eval --labels DIR/labels`, whose confusion matrix
+    /// `jobshift report --confusion` corrects with; does not change the postings
+    #[arg(long, default_value_t = 0.0)]
+    pub labels_rate: f64,
     /// Benchmarking/testing mode: every title's postings per month are its expected count,
     /// rounded deterministically (no sampling noise), so each title's realized change equals
     /// the injected one; real data is noisy, so use it to score a pipeline, not to mimic data
@@ -113,6 +128,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rows_per_file: a.rows_per_file,
         taxonomy,
         exact_volumes: a.exact_volumes,
+        labels_rate: a.labels_rate,
     };
     let catalog = jobshift_generate::run::load_catalog_for(&opts.taxonomy)?;
     if a.classified_only {
@@ -177,6 +193,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         a.out.join(&s.changes_file).display(),
         a.out.join(&s.expected_counts_file).display()
     );
+    if a.labels_rate > 0.0 {
+        println!(
+            "  labelled sample ({:.2}% of unique postings): {1}  (jobshift eval --labels {1} ...)",
+            100.0 * a.labels_rate,
+            a.out.join("labels").display()
+        );
+    }
     if !s.missing_study_titles.is_empty() {
         println!(
             "  note: study titles missing from the taxonomy (not injected): {}",
@@ -204,6 +227,7 @@ fn run_classified(
     let copts = jobshift_generate::ClassifiedOptions {
         confusion,
         raw_titles: a.raw_titles,
+        postings_table: a.postings_table,
     };
     let bar = indicatif::ProgressBar::new(opts.postings);
     bar.set_style(
@@ -224,10 +248,13 @@ fn run_classified(
         return Ok(());
     }
     println!(
-        "wrote {} classified postings ({}) to {} in {} files ({} months, {} titles, {} companies) in {:.1}s ({:.0} rows/s)",
+        "wrote {} {} postings ({}) to {} in {} files ({} months, {} titles, {} companies) in {:.1}s ({:.0} rows/s)",
         s.rows,
+        if a.postings_table { "unclassified" } else { "classified" },
         s.mode,
-        a.out.join("classified").display(),
+        a.out
+            .join(if a.postings_table { "postings" } else { "classified" })
+            .display(),
         s.files,
         s.months,
         s.titles,
@@ -248,6 +275,19 @@ fn run_classified(
         println!("  resumed: {} files were already written", s.files_resumed);
     }
     println!("  truth: {}", a.out.join("truth-changes.csv").display());
+    if a.labels_rate > 0.0 {
+        println!(
+            "  labelled sample ({:.2}% of postings): {}",
+            100.0 * a.labels_rate,
+            a.out.join("labels").display()
+        );
+    }
+    if a.postings_table {
+        println!(
+            "  next: jobshift classify {0} --no-description && jobshift report {0} --out REPORT",
+            a.out.display()
+        );
+    }
     if s.confusion.is_some() {
         println!(
             "  `jobshift report {} --corrected` finds the simulated matrix through classified/manifest.json",
