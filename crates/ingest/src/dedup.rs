@@ -471,7 +471,8 @@ pub struct DedupIndex {
     threshold: f64,
     near: bool,
     months: BTreeMap<MonthKey, MonthIndex>,
-    seen: Vec<(MonthKey, u32)>,
+    /// Scratch for one month's near-duplicate candidates (reused across calls).
+    candidates: Vec<u32>,
 }
 
 /// Minimum title-word overlap for a near duplicate.
@@ -484,7 +485,7 @@ impl DedupIndex {
             threshold,
             near,
             months: BTreeMap::new(),
-            seen: Vec::new(),
+            candidates: Vec::new(),
         }
     }
 
@@ -543,43 +544,47 @@ impl DedupIndex {
         if self.near && k.company_key != 0 {
             if let Some(sig) = &k.signature {
                 let bands = minhash::band_keys(sig);
-                let mut seen = std::mem::take(&mut self.seen);
-                seen.clear();
+                // The candidates of one month: every slot sharing a band with `k` (same company),
+                // each once. Sorted and de-duplicated rather than checked against a list of the
+                // ones seen: a large company whose postings share boilerplate puts thousands of
+                // slots in the same buckets, and the linear check made `decide` quadratic in them
+                // (52 % of ingest CPU at the 10M benchmark's density).
+                let mut cands = std::mem::take(&mut self.candidates);
                 // (similarity, anchor, id, month, slot) of the best candidate.
                 let mut best: Option<(f64, i32, u128, MonthKey, u32)> = None;
                 for (&mk, m) in &self.months {
+                    cands.clear();
                     for b in bands {
-                        m.lsh.for_each(lsh_fp(k.company_key, b), |i| {
-                            if seen.contains(&(mk, i)) {
-                                return;
+                        m.lsh.for_each(lsh_fp(k.company_key, b), |i| cands.push(i));
+                    }
+                    cands.sort_unstable();
+                    cands.dedup();
+                    for &i in &cands {
+                        let c = &m.slots[i as usize];
+                        if c.company_key != k.company_key || !self.within(c.anchor, d) {
+                            continue;
+                        }
+                        let Some(csig) = m.signature(c) else { continue };
+                        // the signature first: 64 integer compares, where the title check
+                        // builds word sets; both must pass, so the order changes nothing
+                        let sim = minhash::similarity(csig, sig);
+                        if sim < self.threshold
+                            || minhash::title_similarity(m.title(c), &k.norm_title) < TITLE_OVERLAP
+                        {
+                            continue;
+                        }
+                        let better = match best {
+                            None => true,
+                            Some((bs, ba, bid, _, _)) => {
+                                sim > bs || (sim == bs && (c.anchor, c.posting_id) < (ba, bid))
                             }
-                            seen.push((mk, i));
-                            let c = &m.slots[i as usize];
-                            if c.company_key != k.company_key || !self.within(c.anchor, d) {
-                                return;
-                            }
-                            let Some(csig) = m.signature(c) else { return };
-                            if minhash::title_similarity(m.title(c), &k.norm_title) < TITLE_OVERLAP
-                            {
-                                return;
-                            }
-                            let sim = minhash::similarity(csig, sig);
-                            if sim >= self.threshold {
-                                let better = match best {
-                                    None => true,
-                                    Some((bs, ba, bid, _, _)) => {
-                                        sim > bs
-                                            || (sim == bs && (c.anchor, c.posting_id) < (ba, bid))
-                                    }
-                                };
-                                if better {
-                                    best = Some((sim, c.anchor, c.posting_id, mk, i));
-                                }
-                            }
-                        });
+                        };
+                        if better {
+                            best = Some((sim, c.anchor, c.posting_id, mk, i));
+                        }
                     }
                 }
-                self.seen = seen;
+                self.candidates = cands;
                 if let Some((similarity, _, of, mk, i)) = best {
                     self.extend(mk, i, d, k.replay);
                     return Decision::Near { of, similarity };
@@ -650,6 +655,58 @@ mod tests {
     }
 
     const DESC: &str = "We are hiring a data engineer to build reliable batch and streaming pipelines in Python and SQL for our analytics platform, working closely with analysts.";
+
+    #[test]
+    fn many_candidates_from_one_company_pick_the_most_similar_earliest() {
+        // 600 postings of one company sharing a long boilerplate (every one a candidate of the
+        // next), each with its own role paragraph, so none is a near copy of another
+        let boiler = "Acme is an equal opportunity employer with offices worldwide. We offer \
+            health insurance, a retirement plan, paid time off, parental leave, a learning budget \
+            and flexible hours. Our teams value ownership, clear writing and kind reviews.";
+        let mut ix = DedupIndex::new(60, 0.8, true);
+        let k = |p: &Posting| DedupKeys::from_posting(p);
+        let role = |i: usize| {
+            format!(
+                "Role {i}: own project number {i} with partner team {} in region {} using stack {}; \
+                 report to lead {} and ship milestone {} by quarter {}.",
+                i * 7,
+                i * 13,
+                i * 17,
+                i * 19,
+                i * 23,
+                i % 4
+            )
+        };
+        for i in 0..600 {
+            let p = posting(
+                "Acme",
+                "Data Engineer",
+                &format!("{} {boiler}", role(i)),
+                19_000 + (i % 30) as i32,
+            );
+            assert_eq!(ix.decide(&k(&p)), Decision::Kept, "posting {i}");
+        }
+        // a lightly edited copy of posting 123 finds exactly it among all those candidates
+        let original = posting(
+            "Acme",
+            "Data Engineer",
+            &format!("{} {boiler}", role(123)),
+            19_000 + 123 % 30,
+        );
+        let copy = posting(
+            "Acme",
+            "Data Engineer",
+            &format!("{} {boiler} Apply today.", role(123)),
+            19_040,
+        );
+        match ix.decide(&k(&copy)) {
+            Decision::Near { of, similarity } => {
+                assert_eq!(of, k(&original).posting_id);
+                assert!(similarity >= 0.8);
+            }
+            d => panic!("expected a near duplicate of posting 123, got {d:?}"),
+        }
+    }
 
     #[test]
     fn exact_near_and_window() {
