@@ -55,14 +55,16 @@ pub struct Args {
     /// (`eval --labels`), and the report stage corrects with that matrix (with --corrected)
     #[arg(long, conflicts_with = "simulate_confusion")]
     pub synth_postings: bool,
-    /// With --synth-postings: share of postings in the labelled sample
+    /// Share of postings in the labelled sample (synth stage with --synth-postings; generate
+    /// stage with --corrected), on which the classify stage measures the confusion matrix
     #[arg(long, default_value_t = 0.01)]
     pub labels_rate: f64,
     /// generate and synth stages: `--exact-volumes` (realized counts = expected counts, no
     /// sampling noise; recovery is then scored against the injected change without it)
     #[arg(long)]
     pub exact_volumes: bool,
-    /// report stage: also correct for misclassification (--corrected)
+    /// report stage: also correct for misclassification, with the confusion measured on the
+    /// corpus' labelled sample when there is one (else the classifier's held-out matrix)
     #[arg(long)]
     pub corrected: bool,
     /// report stage: extra arguments for `jobshift report`, e.g. "--assume-unique"
@@ -366,6 +368,42 @@ fn rate(rows: f64, secs: f64) -> f64 {
     }
 }
 
+/// The classifier on the corpus' labelled sample (when the generator wrote one), with the
+/// cascade the classify stage used: `DS/confusion.json`, which the report stage corrects with.
+fn eval_labels(
+    ctx: &mut Ctx,
+    size: u64,
+    labels: &Path,
+    ds: &Path,
+    titles_only: bool,
+) -> anyhow::Result<()> {
+    if !labels.is_dir() {
+        return Ok(());
+    }
+    let exe = ctx.exe.clone();
+    let mut args: Vec<String> = vec![
+        "eval".into(),
+        "--labels".into(),
+        labels.display().to_string(),
+        "--confusion-out".into(),
+        ds.join("confusion.json").display().to_string(),
+    ];
+    if titles_only {
+        args.push("--no-description".into());
+    }
+    let n = count_lines(labels);
+    let shown = cmd_string("jobshift", &args);
+    let mut m = ctx.measure(size, "eval-labels", "jobshift", &exe, &args, shown, n)?;
+    if let Ok(t) = std::fs::read_to_string(ds.join("eval-labels.json")) {
+        if let Ok(v) = serde_json::from_str::<Value>(&t) {
+            if let Some(x) = v.get(0).and_then(|r| r.get("exact_title")) {
+                m.extra.insert("exact_title_accuracy".into(), x.clone());
+            }
+        }
+    }
+    ctx.record(m)
+}
+
 /// Lines in the `*.jsonl` files of a directory (labelled examples).
 fn count_lines(dir: &Path) -> u64 {
     let mut n = 0;
@@ -497,6 +535,10 @@ fn run_stage(
             if a.exact_volumes {
                 args.push("--exact-volumes".into());
             }
+            if a.corrected {
+                // a labelled sample: the classify stage measures the confusion on it
+                args.extend(["--labels-rate".into(), a.labels_rate.to_string()]);
+            }
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
             m.output_bytes = dir_bytes(&corpus);
             ctx.record(m)?;
@@ -553,35 +595,7 @@ fn run_stage(
             m.extra
                 .insert("input".into(), Value::from("synth postings table"));
             ctx.record(m)?;
-            let labels = synth.join("labels");
-            if labels.is_dir() {
-                let args: Vec<String> = vec![
-                    "eval".into(),
-                    "--labels".into(),
-                    p(&labels),
-                    "--no-description".into(),
-                    "--confusion-out".into(),
-                    p(&synth.join("confusion.json")),
-                ];
-                let n = count_lines(&labels);
-                let mut m = ctx.measure(
-                    size,
-                    "eval-labels",
-                    "jobshift",
-                    &exe,
-                    &args,
-                    shown(&args),
-                    n,
-                )?;
-                if let Ok(t) = std::fs::read_to_string(synth.join("eval-labels.json")) {
-                    if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                        if let Some(x) = v.get(0).and_then(|r| r.get("exact_title")) {
-                            m.extra.insert("exact_title_accuracy".into(), x.clone());
-                        }
-                    }
-                }
-                ctx.record(m)?;
-            }
+            eval_labels(ctx, size, &synth.join("labels"), &synth, true)?;
         }
         "classify" => {
             let rows = parquet_rows(&dataset.join("postings"));
@@ -596,6 +610,7 @@ fn run_stage(
             let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
             m.output_bytes = dir_bytes(&dataset.join("classified"));
             ctx.record(m)?;
+            eval_labels(ctx, size, &corpus.join("labels"), &dataset, false)?;
         }
         "synth" => {
             let mut args: Vec<String> = vec![
@@ -660,8 +675,8 @@ fn run_stage(
             let mut args: Vec<String> = vec!["report".into(), p(&ds), "--out".into(), p(&rdir)];
             if a.corrected {
                 let measured = ds.join("confusion.json");
-                if ds == synth && measured.is_file() {
-                    // the matrix measured on the corpus' own labelled sample (--synth-postings)
+                if measured.is_file() {
+                    // the matrix measured on the corpus' own labelled sample (eval-labels)
                     args.extend(["--confusion".into(), p(&measured)]);
                 } else {
                     args.push("--corrected".into());
