@@ -1,13 +1,16 @@
-//! Contrastive fine-tuning of a BERT-family sentence encoder (e.g. all-MiniLM-L6-v2) in candle:
-//! MultipleNegativesRanking loss with in-batch negatives on pairs of texts that share a
-//! taxonomy title (the study fine-tuned all-mpnet-base-v2 on pairs of job descriptions).
+//! Contrastive fine-tuning of a sentence encoder in candle — BERT-family (e.g.
+//! all-MiniLM-L6-v2) or MPNet (e.g. all-mpnet-base-v2, the model the study fine-tuned on pairs
+//! of job descriptions): MultipleNegativesRanking loss with in-batch negatives on pairs of
+//! texts that share a taxonomy title.
 //!
-//! The model's safetensors are loaded into a candle `VarMap` (trainable variables) and
-//! [`crate::trainable_bert::TrainableBert`] is built over it — not candle-transformers'
-//! `BertModel`, whose fused layer norm has no backward pass (see that module). Pooling is the
-//! mean over real tokens, then L2 normalization, as in the sentence-transformers model. The
-//! first step fails unless every weight tensor received a gradient, and nothing is written
-//! when training changed no weight.
+//! The model's safetensors are loaded into a candle `VarMap` (trainable variables) and the
+//! network named by `config.json`'s `model_type` is built over it: "bert" →
+//! [`crate::trainable_bert::TrainableBert`], "mpnet" → [`crate::trainable_mpnet::TrainableMpnet`]
+//! — not the inference models (candle-transformers' `BertModel`, jobshift-encode's MPNet),
+//! whose fused layer norm has no backward pass (see those modules). Pooling is the mean over
+//! real tokens, then L2 normalization, as in the sentence-transformers models. The first step
+//! fails unless every weight tensor received a gradient, and nothing is written when training
+//! changed no weight.
 //!
 //! Pairs: every epoch, each title with two or more distinct example texts contributes up to
 //! `max_per_title` anchors (different texts each epoch), each with a random other text of the
@@ -18,16 +21,19 @@
 //! the first 10 % of steps, then linear decay to 0 (the sentence-transformers default).
 //!
 //! The output directory is a copy of the base model directory with `model.safetensors`
-//! replaced (tensors that are not trained, such as BERT's pooler, are copied from the base),
-//! a `jobshift-finetune.json` recording the options and losses, and a fresh
+//! replaced (tensors that are not trained, such as the pooler and `position_ids`, are copied
+//! from the base), a `jobshift-finetune.json` recording the options and losses, and a fresh
 //! `jobshift-model.json` manifest whose repo id names the weights' hash — so
 //! `jobshift_encode::load_encoder(out)` and sentence-transformers both load it, and embedding
 //! caches keyed by model id never mix two fine-tuning runs written to the same directory.
-//! MPNet is not supported here (no trainable MPNet forward yet); the GPU path is
-//! the `cuda` feature of candle.
+//! Training runs on the CPU by default; `device` = `cuda[:N]` trains on a GPU in a build with the
+//! `cuda` feature ([`training_device`]; the GPU path has not been run on this project's CPU-only
+//! machines).
 
 use crate::seniority::clean_title;
-use crate::trainable_bert::{mean_pool_normalize, Config, TrainableBert};
+use crate::trainable_bert::TrainableBert;
+use crate::trainable_mpnet::TrainableMpnet;
+use crate::trainable_ops::mean_pool_normalize;
 use crate::ClassifyError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
@@ -57,6 +63,9 @@ pub struct FinetuneOptions {
     pub max_len: usize,
     pub seed: u64,
     pub progress: bool,
+    /// "cpu" (default), or "cuda" / "cuda:N" in a build with the `cuda` feature
+    /// ([`training_device`]).
+    pub device: String,
 }
 
 impl Default for FinetuneOptions {
@@ -73,8 +82,37 @@ impl Default for FinetuneOptions {
             max_len: 64,
             seed: 42,
             progress: false,
+            device: "cpu".into(),
         }
     }
+}
+
+/// The device fine-tuning runs on: `cpu`, or `cuda` / `cuda:N` (GPU N). candle compiles the CUDA
+/// backend only with the `cuda` cargo feature (`cargo build --release --features cuda`); in a
+/// build without it, asking for a GPU is an error that says so, never a silent CPU run.
+pub fn training_device(spec: &str) -> Result<Device, ClassifyError> {
+    let spec = spec.trim().to_ascii_lowercase();
+    if spec == "cpu" {
+        return Ok(Device::Cpu);
+    }
+    let ordinal = match spec.as_str() {
+        "cuda" | "gpu" => 0,
+        s => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(n)) => n,
+            _ => {
+                return Err(ClassifyError::Training(format!(
+                    "device {spec:?}: expected cpu, cuda or cuda:N"
+                )))
+            }
+        },
+    };
+    if !candle_core::utils::cuda_is_available() {
+        return Err(ClassifyError::Training(format!(
+            "device {spec:?}: this jobshift was built without GPU support; rebuild with \
+             `cargo build --release --features cuda` on a machine with the CUDA toolkit, or use --device cpu"
+        )));
+    }
+    Device::new_cuda(ordinal).map_err(|e| ClassifyError::Training(format!("device {spec:?}: {e}")))
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -126,14 +164,37 @@ pub fn texts_by_title(path: &Path) -> Result<BTreeMap<String, Vec<String>>, Clas
     Ok(by)
 }
 
+/// The network being trained, by `config.json`'s `model_type`.
+enum TrainableEncoder {
+    Bert(TrainableBert),
+    Mpnet(TrainableMpnet),
+}
+
+impl TrainableEncoder {
+    /// The `model_type` values [`load_trainable`] accepts.
+    const SUPPORTED: &'static str = "\"bert\" (e.g. minilm) or \"mpnet\" (e.g. mpnet)";
+
+    /// Token states (batch, seq, hidden); `attention_mask` 1 = real token.
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            // single-segment inputs: token type 0 everywhere
+            Self::Bert(m) => m.forward(ids, &ids.zeros_like()?, mask),
+            Self::Mpnet(m) => m.forward(ids, mask),
+        }
+    }
+}
+
 struct Trainable {
-    model: TrainableBert,
+    model: TrainableEncoder,
     tokenizer: tokenizers::Tokenizer,
+    /// The padding token id (MPNet's positions depend on it: `<pad>` = 1; BERT's 0).
+    pad_id: u32,
     device: Device,
 }
 
 impl Trainable {
-    /// Token ids and attention mask (batch, longest text up to `max_len`), padded with 0.
+    /// Token ids and attention mask (batch, longest text up to `max_len`), padded with
+    /// `pad_id`.
     fn tokenize(&self, texts: &[&str], max_len: usize) -> Result<(Tensor, Tensor), ClassifyError> {
         let enc = self
             .tokenizer
@@ -146,14 +207,14 @@ impl Trainable {
             .unwrap_or(1)
             .max(1);
         let n = texts.len();
-        let mut ids = vec![0u32; n * len];
+        let mut ids = vec![self.pad_id; n * len];
         let mut mask = vec![0u32; n * len];
         for (i, e) in enc.iter().enumerate() {
             let toks = e.get_ids();
             let m = toks.len().min(len);
             ids[i * len..i * len + m].copy_from_slice(&toks[..m]);
             if toks.len() > len {
-                // keep the [SEP] token at the end of a truncated text
+                // keep the closing token ([SEP] / </s>) at the end of a truncated text
                 if let Some(&last) = toks.last() {
                     ids[i * len + len - 1] = last;
                 }
@@ -176,8 +237,12 @@ impl Trainable {
 }
 
 /// Sentence embeddings (batch, hidden) of token ids, on the autograd graph.
-fn embed_ids(model: &TrainableBert, ids: &Tensor, mask: &Tensor) -> Result<Tensor, ClassifyError> {
-    let hidden = model.forward(ids, &ids.zeros_like()?, mask)?;
+fn embed_ids(
+    model: &TrainableEncoder,
+    ids: &Tensor,
+    mask: &Tensor,
+) -> Result<Tensor, ClassifyError> {
+    let hidden = model.forward(ids, mask)?;
     Ok(mean_pool_normalize(&hidden, mask)?)
 }
 
@@ -316,44 +381,68 @@ pub fn epoch_batches(
     batches
 }
 
-/// The BERT model of a sentence-transformers directory as trainable variables: the network,
+/// The BERT or MPNet model of a sentence-transformers directory as trainable variables (by
+/// `config.json`'s `model_type`): the network,
 /// its `VarMap` (what the optimizer updates) and the base tensors (every tensor of the file,
 /// for the writer and the no-change check).
 fn load_trainable(
     dir: &Path,
+    device: &Device,
 ) -> Result<(Trainable, VarMap, HashMap<String, Tensor>), ClassifyError> {
     let cfg_path = dir.join("config.json");
     let cfg_text =
         std::fs::read_to_string(&cfg_path).map_err(|e| ClassifyError::io(&cfg_path, e))?;
     let cfg_json: serde_json::Value = serde_json::from_str(&cfg_text)
         .map_err(|e| ClassifyError::Format(format!("{}: {e}", cfg_path.display())))?;
-    if cfg_json.get("model_type").and_then(|v| v.as_str()) != Some("bert") {
+    let model_type = cfg_json
+        .get("model_type")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    if model_type != "bert" && model_type != "mpnet" {
         return Err(ClassifyError::Training(format!(
-            "{}: fine-tuning supports BERT-family models (e.g. minilm); this one is {:?}",
-            dir.display(),
-            cfg_json.get("model_type")
+            "{}: model_type {model_type:?}; fine-tuning supports {}",
+            cfg_path.display(),
+            TrainableEncoder::SUPPORTED
         )));
     }
-    let config: Config = serde_json::from_str(&cfg_text)
-        .map_err(|e| ClassifyError::Format(format!("{}: {e}", cfg_path.display())))?;
+    let bad_config =
+        |e: serde_json::Error| ClassifyError::Format(format!("{}: {e}", cfg_path.display()));
     let tok_path = dir.join("tokenizer.json");
     let mut tokenizer = tokenizers::Tokenizer::from_file(&tok_path)
         .map_err(|e| ClassifyError::Format(format!("{}: {e}", tok_path.display())))?;
+    // the tokenizer's own padding id, else the architecture's (as jobshift-encode does)
+    let pad_id = match tokenizer.get_padding() {
+        Some(p) => p.pad_id,
+        None if model_type == "mpnet" => 1,
+        None => 0,
+    };
     tokenizer.with_padding(None);
     let _ = tokenizer.with_truncation(None);
-    let device = Device::Cpu;
     let weights = dir.join("model.safetensors");
-    let base_tensors = candle_core::safetensors::load(&weights, &device)
+    let base_tensors = candle_core::safetensors::load(&weights, device)
         .map_err(|e| ClassifyError::Training(format!("{}: {e}", weights.display())))?;
     let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    // checkpoints saved from BertForX carry a "bert." prefix
-    let vb = if base_tensors.keys().any(|k| k.starts_with("bert.")) {
-        vb.pp("bert")
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+    // checkpoints saved from BertForX / MPNetForX carry a "bert." / "mpnet." prefix
+    let prefix = model_type.as_str();
+    let vb = if base_tensors
+        .keys()
+        .any(|k| k.strip_prefix(prefix).is_some_and(|r| r.starts_with('.')))
+    {
+        vb.pp(prefix)
     } else {
         vb
     };
-    let model = TrainableBert::load(vb, &config)?;
+    let model = if model_type == "mpnet" {
+        let config: crate::trainable_mpnet::Config =
+            serde_json::from_str(&cfg_text).map_err(bad_config)?;
+        TrainableEncoder::Mpnet(TrainableMpnet::load(vb, &config)?)
+    } else {
+        let config: crate::trainable_bert::Config =
+            serde_json::from_str(&cfg_text).map_err(bad_config)?;
+        TrainableEncoder::Bert(TrainableBert::load(vb, &config)?)
+    };
     {
         // every variable takes its value from the file; one missing is an error (a checkpoint
         // whose names do not match is reported, never trained from random weights)
@@ -361,7 +450,7 @@ fn load_trainable(
         for (name, var) in data.iter() {
             let value = base_tensors.get(name).ok_or_else(|| {
                 ClassifyError::Training(format!(
-                    "{}: no tensor {name} (expected a BERT checkpoint)",
+                    "{}: no tensor {name} (expected a {model_type} checkpoint)",
                     weights.display()
                 ))
             })?;
@@ -374,7 +463,8 @@ fn load_trainable(
     let net = Trainable {
         model,
         tokenizer,
-        device,
+        pad_id,
+        device: device.clone(),
     };
     Ok((net, varmap, base_tensors))
 }
@@ -384,7 +474,8 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
     let start = Instant::now();
     let dir = jobshift_encode::resolve_model(&opts.model)?;
     let base_id = jobshift_encode::registry::model_id_for(&opts.model, &dir);
-    let (net, varmap, base_tensors) = load_trainable(&dir)?;
+    let device = training_device(&opts.device)?;
+    let (net, varmap, base_tensors) = load_trainable(&dir, &device)?;
 
     let by_title = texts_by_title(&opts.examples)?;
     let groups: Vec<&Vec<String>> = by_title.values().collect();
@@ -540,7 +631,8 @@ fn write_model(
     {
         let data = varmap.data().lock().map_err(terr)?;
         for (name, var) in data.iter() {
-            tensors.insert(name.clone(), var.as_tensor().clone());
+            // safetensors are written from host memory (a no-op on the CPU)
+            tensors.insert(name.clone(), var.as_tensor().to_device(&Device::Cpu)?);
         }
     }
     candle_core::safetensors::save(&tensors, &weights).map_err(terr)?;
@@ -618,6 +710,20 @@ fn copy_dir(src: &Path, dst: &Path) -> Result<(), ClassifyError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn device_spec_is_parsed_and_a_missing_gpu_is_an_error_not_a_cpu_run() {
+        assert!(matches!(training_device("cpu"), Ok(Device::Cpu)));
+        assert!(matches!(training_device(" CPU "), Ok(Device::Cpu)));
+        let bad = training_device("tpu:0").unwrap_err().to_string();
+        assert!(bad.contains("expected cpu, cuda or cuda:N"), "{bad}");
+        let bad = training_device("cuda:x").unwrap_err().to_string();
+        assert!(bad.contains("expected cpu, cuda or cuda:N"), "{bad}");
+        if !candle_core::utils::cuda_is_available() {
+            let e = training_device("cuda:0").unwrap_err().to_string();
+            assert!(e.contains("--features cuda"), "{e}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -660,7 +766,7 @@ mod tests {
     ) -> Vec<usize> {
         let data = varmap.data().lock().unwrap();
         let changed = |name: &str| {
-            crate::trainable_bert::max_abs_diff(data[name].as_tensor(), &before[name]) > 0.0
+            crate::trainable_ops::max_abs_diff(data[name].as_tensor(), &before[name]) > 0.0
         };
         (0..layers)
             .filter(|i| {
@@ -682,52 +788,70 @@ mod tests {
         .unwrap()
     }
 
-    /// A 2-layer, 16-wide random BERT (no download) and a batch of 4 anchor/positive pairs.
-    fn tiny() -> (TrainableBert, VarMap, [Tensor; 3], usize) {
-        let cfg = crate::trainable_bert::tiny_config();
-        let dev = Device::Cpu;
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-        let model = TrainableBert::load(vb, &cfg).unwrap();
-        let anchors = Tensor::new(
-            &[
-                [2u32, 5, 6, 3, 0],
-                [2, 9, 3, 0, 0],
-                [2, 14, 15, 16, 3],
-                [2, 21, 3, 0, 0],
-            ],
-            &dev,
-        )
-        .unwrap();
-        let positives = Tensor::new(
-            &[
-                [2u32, 5, 7, 3, 0],
-                [2, 9, 10, 3, 0],
-                [2, 14, 17, 3, 0],
-                [2, 22, 21, 3, 0],
-            ],
-            &dev,
-        )
-        .unwrap();
-        let pmask = positives.ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
-        (
-            model,
-            varmap,
-            [anchors, positives, pmask],
-            cfg.num_hidden_layers,
-        )
+    /// 4 anchor/positive pairs of token ids padded with `pad`: [anchors, anchor mask,
+    /// positives, positive mask].
+    fn tiny_batch(pad: u32) -> [Tensor; 4] {
+        const P: u32 = u32::MAX; // padding placeholder
+        let anchors = [
+            [2u32, 5, 6, 3, P],
+            [2, 9, 3, P, P],
+            [2, 14, 15, 16, 3],
+            [2, 21, 3, P, P],
+        ];
+        let positives = [
+            [2u32, 5, 7, 3, P],
+            [2, 9, 10, 3, P],
+            [2, 14, 17, 3, P],
+            [2, 22, 21, 3, P],
+        ];
+        let ids_and_mask = |rows: [[u32; 5]; 4]| {
+            let ids: Vec<u32> = rows
+                .iter()
+                .flatten()
+                .map(|&t| if t == P { pad } else { t })
+                .collect();
+            let mask: Vec<u32> = rows.iter().flatten().map(|&t| (t != P) as u32).collect();
+            (
+                Tensor::from_vec(ids, (4, 5), &Device::Cpu).unwrap(),
+                Tensor::from_vec(mask, (4, 5), &Device::Cpu).unwrap(),
+            )
+        };
+        let (a, am) = ids_and_mask(anchors);
+        let (p, pm) = ids_and_mask(positives);
+        [a, am, p, pm]
     }
 
-    fn tiny_loss(model: &TrainableBert, batch: &[Tensor; 3]) -> Tensor {
-        let amask = batch[0].ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
-        let a = embed_ids(model, &batch[0], &amask).unwrap();
-        let p = embed_ids(model, &batch[1], &batch[2]).unwrap();
+    /// A 2-layer, 16-wide random BERT (no download), its variables, a batch (padding 0) and
+    /// its layer count.
+    fn tiny_bert() -> (TrainableEncoder, VarMap, [Tensor; 4], usize) {
+        let cfg = crate::trainable_bert::tiny_config();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = TrainableEncoder::Bert(TrainableBert::load(vb, &cfg).unwrap());
+        (model, varmap, tiny_batch(0), cfg.num_hidden_layers)
+    }
+
+    /// A 2-layer, 16-wide random MPNet (no download), as [`tiny_bert`] (padding id 1).
+    fn tiny_mpnet() -> (TrainableEncoder, VarMap, [Tensor; 4], usize) {
+        let cfg = crate::trainable_mpnet::tiny_config();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = TrainableEncoder::Mpnet(TrainableMpnet::load(vb, &cfg).unwrap());
+        let batch = tiny_batch(cfg.pad_token_id);
+        (model, varmap, batch, cfg.num_hidden_layers)
+    }
+
+    fn tiny_loss(model: &TrainableEncoder, batch: &[Tensor; 4]) -> Tensor {
+        let a = embed_ids(model, &batch[0], &batch[1]).unwrap();
+        let p = embed_ids(model, &batch[2], &batch[3]).unwrap();
         mnrl_loss(&a, &p).unwrap()
     }
 
-    #[test]
-    fn one_step_changes_every_layer_and_loss_falls_tiny_bert() {
-        let (model, varmap, batch, layers) = tiny();
+    /// One AdamW step gives every variable a gradient and changes every tensor of every layer;
+    /// the loss on the same batch falls over 5 steps.
+    fn one_step_changes_everything_and_loss_falls(
+        (model, varmap, batch, layers): (TrainableEncoder, VarMap, [Tensor; 4], usize),
+    ) {
         let mut opt = adamw(&varmap, 1e-2);
         let before = snapshot(&varmap);
         let loss0 = tiny_loss(&model, &batch);
@@ -750,12 +874,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn one_step_changes_every_layer_and_loss_falls_tiny_bert() {
+        one_step_changes_everything_and_loss_falls(tiny_bert());
+    }
+
+    #[test]
+    fn one_step_changes_every_layer_and_loss_falls_tiny_mpnet() {
+        let tiny = tiny_mpnet();
+        // embeddings (4), 16 per layer, the shared relative-position bias table
+        assert_eq!(tiny.1.all_vars().len(), 4 + 16 * tiny.3 + 1);
+        one_step_changes_everything_and_loss_falls(tiny);
+    }
+
     /// The defect this crate's trainable BERT works around: candle-transformers' `BertModel`
     /// leaves the autograd graph at its fused layer norm, so no weight gets a gradient. If this
     /// test fails, candle's BERT became differentiable and `trainable_bert` could be retired.
     #[test]
     fn candle_transformers_bert_gives_no_gradient() {
-        let (_, _, batch, _) = tiny();
+        let (_, _, batch, _) = tiny_bert();
         let cfg = crate::trainable_bert::tiny_config();
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
@@ -766,8 +903,7 @@ mod tests {
                 .unwrap();
             mean_pool_normalize(&h, mask).unwrap()
         };
-        let amask = batch[0].ne(0u32).unwrap().to_dtype(DType::U32).unwrap();
-        let loss = mnrl_loss(&embed(&batch[0], &amask), &embed(&batch[1], &batch[2])).unwrap();
+        let loss = mnrl_loss(&embed(&batch[0], &batch[1]), &embed(&batch[2], &batch[3])).unwrap();
         let grads = loss.backward().unwrap();
         let err = check_gradients(&grads, &varmap).unwrap_err().to_string();
         assert!(err.contains("receive no gradient"), "{err}");
@@ -779,6 +915,35 @@ mod tests {
             Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
             _ => {
                 eprintln!("minilm not installed (jobshift model fetch minilm); skipping");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_model_type_is_refused_with_the_supported_list() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("config.json"),
+            r#"{"model_type": "roberta"}"#,
+        )
+        .unwrap();
+        let err = load_trainable(tmp.path(), &Device::Cpu)
+            .err()
+            .expect("roberta is refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("\"roberta\"") && msg.contains("\"bert\"") && msg.contains("\"mpnet\""),
+            "{msg}"
+        );
+    }
+
+    /// all-mpnet-base-v2 from the jobshift cache, or None (the test then skips).
+    fn mpnet() -> Option<PathBuf> {
+        match jobshift_encode::resolve_model("mpnet") {
+            Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
+            _ => {
+                eprintln!("mpnet not installed (jobshift model fetch mpnet); skipping");
                 None
             }
         }
@@ -840,14 +1005,15 @@ mod tests {
         assert_eq!(enc.encode(&["data scientist"]).unwrap().data.len(), 384);
     }
 
-    #[test]
-    fn minilm_trainable_forward_matches_the_inference_encoder() {
-        let Some(dir) = minilm() else { return };
-        let (net, _, _) = load_trainable(&dir).unwrap();
+    /// The trainable network's pooled embeddings of the 12 [`TITLES`] (one padded batch) have
+    /// cosine ≥ 0.9999 to the inference encoder's (`load_encoder`) for the model in `dir`.
+    fn assert_trainable_forward_matches_the_inference_encoder(dir: &Path) {
+        let (net, _, _) = load_trainable(dir, &Device::Cpu).unwrap();
         let texts: Vec<&str> = TITLES.iter().flat_map(|(a, b)| [*a, *b]).collect();
         let ours = net.embed(&texts, 128).unwrap().to_vec2::<f32>().unwrap();
         let encoder = jobshift_encode::load_encoder(dir.to_str().unwrap()).unwrap();
         let reference = encoder.encode(&texts).unwrap();
+        assert_eq!(ours[0].len(), reference.dim);
         for (i, row) in ours.iter().enumerate() {
             let r = reference.row(i);
             let dot: f32 = row.iter().zip(r).map(|(a, b)| a * b).sum();
@@ -858,9 +1024,21 @@ mod tests {
     }
 
     #[test]
+    fn minilm_trainable_forward_matches_the_inference_encoder() {
+        let Some(dir) = minilm() else { return };
+        assert_trainable_forward_matches_the_inference_encoder(&dir);
+    }
+
+    #[test]
+    fn mpnet_trainable_forward_matches_the_inference_encoder() {
+        let Some(dir) = mpnet() else { return };
+        assert_trainable_forward_matches_the_inference_encoder(&dir);
+    }
+
+    #[test]
     fn minilm_one_step_changes_every_layer_and_loss_falls() {
         let Some(dir) = minilm() else { return };
-        let (net, varmap, base) = load_trainable(&dir).unwrap();
+        let (net, varmap, base) = load_trainable(&dir, &Device::Cpu).unwrap();
         let anchors: Vec<&str> = TITLES.iter().map(|p| p.0).collect();
         let positives: Vec<&str> = TITLES.iter().map(|p| p.1).collect();
         let loss = || {

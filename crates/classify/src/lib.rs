@@ -20,6 +20,8 @@ pub mod heads;
 pub mod seniority;
 pub mod train;
 pub mod trainable_bert;
+pub mod trainable_mpnet;
+pub mod trainable_ops;
 
 pub use classifier::{
     CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction, TitleInput,

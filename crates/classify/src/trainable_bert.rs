@@ -14,57 +14,18 @@
 //! every parameter receives a gradient. (The rest of candle-transformers' BERT was already
 //! differentiable: its softmax is the primitive `candle_nn::ops::softmax`, embeddings are
 //! `index_select`, GELU is `gelu_erf`; the attention softmax here is the same computation.)
+//! The differentiable pieces live in [`crate::trainable_ops`], shared with
+//! [`crate::trainable_mpnet`].
 //!
 //! Inference keeps jobshift-encode's fast path; the tests check that this forward gives the
 //! same hidden states as candle-transformers' model and the same sentence embeddings as the
 //! inference encoder. Not modelled (as in candle-transformers): dropout — training is
 //! deterministic given the seed, at the cost of sentence-transformers' dropout regularization.
 
-use candle_core::{DType, Module, Result, Tensor, D};
-use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use crate::trainable_ops::{linear3d, padding_mask_bias, softmax_last_dim, TrainableLayerNorm};
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{Embedding, Linear, VarBuilder};
 pub use candle_transformers::models::bert::{Config, HiddenAct};
-
-/// Layer norm over the last dimension from primitive ops (differentiable).
-struct TrainableLayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f32,
-}
-
-impl TrainableLayerNorm {
-    fn load(size: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
-        Ok(Self {
-            weight: vb.get_with_hints(size, "weight", Init::Const(1.0))?,
-            bias: vb.get_with_hints(size, "bias", Init::Const(0.0))?,
-            eps: eps as f32,
-        })
-    }
-
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        candle_nn::ops::layer_norm_slow(xs, &self.weight, &self.bias, self.eps)
-    }
-}
-
-/// Softmax over the last dimension from exp/sum (differentiable). The row maximum is
-/// subtracted for stability and detached: it cancels out of the result, so its gradient is 0.
-fn softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
-    let max = xs.max_keepdim(D::Minus1)?.detach();
-    let num = xs.broadcast_sub(&max)?.exp()?;
-    let den = num.sum_keepdim(D::Minus1)?;
-    num.broadcast_div(&den)
-}
-
-/// A linear layer on (batch, seq, in) as one (batch·seq, in) × (in, out) product. candle's
-/// `Linear` on a 3-D input broadcasts the weight to every batch item, so its backward pass
-/// materializes one full weight gradient per text and then sums them; flattened, the weight
-/// gradient is a single product (with one forward pass for anchors and positives, a 12-step
-/// run went from 93 s to 72 s).
-fn linear3d(layer: &Linear, xs: &Tensor) -> Result<Tensor> {
-    let (b, s, h) = xs.dims3()?;
-    let ys = layer.forward(&xs.reshape((b * s, h))?)?;
-    let out = ys.dim(1)?;
-    ys.reshape((b, s, out))
-}
 
 fn activation(act: HiddenAct, xs: &Tensor) -> Result<Tensor> {
     match act {
@@ -190,7 +151,7 @@ impl TrainableBert {
     /// `embeddings.*`, `encoder.layer.N.*`; pass `vb.pp("bert")` for checkpoints with that
     /// prefix). With a `VarMap`-backed builder every tensor becomes a trainable variable.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        if cfg.hidden_size % cfg.num_attention_heads != 0 {
+        if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
             candle_core::bail!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 cfg.hidden_size,
@@ -213,27 +174,12 @@ impl TrainableBert {
     ) -> Result<Tensor> {
         let mut xs = self.embeddings.forward(input_ids, token_type_ids)?;
         // (1 - mask) · f32::MIN, as candle-transformers and transformers do
-        let mask = attention_mask
-            .to_dtype(DType::F32)?
-            .unsqueeze(1)?
-            .unsqueeze(1)?;
-        let mask_bias = ((mask.ones_like()? - &mask)? * f32::MIN as f64)?;
+        let mask_bias = padding_mask_bias(attention_mask)?;
         for layer in &self.layers {
             xs = layer.forward(&xs, &mask_bias)?;
         }
         Ok(xs)
     }
-}
-
-/// Mean over real tokens, then L2 normalization (the sentence-transformers pipeline of
-/// all-MiniLM-L6-v2): (batch, seq, hidden) → (batch, hidden).
-pub fn mean_pool_normalize(hidden: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
-    let m = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-    let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-    let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-    let mean = summed.broadcast_div(&counts)?;
-    let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-    mean.broadcast_div(&norm)
 }
 
 /// A 2-layer, 16-wide BERT configuration for tests (random weights, no download).
@@ -250,21 +196,11 @@ pub(crate) fn tiny_config() -> Config {
     }
 }
 
-/// Largest absolute element of `a - b` (tests).
-#[cfg(test)]
-pub(crate) fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .and_then(|d| d.abs())
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("tensors of the same shape")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
+    use crate::trainable_ops::max_abs_diff;
+    use candle_core::{DType, Device};
     use candle_nn::VarMap;
 
     #[test]

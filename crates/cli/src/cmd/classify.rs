@@ -708,9 +708,12 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
 
 #[derive(clap::Args)]
 pub struct FinetuneArgs {
-    /// Base encoder directory or name (a BERT-family model, e.g. minilm)
+    /// Base encoder directory or name: BERT-family (e.g. minilm) or MPNet (e.g. mpnet)
     #[arg(long, default_value = "minilm")]
     pub model: String,
+    /// Where to train: cpu, or cuda / cuda:N in a build with `--features cuda`
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
     /// Where to write the fine-tuned model [default: <jobshift cache>/models/<base>-finetuned]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -769,6 +772,7 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
         max_len: a.max_len,
         seed: a.seed,
         progress: true,
+        device: a.device,
     };
     let rep = finetune::finetune(&opts)?;
     println!(
