@@ -58,6 +58,10 @@ pub struct ClassifierMeta {
     /// applied after `calibration` for the head it was fitted with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recalibration: Option<crate::calibrate::Recalibration>,
+    /// The training recipe that built it ([`crate::train::RECIPE`]; 0 = before recipes were
+    /// numbered). A cached default classifier from another recipe is retrained.
+    #[serde(default)]
+    pub recipe: u32,
 }
 
 /// Which cascade step decided.

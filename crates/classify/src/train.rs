@@ -478,6 +478,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         }),
         created_by: format!("jobshift-classify {}", env!("CARGO_PKG_VERSION")),
         recalibration: None,
+        recipe: RECIPE,
     };
     if let Some(ds) = &opts.postings {
         let desc_ex = alias_matched_postings(&tax, ds, opts.postings_per_title)?;
@@ -830,12 +831,32 @@ pub fn evaluate_heads(
     Ok((out, chosen_confusion))
 }
 
+/// The training recipe's number, recorded in every `classifier.json`. Bump it when a change to
+/// training (data, splits, heads, calibration, thresholds) changes what `jobshift train` builds,
+/// so cached default classifiers from the old recipe are retrained instead of silently reused.
+/// 2 is the first numbered recipe (2026-11-29); a `classifier.json` without the field (read
+/// as 0) was trained by earlier code.
+pub const RECIPE: u32 = 2;
+
 /// Train the default classifier (minilm, automatic head) into the jobshift cache, unless it
-/// already exists there; returns its directory. This is what `jobshift demo` calls.
+/// already exists there (trained by this [`RECIPE`]); returns its directory. This is what
+/// `jobshift demo` calls.
 pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyError> {
     let dir = crate::classifier_dir(crate::DEFAULT_CLASSIFIER);
-    if !force && dir.join("classifier.json").is_file() {
-        return Ok(dir);
+    let meta_path = dir.join("classifier.json");
+    if !force && meta_path.is_file() {
+        let cached = std::fs::read(&meta_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ClassifierMeta>(&b).ok())
+            .map(|m| m.recipe);
+        if cached == Some(RECIPE) {
+            return Ok(dir);
+        }
+        eprintln!(
+            "note: the cached default classifier ({}) was trained by recipe {} and this jobshift's is {RECIPE}; retraining it",
+            dir.display(),
+            cached.map_or("unknown".to_string(), |r| r.to_string())
+        );
     }
     let opts = TrainOptions {
         progress,
