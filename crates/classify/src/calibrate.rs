@@ -86,6 +86,53 @@ pub fn fit_recalibration(
     ))
 }
 
+/// Copy the classifier directory `src` to the new directory `to` with its confidence re-fitted
+/// on labelled outcomes ([`fit_recalibration`]). The outcomes must come from `head`, the
+/// directory's chosen head, evaluated without an earlier re-fit. Returns the written metadata.
+pub fn write_recalibrated_classifier(
+    src: &std::path::Path,
+    to: &std::path::Path,
+    head: crate::heads::HeadKind,
+    outcomes: &[crate::eval::Outcome],
+    labels: Vec<String>,
+) -> Result<crate::classifier::ClassifierMeta, crate::ClassifyError> {
+    use crate::ClassifyError;
+    if std::fs::read_dir(to).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(ClassifyError::Format(format!(
+            "{} exists and is not empty; choose a new directory",
+            to.display()
+        )));
+    }
+    let meta_path = src.join("classifier.json");
+    let bytes = std::fs::read(&meta_path).map_err(|e| ClassifyError::io(&meta_path, e))?;
+    let mut meta: crate::classifier::ClassifierMeta = serde_json::from_slice(&bytes)
+        .map_err(|e| ClassifyError::Format(format!("{}: {e}", meta_path.display())))?;
+    if meta.head != head {
+        return Err(ClassifyError::Format(format!(
+            "re-fitting applies to the classifier's chosen head ({}), not {}; drop --head",
+            meta.head.as_str(),
+            head.as_str()
+        )));
+    }
+    let (recal, alias, min) = fit_recalibration(
+        meta.head,
+        meta.alias_confidence,
+        meta.min_confidence,
+        outcomes,
+        labels,
+    )
+    .map_err(ClassifyError::Format)?;
+    crate::copy_dir(src, to, &|n| n.starts_with(".tmp-"))?;
+    meta.alias_confidence = alias;
+    meta.min_confidence = min;
+    if let Some(n) = to.file_name() {
+        meta.name = n.to_string_lossy().to_string();
+    }
+    meta.recalibration = Some(recal);
+    crate::train::write_meta(to, &meta)?;
+    Ok(meta)
+}
+
 /// Fewest non-alias labelled predictions [`fit_recalibration`] accepts.
 pub const MIN_RECALIBRATION: usize = 100;
 

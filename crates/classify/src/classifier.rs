@@ -54,8 +54,8 @@ pub struct ClassifierMeta {
     /// Free-form record of training counts and validation / held-out scores.
     pub scores: serde_json::Value,
     pub created_by: String,
-    /// Confidence re-fitted on the user's own labelled postings (`jobshift calibrate`),
-    /// applied after `calibration` for the head it was fitted with.
+    /// Confidence re-fitted on the user's own labelled postings (`jobshift eval --labels
+    /// --recalibrate-to`), applied after `calibration` for the head it was fitted with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recalibration: Option<crate::calibrate::Recalibration>,
     /// The training recipe that built it ([`crate::train::RECIPE`]; 0 = before recipes were
@@ -329,13 +329,11 @@ impl Classifier {
         // 1. alias
         let t0 = Instant::now();
         let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
-        let generic: Vec<bool> = cleaned.iter().map(|c| is_generic_title(c)).collect();
-        let has_description = |i: usize| {
-            opts.use_description && inputs[i].description.is_some_and(|d| !d.trim().is_empty())
-        };
         if opts.use_alias {
             for (i, inp) in inputs.iter().enumerate() {
-                if generic[i] && has_description(i) {
+                let has_description =
+                    opts.use_description && inp.description.is_some_and(|d| !d.trim().is_empty());
+                if has_description && is_generic_title(&cleaned[i]) {
                     // "Consultant" may be an alias, but the description knows better
                     continue;
                 }
@@ -397,7 +395,7 @@ impl Classifier {
                 let row = &probs[slot[cleaned[i].as_str()] * k..][..k];
                 let top = top_k(row, 2);
                 let margin = top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0);
-                if margin < opts.ambiguity_margin || generic[i] {
+                if margin < opts.ambiguity_margin || is_generic_title(&cleaned[i]) {
                     if let Some(d) = inputs[i].description.filter(|d| !d.trim().is_empty()) {
                         desc_rows.push(i);
                         desc_texts.push(description_text(

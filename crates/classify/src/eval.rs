@@ -97,6 +97,59 @@ pub struct ConfusedPair {
 /// correction in trends). Abstentions count under `"unclassified"`.
 pub type Confusion = BTreeMap<String, BTreeMap<String, usize>>;
 
+/// Write a confusion matrix as `{"description", ["examples",] "confusion"}` JSON, the form
+/// `jobshift report --confusion` reads (atomically).
+pub fn write_confusion(
+    path: &std::path::Path,
+    description: &str,
+    examples: Option<usize>,
+    confusion: &Confusion,
+) -> Result<(), ClassifyError> {
+    let mut doc = serde_json::json!({ "description": description });
+    if let Some(n) = examples {
+        doc["examples"] = serde_json::json!(n);
+    }
+    doc["confusion"] = serde_json::json!(confusion);
+    jobshift_core::atomic::write_json(path, &doc).map_err(|e| ClassifyError::io(path, e))
+}
+
+/// The classifier on the user's own labelled postings ([`crate::data::labelled_set`], files or
+/// directories of labelled examples) with cascade `opts` (descriptions are read only when
+/// `opts.use_description`): the scores, the confusion matrix by exact title, and a report per
+/// labels file (accepted, rejected lines).
+pub fn evaluate_labels(
+    c: &Classifier,
+    labels: &[std::path::PathBuf],
+    opts: &CascadeOptions,
+) -> Result<(SetScores, Confusion, Vec<crate::data::LabelFileReport>), ClassifyError> {
+    let (set, reports) = crate::data::labelled_set(c.taxonomy(), labels, opts.use_description)?;
+    if set.items.is_empty() {
+        let rejected: Vec<String> = reports
+            .iter()
+            .flat_map(|r| {
+                r.rejected
+                    .iter()
+                    .take(5)
+                    .map(move |l| format!("{}: {l}", r.file))
+            })
+            .take(10)
+            .collect();
+        return Err(ClassifyError::Format(format!(
+            "no usable labelled examples in {labels:?}{}{}",
+            if rejected.is_empty() {
+                ""
+            } else {
+                "; rejected: "
+            },
+            rejected.join("; ")
+        )));
+    }
+    let mut cache = c.new_cache();
+    let mut confusion = Confusion::new();
+    let scores = evaluate(c, &set, &mut cache, opts, &mut confusion)?;
+    Ok((scores, confusion, reports))
+}
+
 fn soc6(code: &str) -> &str {
     code.get(..7).unwrap_or(code)
 }
@@ -192,8 +245,6 @@ pub fn evaluate(
     let (mut top1, mut top5, mut s6, mut s2, mut fam, mut lev) =
         (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let mut with_title = 0usize;
-    let mut conf = Vec::with_capacity(n);
-    let mut right = Vec::with_capacity(n);
     let mut per_method: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut per_family: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     // macro-F1 over gold primary titles
@@ -218,8 +269,6 @@ pub fn evaluate(
             right: ok,
             exact: item.gold_title.as_ref().map(|g| &p.best == g),
         });
-        conf.push(p.confidence);
-        right.push(ok);
         if ok {
             top1 += 1;
         }
@@ -304,6 +353,8 @@ pub fn evaluate(
             .sum::<f64>()
             / gold_titles.len() as f64
     };
+    let conf: Vec<f32> = outcomes.iter().map(|o| o.confidence).collect();
+    let right: Vec<bool> = outcomes.iter().map(|o| o.right).collect();
     let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let mut cov = BTreeMap::new();
     for target in [0.8, 0.9, 0.95] {

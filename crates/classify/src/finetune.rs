@@ -621,7 +621,9 @@ fn write_model(
         .prefix(".tmp-finetune-")
         .tempdir_in(parent)
         .map_err(|e| ClassifyError::io(parent, e))?;
-    copy_dir(base, tmp.path())?;
+    crate::copy_dir(base, tmp.path(), &|n| {
+        n == "model.safetensors" || n.ends_with(".bin") || n.starts_with(".tmp-")
+    })?;
     // the copied manifest (if any) describes the base model's files, not these
     let _ = std::fs::remove_file(tmp.path().join(jobshift_encode::manifest::MANIFEST_FILE));
     let weights = tmp.path().join("model.safetensors");
@@ -686,26 +688,6 @@ fn write_model(
     let kept = tmp.keep();
     std::fs::rename(&kept, out).map_err(|e| ClassifyError::io(out, e))?;
     Ok(model_id)
-}
-
-fn copy_dir(src: &Path, dst: &Path) -> Result<(), ClassifyError> {
-    for e in std::fs::read_dir(src).map_err(|e| ClassifyError::io(src, e))? {
-        let e = e.map_err(|e| ClassifyError::io(src, e))?;
-        let p = e.path();
-        let name = e.file_name();
-        let n = name.to_string_lossy();
-        if n == "model.safetensors" || n.ends_with(".bin") || n.starts_with(".tmp-") {
-            continue;
-        }
-        let target = dst.join(&name);
-        if p.is_dir() {
-            std::fs::create_dir_all(&target).map_err(|e| ClassifyError::io(&target, e))?;
-            copy_dir(&p, &target)?;
-        } else {
-            std::fs::copy(&p, &target).map_err(|e| ClassifyError::io(&target, e))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -90,6 +90,31 @@ pub fn classifier_dir(name: &str) -> PathBuf {
 /// The name of the default classifier (`jobshift train` with no options).
 pub const DEFAULT_CLASSIFIER: &str = "default";
 
+/// Copy the directory tree `src` into `dst` (created), leaving out entries whose file name
+/// `skip` accepts (fine-tuning leaves out the base weights; every copy leaves out `.tmp-*`).
+pub(crate) fn copy_dir(
+    src: &Path,
+    dst: &Path,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<(), ClassifyError> {
+    std::fs::create_dir_all(dst).map_err(|e| ClassifyError::io(dst, e))?;
+    for e in std::fs::read_dir(src).map_err(|e| ClassifyError::io(src, e))? {
+        let e = e.map_err(|e| ClassifyError::io(src, e))?;
+        let p = e.path();
+        let name = e.file_name();
+        if skip(&name.to_string_lossy()) {
+            continue;
+        }
+        let target = dst.join(&name);
+        if p.is_dir() {
+            copy_dir(&p, &target, skip)?;
+        } else {
+            std::fs::copy(&p, &target).map_err(|e| ClassifyError::io(&target, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Find the shared data directory (`$JOBSHIFT_SHARED_DATA`, else a `shared/data` directory
 /// found walking up from `start`). Used for the O*NET / JobBERT / ESCO files.
 pub fn find_shared_data(start: &Path) -> Option<PathBuf> {

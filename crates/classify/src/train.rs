@@ -773,12 +773,12 @@ pub fn write_eval(
 ) -> Result<(), ClassifyError> {
     let p = dir.join("eval.json");
     jobshift_core::atomic::write_json(&p, &scores).map_err(|e| ClassifyError::io(&p, e))?;
-    let p = dir.join("confusion.json");
-    let doc = serde_json::json!({
-        "description": "held-out confusion of the default head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
-        "confusion": confusion,
-    });
-    jobshift_core::atomic::write_json(&p, &doc).map_err(|e| ClassifyError::io(&p, e))
+    crate::eval::write_confusion(
+        &dir.join("confusion.json"),
+        "held-out confusion of the default head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
+        None,
+        confusion,
+    )
 }
 
 /// Score every head in `heads` on `sets`; returns the scores and the chosen head's confusion.

@@ -27,7 +27,7 @@ use crate::posting::{draw_date, title_industries};
 use crate::rawtitle::{draw_seniority, raw_title, TitleNoise};
 use crate::rng::{pick, rng_for, Key};
 use crate::run::plan_for;
-use crate::sink::io_err;
+use crate::sink::{io_err, push_labelled};
 use crate::vocab::COUNTRIES;
 use crate::{GenerateError, GenerateOptions};
 use arrow::array::{
@@ -40,6 +40,7 @@ use parquet::file::properties::WriterProperties;
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -473,28 +474,20 @@ impl Env<'_> {
                 let spec = &self.catalog.titles()[t];
                 let seniority = draw_seniority(spec.level, &mut rng);
                 let date = days_since_epoch(draw_date(ym, &mut rng));
-                let posting_id = format!("p{:04}{:02}-{slot:08}", ym.year, ym.month);
-                b_id.append_value(&posting_id);
+                let _ = write!(b_id, "p{:04}{:02}-{slot:08}", ym.year, ym.month);
+                b_id.append_value("");
                 b_source.append_value("generated");
                 b_company.append_value(&company.name);
-                let title = if self.copts.raw_titles || postings_table {
+                let title: Cow<str> = if self.copts.raw_titles || postings_table {
                     let city = *pick(&mut rng, country.cities);
-                    raw_title(spec, seniority, country, city, noise, &mut rng).0
+                    Cow::Owned(raw_title(spec, seniority, country, city, noise, &mut rng).0)
                 } else {
-                    spec.name.clone()
+                    Cow::Borrowed(&spec.name)
                 };
                 if self.opts.labels_rate > 0.0 && label_rng.random::<f64>() < self.opts.labels_rate
                 {
-                    let ex = jobshift_core::labels::LabeledExample {
-                        title: title.clone(),
-                        description: None,
-                        title_id: spec.id.clone(),
-                        source: jobshift_core::labels::LabelSource::Synthetic,
-                        confidence: 1.0,
-                        posting_id: Some(posting_id.clone()),
-                    };
-                    labels.push_str(&serde_json::to_string(&ex).map_err(|e| io_err(path, e))?);
-                    labels.push('\n');
+                    let posting_id = format!("p{:04}{:02}-{slot:08}", ym.year, ym.month);
+                    push_labelled(&mut labels, &title, None, &spec.id, posting_id)?;
                 }
                 b_title.append_value(&title);
                 b_null.append_null();

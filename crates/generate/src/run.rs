@@ -14,7 +14,7 @@ use crate::plan::{Plan, YearMonth, REPOST_MAX_BACK};
 use crate::posting::{title_industries, Ctx, DupKind, Record};
 use crate::rawtitle::TitleNoise;
 use crate::rng::{rng_for, Key};
-use crate::sink::{io_err, PostingsFile, TruthFile, TruthRow};
+use crate::sink::{io_err, push_labelled, PostingsFile, TruthFile, TruthRow};
 use crate::{GenerateError, GenerateOptions, TaxonomySource};
 use rand::Rng;
 use rayon::prelude::*;
@@ -125,22 +125,6 @@ pub fn plan_for(catalog: &Catalog, opts: &GenerateOptions) -> Result<Plan, Gener
 pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummary, GenerateError> {
     let catalog = load_catalog_for(&opts.taxonomy)?;
     generate_with(&catalog, opts, out_dir, None)
-}
-
-/// One posting as a labelled example (JSONL line): raw title, description, true title.
-fn labelled_line(r: &Record, catalog: &Catalog) -> Result<String, GenerateError> {
-    let ex = jobshift_core::labels::LabeledExample {
-        title: r.title.clone(),
-        description: (!r.description.is_empty()).then(|| r.description.clone()),
-        title_id: catalog.titles()[r.title_index].id.clone(),
-        source: jobshift_core::labels::LabelSource::Synthetic,
-        confidence: 1.0,
-        posting_id: Some(r.posting_ref.clone()),
-    };
-    let mut line = serde_json::to_string(&ex)
-        .map_err(|e| GenerateError::Options(format!("labelled example: {e}")))?;
-    line.push('\n');
-    Ok(line)
 }
 
 fn fingerprint(catalog: &Catalog, opts: &GenerateOptions) -> String {
@@ -392,7 +376,13 @@ pub fn generate_with(
                         && r.dup_kind.is_unique()
                         && label_rng.random::<f64>() < opts.labels_rate
                     {
-                        labels.push_str(&labelled_line(&r, catalog)?);
+                        push_labelled(
+                            &mut labels,
+                            &r.title,
+                            (!r.description.is_empty()).then_some(r.description.as_str()),
+                            &catalog.titles()[r.title_index].id,
+                            r.posting_ref.clone(),
+                        )?;
                     }
                     let kind = file.as_mut().expect("opened").write(r)?;
                     if let Some(k) = kind {

@@ -68,6 +68,30 @@ pub(crate) fn io_err(path: &Path, e: impl std::fmt::Display) -> GenerateError {
     GenerateError::Io(format!("{}: {e}", path.display()))
 }
 
+/// Append one posting of the labelled sample (`--labels-rate`) to `out` as a JSONL line of
+/// [`jobshift_core::labels::LabeledExample`] (source `synthetic`, the true title as its label).
+pub(crate) fn push_labelled(
+    out: &mut String,
+    title: &str,
+    description: Option<&str>,
+    title_id: &str,
+    posting_id: String,
+) -> Result<(), GenerateError> {
+    let ex = jobshift_core::labels::LabeledExample {
+        title: title.to_string(),
+        description: description.map(str::to_string),
+        title_id: title_id.to_string(),
+        source: jobshift_core::labels::LabelSource::Synthetic,
+        confidence: 1.0,
+        posting_id: Some(posting_id),
+    };
+    let line = serde_json::to_string(&ex)
+        .map_err(|e| GenerateError::Options(format!("labelled example: {e}")))?;
+    out.push_str(&line);
+    out.push('\n');
+    Ok(())
+}
+
 fn temp_beside(path: &Path) -> Result<NamedTempFile, GenerateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;

@@ -375,15 +375,23 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
 /// `jobshift eval --labels`: the classifier on the user's own labelled postings, with the
 /// cascade `jobshift classify` uses; writes scores and the confusion matrix by title.
 fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
-    let c = load_classifier(
-        &a.classifier,
-        a.head
-            .as_deref()
-            .map(parse_head)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    )?;
-    let (set, reports) = data::labelled_set(c.taxonomy(), &a.labels, !a.no_description)?;
+    let head = a
+        .head
+        .as_deref()
+        .map(parse_head)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut c = load_classifier(&a.classifier, head)?;
+    if a.recalibrate_to.is_some() {
+        // fit on the confidences without any earlier re-fit
+        c.meta.recalibration = None;
+    }
+    let opts = CascadeOptions {
+        use_alias: !a.no_alias,
+        use_description: !a.no_description && c.default_options().use_description,
+        ..c.default_options()
+    };
+    let (scores, confusion, reports) = eval::evaluate_labels(&c, &a.labels, &opts)?;
     for r in &reports {
         println!("{}: {} labelled examples", r.file, r.accepted);
         for line in r.rejected.iter().take(5) {
@@ -393,22 +401,6 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             eprintln!("  ... {} rejected lines in all", r.rejected.len());
         }
     }
-    if set.items.is_empty() {
-        bail!("no usable labelled examples in {:?}", a.labels);
-    }
-    let opts = CascadeOptions {
-        use_alias: !a.no_alias,
-        use_description: !a.no_description && c.default_options().use_description,
-        ..c.default_options()
-    };
-    let mut c = c;
-    if a.recalibrate_to.is_some() {
-        // fit on the confidences without any earlier re-fit
-        c.meta.recalibration = None;
-    }
-    let mut cache = c.new_cache();
-    let mut confusion = eval::Confusion::new();
-    let scores = eval::evaluate(&c, &set, &mut cache, &opts, &mut confusion)?;
     print!("{}", eval::render_table(std::slice::from_ref(&scores)));
     let steps: Vec<String> = scores
         .methods
@@ -435,18 +427,15 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         .confusion_out
         .clone()
         .unwrap_or_else(|| beside.join("confusion.json"));
-    let doc = serde_json::json!({
-        "description": format!(
-            "confusion of classifier {} (head {}, {}) on {} labelled postings from {:?}: gold title -> predicted title -> count ('unclassified' = abstained)",
-            c.meta.name, c.meta.head.as_str(),
-            if opts.use_description { "titles and descriptions" } else { "titles only" },
-            scores.n, a.labels
-        ),
-        "examples": scores.n,
-        "confusion": confusion,
-    });
-    jobshift_core::atomic::write_json(&cpath, &doc)
-        .with_context(|| format!("writing {}", cpath.display()))?;
+    let description = format!(
+        "confusion of classifier {} (head {}, {}) on {} labelled postings from {:?}: gold title -> predicted title -> count ('unclassified' = abstained)",
+        c.meta.name,
+        c.meta.head.as_str(),
+        if opts.use_description { "titles and descriptions" } else { "titles only" },
+        scores.n,
+        a.labels
+    );
+    eval::write_confusion(&cpath, &description, Some(scores.n), &confusion)?;
     let spath = a
         .json
         .clone()
@@ -454,88 +443,27 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     jobshift_core::atomic::write_json(&spath, &[&scores])
         .with_context(|| format!("writing {}", spath.display()))?;
     if let Some(to) = &a.recalibrate_to {
-        recalibrate_copy(&c, &a.classifier, &a.labels, &scores, to)?;
+        let meta = jobshift_classify::calibrate::write_recalibrated_classifier(
+            &classifier_path(&a.classifier),
+            to,
+            c.meta.head,
+            &scores.outcomes,
+            a.labels.iter().map(|p| p.display().to_string()).collect(),
+        )?;
+        println!(
+            "recalibrated classifier: {} (alias confidence {:.3} → {:.3}, min_confidence {:.3} → {:.3})",
+            to.display(),
+            c.meta.alias_confidence,
+            meta.alias_confidence,
+            c.meta.min_confidence,
+            meta.min_confidence
+        );
     }
     println!(
         "confusion matrix: {} (use: jobshift report DATASET --confusion {0})\nscores: {}",
         cpath.display(),
         spath.display()
     );
-    Ok(())
-}
-
-/// Copy the classifier directory to `to` with confidence re-fitted on the labelled outcomes.
-fn recalibrate_copy(
-    c: &Classifier,
-    src: &Option<PathBuf>,
-    labels: &[PathBuf],
-    scores: &eval::SetScores,
-    to: &Path,
-) -> anyhow::Result<()> {
-    let src = classifier_path(src);
-    if to.exists()
-        && std::fs::read_dir(to)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        bail!(
-            "{} exists and is not empty; choose a new directory",
-            to.display()
-        );
-    }
-    let (recal, alias, min) = jobshift_classify::calibrate::fit_recalibration(
-        c.meta.head,
-        c.meta.alias_confidence,
-        c.meta.min_confidence,
-        &scores.outcomes,
-        labels.iter().map(|p| p.display().to_string()).collect(),
-    )
-    .map_err(anyhow::Error::msg)?;
-    copy_dir(&src, to)?;
-    let meta_path = to.join("classifier.json");
-    let mut meta: jobshift_classify::classifier::ClassifierMeta = serde_json::from_slice(
-        &std::fs::read(&meta_path).with_context(|| format!("reading {}", meta_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", meta_path.display()))?;
-    if meta.head != c.meta.head {
-        bail!(
-            "--recalibrate-to fits the classifier's chosen head ({}); drop --head {}",
-            meta.head.as_str(),
-            c.meta.head.as_str()
-        );
-    }
-    meta.alias_confidence = alias;
-    meta.min_confidence = min;
-    meta.name = to
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or(meta.name);
-    meta.recalibration = Some(recal);
-    jobshift_core::atomic::write_json(&meta_path, &meta)
-        .with_context(|| format!("writing {}", meta_path.display()))?;
-    println!(
-        "recalibrated classifier: {} (alias confidence {:.3} → {alias:.3}, min_confidence {:.3} → {min:.3})",
-        to.display(),
-        c.meta.alias_confidence,
-        c.meta.min_confidence
-    );
-    Ok(())
-}
-
-/// Copy a directory tree (a classifier: a few files and sub-directories).
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
-    for e in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let e = e?;
-        let target = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_dir(&e.path(), &target)?;
-        } else {
-            std::fs::copy(e.path(), &target).with_context(|| {
-                format!("copying {} to {}", e.path().display(), target.display())
-            })?;
-        }
-    }
     Ok(())
 }
 

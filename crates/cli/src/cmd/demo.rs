@@ -121,17 +121,8 @@ fn measure_confusion(
         println!("   no labelled sample; correcting with the classifier's held-out matrix");
         return Ok(clf_dir.join("confusion.json"));
     }
-    let (set, _) =
-        jobshift_classify::data::labelled_set(c.taxonomy(), &[labels.to_path_buf()], true)?;
-    let mut cache = c.new_cache();
-    let mut confusion = jobshift_classify::eval::Confusion::new();
-    let s = jobshift_classify::eval::evaluate(
-        c,
-        &set,
-        &mut cache,
-        &c.default_options(),
-        &mut confusion,
-    )?;
+    let (s, confusion, _) =
+        jobshift_classify::eval::evaluate_labels(c, &[labels.to_path_buf()], &c.default_options())?;
     println!(
         "   labelled sample: {} postings ({:.0}% of the corpus), exact-title accuracy {:.3}",
         s.n,
@@ -139,13 +130,12 @@ fn measure_confusion(
         s.exact_title.unwrap_or(f64::NAN)
     );
     let path = dataset.join("confusion.json");
-    let doc = serde_json::json!({
-        "description": "classifier confusion on the demo corpus' labelled sample: gold title -> predicted title -> count",
-        "examples": s.n,
-        "confusion": confusion,
-    });
-    jobshift_core::atomic::write_json(&path, &doc)
-        .with_context(|| format!("writing {}", path.display()))?;
+    jobshift_classify::eval::write_confusion(
+        &path,
+        "classifier confusion on the demo corpus' labelled sample: gold title -> predicted title -> count",
+        Some(s.n),
+        &confusion,
+    )?;
     Ok(path)
 }
 
