@@ -27,6 +27,11 @@ fn parse_head(s: &str) -> Result<HeadKind, String> {
     s.parse()
 }
 
+/// `--head` when given.
+fn optional_head(s: Option<&str>) -> anyhow::Result<Option<HeadKind>> {
+    s.map(parse_head).transpose().map_err(anyhow::Error::msg)
+}
+
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// Encoder: minilm, mpnet, a Hugging Face repo id, or a model directory (e.g. a fine-tuned one)
@@ -375,12 +380,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
 /// `jobshift eval --labels`: the classifier on the user's own labelled postings, with the
 /// cascade `jobshift classify` uses; writes scores and the confusion matrix by title.
 fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
-    let head = a
-        .head
-        .as_deref()
-        .map(parse_head)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let head = optional_head(a.head.as_deref())?;
     let mut c = load_classifier(&a.classifier, head)?;
     if a.recalibrate_to.is_some() {
         // fit on the confidences without any earlier re-fit
@@ -806,12 +806,7 @@ pub struct ClassifyTitlesArgs {
 }
 
 pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
-    let head = a
-        .head
-        .as_deref()
-        .map(parse_head)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let head = optional_head(a.head.as_deref())?;
     let c = load_classifier(&a.classifier, head)?;
     let file =
         std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
