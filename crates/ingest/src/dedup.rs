@@ -58,6 +58,16 @@ pub fn month_bounds(k: MonthKey) -> (i32, i32) {
     )
 }
 
+/// Key shards: a posting's dedup keys are spilled to one of these by its company, and the
+/// de-duplication runs as one or more passes over disjoint sets of them (see `passes`). Both
+/// exact and near duplicates require the same normalized company, so no match crosses shards.
+pub const KEY_SHARDS: u32 = 64;
+
+/// The key shard of a company key.
+pub fn key_shard(company_key: u64) -> u32 {
+    (minhash::mix64(company_key) % KEY_SHARDS as u64) as u32
+}
+
 /// Hash of a normalized company name (0 = no company).
 pub fn company_key_of_normalized(n: &str) -> u64 {
     if n.is_empty() {
@@ -98,6 +108,9 @@ pub struct DedupKeys {
     pub replay: bool,
     pub norm_title: String,
     pub signature: Option<Signature>,
+    /// Position of the posting among its month's spilled postings (not part of the encoding:
+    /// the spill stores it beside the keys).
+    pub arrival: u32,
 }
 
 impl DedupKeys {
@@ -125,6 +138,7 @@ impl DedupKeys {
             } else {
                 None
             },
+            arrival: 0,
         }
     }
 
@@ -189,6 +203,7 @@ impl DedupKeys {
             replay,
             norm_title,
             signature,
+            arrival: 0,
         })
     }
 }
@@ -227,6 +242,8 @@ pub struct KeptState {
     pub existing: bool,
     /// first_seen/last_seen/duplicates changed in this run.
     pub changed: bool,
+    /// A new posting's [`DedupKeys::arrival`] (unused for existing ones).
+    pub arrival: u32,
 }
 
 impl KeptState {
@@ -253,6 +270,7 @@ impl KeptState {
             signature: k.signature.map(Box::new),
             existing: false,
             changed: false,
+            arrival: k.arrival,
         }
     }
 }
@@ -338,6 +356,7 @@ struct Slot {
     title_len: u32,
     /// Index of the signature in `sigs` (in signatures), or u32::MAX for none.
     sig: u32,
+    arrival: u32,
     existing: bool,
     changed: bool,
 }
@@ -404,6 +423,7 @@ impl MonthIndex {
             title_start: self.titles.len() as u32,
             title_len: s.norm_title.len() as u32,
             sig,
+            arrival: s.arrival,
             existing: s.existing,
             changed: s.changed,
         });
@@ -438,6 +458,7 @@ impl MonthIndex {
             signature: self.signature(s).map(|x| Box::new(*x)),
             existing: s.existing,
             changed: s.changed,
+            arrival: s.arrival,
         })
     }
 
@@ -448,20 +469,26 @@ impl MonthIndex {
         o
     }
 
-    /// (first_seen, last_seen, duplicates) of every posting, by id.
-    pub fn seen_by_id(&self) -> std::collections::HashMap<u128, (i32, i32, u32)> {
-        self.slots
-            .iter()
-            .map(|s| (s.posting_id, (s.first_seen, s.last_seen, s.duplicates)))
-            .collect()
-    }
-
-    /// Postings that were in the dataset before this run and whose counters this run changed.
-    pub fn changed_existing(&self) -> usize {
+    /// (first_seen, last_seen, duplicates) of the postings that were in the dataset before this
+    /// run and whose counters this run changed, by id.
+    pub fn changed_existing(&self) -> impl Iterator<Item = (u128, (i32, i32, u32))> + '_ {
         self.slots
             .iter()
             .filter(|s| s.existing && s.changed)
-            .count()
+            .map(|s| (s.posting_id, (s.first_seen, s.last_seen, s.duplicates)))
+    }
+
+    /// The postings this run kept, as (arrival, first_seen, last_seen, duplicates) in arrival
+    /// order.
+    pub fn new_kept_by_arrival(&self) -> Vec<(u32, i32, i32, u32)> {
+        let mut v: Vec<(u32, i32, i32, u32)> = self
+            .slots
+            .iter()
+            .filter(|s| !s.existing)
+            .map(|s| (s.arrival, s.first_seen, s.last_seen, s.duplicates))
+            .collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v
     }
 }
 

@@ -22,7 +22,9 @@ pub mod readers;
 pub mod stats;
 pub mod store;
 
+mod passes;
 mod pipeline;
+mod spill;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -95,6 +97,12 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Rows per Parquet row group / per output batch.
     pub batch_rows: usize,
+    /// Memory (bytes) the de-duplication window may use: the run makes as many passes over
+    /// disjoint company shards as it needs to stay under it (see docs/ingest.md).
+    pub dedup_memory: u64,
+    /// Force this number of de-duplication passes (1–64) instead of planning it from
+    /// `dedup_memory`; decisions are the same for any number.
+    pub dedup_passes: Option<u32>,
 }
 
 impl Default for IngestOptions {
@@ -110,6 +118,8 @@ impl Default for IngestOptions {
             near_duplicates: true,
             progress: false,
             batch_rows: 8192,
+            dedup_memory: 256 << 20,
+            dedup_passes: None,
         }
     }
 }
@@ -170,6 +180,9 @@ pub struct IngestReport {
     pub dedup_window_peak_postings: u64,
     #[serde(default)]
     pub dedup_window_peak_bytes: u64,
+    /// De-duplication passes over disjoint company shards (each holds its share of the window).
+    #[serde(default)]
+    pub dedup_passes: u32,
 }
 
 /// The settings a run used (for reproducibility).
@@ -244,6 +257,15 @@ impl IngestReport {
             "existing postings extended: {}   postings in dataset: {}",
             self.existing_postings_extended, self.postings_total
         );
+        if self.dedup_passes > 1 {
+            let _ = writeln!(
+                s,
+                "de-duplicated in {} passes over company shards (window peak {} postings, {:.0} MB)",
+                self.dedup_passes,
+                self.dedup_window_peak_postings,
+                self.dedup_window_peak_bytes as f64 / 1e6
+            );
+        }
         s
     }
 }

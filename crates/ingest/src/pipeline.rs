@@ -7,258 +7,47 @@
 //!    month: the posting itself (binary, zstd-compressed frames) and, apart, its dedup keys (ids,
 //!    company key, normalized title, MinHash signature — see [`DedupKeys`]).
 //!    An unreadable input stops the run here and the staging directory is deleted.
-//! 2. De-duplicate: months are processed in date order; within a month the spilled keys are
-//!    sorted by (date, arrival) — only a 24-byte entry per posting of the month is held — and
-//!    read back one at a time, so the earliest copy is the kept one whatever the input order.
-//!    Existing months of the dataset within the window are loaded from the persisted index
-//!    before they can match, and a month is finalized (written and evicted) as soon as no later
-//!    posting can touch it, so memory is bounded by the postings of a window, not by the input.
-//! 3. Write: a finalized month is handed to a writer thread (so Parquet encoding overlaps the
-//!    de-duplication of the next months) and written as a whole new partition (existing rows
-//!    with extended first_seen/last_seen/duplicates + new rows); the index and the report are
-//!    staged, then everything is swapped in (see `store`).
+//!    The keys go to one of 64 shards by company (see `spill`).
+//! 2. De-duplicate (see `passes`): in one or more passes over disjoint company shards, months
+//!    are processed in date order; within a month the spilled keys are sorted by (date,
+//!    arrival) — only a 24-byte entry per posting of the month is held — and read back one at a
+//!    time, so the earliest copy is the kept one whatever the input order. Existing months of
+//!    the dataset within the window are loaded from the persisted index before they can match,
+//!    and a month is evicted as soon as no later posting can touch it, so memory is bounded by
+//!    one pass's share of the postings of a window, not by the input.
+//! 3. Write: a month the last pass evicts is handed to a writer thread (so Parquet encoding
+//!    overlaps the de-duplication of the next months) and written as a whole new partition
+//!    (existing rows with extended first_seen/last_seen/duplicates + new rows); the index and
+//!    the report are staged, then everything is swapped in (see `store`).
 
-use crate::dedup::{self, ByteReader, Decision, DedupIndex, DedupKeys, MonthIndex, MonthKey};
-use crate::fields::{self, FileContext, Posting};
+use crate::dedup::{self, DedupKeys, MonthKey};
+use crate::fields::{self, FileContext};
 use crate::formats;
+use crate::passes;
 use crate::readers::{self, BadRecord, Limits, ReadItem, RecordReader};
-use crate::store::{self, PostingsBatchBuilder};
+use crate::spill::{encode_posting, Spill};
+use crate::store;
 use crate::{IngestError, IngestOptions, IngestReport, InputReport, ReportSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use jobshift_core::atomic;
 use jobshift_core::dataset::DatasetDir;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Records per parallel chunk, and the most bytes of field text a chunk may hold.
 const CHUNK_RECORDS: usize = 1024;
 const CHUNK_BYTES: usize = 8 << 20;
-/// A month's spill buffers are flushed at these sizes; all buffers when their total passes
-/// `SPILL_BUFFERED_MAX`, so spill memory is bounded whatever the number of months.
-const SPILL_POSTINGS_FLUSH: usize = 1 << 20;
-const SPILL_KEYS_FLUSH: usize = 256 << 10;
-const SPILL_BUFFERED_MAX: usize = 48 << 20;
-/// zstd level of the spilled postings (fast; the spill is read back once).
-const SPILL_ZSTD_LEVEL: i32 = 1;
-
-// ---- the binary spill format ----
-//
-// Hand-written (a few lines) rather than serde_json: the spill is written and read back once
-// per posting and JSON (escaping, parsing 2 KB descriptions) was a large share of the run.
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => put_str(out, s),
-        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
-    }
-}
-
-fn get_opt(r: &mut ByteReader<'_>) -> Option<Option<String>> {
-    let n = u32::from_le_bytes(r.take()?);
-    if n == u32::MAX {
-        return Some(None);
-    }
-    Some(Some(
-        String::from_utf8_lossy(r.bytes(n as usize)?).into_owned(),
-    ))
-}
-
-fn get_str(r: &mut ByteReader<'_>) -> Option<String> {
-    get_opt(r)?
-}
-
-pub(crate) fn encode_posting(p: &Posting, out: &mut Vec<u8>) {
-    put_str(out, &p.posting_id);
-    put_str(out, &p.exact_key);
-    put_str(out, &p.source);
-    put_opt(out, p.company.as_deref());
-    put_str(out, &p.title);
-    put_opt(out, p.description.as_deref());
-    put_opt(out, p.location.as_deref());
-    put_opt(out, p.country.as_deref());
-    out.extend_from_slice(&p.posted_date.to_le_bytes());
-    put_str(out, &p.date_precision);
-    put_opt(out, p.url.as_deref());
-    put_opt(out, p.extra.as_deref());
-    put_str(out, &p.input_file);
-    out.extend_from_slice(&p.input_record.to_le_bytes());
-    out.extend_from_slice(&p.file_index.to_le_bytes());
-    out.push(p.replay as u8);
-}
-
-pub(crate) fn decode_posting(b: &[u8]) -> Option<Posting> {
-    let mut r = ByteReader(b);
-    Some(Posting {
-        posting_id: get_str(&mut r)?,
-        exact_key: get_str(&mut r)?,
-        source: get_str(&mut r)?,
-        company: get_opt(&mut r)?,
-        title: get_str(&mut r)?,
-        description: get_opt(&mut r)?,
-        location: get_opt(&mut r)?,
-        country: get_opt(&mut r)?,
-        posted_date: i32::from_le_bytes(r.take()?),
-        date_precision: get_str(&mut r)?,
-        url: get_opt(&mut r)?,
-        extra: get_opt(&mut r)?,
-        input_file: get_str(&mut r)?,
-        input_record: u64::from_le_bytes(r.take()?),
-        file_index: u32::from_le_bytes(r.take()?),
-        replay: r.take::<1>()?[0] != 0,
-    })
-}
-
-/// Read one length-prefixed record; None at a clean end of stream.
-fn read_record(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Option<()>> {
-    let mut len = [0u8; 4];
-    match r.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    buf.clear();
-    buf.resize(u32::from_le_bytes(len) as usize, 0);
-    r.read_exact(buf)?;
-    Ok(Some(()))
-}
-
-#[derive(Default)]
-struct MonthSpill {
-    postings: Vec<u8>,
-    keys: Vec<u8>,
-}
-
-/// Spilled postings: per month, `<month>.postings.zst` (length-prefixed binary postings in
-/// concatenated zstd frames) and `<month>.keys` (length-prefixed [`DedupKeys`]), both in
-/// arrival order.
-struct Spill {
-    dir: PathBuf,
-    months: BTreeMap<MonthKey, MonthSpill>,
-    counts: BTreeMap<MonthKey, u64>,
-    buffered: usize,
-    compressor: zstd::bulk::Compressor<'static>,
-    bytes_raw: u64,
-    bytes_written: u64,
-}
-
-impl Spill {
-    fn new(dir: PathBuf) -> io::Result<Self> {
-        fs::create_dir_all(&dir)?;
-        Ok(Self {
-            dir,
-            months: BTreeMap::new(),
-            counts: BTreeMap::new(),
-            buffered: 0,
-            compressor: zstd::bulk::Compressor::new(SPILL_ZSTD_LEVEL)?,
-            bytes_raw: 0,
-            bytes_written: 0,
-        })
-    }
-    fn postings_path(&self, k: MonthKey) -> PathBuf {
-        self.dir
-            .join(format!("{}.postings.zst", dedup::month_label(k)))
-    }
-    fn keys_path(&self, k: MonthKey) -> PathBuf {
-        self.dir.join(format!("{}.keys", dedup::month_label(k)))
-    }
-    fn push(&mut self, k: MonthKey, posting: &[u8], keys: &[u8]) -> io::Result<()> {
-        let m = self.months.entry(k).or_default();
-        m.postings
-            .extend_from_slice(&(posting.len() as u32).to_le_bytes());
-        m.postings.extend_from_slice(posting);
-        m.keys.extend_from_slice(&(keys.len() as u32).to_le_bytes());
-        m.keys.extend_from_slice(keys);
-        self.buffered += posting.len() + keys.len() + 8;
-        *self.counts.entry(k).or_default() += 1;
-        let (p_full, k_full) = (
-            m.postings.len() >= SPILL_POSTINGS_FLUSH,
-            m.keys.len() >= SPILL_KEYS_FLUSH,
-        );
-        if p_full || k_full {
-            self.flush_month(k, p_full, k_full)?;
-        }
-        if self.buffered > SPILL_BUFFERED_MAX {
-            self.finish()?;
-        }
-        Ok(())
-    }
-    fn flush_month(&mut self, k: MonthKey, postings: bool, keys: bool) -> io::Result<()> {
-        let (pp, kp) = (self.postings_path(k), self.keys_path(k));
-        let Some(m) = self.months.get_mut(&k) else {
-            return Ok(());
-        };
-        let append = |path: &Path, bytes: &[u8]| -> io::Result<()> {
-            let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-            f.write_all(bytes)
-        };
-        if postings && !m.postings.is_empty() {
-            let frame = self.compressor.compress(&m.postings)?;
-            append(&pp, &frame)?;
-            self.bytes_raw += m.postings.len() as u64;
-            self.bytes_written += frame.len() as u64;
-            self.buffered = self.buffered.saturating_sub(m.postings.len());
-            m.postings.clear();
-        }
-        if keys && !m.keys.is_empty() {
-            append(&kp, &m.keys)?;
-            self.buffered = self.buffered.saturating_sub(m.keys.len());
-            m.keys.clear();
-        }
-        Ok(())
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        let ks: Vec<MonthKey> = self.months.keys().copied().collect();
-        for k in ks {
-            self.flush_month(k, true, true)?;
-        }
-        self.months.clear();
-        self.buffered = 0;
-        Ok(())
-    }
-}
-
-/// (date, arrival index, byte offset, length) of every spilled key record of a month.
-fn scan_keys(path: &Path) -> Result<Vec<(i32, u32, u64, u32)>, IngestError> {
-    let f = File::open(path).map_err(|e| IngestError::io(path, e))?;
-    let mut r = BufReader::with_capacity(1 << 20, f);
-    let mut out = Vec::new();
-    let mut offset = 0u64;
-    let mut buf = Vec::new();
-    while read_record(&mut r, &mut buf)
-        .map_err(|e| IngestError::io(path, e))?
-        .is_some()
-    {
-        let days = buf
-            .get(..4)
-            .and_then(|b| b.try_into().ok())
-            .map(i32::from_le_bytes)
-            .unwrap_or(0);
-        out.push((days, out.len() as u32, offset + 4, buf.len() as u32));
-        offset += 4 + buf.len() as u64;
-    }
-    Ok(out)
-}
-
-fn corrupt_spill(path: &Path) -> IngestError {
-    IngestError::Dataset {
-        dir: path.to_path_buf(),
-        message: "corrupt staging spill record".into(),
-    }
-}
 
 /// The result of processing one read item (in parallel).
 enum Outcome {
     Accepted {
         month: MonthKey,
+        /// The company's key shard.
+        shard: u32,
         posting: Vec<u8>,
         keys: Vec<u8>,
         columns: Vec<(fields::CanonicalField, String)>,
@@ -293,6 +82,7 @@ fn process_item(
             keys.encode(&mut kb);
             Outcome::Accepted {
                 month: dedup::month_key_of_days(built.posting.posted_date),
+                shard: dedup::key_shard(keys.company_key),
                 posting,
                 keys: kb,
                 columns: built.columns,
@@ -413,17 +203,6 @@ struct RejectLine<'a> {
     reason: String,
     reason_key: &'static str,
     raw: &'a str,
-}
-
-#[derive(Serialize)]
-struct DuplicateLine<'a> {
-    file: &'a str,
-    record: u64,
-    posted_date: String,
-    duplicate_of: String,
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    similarity: Option<f64>,
 }
 
 fn progress_bar(enabled: bool, len: u64, msg: String) -> ProgressBar {
@@ -605,6 +384,7 @@ fn run_staged(
                 let bad = match o {
                     Outcome::Accepted {
                         month,
+                        shard,
                         posting,
                         keys,
                         columns: cols,
@@ -623,7 +403,7 @@ fn run_staged(
                             }
                         }
                         spill
-                            .push(month, &posting, &keys)
+                            .push(month, shard, &posting, &keys)
                             .map_err(|e| IngestError::io(staging, e))?;
                         continue;
                     }
@@ -696,25 +476,6 @@ fn run_staged(
     let mut dups_out =
         BufWriter::new(File::create(&dup_path).map_err(|e| IngestError::io(&dup_path, e))?);
     let input_names: Vec<String> = counters.inputs.iter().map(|i| i.file.clone()).collect();
-    let mut dedup = Deduper {
-        out,
-        index: DedupIndex::new(
-            opts.dedup_window_days,
-            opts.near_dup_threshold,
-            opts.near_duplicates,
-        ),
-        existing: store::existing_months(out)?.into_iter().collect(),
-        loaded: BTreeSet::new(),
-        pending: BTreeSet::new(),
-        finalized: BTreeSet::new(),
-        kept_flags: HashMap::new(),
-        spill_paths: HashMap::new(),
-        exact: 0,
-        near: 0,
-        peak_window_postings: 0,
-        peak_window_bytes: 0,
-    };
-    let spill_months: Vec<MonthKey> = spill.counts.keys().copied().collect();
     let total_spilled: u64 = spill.counts.values().sum();
     let pb = if opts.progress {
         let pb = ProgressBar::new(total_spilled);
@@ -727,132 +488,28 @@ fn run_staged(
     } else {
         ProgressBar::hidden()
     };
-    let window = opts.dedup_window_days.clamp(0, 100_000) as i32;
-    let batch_rows = opts.batch_rows;
-    // Finalized months are written by this thread while the next months are de-duplicated.
-    let written: Result<Vec<Written>, IngestError> = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<FinalizeJob>(0);
-        let writer = scope.spawn(move || -> Result<Vec<Written>, IngestError> {
-            let mut done = Vec::new();
-            for job in rx.iter() {
-                done.push(finalize_month(out, staging, batch_rows, job)?);
-            }
-            Ok(done)
-        });
-        let send = |job: FinalizeJob| -> Result<(), ()> { tx.send(job).map_err(|_| ()) };
-        let deduped: Result<(), IngestError> = (|| {
-            let mut buf = Vec::new();
-            for (si, &m) in spill_months.iter().enumerate() {
-                let (start, end) = dedup::month_bounds(m);
-                let lo = dedup::month_key_of_days(start.saturating_sub(window));
-                let hi = dedup::month_key_of_days(end.saturating_add(window));
-                let to_load: Vec<MonthKey> = dedup.existing.range(lo..=hi).copied().collect();
-                for k in to_load {
-                    dedup.load(k)?;
-                }
-                dedup.pending.insert(m);
-                let keys_path = spill.keys_path(m);
-                let mut entries = scan_keys(&keys_path)?;
-                entries.sort_unstable_by_key(|e| (e.0, e.1));
-                let file = File::open(&keys_path).map_err(|e| IngestError::io(&keys_path, e))?;
-                let mut kept = vec![false; entries.len()];
-                for (_, idx, offset, len) in entries {
-                    use std::os::unix::fs::FileExt;
-                    buf.clear();
-                    buf.resize(len as usize, 0);
-                    file.read_exact_at(&mut buf, offset)
-                        .map_err(|e| IngestError::io(&keys_path, e))?;
-                    let k = DedupKeys::decode(&buf).ok_or_else(|| corrupt_spill(&keys_path))?;
-                    let fi = k.file_index as usize;
-                    let decision = dedup.index.decide(&k);
-                    match decision {
-                        Decision::Kept => {
-                            kept[idx as usize] = true;
-                            if let Some(r) = counters.inputs.get_mut(fi) {
-                                r.accepted += 1;
-                            }
-                        }
-                        Decision::Exact { of } | Decision::Near { of, .. } => {
-                            let (kind, similarity) = match decision {
-                                Decision::Near { similarity, .. } => {
-                                    dedup.near += 1;
-                                    ("near", Some((similarity * 1000.0).round() / 1000.0))
-                                }
-                                _ => {
-                                    dedup.exact += 1;
-                                    ("exact", None)
-                                }
-                            };
-                            if let Some(r) = counters.inputs.get_mut(fi) {
-                                r.duplicates += 1;
-                            }
-                            let line = DuplicateLine {
-                                file: input_names.get(fi).map(String::as_str).unwrap_or(""),
-                                record: k.input_record,
-                                posted_date: crate::dates::from_days(k.posted_date).to_string(),
-                                duplicate_of: dedup::id_hex(of),
-                                kind,
-                                similarity,
-                            };
-                            serde_json::to_writer(&mut dups_out, &line)
-                                .map_err(|e| IngestError::io(&dup_path, e.into()))?;
-                            dups_out
-                                .write_all(b"\n")
-                                .map_err(|e| IngestError::io(&dup_path, e))?;
-                        }
-                    }
-                    pb.inc(1);
-                }
-                drop(file);
-                let _ = fs::remove_file(&keys_path);
-                dedup.kept_flags.insert(m, kept);
-                dedup.spill_paths.insert(m, spill.postings_path(m));
-                dedup.peak_window_postings =
-                    dedup.peak_window_postings.max(dedup.index.len() as u64);
-                dedup.peak_window_bytes = dedup.peak_window_bytes.max(dedup.index.bytes() as u64);
-                let next_start = spill_months.get(si + 1).map(|n| dedup::month_bounds(*n).0);
-                let ready: Vec<MonthKey> = dedup
-                    .pending
-                    .iter()
-                    .copied()
-                    .filter(|k| match next_start {
-                        Some(ns) => dedup::month_bounds(*k).1 as i64 + (window as i64) < ns as i64,
-                        None => false,
-                    })
-                    .collect();
-                for k in ready {
-                    if send(dedup.finalize_job(k)).is_err() {
-                        return Ok(()); // the writer failed; its error is reported below
-                    }
-                }
-            }
-            let rest: Vec<MonthKey> = dedup.pending.iter().copied().collect();
-            for k in rest {
-                if send(dedup.finalize_job(k)).is_err() {
-                    return Ok(());
-                }
-            }
-            Ok(())
-        })();
-        drop(tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(IngestError::Options("the writer thread panicked".into())));
-        deduped?;
-        written
-    });
-    let written = written?;
+    let dedup = passes::dedup_and_write(
+        &spill,
+        out,
+        staging,
+        opts,
+        &mut passes::DecisionLog {
+            inputs: &mut counters.inputs,
+            input_names: &input_names,
+            duplicates: &mut dups_out,
+            duplicates_path: &dup_path,
+            progress: &pb,
+        },
+    )?;
     pb.finish_and_clear();
     dups_out
         .flush()
         .map_err(|e| IngestError::io(&dup_path, e))?;
     drop(dups_out);
     let _ = fs::remove_dir_all(staging.join("spill"));
-    let (peak_window_postings, peak_window_bytes) =
-        (dedup.peak_window_postings, dedup.peak_window_bytes);
     let mut rows_written: BTreeMap<MonthKey, u64> = BTreeMap::new();
     let mut extended = 0u64;
-    for w in &written {
+    for w in &dedup.written {
         extended += w.extended;
         if let Some(r) = w.rows {
             rows_written.insert(w.month, r);
@@ -904,8 +561,9 @@ fn run_staged(
             shingle_words: crate::minhash::SHINGLE_WORDS,
         },
         inputs: counters.inputs,
-        dedup_window_peak_postings: peak_window_postings,
-        dedup_window_peak_bytes: peak_window_bytes,
+        dedup_window_peak_postings: dedup.peak_window_postings,
+        dedup_window_peak_bytes: dedup.peak_window_bytes,
+        dedup_passes: dedup.passes,
     };
     if report.rejected > 0 {
         report.rejects_file = Some(rejects_rel);
@@ -939,149 +597,4 @@ fn write_reject(w: &mut impl Write, file: &str, b: &BadRecord) -> io::Result<()>
     };
     serde_json::to_writer(&mut *w, &line)?;
     w.write_all(b"\n")
-}
-
-/// The month-by-month de-duplication state.
-struct Deduper<'a> {
-    out: &'a Path,
-    index: DedupIndex,
-    existing: BTreeSet<MonthKey>,
-    loaded: BTreeSet<MonthKey>,
-    pending: BTreeSet<MonthKey>,
-    finalized: BTreeSet<MonthKey>,
-    kept_flags: HashMap<MonthKey, Vec<bool>>,
-    spill_paths: HashMap<MonthKey, PathBuf>,
-    exact: u64,
-    near: u64,
-    /// Most kept postings held in the window at once, and their heap bytes.
-    peak_window_postings: u64,
-    peak_window_bytes: u64,
-}
-
-/// A month to write: its postings' final states, which new postings were kept, and where they
-/// and the existing partition are.
-struct FinalizeJob {
-    month: MonthKey,
-    states: MonthIndex,
-    kept: Vec<bool>,
-    spill: Option<PathBuf>,
-    existing: bool,
-}
-
-/// What writing a month did.
-struct Written {
-    month: MonthKey,
-    /// Rows of the new partition, None when the month was left as it was.
-    rows: Option<u64>,
-    /// Existing postings whose counters changed.
-    extended: u64,
-}
-
-impl Deduper<'_> {
-    fn load(&mut self, k: MonthKey) -> Result<(), IngestError> {
-        if self.loaded.contains(&k) || self.finalized.contains(&k) {
-            return Ok(());
-        }
-        for s in store::load_index(self.out, k)? {
-            self.index.insert(s);
-        }
-        self.loaded.insert(k);
-        self.pending.insert(k);
-        Ok(())
-    }
-
-    /// Evict month `k` from the window; the writer thread writes it.
-    fn finalize_job(&mut self, k: MonthKey) -> FinalizeJob {
-        self.pending.remove(&k);
-        self.finalized.insert(k);
-        FinalizeJob {
-            month: k,
-            states: self.index.evict_month(k),
-            kept: self.kept_flags.remove(&k).unwrap_or_default(),
-            spill: self.spill_paths.remove(&k),
-            existing: self.existing.contains(&k),
-        }
-    }
-}
-
-/// Write month `job.month` (when it has new or changed postings) into the staging directory.
-fn finalize_month(
-    out: &Path,
-    staging: &Path,
-    batch_rows: usize,
-    job: FinalizeJob,
-) -> Result<Written, IngestError> {
-    let k = job.month;
-    let changed_existing = job.states.changed_existing() as u64;
-    let new_rows = job.kept.iter().filter(|x| **x).count();
-    let index_missing = job.existing && !store::index_file(out, k).exists();
-    if new_rows == 0 && changed_existing == 0 {
-        if index_missing && !job.states.is_empty() {
-            store::write_index(&store::index_file(staging, k), &job.states)?;
-        }
-        if let Some(sp) = &job.spill {
-            let _ = fs::remove_file(sp);
-        }
-        return Ok(Written {
-            month: k,
-            rows: None,
-            extended: 0,
-        });
-    }
-    let seen = job.states.seen_by_id();
-    let part = store::month_dir(staging, k).join(store::PART_FILE);
-    let existing_files = if job.existing {
-        let d = store::month_dir(out, k);
-        DatasetDir::parquet_files(&d).map_err(|e| IngestError::io(&d, e))?
-    } else {
-        Vec::new()
-    };
-    let kept = &job.kept;
-    let rows = store::write_postings_file(&part, |sink| {
-        let mut rows = 0u64;
-        let to_io = |e: IngestError| io::Error::other(e.to_string());
-        store::for_each_batch(&existing_files, |p, b| {
-            let nb = store::update_existing_batch(&b, &seen, p)?;
-            rows += nb.num_rows() as u64;
-            sink(nb).map_err(|e| IngestError::io(p, e))
-        })
-        .map_err(to_io)?;
-        if let Some(sp) = &job.spill {
-            let f = File::open(sp)?;
-            let mut r = BufReader::with_capacity(1 << 20, zstd::stream::read::Decoder::new(f)?);
-            let mut buf = Vec::new();
-            let mut i = 0usize;
-            let mut builder = PostingsBatchBuilder::new();
-            while read_record(&mut r, &mut buf)?.is_some() {
-                if kept.get(i).copied().unwrap_or(false) {
-                    let p = decode_posting(&buf).ok_or_else(|| to_io(corrupt_spill(sp)))?;
-                    let id = dedup::parse_id(&p.posting_id);
-                    let state = seen
-                        .get(&id)
-                        .copied()
-                        .unwrap_or((p.posted_date, p.posted_date, 0));
-                    builder.push(&p, state);
-                    if builder.len() >= batch_rows {
-                        rows += builder.len() as u64;
-                        sink(builder.finish().map_err(io::Error::other)?)?;
-                    }
-                }
-                i += 1;
-            }
-            if !builder.is_empty() {
-                rows += builder.len() as u64;
-                sink(builder.finish().map_err(io::Error::other)?)?;
-            }
-        }
-        Ok(rows)
-    })?;
-    if let Some(sp) = &job.spill {
-        let _ = fs::remove_file(sp);
-    }
-    store::write_index(&store::index_file(staging, k), &job.states)?;
-    Ok(Written {
-        month: k,
-        rows: Some(rows),
-        extended: changed_existing,
-    })
 }

@@ -320,14 +320,28 @@ fn index_schema() -> SchemaRef {
 
 /// Persist the dedup index of one month (rows in posting-id order, written in batches).
 pub fn write_index(path: &Path, month: &MonthIndex) -> Result<(), IngestError> {
-    let order = month.order_by_id();
+    write_index_parts(path, &[], month)
+}
+
+/// Persist the dedup index of one month from the parts earlier de-duplication passes wrote
+/// (with [`write_index`]), in pass order, then `last` (the last pass's share).
+pub fn write_index_parts(
+    path: &Path,
+    parts: &[PathBuf],
+    last: &MonthIndex,
+) -> Result<(), IngestError> {
+    let order = last.order_by_id();
     atomic::with_writer(path, |w| {
         let mut writer = ArrowWriter::try_new(w, index_schema(), Some(writer_props()))
             .map_err(io::Error::other)?;
+        for_each_batch(parts, |p, b| {
+            writer.write(&b).map_err(|e| IngestError::parquet(p, e))
+        })
+        .map_err(|e| io::Error::other(e.to_string()))?;
         for chunk in order.chunks(8192) {
             let states: Vec<KeptState> = chunk
                 .iter()
-                .filter_map(|i| month.state(*i as usize))
+                .filter_map(|i| last.state(*i as usize))
                 .collect();
             let batch = index_batch(&states).map_err(io::Error::other)?;
             writer.write(&batch).map_err(io::Error::other)?;
@@ -376,8 +390,14 @@ fn index_batch(states: &[KeptState]) -> Result<RecordBatch, arrow::error::ArrowE
     RecordBatch::try_new(index_schema(), columns)
 }
 
-/// Load a month's dedup index; rebuilt from the postings when the index file is missing.
-pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestError> {
+/// Load the entries of a month's dedup index whose company key `keep` accepts (a
+/// de-duplication pass loads only its key shards); rebuilt from the postings when the index
+/// file is missing.
+pub fn load_index(
+    root: &Path,
+    k: MonthKey,
+    keep: impl Fn(u64) -> bool,
+) -> Result<Vec<KeptState>, IngestError> {
     let path = index_file(root, k);
     let mut out = Vec::new();
     if path.exists() {
@@ -392,6 +412,9 @@ pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestErro
             let du: &UInt32Array = col(&b, "duplicates", p)?;
             let sg: &BinaryArray = col(&b, "signature", p)?;
             for i in 0..b.num_rows() {
+                if !keep(ck.value(i)) {
+                    continue;
+                }
                 out.push(KeptState {
                     posting_id: dedup::parse_id(id.value(i)),
                     exact_key: dedup::parse_id(ek.value(i)),
@@ -408,6 +431,7 @@ pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestErro
                     },
                     existing: true,
                     changed: false,
+                    arrival: u32::MAX,
                 });
             }
             Ok(())
@@ -430,6 +454,10 @@ pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestErro
         let opt =
             |a: &StringArray, i: usize| if a.is_null(i) { "" } else { a.value(i) }.to_string();
         for i in 0..b.num_rows() {
+            let company_key = dedup::company_key(company.is_valid(i).then(|| company.value(i)));
+            if !keep(company_key) {
+                continue;
+            }
             let (c, t, l, d) = (
                 opt(company, i),
                 title.value(i).to_string(),
@@ -445,7 +473,7 @@ pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestErro
             out.push(KeptState {
                 posting_id: dedup::parse_id(id.value(i)),
                 exact_key: dedup::parse_id(&exact),
-                company_key: dedup::company_key(Some(&c)),
+                company_key,
                 norm_title: normalize_title(&t),
                 anchor: posted.value(i),
                 first_seen: fs_.value(i),
@@ -454,6 +482,7 @@ pub fn load_index(root: &Path, k: MonthKey) -> Result<Vec<KeptState>, IngestErro
                 signature: minhash::signature(&d).map(Box::new),
                 existing: true,
                 changed: false,
+                arrival: u32::MAX,
             });
         }
         Ok(())

@@ -97,8 +97,8 @@ fn edit_words(r: &mut Rng, text: &str, words: &[&str], frac: f64) -> String {
         .join(" ")
 }
 
-#[test]
-fn dedup_precision_and_recall() {
+/// The fixture's records (shuffled), the number of truth groups and the count of each kind.
+fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
     let words: Vec<&str> = WORDS.split_whitespace().collect();
     let mut r = Rng(0x5eed_1234_abcd);
     let companies: Vec<String> = (0..40).map(|i| format!("Company {i} Inc")).collect();
@@ -261,15 +261,24 @@ fn dedup_precision_and_recall() {
         let j = r.below(i + 1);
         recs.swap(i, j);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("dedup_fixture.jsonl");
-    let mut f = std::fs::File::create(&input).unwrap();
-    for x in &recs {
+    (recs, groups, kinds)
+}
+
+fn write_jsonl<'a>(path: &std::path::Path, recs: impl IntoIterator<Item = &'a Rec>) {
+    let mut f = std::fs::File::create(path).unwrap();
+    for x in recs {
         let date = jobshift_ingest::dates::from_days(x.day as i32).to_string();
         let v = serde_json::json!({"title": x.title, "company": x.company, "location": x.location, "description": x.description, "date": date, "truth_group": x.group});
         writeln!(f, "{v}").unwrap();
     }
-    drop(f);
+}
+
+#[test]
+fn dedup_precision_and_recall() {
+    let (recs, groups, kinds) = fixture_records();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dedup_fixture.jsonl");
+    write_jsonl(&input, &recs);
     let ds = dir.path().join("ds");
     let report = ingest_ok(&[input], &ds, &quiet());
     // truth: every record but the earliest of its group is a duplicate of that group
@@ -327,4 +336,90 @@ fn dedup_precision_and_recall() {
     );
     assert!(precision >= 0.97, "precision {precision}");
     assert!(recall >= 0.80, "recall {recall}");
+}
+
+/// De-duplication in passes over company shards (what bounds ingest's memory) decides exactly
+/// as one pass does: same kept postings and counters, same duplicate decisions, in a first run
+/// and in an incremental run that matches against the first run's persisted index.
+#[test]
+fn decisions_do_not_depend_on_the_number_of_passes() {
+    let (recs, _, _) = fixture_records();
+    let dir = tempfile::tempdir().unwrap();
+    let split = 19_723 + 170; // days: the second batch overlaps the first's window
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    write_jsonl(&a, recs.iter().filter(|x| x.day < split));
+    write_jsonl(&b, recs.iter().filter(|x| x.day >= split));
+    type Outcome = (
+        Vec<(u64, u64, u64, u64, u64, u64)>,
+        Vec<(String, i32, i32, u32, String, u64)>,
+        Vec<String>,
+    );
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    let variants: [(Option<u32>, u64, u32); 5] = [
+        (Some(1), 256 << 20, 1),
+        (Some(3), 256 << 20, 3),
+        (Some(4), 256 << 20, 4),
+        (Some(64), 256 << 20, 64),
+        (None, 1, 64), // planned: a 1-byte budget needs every shard in its own pass
+    ];
+    for (passes, memory, expect) in variants {
+        let ds = dir.path().join(format!("ds-{passes:?}-{memory}"));
+        let opts = jobshift_ingest::IngestOptions {
+            dedup_passes: passes,
+            dedup_memory: memory,
+            ..quiet()
+        };
+        let r1 = ingest_ok(std::slice::from_ref(&a), &ds, &opts);
+        let r2 = ingest_ok(std::slice::from_ref(&b), &ds, &opts);
+        assert_eq!((r1.dedup_passes, r2.dedup_passes), (expect, expect));
+        let counts = [&r1, &r2]
+            .iter()
+            .map(|r| {
+                (
+                    r.accepted,
+                    r.duplicates,
+                    r.exact_duplicates,
+                    r.near_duplicates,
+                    r.existing_postings_extended,
+                    r.postings_total,
+                )
+            })
+            .collect();
+        let mut kept: Vec<_> = rows(&ds)
+            .into_iter()
+            .map(|x| {
+                (
+                    x.posting_id,
+                    x.first_seen,
+                    x.last_seen,
+                    x.duplicates,
+                    x.input_file,
+                    x.input_record,
+                )
+            })
+            .collect();
+        kept.sort();
+        let mut dups: Vec<String> = duplicates(&ds, &r1)
+            .into_iter()
+            .chain(duplicates(&ds, &r2))
+            .map(|d| d.to_string())
+            .collect();
+        dups.sort();
+        outcomes.push((format!("{passes:?}/{memory}"), (counts, kept, dups)));
+    }
+    let (_, first) = &outcomes[0];
+    let (counts, kept, dups) = first;
+    // The fixture exercises what matters: near and exact duplicates in both runs, existing
+    // postings extended by the second.
+    assert!(
+        counts[0].3 > 0 && counts[0].2 > 0 && counts[1].1 > 0,
+        "{counts:?}"
+    );
+    assert!(counts[1].4 > 0, "no existing posting extended: {counts:?}");
+    assert!(kept.len() > 300 && !dups.is_empty());
+    for (name, o) in &outcomes[1..] {
+        assert_eq!(&o.0, counts, "{name}");
+        assert_eq!(&o.1, kept, "{name}");
+        assert_eq!(&o.2, dups, "{name}");
+    }
 }

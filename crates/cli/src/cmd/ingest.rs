@@ -32,6 +32,10 @@ pub struct Args {
     /// Only remove exact duplicates
     #[arg(long)]
     pub no_near_duplicates: bool,
+    /// Memory the de-duplication window may use (e.g. 256MiB, 2GiB): above it, de-duplication
+    /// runs in passes over disjoint company shards (same decisions, a little more I/O)
+    #[arg(long, default_value = "256MiB", value_parser = parse_dedup_memory)]
+    pub dedup_memory: u64,
     /// Largest field accepted, in bytes (larger ones reject their record)
     #[arg(long, default_value_t = 1 << 20)]
     pub max_field_bytes: usize,
@@ -47,6 +51,10 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
+fn parse_dedup_memory(s: &str) -> Result<u64, String> {
+    Ok(super::parse_memory_size(s)?.unwrap_or(u64::MAX))
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let column_map = ColumnMap::parse(&args.map).map_err(anyhow::Error::msg)?;
     let opts = IngestOptions {
@@ -57,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         near_dup_threshold: args.near_dup_threshold,
         dedup_window_days: args.dedup_window_days,
         near_duplicates: !args.no_near_duplicates,
+        dedup_memory: args.dedup_memory,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         ..IngestOptions::default()
     };

@@ -65,30 +65,15 @@ pub struct Args {
 #[derive(Debug, Clone, Copy)]
 pub struct MemoryLimit(pub Option<u64>);
 
-/// "1GiB", "512MiB", "4G", "800M", "1073741824", "none" (binary multiples for K/M/G/T).
+/// `--memory-limit`: a size for [`super::parse_memory_size`], at least 16 MiB, or "none".
 fn parse_memory_limit(s: &str) -> Result<MemoryLimit, String> {
-    let t = s.trim().to_ascii_lowercase().replace('_', "");
-    if matches!(t.as_str(), "none" | "unlimited" | "0") {
-        return Ok(MemoryLimit(None));
-    }
-    let t = t.trim_end_matches('b').trim_end_matches('i');
-    let (num, mult) = match t.chars().last() {
-        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('m') => (&t[..t.len() - 1], 1 << 20),
-        Some('g') => (&t[..t.len() - 1], 1 << 30),
-        Some('t') => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| {
-        format!("{s:?} is not a memory size: expected e.g. 512MiB, 1GiB, 4G or none")
-    })?;
-    let bytes = v * mult as f64;
-    if !(bytes >= 16.0 * (1u64 << 20) as f64) {
-        return Err(format!(
+    match super::parse_memory_size(s)? {
+        None => Ok(MemoryLimit(None)),
+        Some(bytes) if bytes < 16 << 20 => Err(format!(
             "{s:?} is too small: the engine needs at least 16MiB (or none for no limit)"
-        ));
+        )),
+        Some(bytes) => Ok(MemoryLimit(Some(bytes))),
     }
-    Ok(MemoryLimit(Some(bytes as u64)))
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
