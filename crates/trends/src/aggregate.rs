@@ -47,11 +47,15 @@ pub fn cell_sql(window: &Window, assume_unique: bool) -> String {
 
 /// Restrict `cell_all` to companies present in every window. Postings without a company name
 /// (clustered as their own singleton "company" `~posting_id`) cannot be followed and are left out.
+///
+/// Written as a join with the (small) set of panel companies first: under a memory limit the
+/// engine keeps the written join order and builds its hash table on the first input.
 pub fn panel_sql(years: usize) -> String {
     format!(
-        "SELECT company, title_id, yr, n FROM cell_all WHERE company IN (\
+        "SELECT c.company AS company, c.title_id AS title_id, c.yr AS yr, c.n AS n FROM (\
            SELECT company FROM cell_all WHERE company NOT LIKE '~%' \
-           GROUP BY company HAVING COUNT(DISTINCT yr) = {years})"
+           GROUP BY company HAVING COUNT(DISTINCT yr) = {years}) p \
+         JOIN cell_all c ON c.company = p.company"
     )
 }
 
@@ -87,9 +91,18 @@ impl Level {
 ///
 /// `ac` (one row per company) is written first so it is the hash join's build side: a hash
 /// join cannot spill, and its other input (`kc`, one row per group × company: tens of millions
-/// at 100M postings) would otherwise be held in memory whole.
+/// at 100M postings) would otherwise be held in memory whole. Likewise `title_map` comes before
+/// `cell` in the tier and family plans (the title plan needs no join). Under a memory limit the
+/// engine keeps the written order (`join_reordering` off, see [`crate::engine::new_session`]):
+/// its statistics once picked `kc` (families × companies) as the build side.
 pub fn group_sql(level: Level, years: &[i32]) -> String {
     let key = level.key();
+    // tier and family: an inner join (the key comes from title_map, and groups without one are
+    // dropped); titles and the baseline need no taxonomy column
+    let from = match level {
+        Level::Baseline | Level::Title => "cell c",
+        Level::Tier | Level::Family => "title_map m JOIN cell c ON c.title_id = m.title_id",
+    };
     let a_cols: Vec<String> = years
         .iter()
         .map(|y| format!("SUM(CASE WHEN yr = {y} THEN n ELSE 0 END) AS a_{y}"))
@@ -120,7 +133,7 @@ pub fn group_sql(level: Level, years: &[i32]) -> String {
     format!(
         "WITH ac AS (SELECT company, {a} FROM cell GROUP BY company), \
          kc AS (SELECT {key} AS k, c.company AS company, {n} \
-                FROM cell c LEFT JOIN title_map m ON c.title_id = m.title_id \
+                FROM {from} \
                 WHERE {key} IS NOT NULL GROUP BY {key}, c.company) \
          SELECT {out} FROM ac JOIN kc ON kc.company = ac.company GROUP BY kc.k ORDER BY kc.k",
         a = a_cols.join(", "),

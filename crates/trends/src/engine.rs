@@ -13,6 +13,29 @@
 //! consumers), and the merge that follows a hash aggregate's spill cannot spill again, so it
 //! failed with "Resources exhausted" at limits the greedy pool handles (64 MiB on 1M postings,
 //! 32 MiB on the test fixture in `tests/memory_limit.rs`).
+//!
+//! Under a limit the session is also shaped so that spilling always has room to finish
+//! (measured: before this, `--memory-limit 256MiB` failed at 100M postings and 32 MiB at 10M;
+//! see BENCHMARKS.md "Memory as N grows"):
+//! - **Spill merges open at most [`spill_merge_fan_in`] files per pass.** A final hash
+//!   aggregation that spilled merges its sorted runs into an ordered aggregation; DataFusion's
+//!   merge reserves read buffers for as many runs as the pool has room for, and the ordered
+//!   aggregation after it, which cannot spill, then failed to get its next 1–3 MB (the error
+//!   named `FinalHashAggregateStream[0]` / `SingleHashAggregateStream[0]`, the `cell` query).
+//! - **One partition** (`target_partitions = 1`): with two, the other partition's hash
+//!   aggregation could fill the greedy pool at any moment (it spills only when its own growth
+//!   fails), and at 24–32 MiB the two-partition plan sometimes hung with every thread idle,
+//!   which matches DataFusion 55.2's `RepartitionExec` spill deadlock (apache/datafusion#24883:
+//!   its spill reader waits on the oldest spill file only). CPU time did not grow (10M postings
+//!   at 1 GiB: 8.0 CPU-s, 10.4 before); the query part now uses one core.
+//! - **Join inputs as written** (`join_reordering = false`): a hash join cannot spill, and the
+//!   statistics-driven swap built the families plan's join on families × companies instead of
+//!   the per-company side; the SQL in [`crate::aggregate`] puts the small input first.
+//! - **Sorts set aside at most an eighth of the pool** for merging their spills
+//!   (`sort_spill_reservation_bytes`, default 10 MiB), so a 16 MiB limit still sorts.
+//!
+//! `jobshift report` also tunes glibc's allocator under a limit (crates/cli/src/cmd/report.rs):
+//! without it, memory the pool had released stayed in the process.
 
 use crate::TrendsError;
 use datafusion::arrow::array::{
@@ -156,19 +179,42 @@ pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
 /// A session whose operators share a greedy memory pool of `memory_limit` bytes (none:
 /// unbounded) and spill to files in the OS temp directory (removed when the session ends).
 pub fn new_session(memory_limit: Option<u64>) -> Result<SessionContext, TrendsError> {
-    let mut rt = RuntimeEnvBuilder::new().with_disk_manager_builder(DiskManagerBuilder::default());
+    let mut config = SessionConfig::new();
+    let mut disk = DiskManagerBuilder::default();
+    let mut pool = None;
     if let Some(limit) = memory_limit {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        disk = disk.with_max_spill_merge_fan_in(spill_merge_fan_in(limit));
+        // one partition: no two aggregations race for the greedy pool, and no RepartitionExec
+        // (see the module docs)
+        config = config.with_target_partitions(1);
+        // build sides of hash joins as written in the SQL (the small side first)
+        config.options_mut().optimizer.join_reordering = false;
+        // a sort sets this much aside for merging its spills (default 10 MiB): at most an
+        // eighth of the pool, so small limits (16 MiB in tests/memory_limit.rs) still sort
+        let sort_reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
+        *sort_reserve = (*sort_reserve).min(limit / 8);
         // tracking names the biggest consumers if the limit is ever exceeded
-        rt = rt.with_memory_pool(Arc::new(TrackConsumersPool::new(
+        pool = Some(Arc::new(TrackConsumersPool::new(
             GreedyMemoryPool::new(limit),
             std::num::NonZeroUsize::MIN.saturating_add(4),
         )));
     }
-    Ok(SessionContext::new_with_config_rt(
-        SessionConfig::new(),
-        rt.build_arc()?,
-    ))
+    let mut rt = RuntimeEnvBuilder::new().with_disk_manager_builder(disk);
+    if let Some(pool) = pool {
+        rt = rt.with_memory_pool(pool);
+    }
+    Ok(SessionContext::new_with_config_rt(config, rt.build_arc()?))
+}
+
+/// How many sorted spill files one merge pass may open under a memory limit of `limit` bytes:
+/// one per 8 MiB, 2..=32. DataFusion reserves each open file's read buffers (about 2 MB for
+/// our narrow rows at the default batch size) and, by default, opens as many as the pool has
+/// room for; the ordered aggregation that consumes the merge then cannot get the few MB it
+/// needs and cannot spill (its input is sorted). Capped, the merge keeps to about a quarter of
+/// the pool and merges in more passes instead.
+pub fn spill_merge_fan_in(limit: usize) -> usize {
+    (limit / (8 << 20)).clamp(2, 32)
 }
 
 /// An intermediate table kept on disk while the session runs (dropping it lets the spill
@@ -334,4 +380,17 @@ pub fn integers(batch: &RecordBatch, name: &str) -> Result<Vec<i64>, TrendsError
 /// Quote a string as an SQL literal.
 pub fn sql_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spill_merge_fan_in;
+
+    #[test]
+    fn spill_merge_fan_in_grows_with_the_limit_within_bounds() {
+        assert_eq!(spill_merge_fan_in(1 << 20), 2);
+        assert_eq!(spill_merge_fan_in(32 << 20), 4);
+        assert_eq!(spill_merge_fan_in(256 << 20), 32);
+        assert_eq!(spill_merge_fan_in(usize::MAX), 32);
+    }
 }
