@@ -6,7 +6,14 @@
 //!     [--rf-trees N] [--rf-per-class N] [--rf-pca DIMS]
 //! cargo run -p jobshift-classify --example classify_bench -- speed CLASSIFIER TITLES_CSV [COLUMN] [LIMIT]
 //! cargo run -p jobshift-classify --example classify_bench -- heads CLASSIFIER [ROWS]
+//! cargo run -p jobshift-classify --example classify_bench -- knn CLASSIFIER [ROWS] [BATCH]
 //! ```
+//! `chunks CLASSIFIED_DIR [CHUNK_ROWS]` counts, on a classified dataset, the cleaned titles the
+//! head scores when each chunk of postings is scored on its own (the cascade before it kept head
+//! scores per run) against the distinct cleaned titles of the whole run (after).
+//! `knn` times the kNN head's scan of every training row (the earlier path) against its scan
+//! of the distinct training vectors on the same ROWS held-out titles, in calls of BATCH
+//! titles, and checks they agree.
 //! `speed` times every cascade step on a CSV column of raw titles (e.g. the HN titles);
 //! `heads` times each saved head's scoring of ROWS validation titles (embeddings from the
 //! persistent cache, so only the head is timed).
@@ -142,6 +149,154 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     );
                 }
             }
+        }
+        Some("knn") => {
+            let dir = PathBuf::from(&args[1]);
+            let rows: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(4000);
+            let batch: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1024);
+            let c = Classifier::load(&dir)?;
+            let key = format!("{}|{}", c.meta.model_id, c.meta.model);
+            let mut cache =
+                jobshift_classify::embed_cache::EmbedCache::persistent(&key, c.meta.dim)?;
+            let mut titles: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for set in ["validation.jsonl", "heldout_jobbert.jsonl"] {
+                let text = std::fs::read_to_string(dir.join(set))?;
+                for l in text.lines() {
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+                        continue;
+                    };
+                    if let Some(t) = v["title"].as_str() {
+                        let t = jobshift_classify::seniority::clean_title(t);
+                        if titles.len() < rows && seen.insert(t.clone()) {
+                            titles.push(t);
+                        }
+                    }
+                }
+            }
+            let refs: Vec<&str> = titles.iter().map(|s| s.as_str()).collect();
+            train::embed_all(&mut cache, c.encoder(), &refs, "embedding", true)?;
+            cache.save(&key)?;
+            let x = cache.matrix(&refs)?;
+            let hd = if c.meta.head == HeadKind::Knn {
+                dir.join("head")
+            } else {
+                dir.join("heads").join("knn")
+            };
+            let Head::Knn(h) = Head::load(&hd)? else {
+                return Err(format!("{} is not a kNN head", hd.display()).into());
+            };
+            let dim = c.meta.dim;
+            let t0 = Instant::now();
+            let distinct = h.index().len();
+            println!(
+                "{} training rows, {distinct} distinct vectors (index built in {:.3}s); {} titles in calls of {batch}, {} threads",
+                h.labels.len(),
+                t0.elapsed().as_secs_f64(),
+                refs.len(),
+                rayon::current_num_threads()
+            );
+            let time = |f: &dyn Fn(&[f32]) -> Vec<f32>| -> (Vec<f32>, f64, f64) {
+                let t0 = Instant::now();
+                let c0 = process_cpu_seconds();
+                let mut p = Vec::new();
+                for q in x.chunks(batch.max(1) * dim) {
+                    p.extend(f(q));
+                }
+                (p, t0.elapsed().as_secs_f64(), process_cpu_seconds() - c0)
+            };
+            let every = |q: &[f32]| h.predict_proba_every_row(q).unwrap_or_default();
+            let distinct_path = |q: &[f32]| h.predict_proba(q).unwrap_or_default();
+            let _ = distinct_path(&x[..dim.min(x.len())]); // warm-up
+            let (pa, sa, ca) = time(&every);
+            let (pb, sb, cb) = time(&distinct_path);
+            let n = refs.len() as f64;
+            for (label, s, cpu) in [
+                ("every training row (before)", sa, ca),
+                ("distinct vectors (after)", sb, cb),
+            ] {
+                println!(
+                    "{label:<28} {s:>8.3}s = {:>7.0} titles/s wall; {cpu:>7.2} CPU-s = {:>6.0} titles per CPU-second",
+                    n / s,
+                    n / cpu.max(1e-9)
+                );
+            }
+            let k = h.k;
+            let mut max_diff = 0f32;
+            let mut argmax_diff = 0usize;
+            for (ra, rb) in pa.chunks(k).zip(pb.chunks(k)) {
+                for (a, b) in ra.iter().zip(rb) {
+                    max_diff = max_diff.max((a - b).abs());
+                }
+                if jobshift_classify::heads::top_k(ra, 1) != jobshift_classify::heads::top_k(rb, 1)
+                {
+                    argmax_diff += 1;
+                }
+            }
+            println!(
+                "speed-up {:.2}x wall, {:.2}x CPU; agreement: {} rows each, max |Δp| {max_diff:.2e}, {argmax_diff} rows with another best class",
+                sa / sb.max(1e-9),
+                ca / cb.max(1e-9),
+                pa.len() / k.max(1),
+            );
+        }
+        Some("chunks") => {
+            use arrow::array::{Array, StringArray};
+            let root = PathBuf::from(&args[1]);
+            let chunk: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8192);
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&root)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .flat_map(|d| {
+                    std::fs::read_dir(d)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            files.sort();
+            let mut per_chunk_sum = 0usize;
+            let mut global = std::collections::HashSet::new();
+            let (mut rows, mut title_rows) = (0usize, 0usize);
+            for f in &files {
+                let b = jobshift_classify::dataset::read_parquet(f)?;
+                let col = |name: &str| {
+                    b.column_by_name(name)
+                        .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+                        .ok_or(format!("{}: no string column {name}", f.display()))
+                };
+                let (titles, methods) = (col("title")?, col("method")?);
+                let n = b.num_rows();
+                rows += n;
+                let mut lo = 0;
+                while lo < n {
+                    let hi = (lo + chunk).min(n);
+                    let mut distinct = std::collections::HashSet::new();
+                    for i in lo..hi {
+                        if methods.value(i) == "alias" {
+                            continue;
+                        }
+                        title_rows += 1;
+                        let t = if titles.is_null(i) { "" } else { titles.value(i) };
+                        let c = jobshift_classify::seniority::clean_title(t);
+                        if distinct.insert(c.clone()) {
+                            global.insert(c);
+                        }
+                    }
+                    per_chunk_sum += distinct.len();
+                    lo = hi;
+                }
+            }
+            println!(
+                "{} files, {rows} postings, {title_rows} reach the title step; head rows scored per chunk of {chunk}: {per_chunk_sum}; distinct cleaned titles of the run: {} ({:.2}x fewer)",
+                files.len(),
+                global.len(),
+                per_chunk_sum as f64 / global.len().max(1) as f64
+            );
         }
         Some("speed") => {
             let c = Classifier::load(&PathBuf::from(&args[1]))?;

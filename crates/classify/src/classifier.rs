@@ -3,8 +3,9 @@
 //! 1. **alias** — the raw title, then its cleaned form ([`clean_title`]), looked up among the
 //!    taxonomy's names and aliases — except a generic title ([`is_generic_title`]:
 //!    "Consultant", "Senior Associate") on a posting with a description;
-//! 2. **title_embedding** — the cleaned title embedded (each distinct cleaned title once per
-//!    run) and scored by the head;
+//! 2. **title_embedding** — the cleaned title embedded and scored by the head, each distinct
+//!    cleaned title once per run (embeddings and sparse head scores are kept in the
+//!    [`EmbedCache`]);
 //! 3. **description** — only when the title is ambiguous (top-2 margin below
 //!    `ambiguity_margin`, or a generic title) and the posting has a description: "title. description" is embedded,
 //!    scored by the description head (or the title head) and averaged with the title scores;
@@ -130,6 +131,10 @@ pub struct CascadeStats {
     pub alias_hits: usize,
     pub title_embedded: usize,
     pub title_cache_hits: usize,
+    /// Distinct cleaned titles scored by the head (the others reused a score from the cache).
+    pub title_head_scored: usize,
+    /// Distinct cleaned titles of a call whose head score an earlier call had kept.
+    pub title_head_reused: usize,
     pub description_used: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
@@ -144,6 +149,8 @@ impl CascadeStats {
         self.alias_hits += o.alias_hits;
         self.title_embedded += o.title_embedded;
         self.title_cache_hits += o.title_cache_hits;
+        self.title_head_scored += o.title_head_scored;
+        self.title_head_reused += o.title_head_reused;
         self.description_used += o.description_used;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
@@ -162,7 +169,12 @@ pub struct Classifier {
     desc_head: Option<Head>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
+    /// Distinguishes this classifier's head scores in an [`EmbedCache`] from another's.
+    id: u64,
 }
+
+/// Source of [`Classifier`] ids (0 is never handed out: an empty cache's owner).
+static NEXT_CLASSIFIER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Classifier {
     /// Assemble a classifier from parts (used by training and tests).
@@ -218,6 +230,7 @@ impl Classifier {
             desc_head,
             class_titles,
             title_index,
+            id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -382,9 +395,43 @@ impl Classifier {
         stats.title_cache_hits += todo.len() - (cache.encoded - before);
         stats.title_encode_time += t1.elapsed();
         let t2 = Instant::now();
-        let x = cache.matrix(&distinct)?;
-        let probs = self.head.predict_proba(&x)?;
+        // score only the titles no earlier call scored; a title's scores depend on its
+        // embedding alone, so a kept row is the row the head would return again
         let k = self.meta.classes.len();
+        let unscored: Vec<&str> = {
+            let kept = cache.head_scores(self.id);
+            distinct
+                .iter()
+                .copied()
+                .filter(|t| !kept.contains(t))
+                .collect()
+        };
+        let fresh = if unscored.is_empty() {
+            Vec::new()
+        } else {
+            let x = cache.matrix(&unscored)?;
+            self.head.predict_proba(&x)?
+        };
+        stats.title_head_scored += unscored.len();
+        stats.title_head_reused += distinct.len() - unscored.len();
+        let mut probs = vec![0f32; distinct.len() * k];
+        let kept = cache.head_scores(self.id);
+        let mut next_fresh = fresh.chunks(k.max(1));
+        for (t, row) in distinct.iter().zip(probs.chunks_mut(k.max(1))) {
+            if !kept.fill(t, row) {
+                // scored in this call (`unscored` is in `distinct` order)
+                let Some(f) = next_fresh.next() else {
+                    return Err(ClassifyError::Predict(format!(
+                        "the head returned fewer rows than the {} titles it scored",
+                        unscored.len()
+                    )));
+                };
+                row.copy_from_slice(f);
+            }
+        }
+        for (t, f) in unscored.iter().zip(fresh.chunks(k.max(1))) {
+            kept.insert(t, f);
+        }
         stats.title_head_time += t2.elapsed();
         // 3. description for ambiguous titles
         let t3 = Instant::now();

@@ -4,6 +4,10 @@
 //! File format (hand-written because it is a flat append log, not worth a dependency):
 //! header `JSEMB1\n<model key>\n<dim>\n`, then records `u32 LE byte length, UTF-8 text,
 //! dim × f32 LE`. A truncated last record (interrupted run) is ignored on load.
+//!
+//! Beside the embeddings it keeps, in memory only, the head's scores of each title it has
+//! scored ([`HeadScores`]), so the cascade scores a cleaned title once per run rather than once
+//! per chunk of postings it appears in.
 
 use crate::ClassifyError;
 use jobshift_encode::Encoder;
@@ -18,6 +22,74 @@ pub struct EmbedCache {
     unsaved: Vec<String>,
     /// Texts embedded by the encoder during this cache's life (not served from cache).
     pub encoded: usize,
+    head_scores: HeadScores,
+}
+
+/// A head's class probabilities per text, kept sparse (the non-zero entries, exactly as the
+/// head returned them), for one head: `owner` identifies the classifier whose head produced
+/// them, and a cache handed to another classifier starts over. Rows with more than
+/// [`HeadScores::MAX_NONZERO`] non-zero classes (dense heads such as logreg) are not kept:
+/// they would cost more memory than recomputing them costs time. The kNN head's rows have at
+/// most `neighbours` non-zero classes.
+#[derive(Debug, Default)]
+pub struct HeadScores {
+    owner: u64,
+    rows: HashMap<String, Box<[(u32, f32)]>>,
+}
+
+impl HeadScores {
+    pub const MAX_NONZERO: usize = 64;
+
+    /// Scores of `owner`'s head; forgets another owner's.
+    pub fn for_owner(&mut self, owner: u64) -> &mut Self {
+        if self.owner != owner {
+            self.rows.clear();
+            self.owner = owner;
+        }
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn contains(&self, text: &str) -> bool {
+        self.rows.contains_key(text)
+    }
+
+    /// Keep `row` (one dense probability row) for `text` if it is sparse enough.
+    pub fn insert(&mut self, text: &str, row: &[f32]) {
+        let nonzero = row.iter().filter(|v| **v != 0.0).count();
+        if nonzero > Self::MAX_NONZERO {
+            return;
+        }
+        let sparse: Box<[(u32, f32)]> = row
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(c, v)| (c as u32, *v))
+            .collect();
+        self.rows.insert(text.to_string(), sparse);
+    }
+
+    /// Write the kept row of `text` into `out` (dense, `out.len()` classes; other entries are
+    /// set to 0). False if `text` has no kept row.
+    pub fn fill(&self, text: &str, out: &mut [f32]) -> bool {
+        let Some(sparse) = self.rows.get(text) else {
+            return false;
+        };
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for &(c, v) in sparse.iter() {
+            if let Some(slot) = out.get_mut(c as usize) {
+                *slot = v;
+            }
+        }
+        true
+    }
 }
 
 impl EmbedCache {
@@ -29,7 +101,13 @@ impl EmbedCache {
             file: None,
             unsaved: Vec::new(),
             encoded: 0,
+            head_scores: HeadScores::default(),
         }
+    }
+
+    /// The head scores kept for `owner` (a classifier's id); see [`HeadScores`].
+    pub fn head_scores(&mut self, owner: u64) -> &mut HeadScores {
+        self.head_scores.for_owner(owner)
     }
 
     /// A cache backed by `cache_root()/embeddings/<hash of model key>.bin`.
@@ -180,5 +258,29 @@ impl EmbedCache {
         }
         f.write_all(&buf).map_err(|e| ClassifyError::io(&path, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_scores_roundtrip_exactly_and_skip_dense_rows() {
+        let mut c = EmbedCache::new(4);
+        let row = [0.0, 0.25, 0.0, 0.75, 1e-30, 0.0];
+        c.head_scores(1).insert("data analyst", &row);
+        let mut out = [9.0f32; 6];
+        assert!(c.head_scores(1).fill("data analyst", &mut out));
+        assert_eq!(out, row, "bit for bit, zeros included");
+        assert!(!c.head_scores(1).fill("nurse", &mut out));
+        // a dense row (logreg-like) is not kept
+        let dense = vec![1.0 / 100.0; 100];
+        c.head_scores(1).insert("dense", &dense);
+        assert!(!c.head_scores(1).contains("dense"));
+        assert_eq!(c.head_scores(1).len(), 1);
+        // another classifier's head starts over
+        assert!(c.head_scores(2).is_empty());
+        assert!(!c.head_scores(1).contains("data analyst"));
     }
 }

@@ -355,6 +355,11 @@ impl CentroidHead {
 
 /// k nearest neighbours on cosine similarity. A class's logit is `scale ·` its best
 /// similarity among the `k` nearest neighbours, plus `log(votes)`; other classes get nothing.
+///
+/// Stored as every training row (`vectors`, `labels`: the on-disk format). Scoring runs over
+/// the *distinct* training vectors ([`KnnIndex`], built once on first use): many training
+/// examples embed to the same vector (same text, several titles), and an exact duplicate always
+/// has the same similarity, so it is scored once and its rows are expanded afterwards.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KnnHead {
     pub dim: usize,
@@ -364,6 +369,83 @@ pub struct KnnHead {
     #[serde(skip)]
     pub vectors: Vec<f32>,
     pub labels: Vec<u32>,
+    /// Distinct training vectors, derived from `vectors` on first scoring (not stored; set
+    /// `vectors` before the first prediction — the index is not rebuilt if they change).
+    #[serde(skip)]
+    index: std::sync::OnceLock<KnnIndex>,
+}
+
+/// The distinct rows of a kNN head's training matrix and, for each, its training rows.
+#[derive(Debug, Clone)]
+pub struct KnnIndex {
+    /// `distinct × dim`, in order of first occurrence among the training rows.
+    pub vectors: Vec<f32>,
+    /// Training rows of distinct vector `u`: `rows[starts[u]..starts[u + 1]]`, ascending.
+    pub starts: Vec<u32>,
+    pub rows: Vec<u32>,
+}
+
+impl KnnIndex {
+    /// Group bit-identical rows of `vectors` (`· × dim`). Hashing the bit patterns and then
+    /// comparing them keeps the grouping exact: only rows whose every coordinate has the same
+    /// bits share an entry, so they share every similarity too.
+    pub fn build(vectors: &[f32], dim: usize) -> KnnIndex {
+        use std::collections::HashMap;
+        use std::hash::{Hash, Hasher};
+        let dim = dim.max(1);
+        let n = vectors.len() / dim;
+        let row = |i: usize| &vectors[i * dim..(i + 1) * dim];
+        let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        // hash of the bits -> distinct ids with that hash (collisions resolved by comparing)
+        let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::with_capacity(n);
+        let mut first_row: Vec<u32> = Vec::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        for i in 0..n {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for v in row(i) {
+                v.to_bits().hash(&mut h);
+            }
+            let ids = by_hash.entry(h.finish()).or_default();
+            match ids
+                .iter()
+                .copied()
+                .find(|&u| same(row(first_row[u as usize] as usize), row(i)))
+            {
+                Some(u) => members[u as usize].push(i as u32),
+                None => {
+                    let u = first_row.len() as u32;
+                    ids.push(u);
+                    first_row.push(i as u32);
+                    members.push(vec![i as u32]);
+                }
+            }
+        }
+        let mut out = KnnIndex {
+            vectors: Vec::with_capacity(first_row.len() * dim),
+            starts: Vec::with_capacity(first_row.len() + 1),
+            rows: Vec::with_capacity(n),
+        };
+        out.starts.push(0);
+        for (&f, m) in first_row.iter().zip(&members) {
+            out.vectors.extend_from_slice(row(f as usize));
+            out.rows.extend_from_slice(m);
+            out.starts.push(out.rows.len() as u32);
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Training rows of distinct vector `u`, ascending.
+    pub fn rows_of(&self, u: u32) -> &[u32] {
+        &self.rows[self.starts[u as usize] as usize..self.starts[u as usize + 1] as usize]
+    }
 }
 
 impl KnnHead {
@@ -377,10 +459,17 @@ impl KnnHead {
             scale: 20.0,
             vectors: xs,
             labels: y.to_vec(),
+            index: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+    /// The distinct training vectors (built on first call).
+    pub fn index(&self) -> &KnnIndex {
+        self.index
+            .get_or_init(|| KnnIndex::build(&self.vectors, self.dim))
+    }
+
+    fn check_input(&self, x: &[f32]) -> Result<(), ClassifyError> {
         if x.len() % self.dim.max(1) != 0 {
             return Err(ClassifyError::Predict(format!(
                 "kNN head: {} values are not rows of {}",
@@ -388,12 +477,58 @@ impl KnnHead {
                 self.dim
             )));
         }
+        Ok(())
+    }
+
+    /// The `neighbours` nearest training rows of each query (unit rows), `(similarity, row)`
+    /// best first, ties to the lower row — the same rows a scan of every training row gives
+    /// ([`nearest_neighbours`] over `vectors`), found by scanning the distinct vectors only.
+    ///
+    /// Why it is the same: order candidates by (similarity desc, row asc). If row `r` (of
+    /// distinct vector `u`) is among the best `n` rows, fewer than `n` distinct vectors beat `u`
+    /// by (similarity desc, first row asc), since each such vector's first row beats `r`; so
+    /// the best `n` distinct vectors hold every one of the best `n` rows, and ranking all their
+    /// rows picks them.
+    pub fn neighbour_rows(&self, queries: &[f32]) -> Vec<Vec<(f32, u32)>> {
+        let index = self.index();
+        let want = self.neighbours.max(1);
+        let near = nearest_neighbours(queries, &index.vectors, self.dim, want);
+        near.into_iter()
+            .map(|cands| {
+                let mut top = TopK::new(want);
+                for (sim, u) in cands {
+                    for &r in index.rows_of(u) {
+                        top.push(sim, r);
+                    }
+                }
+                top.items
+            })
+            .collect()
+    }
+
+    pub fn predict_proba(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        self.check_input(x)?;
         let mut xs = x.to_vec();
         l2_normalize_rows(&mut xs, self.dim);
-        let n = xs.len() / self.dim;
-        let mut out = vec![f32::NEG_INFINITY; n * self.k];
+        let neighbours = self.neighbour_rows(&xs);
+        Ok(self.vote(neighbours))
+    }
+
+    /// The scan over every training row that [`predict_proba`](Self::predict_proba) replaced;
+    /// kept to prove the two agree (tests) and to time them side by side (`classify_bench knn`).
+    pub fn predict_proba_every_row(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
+        self.check_input(x)?;
+        let mut xs = x.to_vec();
+        l2_normalize_rows(&mut xs, self.dim);
         let neighbours = nearest_neighbours(&xs, &self.vectors, self.dim, self.neighbours);
-        for (row, near) in out.chunks_mut(self.k).zip(neighbours) {
+        Ok(self.vote(neighbours))
+    }
+
+    /// Class probabilities from each query's neighbour rows.
+    fn vote(&self, neighbours: Vec<Vec<(f32, u32)>>) -> Vec<f32> {
+        let n = neighbours.len();
+        let mut out = vec![f32::NEG_INFINITY; n * self.k];
+        for (row, near) in out.chunks_mut(self.k.max(1)).zip(neighbours) {
             // per class: best similarity and votes among the neighbours
             let mut per: Vec<(u32, f32, u32)> = Vec::with_capacity(near.len());
             for (sim, j) in near {
@@ -411,7 +546,7 @@ impl KnnHead {
             }
         }
         softmax_rows(&mut out, self.k);
-        Ok(out)
+        out
     }
 }
 
@@ -955,6 +1090,151 @@ mod tests {
             }
         }
         assert!(nearest_neighbours(&[], &base, dim, 3).is_empty());
+    }
+
+    /// Neighbour rows of the earlier path: a scan of every training row.
+    fn every_row_neighbours(h: &KnnHead, q: &[f32]) -> Vec<Vec<(f32, u32)>> {
+        let mut xs = q.to_vec();
+        l2_normalize_rows(&mut xs, h.dim);
+        nearest_neighbours(&xs, &h.vectors, h.dim, h.neighbours)
+    }
+
+    fn assert_same_predictions(h: &KnnHead, q: &[f32], what: &str) {
+        let mut xs = q.to_vec();
+        l2_normalize_rows(&mut xs, h.dim);
+        let want = every_row_neighbours(h, q);
+        let have = h.neighbour_rows(&xs);
+        assert_eq!(want.len(), have.len(), "{what}: rows");
+        for (r, (w, g)) in want.iter().zip(&have).enumerate() {
+            let wr: Vec<u32> = w.iter().map(|t| t.1).collect();
+            let gr: Vec<u32> = g.iter().map(|t| t.1).collect();
+            assert_eq!(wr, gr, "{what}: neighbour rows of query {r}");
+            for (a, b) in w.iter().zip(g) {
+                assert!((a.0 - b.0).abs() <= 1e-6, "{what}: similarity of query {r}");
+            }
+        }
+        let pa = h.predict_proba_every_row(q).unwrap();
+        let pb = h.predict_proba(q).unwrap();
+        assert_eq!(pa.len(), pb.len());
+        for (i, (a, b)) in pa.iter().zip(&pb).enumerate() {
+            assert!((a - b).abs() <= 1e-6, "{what}: probability {i}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn knn_distinct_vectors_match_every_row_scan_on_random_data() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let dim = 32;
+        // 2,500 distinct vectors, each used by 1–5 training rows with random labels, rows shuffled
+        // (more distinct vectors than one base block of the scan)
+        let distinct: Vec<Vec<f32>> = (0..2500)
+            .map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect())
+            .collect();
+        let mut rows: Vec<(usize, u32)> = Vec::new();
+        for (u, _) in distinct.iter().enumerate() {
+            for _ in 0..rng.random_range(1..=5) {
+                rows.push((u, rng.random_range(0..40)));
+            }
+        }
+        rows.shuffle(&mut rng);
+        let x: Vec<f32> = rows
+            .iter()
+            .flat_map(|(u, _)| distinct[*u].clone())
+            .collect();
+        let y: Vec<u32> = rows.iter().map(|r| r.1).collect();
+        // queries: random ones, and training vectors themselves (exact duplicates, similarity 1)
+        let mut q: Vec<f32> = (0..200 * dim)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        for u in (0..2500).step_by(25) {
+            q.extend_from_slice(&distinct[u]);
+        }
+        for neighbours in [1, 3, 10, 40] {
+            let h = KnnHead::fit(&x, dim, &y, 40, neighbours);
+            assert_eq!(h.index().len(), 2500, "every distinct vector once");
+            assert_same_predictions(&h, &q, &format!("k={neighbours}"));
+        }
+        // more neighbours than training rows: every row, as before
+        let small = KnnHead::fit(&x[..6 * dim], dim, &y[..6], 40, 10);
+        assert_same_predictions(&small, &q[..20 * dim], "k > rows");
+    }
+
+    #[test]
+    fn knn_ties_break_to_the_lower_row_like_the_scan() {
+        // 4-d axis vectors: e0 at rows 0, 3, 5, 8; e1 at rows 1, 4, 7; e2 at rows 2, 6.
+        // The query (e0 + e1)/√2 ties e0 and e1 exactly; rows with equal similarity must be
+        // taken in row order across distinct vectors (0, 1, 3, 4, …), and the cut at
+        // `neighbours` falls inside a group of duplicates.
+        let e = |i: usize| {
+            let mut v = vec![0f32; 4];
+            v[i] = 1.0;
+            v
+        };
+        let order = [0, 1, 2, 0, 1, 0, 2, 1, 0];
+        let x: Vec<f32> = order.iter().flat_map(|&i| e(i)).collect();
+        let y: Vec<u32> = vec![0, 1, 2, 3, 0, 1, 2, 3, 4];
+        let q: Vec<f32> = [
+            vec![1.0, 1.0, 0.0, 0.0],
+            vec![1.0, 0.0, 0.0, 0.0],
+            vec![0.0, 1.0, 1.0, 0.0],
+            vec![1.0, 1.0, 1.0, 0.0],
+            vec![0.0, 0.0, 0.0, 1.0], // every similarity 0: all rows tie
+        ]
+        .concat();
+        for neighbours in 1..=10 {
+            let h = KnnHead::fit(&x, 4, &y, 5, neighbours);
+            assert_eq!(h.index().len(), 3);
+            assert_eq!(h.index().rows_of(0), &[0, 3, 5, 8]);
+            assert_same_predictions(&h, &q, &format!("ties, k={neighbours}"));
+        }
+        let h = KnnHead::fit(&x, 4, &y, 5, 3);
+        let mut xs = q[..4].to_vec();
+        l2_normalize_rows(&mut xs, 4);
+        let rows: Vec<u32> = h.neighbour_rows(&xs)[0].iter().map(|t| t.1).collect();
+        assert_eq!(rows, vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn knn_index_groups_bit_identical_rows_only() {
+        // -0.0 and 0.0 have different bits: kept apart (they would score alike anyway)
+        let x = [1.0, 0.0, 1.0, -0.0, 1.0, 0.0, 0.5, 0.5];
+        let idx = KnnIndex::build(&x, 2);
+        assert_eq!(idx.len(), 3);
+        assert_eq!(idx.rows_of(0), &[0, 2]);
+        assert_eq!(idx.rows_of(1), &[1]);
+        assert_eq!(idx.rows_of(2), &[3]);
+        assert_eq!(&idx.vectors[..], &[1.0, 0.0, 1.0, -0.0, 0.5, 0.5]);
+        assert!(KnnIndex::build(&[], 2).is_empty());
+    }
+
+    #[test]
+    fn knn_head_saved_before_loads_and_scores_alike() {
+        // the stored format is unchanged: every training row and its label
+        let (x, y) = clusters(20, 3);
+        let mut dup = x.clone();
+        dup.extend_from_slice(&x[..8 * 10]);
+        let mut ydup = y.clone();
+        ydup.extend_from_slice(&y[..10]);
+        let h = Head::Knn(KnnHead::fit(&dup, 8, &ydup, 4, 10));
+        let dir = tempfile::tempdir().unwrap();
+        h.save(dir.path()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("head.json")).unwrap()).unwrap();
+        let mut keys: Vec<&String> = doc["head"].as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["dim", "k", "labels", "neighbours", "scale"]);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("head.f32"))
+                .unwrap()
+                .len() as usize,
+            dup.len() * 4
+        );
+        let Head::Knn(back) = Head::load(dir.path()).unwrap() else {
+            panic!("kind")
+        };
+        let (tx, _) = clusters(5, 4);
+        assert_same_predictions(&back, &tx, "loaded");
     }
 
     #[test]

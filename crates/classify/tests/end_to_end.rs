@@ -1,6 +1,7 @@
 //! End to end with the real encoder: train a small classifier (taxonomy names and aliases
 //! only, nearest centroid), reload it, run the cascade on titles and a postings dataset, and
-//! resume. Skips cleanly when the MiniLM model is not installed (JOBSHIFT_MODEL_DIR or the
+//! resume; then a kNN head over the same classes, whose scores the cascade keeps per title
+//! across calls. Skips cleanly when the MiniLM model is not installed (JOBSHIFT_MODEL_DIR or the
 //! jobshift cache).
 
 use arrow::array::{Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
@@ -141,4 +142,87 @@ fn train_classify_and_resume() {
         "generic title + description went to {}",
         methods.value(3)
     );
+
+    knn_scores_kept_across_calls_are_the_scores_recomputed(&out, &inputs_for_cache_check());
+}
+
+fn inputs_for_cache_check() -> Vec<&'static str> {
+    vec![
+        "ML Platform Engineer (Deep Learning Infrastructure)",
+        "Night shift warehouse picker",
+        "Senior Payroll Specialist - Remote",
+        "ml platform engineer",
+        "Clinical Research Coordinator II",
+        "Night Shift Warehouse Picker",
+        "Head of Growth Marketing",
+        "Senior Payroll Specialist (Remote)",
+    ]
+}
+
+/// A kNN head (the centroids, each twice, plus every other one a third time) saved as
+/// `heads/knn`: classify titles in one call and in small chunks sharing a cache; the second way
+/// scores each distinct cleaned title once and must give the same predictions.
+fn knn_scores_kept_across_calls_are_the_scores_recomputed(out: &std::path::Path, titles: &[&str]) {
+    use jobshift_classify::heads::{Head, KnnHead};
+    let Head::Centroid(cent) = Head::load(&out.join("head")).unwrap() else {
+        panic!("centroid head expected")
+    };
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for rep in 0..3 {
+        for (class, row) in cent.centroids.chunks(cent.dim).enumerate() {
+            if !cent.empty[class] && (rep < 2 || class % 2 == 0) {
+                x.extend_from_slice(row);
+                y.push(class as u32);
+            }
+        }
+    }
+    let knn = Head::Knn(KnnHead::fit(&x, cent.dim, &y, cent.k, 10));
+    let kd = out.join("heads").join("knn");
+    std::fs::create_dir_all(&kd).unwrap();
+    knn.save(&kd).unwrap();
+    let c = Classifier::load_with(out, Some(HeadKind::Knn), None).unwrap();
+    let opts = c.default_options();
+    let inputs: Vec<TitleInput> = titles
+        .iter()
+        .map(|t| TitleInput {
+            title: t,
+            description: None,
+        })
+        .collect();
+    let mut whole_stats = CascadeStats::default();
+    let whole = c
+        .classify(&inputs, &mut c.new_cache(), &opts, &mut whole_stats)
+        .unwrap();
+    let mut cache = c.new_cache();
+    let mut stats = CascadeStats::default();
+    let mut chunked = Vec::new();
+    for chunk in inputs.chunks(3) {
+        chunked.extend(c.classify(chunk, &mut cache, &opts, &mut stats).unwrap());
+    }
+    // again, every title now kept
+    let mut again_stats = CascadeStats::default();
+    let again = c
+        .classify(&inputs, &mut cache, &opts, &mut again_stats)
+        .unwrap();
+    assert!(
+        whole_stats.title_head_scored > 0,
+        "some titles reach the head"
+    );
+    assert_eq!(
+        again_stats.title_head_scored, 0,
+        "every title scored before"
+    );
+    assert_eq!(
+        stats.title_head_scored, whole_stats.title_head_scored,
+        "each distinct cleaned title scored once across the chunks"
+    );
+    for (i, ((a, b), d)) in whole.iter().zip(&chunked).zip(&again).enumerate() {
+        for other in [b, d] {
+            assert_eq!(a.title_id, other.title_id, "title {i}");
+            assert_eq!(a.method, other.method, "title {i}");
+            assert_eq!(a.top5, other.top5, "title {i}");
+            assert!((a.confidence - other.confidence).abs() <= 1e-6, "title {i}");
+        }
+    }
 }

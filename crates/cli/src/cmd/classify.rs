@@ -920,14 +920,16 @@ fn print_step_times(stats: &CascadeStats, total_seconds: f64) {
     let embedded_postings = stats.inputs - stats.alias_hits;
     let title_s = (stats.title_encode_time + stats.title_head_time).as_secs_f64();
     eprintln!(
-        "  title embedding  {:>9} postings ({} distinct titles encoded) in {:>8.3}s = {:>10.0} postings/s, {:.0} distinct titles/s (encode {:.3}s, head {:.3}s)",
+        "  title embedding  {:>9} postings ({} distinct titles encoded) in {:>8.3}s = {:>10.0} postings/s, {:.0} distinct titles/s (encode {:.3}s, head {:.3}s for {} titles scored, {} reused)",
         embedded_postings,
         stats.title_embedded,
         title_s,
         rate(embedded_postings, title_s),
         rate(stats.title_embedded, title_s),
         stats.title_encode_time.as_secs_f64(),
-        stats.title_head_time.as_secs_f64()
+        stats.title_head_time.as_secs_f64(),
+        stats.title_head_scored,
+        stats.title_head_reused
     );
     eprintln!(
         "  description      {:>9} postings in {:>8.3}s = {:>10.0} postings/s",
