@@ -292,6 +292,10 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         Some("all") => trained_heads(&dir),
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
+    let default_head = std::fs::read(dir.join("classifier.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<jobshift_classify::ClassifierMeta>(&b).ok())
+        .map(|m| m.head);
     let mut rows = Vec::new();
     let mut confusion = eval::Confusion::new();
     let mut cache: Option<jobshift_classify::embed_cache::EmbedCache> = None;
@@ -323,7 +327,9 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         for set in &sets {
             let mut conf = eval::Confusion::new();
             let s = eval::evaluate(&c, set, cache, &opts, &mut conf)?;
-            if head.is_none() || head == Some(c.meta.head) {
+            // the matrix beside the classifier is its default head's (with --head all, the
+            // other heads' confusions are not added to it)
+            if head.is_none() || head == default_head {
                 for (g, row) in conf {
                     let d = confusion.entry(g).or_default();
                     for (p, n) in row {
