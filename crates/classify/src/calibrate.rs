@@ -103,10 +103,7 @@ pub fn write_recalibrated_classifier(
             to.display()
         )));
     }
-    let meta_path = src.join("classifier.json");
-    let bytes = std::fs::read(&meta_path).map_err(|e| ClassifyError::io(&meta_path, e))?;
-    let mut meta: crate::classifier::ClassifierMeta = serde_json::from_slice(&bytes)
-        .map_err(|e| ClassifyError::Format(format!("{}: {e}", meta_path.display())))?;
+    let mut meta = crate::classifier::ClassifierMeta::read(src)?;
     if meta.head != head {
         return Err(ClassifyError::Format(format!(
             "re-fitting applies to the classifier's chosen head ({}), not {}; drop --head",

@@ -65,6 +65,16 @@ pub struct ClassifierMeta {
     pub recipe: u32,
 }
 
+impl ClassifierMeta {
+    /// Read `DIR/classifier.json`.
+    pub fn read(dir: &Path) -> Result<Self, ClassifyError> {
+        let path = dir.join("classifier.json");
+        let bytes = std::fs::read(&path).map_err(|e| ClassifyError::io(&path, e))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))
+    }
+}
+
 /// Which cascade step decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -253,9 +263,7 @@ impl Classifier {
                 hint: "run `jobshift train` (or pass --classifier DIR)".into(),
             });
         }
-        let bytes = std::fs::read(&meta_path).map_err(|e| ClassifyError::io(&meta_path, e))?;
-        let mut meta: ClassifierMeta = serde_json::from_slice(&bytes)
-            .map_err(|e| ClassifyError::Format(format!("{}: {e}", meta_path.display())))?;
+        let mut meta = ClassifierMeta::read(dir)?;
         let taxonomy = match taxonomy_dir {
             Some(d) => Taxonomy::load_dir(d)?,
             None if meta.taxonomy_origin != "builtin" => {

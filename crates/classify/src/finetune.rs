@@ -891,15 +891,19 @@ mod tests {
         assert!(err.contains("receive no gradient"), "{err}");
     }
 
-    /// minilm from the jobshift cache, or None (the test then skips).
-    fn minilm() -> Option<PathBuf> {
-        match jobshift_encode::resolve_model("minilm") {
+    /// An encoder from the jobshift cache, or None (the test then skips).
+    fn installed(name: &str) -> Option<PathBuf> {
+        match jobshift_encode::resolve_model(name) {
             Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
             _ => {
-                eprintln!("minilm not installed (jobshift model fetch minilm); skipping");
+                eprintln!("{name} not installed (jobshift model fetch {name}); skipping");
                 None
             }
         }
+    }
+
+    fn minilm() -> Option<PathBuf> {
+        installed("minilm")
     }
 
     #[test]
@@ -920,15 +924,8 @@ mod tests {
         );
     }
 
-    /// all-mpnet-base-v2 from the jobshift cache, or None (the test then skips).
     fn mpnet() -> Option<PathBuf> {
-        match jobshift_encode::resolve_model("mpnet") {
-            Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
-            _ => {
-                eprintln!("mpnet not installed (jobshift model fetch mpnet); skipping");
-                None
-            }
-        }
+        installed("mpnet")
     }
 
     const TITLES: [(&str, &str); 6] = [

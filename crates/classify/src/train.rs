@@ -845,10 +845,7 @@ pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyErr
     let dir = crate::classifier_dir(crate::DEFAULT_CLASSIFIER);
     let meta_path = dir.join("classifier.json");
     if !force && meta_path.is_file() {
-        let cached = std::fs::read(&meta_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<ClassifierMeta>(&b).ok())
-            .map(|m| m.recipe);
+        let cached = ClassifierMeta::read(&dir).ok().map(|m| m.recipe);
         if cached == Some(RECIPE) {
             return Ok(dir);
         }

@@ -151,7 +151,7 @@ struct FinalizeJob {
 /// One pass's month-by-month state, and what passes hand on to the last one.
 struct Deduper<'a> {
     out: &'a Path,
-    spill_dir: PathBuf,
+    spill: &'a Spill,
     window: i32,
     passes: u32,
     pass: u32,
@@ -160,7 +160,6 @@ struct Deduper<'a> {
     loaded: BTreeSet<MonthKey>,
     pending: BTreeSet<MonthKey>,
     finalized: BTreeSet<MonthKey>,
-    spill_paths: HashMap<MonthKey, PathBuf>,
     // Carried across passes:
     index_parts: HashMap<MonthKey, Vec<PathBuf>>,
     kept_files: HashMap<MonthKey, Vec<PathBuf>>,
@@ -203,7 +202,11 @@ impl Deduper<'_> {
                 kept_files: self.kept_files.remove(&k).unwrap_or_default(),
                 changed: self.changed.remove(&k).unwrap_or_default(),
                 new_rows: self.new_rows.get(&k).copied().unwrap_or(0),
-                spill: self.spill_paths.remove(&k),
+                spill: self
+                    .spill
+                    .counts
+                    .contains_key(&k)
+                    .then(|| self.spill.postings_path(k)),
                 existing: self.existing.contains(&k),
             }));
         }
@@ -212,7 +215,8 @@ impl Deduper<'_> {
         }
         let label = dedup::month_label(k);
         let part = self
-            .spill_dir
+            .spill
+            .dir()
             .join("index")
             .join(format!("{label}.p{:02}.parquet", self.pass));
         store::write_index(&part, &states)?;
@@ -220,7 +224,8 @@ impl Deduper<'_> {
         let kept = states.new_kept_by_arrival();
         if !kept.is_empty() {
             let path = self
-                .spill_dir
+                .spill
+                .dir()
                 .join(format!("{label}.p{:02}.kept", self.pass));
             write_kept(&path, &kept).map_err(|e| IngestError::io(&path, e))?;
             self.kept_files.entry(k).or_default().push(path);
@@ -276,22 +281,24 @@ pub(crate) fn dedup_and_write<W: Write>(
         }
     };
     fs::create_dir_all(spill.dir().join("index")).map_err(|e| IngestError::io(spill.dir(), e))?;
-    let mut d = Deduper {
-        out,
-        spill_dir: spill.dir().to_path_buf(),
-        window,
-        passes,
-        pass: 0,
-        index: DedupIndex::new(
+    let new_index = || {
+        DedupIndex::new(
             opts.dedup_window_days,
             opts.near_dup_threshold,
             opts.near_duplicates,
-        ),
-        existing: existing.clone(),
+        )
+    };
+    let mut d = Deduper {
+        out,
+        spill,
+        window,
+        passes,
+        pass: 0,
+        index: new_index(),
+        existing,
         loaded: BTreeSet::new(),
         pending: BTreeSet::new(),
         finalized: BTreeSet::new(),
-        spill_paths: HashMap::new(),
         index_parts: HashMap::new(),
         kept_files: HashMap::new(),
         changed: HashMap::new(),
@@ -315,17 +322,13 @@ pub(crate) fn dedup_and_write<W: Write>(
         let deduped = (|| -> Result<(), IngestError> {
             for pass in 0..passes {
                 d.pass = pass;
-                d.index = DedupIndex::new(
-                    opts.dedup_window_days,
-                    opts.near_dup_threshold,
-                    opts.near_duplicates,
-                );
+                d.index = new_index();
                 d.loaded.clear();
                 d.pending.clear();
                 d.finalized.clear();
                 for (si, &m) in spill_months.iter().enumerate() {
                     let next_start = spill_months.get(si + 1).map(|n| dedup::month_bounds(*n).0);
-                    decide_month(&mut d, spill, m, log)?;
+                    decide_month(&mut d, m, log)?;
                     let ready: Vec<MonthKey> = d
                         .pending
                         .iter()
@@ -365,7 +368,7 @@ pub(crate) fn dedup_and_write<W: Write>(
     });
     Ok(DedupSummary {
         written: written?,
-        existing,
+        existing: d.existing,
         exact: d.exact,
         near: d.near,
         passes,
@@ -392,7 +395,6 @@ fn existing_month_rows(out: &Path, k: MonthKey) -> Result<u64, IngestError> {
 /// order.
 fn decide_month<W: Write>(
     d: &mut Deduper<'_>,
-    spill: &Spill,
     m: MonthKey,
     log: &mut DecisionLog<'_, W>,
 ) -> Result<(), IngestError> {
@@ -406,7 +408,7 @@ fn decide_month<W: Write>(
         d.load(k)?;
     }
     d.pending.insert(m);
-    d.spill_paths.insert(m, spill.postings_path(m));
+    let spill = d.spill;
     let shards: Vec<u32> = (0..KEY_SHARDS)
         .filter(|s| s % d.passes == d.pass && spill.shard_counts.contains_key(&(m, *s)))
         .collect();

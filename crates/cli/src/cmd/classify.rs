@@ -158,14 +158,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         println!("held-out real titles:");
         print!("{}", eval::render_table(&rep.held_out));
     }
-    if let Ok(meta) = std::fs::read(rep.dir.join("classifier.json"))
-        .map_err(anyhow::Error::from)
-        .and_then(|b| {
-            Ok(serde_json::from_slice::<jobshift_classify::ClassifierMeta>(
-                &b,
-            )?)
-        })
-    {
+    if let Ok(meta) = jobshift_classify::ClassifierMeta::read(&rep.dir) {
         println!(
             "cascade thresholds: alias confidence {:.3} (measured precision), min_confidence {:.3}, ambiguity_margin {:.3}",
             meta.alias_confidence, meta.min_confidence, meta.ambiguity_margin
@@ -292,9 +285,8 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         Some("all") => trained_heads(&dir),
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
-    let default_head = std::fs::read(dir.join("classifier.json"))
+    let default_head = jobshift_classify::ClassifierMeta::read(&dir)
         .ok()
-        .and_then(|b| serde_json::from_slice::<jobshift_classify::ClassifierMeta>(&b).ok())
         .map(|m| m.head);
     let mut rows = Vec::new();
     let mut confusion = eval::Confusion::new();
