@@ -16,7 +16,7 @@
 
 use crate::fields::{normalize_text_fast, normalize_title_fast, Posting};
 use crate::minhash::{self, Signature, PERMUTATIONS};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Month key: year * 12 + (month - 1).
 pub type MonthKey = i32;
@@ -289,19 +289,60 @@ pub enum Decision {
 /// 80 bytes per (posting, band) entry, this costs 8 bytes per entry at ≤ 75 % load. Entries are
 /// never removed (a month's table is dropped whole), which is what keeps it this simple.
 /// Fingerprint collisions only add candidates; the caller confirms each on the full key.
-#[derive(Default)]
+///
+/// A table can cap its buckets ([`FpTable::capped`]): once more than `cap` entries share a
+/// fingerprint, the bucket is *saturated*: no more entries go in and lookups of it return
+/// nothing. Whether a bucket is saturated depends only on how many entries were offered to it,
+/// not on their order, so decisions stay the same whatever order a month's index is rebuilt in
+/// (incremental runs insert the persisted postings in id order, the first run in arrival order).
 struct FpTable {
     /// 0 = empty, else `fp << 32 | (slot + 1)`.
     cells: Vec<u64>,
     len: usize,
+    cap: usize,
+    saturated: HashSet<u32>,
+}
+
+impl Default for FpTable {
+    fn default() -> Self {
+        Self::capped(usize::MAX)
+    }
 }
 
 impl FpTable {
+    fn capped(cap: usize) -> Self {
+        FpTable {
+            cells: Vec::new(),
+            len: 0,
+            cap,
+            saturated: HashSet::new(),
+        }
+    }
+
+    fn home(&self, fp: u32) -> usize {
+        (fp as usize).wrapping_mul(0x9e37_79b9) & (self.cells.len() - 1)
+    }
+
     fn insert(&mut self, fp: u32, slot: u32) {
+        if self.saturated.contains(&fp) {
+            return;
+        }
         if (self.len + 1) * 4 > self.cells.len() * 3 {
             self.grow();
         }
-        Self::place(&mut self.cells, ((fp as u64) << 32) | (slot as u64 + 1));
+        // walk the probe run to its end, counting the bucket's entries on the way
+        let mask = self.cells.len() - 1;
+        let mut i = self.home(fp);
+        let mut same = 0usize;
+        while self.cells[i] != 0 {
+            same += usize::from((self.cells[i] >> 32) as u32 == fp);
+            i = (i + 1) & mask;
+        }
+        if same >= self.cap {
+            self.saturated.insert(fp);
+            return;
+        }
+        self.cells[i] = ((fp as u64) << 32) | (slot as u64 + 1);
         self.len += 1;
     }
     fn place(cells: &mut [u64], cell: u64) {
@@ -321,11 +362,11 @@ impl FpTable {
         self.cells = cells;
     }
     fn for_each(&self, fp: u32, mut f: impl FnMut(u32)) {
-        if self.cells.is_empty() {
+        if self.cells.is_empty() || self.saturated.contains(&fp) {
             return;
         }
         let mask = self.cells.len() - 1;
-        let mut i = (fp as usize).wrapping_mul(0x9e37_79b9) & mask;
+        let mut i = self.home(fp);
         loop {
             let c = self.cells[i];
             if c == 0 {
@@ -338,7 +379,7 @@ impl FpTable {
         }
     }
     fn bytes(&self) -> usize {
-        self.cells.capacity() * 8
+        self.cells.capacity() * 8 + self.saturated.capacity() * 8
     }
 }
 
@@ -363,13 +404,36 @@ struct Slot {
 
 /// The kept postings of one month: what the window holds, about 600 bytes per posting
 /// (slot 80, signature 256, LSH entries 16 × ~11, exact entry ~11, normalized title).
-#[derive(Default)]
 pub struct MonthIndex {
     slots: Vec<Slot>,
     titles: String,
     sigs: Vec<u32>,
     exact: FpTable,
     lsh: FpTable,
+}
+
+/// The most kept postings of one month and company that may share an LSH band value before
+/// that band value stops proposing candidates.
+///
+/// A large employer's postings share boilerplate (about the company, benefits), so some band
+/// values of their signatures come from boilerplate alone and are shared by most of the
+/// company's postings. Uncapped, every new posting of such a company was compared with the
+/// company's whole window: quadratic in its postings per month (ingest at 3M postings a month
+/// spent minutes per pass on one shard). A band value shared by this many postings says
+/// "same company", which the LSH key already says; true near copies share other band values
+/// too (a pair at similarity 0.8 shares 6.6 of 16 bands on average).
+pub const LSH_BUCKET_CAP: usize = 64;
+
+impl Default for MonthIndex {
+    fn default() -> Self {
+        MonthIndex {
+            slots: Vec::new(),
+            titles: String::new(),
+            sigs: Vec::new(),
+            exact: FpTable::default(),
+            lsh: FpTable::capped(LSH_BUCKET_CAP),
+        }
+    }
 }
 
 fn exact_fp(exact_key: u128) -> u32 {
@@ -733,6 +797,126 @@ mod tests {
             }
             d => panic!("expected a near duplicate of posting 123, got {d:?}"),
         }
+    }
+
+    #[test]
+    fn a_capped_bucket_stops_proposing_once_saturated() {
+        let mut t = FpTable::capped(3);
+        let got = |t: &FpTable, fp| {
+            let mut v = Vec::new();
+            t.for_each(fp, |i| v.push(i));
+            v.sort_unstable();
+            v
+        };
+        for slot in 0..3 {
+            t.insert(7, slot);
+        }
+        t.insert(8, 100);
+        assert_eq!(got(&t, 7), vec![0, 1, 2]);
+        t.insert(7, 3);
+        assert_eq!(
+            got(&t, 7),
+            Vec::<u32>::new(),
+            "a fourth entry saturates the bucket"
+        );
+        t.insert(7, 4);
+        assert_eq!(got(&t, 7), Vec::<u32>::new());
+        assert_eq!(got(&t, 8), vec![100], "other buckets are unaffected");
+        let mut uncapped = FpTable::default();
+        for slot in 0..1000 {
+            uncapped.insert(7, slot);
+        }
+        assert_eq!(got(&uncapped, 7).len(), 1000);
+    }
+
+    #[test]
+    fn decisions_do_not_depend_on_the_order_a_capped_index_is_rebuilt_in() {
+        // 300 postings of one company with shared boilerplate: the boilerplate's band values
+        // saturate. The index rebuilt from the kept postings in reverse order (as an
+        // incremental run reloads them, in id order) must decide every later posting the same.
+        let boiler = "Acme is an equal opportunity employer with offices worldwide. We offer \
+            health insurance, a retirement plan, paid time off, parental leave, a learning budget \
+            and flexible hours. Our teams value ownership, clear writing and kind reviews.";
+        let role = |i: usize| {
+            format!(
+                "Role {i}: own project {i} with team {} in region {}; ship milestone {} by {}.",
+                i * 7,
+                i * 13,
+                i * 23,
+                i % 4
+            )
+        };
+        let k = |p: &Posting| DedupKeys::from_posting(p);
+        let mut forward = DedupIndex::new(60, 0.8, true);
+        for i in 0..300 {
+            let p = posting(
+                "Acme",
+                "Data Engineer",
+                &format!("{} {boiler}", role(i)),
+                19_000,
+            );
+            assert_eq!(forward.decide(&k(&p)), Decision::Kept);
+        }
+        assert!(
+            forward.months.values().any(|m| !m.lsh.saturated.is_empty()),
+            "the boilerplate should saturate some band values"
+        );
+        let mut states: Vec<KeptState> = forward
+            .months
+            .values()
+            .flat_map(|m| (0..m.len()).filter_map(|i| m.state(i)))
+            .collect();
+        states.reverse();
+        let mut reversed = DedupIndex::new(60, 0.8, true);
+        for s in states {
+            reversed.insert(s);
+        }
+        // what every lookup sees is the same set of postings in both
+        let visible = |ix: &DedupIndex| {
+            let mut seen = Vec::new();
+            for m in ix.months.values() {
+                for i in 0..m.len() {
+                    let Some(sig) = m.signature(&m.slots[i]) else {
+                        continue;
+                    };
+                    for b in minhash::band_keys(sig) {
+                        let mut ids = Vec::new();
+                        m.lsh.for_each(lsh_fp(m.slots[i].company_key, b), |j| {
+                            ids.push(m.slots[j as usize].posting_id)
+                        });
+                        ids.sort_unstable();
+                        seen.push((m.slots[i].posting_id, b, ids));
+                    }
+                }
+            }
+            seen.sort_unstable();
+            seen
+        };
+        assert_eq!(visible(&forward), visible(&reversed));
+        let mut near = 0;
+        for i in (0..300).step_by(7) {
+            let copy = posting(
+                "Acme",
+                "Data Engineer",
+                &format!("{} {boiler} Apply today.", role(i)),
+                19_010,
+            );
+            let new = posting(
+                "Acme",
+                "Data Engineer",
+                &format!("{} {boiler}", role(i + 1000)),
+                19_010,
+            );
+            for p in [copy, new] {
+                let a = forward.decide(&k(&p));
+                near += usize::from(matches!(a, Decision::Near { .. }));
+                assert_eq!(a, reversed.decide(&k(&p)));
+            }
+        }
+        assert_eq!(
+            near, 43,
+            "every edited copy is still found through its own band values"
+        );
     }
 
     #[test]
