@@ -191,7 +191,9 @@ pub struct EvalArgs {
     /// Directory holding the shared data sets [env JOBSHIFT_SHARED_DATA]
     #[arg(long)]
     pub shared_data: Option<PathBuf>,
-    /// Write the scores as JSON here (default: eval.json in the classifier directory)
+    /// Write the scores as JSON here, and the confusion matrix beside it as NAME.confusion.json,
+    /// leaving the classifier directory untouched (default: eval.json and confusion.json in the
+    /// classifier directory, replacing its stored evaluation)
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Show the per-family table and the most-confused pairs
@@ -360,17 +362,34 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let out = a.json.unwrap_or_else(|| dir.join("eval.json"));
+    // Without --json the evaluation refreshes the classifier's stored one (eval.json and the
+    // confusion.json that `report --corrected` reads). With --json it is a side measurement (a
+    // benchmark, another head): both files go where the user pointed, and the classifier
+    // directory is left as it was.
+    let (out, confusion_out) = match &a.json {
+        Some(p) => (p.clone(), p.with_extension("confusion.json")),
+        None => (dir.join("eval.json"), dir.join("confusion.json")),
+    };
     jobshift_core::atomic::write_json(&out, &rows)
         .with_context(|| format!("writing {}", out.display()))?;
     if !confusion.is_empty() {
-        tr::write_eval(&dir, &rows, &confusion).ok();
-        jobshift_core::atomic::write_json(&out, &rows)?;
+        if a.json.is_some() {
+            jobshift_classify::eval::write_confusion(
+                &confusion_out,
+                "held-out confusion of the evaluated head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
+                None,
+                &confusion,
+            )
+            .with_context(|| format!("writing {}", confusion_out.display()))?;
+        } else {
+            tr::write_eval(&dir, &rows, &confusion)
+                .with_context(|| format!("writing the evaluation into {}", dir.display()))?;
+        }
     }
     println!(
         "scores written to {}; confusion matrix in {}",
         out.display(),
-        dir.join("confusion.json").display()
+        confusion_out.display()
     );
     Ok(())
 }
