@@ -180,7 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rss_before = peak_rss_mb();
     let t = std::time::Instant::now();
     let r = jobshift_ingest::ingest(
-        &[input.clone()],
+        std::slice::from_ref(&input),
         &out,
         &jobshift_ingest::IngestOptions::default(),
     )?;

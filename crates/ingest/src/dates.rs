@@ -146,10 +146,11 @@ fn parse_inner(s: &str) -> Result<(NaiveDate, Precision), DateError> {
                 }
                 [y, m, d] if *y > 31 => return ymd(*y, *m, *d).map(|d| (d, Day)),
                 [a, b, y] if *y > 31 => {
+                    // day first with dots or when the first number cannot be a month;
+                    // otherwise month first (US style), which is also the only reading when
+                    // the second number cannot be a month
                     let (d, m) = if sep == '.' || *a > 12 {
                         (*a, *b)
-                    } else if *b > 12 {
-                        (*b, *a)
                     } else {
                         (*b, *a)
                     };

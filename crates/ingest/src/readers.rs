@@ -451,13 +451,13 @@ impl RecordReader for CsvReader {
                 .cloned()
                 .zip(values.into_iter().map(Value::String))
                 .collect();
-            return Ok(Some(ReadItem::Record(RawRecord {
+            Ok(Some(ReadItem::Record(RawRecord {
                 number: self.number,
                 line,
                 fields,
                 raw: None,
                 lossy_utf8: lossy_any,
-            })));
+            })))
         }
     }
     fn notes(&self) -> Vec<String> {

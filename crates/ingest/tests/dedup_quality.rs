@@ -167,8 +167,8 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                         "{description} Apply through our careers page by the end of the month."
                     ),
                     _ => description
-                        .rsplitn(2, ' ')
-                        .nth(1)
+                        .rsplit_once(' ')
+                        .map(|x| x.0)
                         .unwrap_or(&description)
                         .to_string(),
                 };

@@ -122,6 +122,6 @@ proptest! {
         std::fs::write(&b, jl).unwrap();
         let ds = dir.path().join("ds");
         let r = ingest_ok(&[a, b], &ds, &quiet());
-        prop_assert_eq!(r.inputs[1].read, rows.iter().count() as u64);
+        prop_assert_eq!(r.inputs[1].read, rows.len() as u64);
     }
 }
