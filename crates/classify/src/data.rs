@@ -544,7 +544,7 @@ pub fn hn_alias_postings(
             ));
         }
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|a| a.0);
     rows.truncate(max);
     Ok(EvalSet {
         name: "hn_alias".into(),

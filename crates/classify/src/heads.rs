@@ -126,7 +126,7 @@ pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
 /// multi-threaded kernel candle's CPU matmul uses) writing straight into the output: no tensor
 /// copies of `b`, which for the kNN head is the whole training matrix.
 pub fn matmul_transposed(a: &[f32], b: &[f32], dim: usize) -> Result<Vec<f32>, ClassifyError> {
-    if dim == 0 || a.len() % dim != 0 || b.len() % dim != 0 {
+    if dim == 0 || !a.len().is_multiple_of(dim) || !b.len().is_multiple_of(dim) {
         return Err(ClassifyError::Predict(format!(
             "matrix product: {} and {} values are not rows of {dim}",
             a.len(),
@@ -470,7 +470,7 @@ impl KnnHead {
     }
 
     fn check_input(&self, x: &[f32]) -> Result<(), ClassifyError> {
-        if x.len() % self.dim.max(1) != 0 {
+        if !x.len().is_multiple_of(self.dim.max(1)) {
             return Err(ClassifyError::Predict(format!(
                 "kNN head: {} values are not rows of {}",
                 x.len(),

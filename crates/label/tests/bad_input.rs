@@ -112,7 +112,7 @@ fn a_results_file_saved_by_excel_with_a_byte_order_mark_is_read() {
     let csv = dir.path().join("bom.csv");
     std::fs::write(
         &csv,
-        format!("\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n"),
+        "\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n".to_string(),
     )
     .unwrap();
     let r = import(&opts(vec![csv], &dir.path().join("l.jsonl")), &catalog()).unwrap();

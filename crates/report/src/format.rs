@@ -5,7 +5,7 @@ pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -23,9 +23,9 @@ pub fn pct(x: f64) -> String {
     let v = x * 100.0;
     let digits = if v.abs() >= 100.0 { 0 } else { 1 };
     let s = format!("{:.*}", digits, v.abs());
-    if v > 0.0 && s.trim_start_matches(['0', '.']) != "" {
+    if v > 0.0 && !s.trim_start_matches(['0', '.']).is_empty() {
         format!("+{s}%")
-    } else if v < 0.0 && s.trim_start_matches(['0', '.']) != "" {
+    } else if v < 0.0 && !s.trim_start_matches(['0', '.']).is_empty() {
         format!("\u{2212}{s}%")
     } else {
         format!("{s}%")
@@ -68,22 +68,6 @@ pub fn share(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(count(1234567), "1,234,567");
-        assert_eq!(count(12), "12");
-        assert_eq!(pct(-0.33), "\u{2212}33.0%");
-        assert_eq!(pct(2.05), "+205%");
-        assert_eq!(pct(0.0), "0.0%");
-        assert_eq!(pts(0.021), "+2.1 pts");
-        assert_eq!(ci(Some((-0.4, 0.1))), "[\u{2212}40.0%, +10.0%]");
-    }
-}
-
 /// How the correction's EM ended, per window year: "EM converged in 212 (2024), 198 (2025)
 /// iterations (relative change < 1e-6)." or which years hit the cap.
 pub fn em_summary(c: &jobshift_trends::CorrectionInfo) -> String {
@@ -103,4 +87,20 @@ pub fn em_summary(c: &jobshift_trends::CorrectionInfo) -> String {
         c.tolerance,
         c.max_iterations
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(pct(-0.33), "\u{2212}33.0%");
+        assert_eq!(pct(2.05), "+205%");
+        assert_eq!(pct(0.0), "0.0%");
+        assert_eq!(pts(0.021), "+2.1 pts");
+        assert_eq!(ci(Some((-0.4, 0.1))), "[\u{2212}40.0%, +10.0%]");
+    }
 }

@@ -517,7 +517,7 @@ mod tests {
         let naive = covered_naive as f64 / total as f64;
         eprintln!("corrected-interval coverage {rate:.3} over {total} intervals (Poisson-only {naive:.3})");
         assert!(
-            rate >= 0.90 && rate <= 0.995,
+            (0.90..=0.995).contains(&rate),
             "coverage {rate} (naive {naive})"
         );
         assert!(
