@@ -771,10 +771,26 @@ pub fn write_eval(
     scores: &[SetScores],
     confusion: &Confusion,
 ) -> Result<(), ClassifyError> {
-    let p = dir.join("eval.json");
-    jobshift_core::atomic::write_json(&p, &scores).map_err(|e| ClassifyError::io(&p, e))?;
-    crate::eval::write_confusion(
+    write_eval_to(
+        &dir.join("eval.json"),
         &dir.join("confusion.json"),
+        scores,
+        confusion,
+    )
+}
+
+/// [`write_eval`] to any two paths (`jobshift eval --json` writes beside its output instead of
+/// into the classifier directory).
+pub fn write_eval_to(
+    scores_path: &Path,
+    confusion_path: &Path,
+    scores: &[SetScores],
+    confusion: &Confusion,
+) -> Result<(), ClassifyError> {
+    jobshift_core::atomic::write_json(scores_path, &scores)
+        .map_err(|e| ClassifyError::io(scores_path, e))?;
+    crate::eval::write_confusion(
+        confusion_path,
         "held-out confusion of the default head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
         None,
         confusion,

@@ -319,8 +319,9 @@ impl FpTable {
         }
     }
 
-    fn home(&self, fp: u32) -> usize {
-        (fp as usize).wrapping_mul(0x9e37_79b9) & (self.cells.len() - 1)
+    /// Where the probe run of `fp` starts in a table of `mask + 1` cells.
+    fn home(fp: u32, mask: usize) -> usize {
+        (fp as usize).wrapping_mul(0x9e37_79b9) & mask
     }
 
     fn insert(&mut self, fp: u32, slot: u32) {
@@ -332,7 +333,7 @@ impl FpTable {
         }
         // walk the probe run to its end, counting the bucket's entries on the way
         let mask = self.cells.len() - 1;
-        let mut i = self.home(fp);
+        let mut i = Self::home(fp, mask);
         let mut same = 0usize;
         while self.cells[i] != 0 {
             same += usize::from((self.cells[i] >> 32) as u32 == fp);
@@ -347,7 +348,7 @@ impl FpTable {
     }
     fn place(cells: &mut [u64], cell: u64) {
         let mask = cells.len() - 1;
-        let mut i = ((cell >> 32) as usize).wrapping_mul(0x9e37_79b9) & mask;
+        let mut i = Self::home((cell >> 32) as u32, mask);
         while cells[i] != 0 {
             i = (i + 1) & mask;
         }
@@ -366,7 +367,7 @@ impl FpTable {
             return;
         }
         let mask = self.cells.len() - 1;
-        let mut i = self.home(fp);
+        let mut i = Self::home(fp, mask);
         loop {
             let c = self.cells[i];
             if c == 0 {

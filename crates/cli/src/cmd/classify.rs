@@ -370,21 +370,12 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         Some(p) => (p.clone(), p.with_extension("confusion.json")),
         None => (dir.join("eval.json"), dir.join("confusion.json")),
     };
-    jobshift_core::atomic::write_json(&out, &rows)
-        .with_context(|| format!("writing {}", out.display()))?;
-    if !confusion.is_empty() {
-        if a.json.is_some() {
-            jobshift_classify::eval::write_confusion(
-                &confusion_out,
-                "held-out confusion of the evaluated head: gold title -> predicted title -> count (O*NET reported titles + JobBERT titles; 'unclassified' = abstained)",
-                None,
-                &confusion,
-            )
-            .with_context(|| format!("writing {}", confusion_out.display()))?;
-        } else {
-            tr::write_eval(&dir, &rows, &confusion)
-                .with_context(|| format!("writing the evaluation into {}", dir.display()))?;
-        }
+    if confusion.is_empty() {
+        jobshift_core::atomic::write_json(&out, &rows)
+            .with_context(|| format!("writing {}", out.display()))?;
+    } else {
+        tr::write_eval_to(&out, &confusion_out, &rows, &confusion)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     println!(
         "scores written to {}; confusion matrix in {}",
