@@ -22,7 +22,7 @@ use crate::seniority::{clean_title, is_generic_title, resolve_seniority};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
 use jobshift_core::Seniority;
-use jobshift_encode::Encoder;
+use jobshift_encode::{Encoder, LoadOptions};
 use jobshift_taxonomy::{Taxonomy, Title};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -256,6 +256,18 @@ impl Classifier {
         head: Option<HeadKind>,
         taxonomy_dir: Option<&Path>,
     ) -> Result<Self, ClassifyError> {
+        Self::load_on(dir, head, taxonomy_dir, LoadOptions::default())
+    }
+
+    /// Like [`load_with`](Self::load_with), running the encoder (and the kNN head's similarity
+    /// products) with `options` (`--device`, `--dtype`, batching). Never falls back: a device
+    /// that cannot be used is an error from [`jobshift_encode::device`] before this is called.
+    pub fn load_on(
+        dir: &Path,
+        head: Option<HeadKind>,
+        taxonomy_dir: Option<&Path>,
+        options: LoadOptions,
+    ) -> Result<Self, ClassifyError> {
         let meta_path = dir.join("classifier.json");
         if !meta_path.is_file() {
             return Err(ClassifyError::NoClassifier {
@@ -289,12 +301,21 @@ impl Classifier {
         meta.head = head.kind();
         meta.calibration = calib;
         let desc_dir = dir.join("desc_head");
-        let desc_head = if desc_dir.join("head.json").is_file() {
+        let mut desc_head = if desc_dir.join("head.json").is_file() {
             Some(Head::load(&desc_dir)?)
         } else {
             None
         };
-        let encoder = jobshift_encode::load_encoder(&meta.model)?;
+        let mut head = head;
+        head.use_device(&options.device)?;
+        if let Some(h) = desc_head.as_mut() {
+            h.use_device(&options.device)?;
+        }
+        let encoder = jobshift_encode::load_encoder_with(
+            &meta.model,
+            options,
+            jobshift_encode::default_cache_bytes(),
+        )?;
         Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)
     }
 

@@ -91,28 +91,7 @@ impl Default for FinetuneOptions {
 /// backend only with the `cuda` cargo feature (`cargo build --release --features cuda`); in a
 /// build without it, asking for a GPU is an error that says so, never a silent CPU run.
 pub fn training_device(spec: &str) -> Result<Device, ClassifyError> {
-    let spec = spec.trim().to_ascii_lowercase();
-    if spec == "cpu" {
-        return Ok(Device::Cpu);
-    }
-    let ordinal = match spec.as_str() {
-        "cuda" | "gpu" => 0,
-        s => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(n)) => n,
-            _ => {
-                return Err(ClassifyError::Training(format!(
-                    "device {spec:?}: expected cpu, cuda or cuda:N"
-                )))
-            }
-        },
-    };
-    if !candle_core::utils::cuda_is_available() {
-        return Err(ClassifyError::Training(format!(
-            "device {spec:?}: this jobshift was built without GPU support; rebuild with \
-             `cargo build --release --features cuda` on a machine with the CUDA toolkit, or use --device cpu"
-        )));
-    }
-    Device::new_cuda(ordinal).map_err(|e| ClassifyError::Training(format!("device {spec:?}: {e}")))
+    jobshift_encode::device::parse_device(spec).map_err(|e| ClassifyError::Training(e.to_string()))
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

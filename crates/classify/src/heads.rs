@@ -373,6 +373,10 @@ pub struct KnnHead {
     /// `vectors` before the first prediction — the index is not rebuilt if they change).
     #[serde(skip)]
     index: std::sync::OnceLock<KnnIndex>,
+    /// The distinct training vectors on an accelerator, transposed, when the classifier runs
+    /// there ([`use_device`](Self::use_device)); `None` scans on the CPU.
+    #[serde(skip)]
+    on_device: Option<candle_core::Tensor>,
 }
 
 /// The distinct rows of a kNN head's training matrix and, for each, its training rows.
@@ -460,7 +464,24 @@ impl KnnHead {
             vectors: xs,
             labels: y.to_vec(),
             index: std::sync::OnceLock::new(),
+            on_device: None,
         }
+    }
+
+    /// Score on `device` from now on: the distinct training vectors are uploaded once and each
+    /// batch of queries is one matrix product there ([`crate::knn_device`]). The CPU keeps
+    /// the blocked scan.
+    pub fn use_device(&mut self, device: &candle_core::Device) -> Result<(), ClassifyError> {
+        self.on_device = if device.is_cpu() {
+            None
+        } else {
+            let index = self.index();
+            Some(
+                crate::knn_device::upload(&index.vectors, self.dim, device)
+                    .map_err(|e| ClassifyError::Predict(format!("kNN head on {device:?}: {e}")))?,
+            )
+        };
+        Ok(())
     }
 
     /// The distinct training vectors (built on first call).
@@ -491,8 +512,34 @@ impl KnnHead {
     /// rows picks them.
     pub fn neighbour_rows(&self, queries: &[f32]) -> Vec<Vec<(f32, u32)>> {
         let index = self.index();
+        let near = nearest_neighbours(queries, &index.vectors, self.dim, self.neighbours.max(1));
+        self.expand(near)
+    }
+
+    /// [`neighbour_rows`](Self::neighbour_rows) on the device the head was moved to, if any.
+    fn neighbour_rows_anywhere(
+        &self,
+        queries: &[f32],
+    ) -> Result<Vec<Vec<(f32, u32)>>, ClassifyError> {
+        match &self.on_device {
+            None => Ok(self.neighbour_rows(queries)),
+            Some(base_t) => {
+                let near = crate::knn_device::nearest_neighbours(
+                    base_t,
+                    queries,
+                    self.dim,
+                    self.neighbours.max(1),
+                )
+                .map_err(|e| ClassifyError::Predict(format!("kNN head on the device: {e}")))?;
+                Ok(self.expand(near))
+            }
+        }
+    }
+
+    /// Each query's nearest distinct vectors → its best training rows.
+    fn expand(&self, near: Vec<Vec<(f32, u32)>>) -> Vec<Vec<(f32, u32)>> {
+        let index = self.index();
         let want = self.neighbours.max(1);
-        let near = nearest_neighbours(queries, &index.vectors, self.dim, want);
         near.into_iter()
             .map(|cands| {
                 let mut top = TopK::new(want);
@@ -510,7 +557,7 @@ impl KnnHead {
         self.check_input(x)?;
         let mut xs = x.to_vec();
         l2_normalize_rows(&mut xs, self.dim);
-        let neighbours = self.neighbour_rows(&xs);
+        let neighbours = self.neighbour_rows_anywhere(&xs)?;
         Ok(self.vote(neighbours))
     }
 
@@ -840,6 +887,15 @@ impl Head {
             HeadKind::Logreg => Head::Logreg(LogregHead::fit(x, dim, y, row_weights, k, p)?),
             HeadKind::RandomForest => Head::RandomForest(ForestHead::fit(x, dim, y, k, p)?),
         })
+    }
+
+    /// Run the head's similarity products on `device` where it has them (kNN); the other
+    /// heads are cheap next to the encoder and stay on the CPU.
+    pub fn use_device(&mut self, device: &candle_core::Device) -> Result<(), ClassifyError> {
+        match self {
+            Head::Knn(h) => h.use_device(device),
+            _ => Ok(()),
+        }
     }
 
     /// Class probabilities, `n × k` row-major.

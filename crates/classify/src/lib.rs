@@ -17,6 +17,7 @@ pub mod embed_cache;
 pub mod eval;
 pub mod finetune;
 pub mod heads;
+mod knn_device;
 pub mod seniority;
 pub mod train;
 pub mod trainable_bert;

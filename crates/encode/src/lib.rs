@@ -15,6 +15,7 @@
 
 pub mod bench;
 pub mod cache;
+pub mod device;
 pub mod error;
 pub mod fetch;
 pub mod io;
@@ -27,6 +28,8 @@ pub mod st_config;
 pub mod static_encoder;
 
 pub use cache::{CachedEncoder, EmbeddingCache};
+pub use candle_core::DType;
+pub use device::{load_options, parse_device, DeviceSpec};
 pub use error::EncodeError;
 pub use registry::{
     cache_root, known_model, models_dir, resolve_model, resolve_static, static_model_dir,

@@ -55,10 +55,7 @@ impl LoadOptions {
     /// The CUDA device `ordinal` (only with the `cuda` cargo feature).
     #[cfg(feature = "cuda")]
     pub fn cuda(ordinal: usize) -> Result<Self, EncodeError> {
-        Ok(LoadOptions {
-            device: Device::new_cuda(ordinal)?,
-            ..LoadOptions::default()
-        })
+        crate::device::load_options(&format!("cuda:{ordinal}"), "f32", None)
     }
 }
 
@@ -521,15 +518,42 @@ impl SentenceTransformer {
     }
 
     /// Encode `texts` into `out` (len = texts.len() * dim), in input order.
+    ///
+    /// On a GPU the host tokenizes the next chunk while the device runs this one, so the device
+    /// does not wait on the tokenizer between chunks.
     fn encode_into(&self, texts: &[&str], out: &mut [f32]) -> Result<(), EncodeError> {
         let mut scratch = BatchScratch::default();
-        for (chunk_no, chunk) in texts.chunks(TOKENIZE_CHUNK).enumerate() {
-            let base = chunk_no * TOKENIZE_CHUNK * self.dim;
-            let encodings = self.tokenize_raw(chunk)?;
-            let dst = &mut out[base..base + chunk.len() * self.dim];
-            self.run_sorted(chunk.len(), |i| encodings[i].get_ids(), dst, &mut scratch)?;
+        let chunks: Vec<&[&str]> = texts.chunks(TOKENIZE_CHUNK).collect();
+        if self.options.device.is_cpu() || chunks.len() < 2 {
+            for (chunk_no, chunk) in chunks.iter().enumerate() {
+                let base = chunk_no * TOKENIZE_CHUNK * self.dim;
+                let encodings = self.tokenize_raw(chunk)?;
+                let dst = &mut out[base..base + chunk.len() * self.dim];
+                self.run_sorted(chunk.len(), |i| encodings[i].get_ids(), dst, &mut scratch)?;
+            }
+            return Ok(());
         }
-        Ok(())
+        std::thread::scope(|scope| {
+            let mut ready = self.tokenize_raw(chunks[0]);
+            for (chunk_no, chunk) in chunks.iter().enumerate() {
+                let encodings = ready?;
+                let pending = chunks
+                    .get(chunk_no + 1)
+                    .map(|next| scope.spawn(move || self.tokenize_raw(next)));
+                let base = chunk_no * TOKENIZE_CHUNK * self.dim;
+                let dst = &mut out[base..base + chunk.len() * self.dim];
+                self.run_sorted(chunk.len(), |i| encodings[i].get_ids(), dst, &mut scratch)?;
+                ready = match pending {
+                    Some(handle) => handle.join().unwrap_or_else(|_| {
+                        Err(EncodeError::Tokenizer(
+                            "the tokenizer thread panicked".into(),
+                        ))
+                    }),
+                    None => Ok(Vec::new()),
+                };
+            }
+            Ok(())
+        })
     }
 
     /// Encode already-tokenized inputs (special tokens included, no truncation applied), e.g.
@@ -588,32 +612,7 @@ impl SentenceTransformer {
         for wave in batches.chunks(parallel) {
             let pooled: Vec<Vec<f32>> = wave
                 .par_iter()
-                .map(|&(start, take, longest)| {
-                    let batch = &order[start..start + take];
-                    let mut scratch = BatchScratch::default();
-                    scratch.ids.reserve(take * longest);
-                    scratch.mask.reserve(take * longest);
-                    for &i in batch {
-                        let ids = ids_of(i);
-                        scratch.ids.extend_from_slice(ids);
-                        scratch
-                            .ids
-                            .extend(std::iter::repeat_n(self.pad_id, longest - ids.len()));
-                        scratch.mask.extend(std::iter::repeat_n(1u32, ids.len()));
-                        scratch
-                            .mask
-                            .extend(std::iter::repeat_n(0u32, longest - ids.len()));
-                        scratch.lens.push(ids.len());
-                    }
-                    self.forward_batch(
-                        &scratch.ids,
-                        &scratch.mask,
-                        &scratch.lens,
-                        longest,
-                        &mut scratch.pooled,
-                    )?;
-                    Ok(scratch.pooled)
-                })
+                .map(|&(start, take, _)| self.pooled_batch(&order[start..start + take], &ids_of))
                 .collect::<Result<_, EncodeError>>()?;
             for (&(start, take, _), pooled) in wave.iter().zip(&pooled) {
                 for (row, &i) in order[start..start + take].iter().enumerate() {
@@ -623,6 +622,63 @@ impl SentenceTransformer {
             }
         }
         Ok(())
+    }
+
+    /// Pad the texts of `batch` (longest first) to its longest member, run them, and return
+    /// their pooled rows in batch order. When the device runs out of memory the batch is split
+    /// in two and each half retried (down to one text), with one note on stderr: an
+    /// out-of-memory batch costs time, never the run.
+    fn pooled_batch<'a, F>(&self, batch: &[usize], ids_of: &F) -> Result<Vec<f32>, EncodeError>
+    where
+        F: Fn(usize) -> &'a [u32] + Sync,
+    {
+        let longest = batch
+            .iter()
+            .map(|&i| ids_of(i).len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut scratch = BatchScratch::default();
+        scratch.ids.reserve(batch.len() * longest);
+        scratch.mask.reserve(batch.len() * longest);
+        for &i in batch {
+            let ids = ids_of(i);
+            scratch.ids.extend_from_slice(ids);
+            scratch
+                .ids
+                .extend(std::iter::repeat_n(self.pad_id, longest - ids.len()));
+            scratch.mask.extend(std::iter::repeat_n(1u32, ids.len()));
+            scratch
+                .mask
+                .extend(std::iter::repeat_n(0u32, longest - ids.len()));
+            scratch.lens.push(ids.len());
+        }
+        match self.forward_batch(
+            &scratch.ids,
+            &scratch.mask,
+            &scratch.lens,
+            longest,
+            &mut scratch.pooled,
+        ) {
+            Ok(()) => Ok(scratch.pooled),
+            Err(EncodeError::Candle(e))
+                if batch.len() > 1 && crate::device::is_out_of_memory(&e) =>
+            {
+                static NOTED: std::sync::Once = std::sync::Once::new();
+                NOTED.call_once(|| {
+                    eprintln!(
+                        "note: a batch of {} texts of up to {longest} tokens ran out of device memory; \
+                         retrying in halves (pass a smaller --batch-size to avoid the retries)",
+                        batch.len()
+                    )
+                });
+                let (a, b) = batch.split_at(batch.len() / 2);
+                let mut rows = self.pooled_batch(a, ids_of)?;
+                rows.extend(self.pooled_batch(b, ids_of)?);
+                Ok(rows)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// One padded batch through the model, pooled (and normalized) into `pooled`
@@ -641,10 +697,63 @@ impl SentenceTransformer {
         let ids_t = Tensor::from_slice(ids, (b, seq_len), device)?;
         let mask_t = Tensor::from_slice(mask, (b, seq_len), device)?;
         let hidden = self.backbone.forward(&ids_t, &mask_t)?;
+        if !device.is_cpu() && self.pools_on_device() {
+            return self.pool_on_device(&hidden, &mask_t, b, pooled);
+        }
         let hidden = hidden.to_dtype(DType::F32)?.to_device(&Device::Cpu)?;
         let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
         let starts: Vec<usize> = (0..b).map(|row| row * seq_len).collect();
         self.pool_batch(&hidden, &starts, lens, pooled)
+    }
+
+    /// Whether every pooling mode can run on the device ([`pool_on_device`](Self::pool_on_device)):
+    /// mean and CLS, the modes of every model jobshift ships; others pool on the host.
+    fn pools_on_device(&self) -> bool {
+        self.pooling
+            .iter()
+            .all(|m| matches!(m, PoolingMode::Mean | PoolingMode::Cls))
+    }
+
+    /// Pool on the device (in f32 whatever the model's dtype) so that only `b × dim` values
+    /// cross to the host instead of every token state (`b × len × hidden`: ~100 MB for a batch
+    /// of 128 descriptions of 256 tokens). Same arithmetic as [`pool`]: masked sum over the
+    /// tokens divided by the token count; CLS takes the first token.
+    fn pool_on_device(
+        &self,
+        hidden: &Tensor,
+        mask: &Tensor,
+        b: usize,
+        pooled: &mut Vec<f32>,
+    ) -> Result<(), EncodeError> {
+        let hidden = hidden.to_dtype(DType::F32)?;
+        let mut parts = Vec::with_capacity(self.pooling.len());
+        for mode in &self.pooling {
+            parts.push(match mode {
+                PoolingMode::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+                _ => {
+                    let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // b × len × 1
+                    let summed = hidden.broadcast_mul(&m)?.sum(1)?; // b × h
+                    let counts = m.sum(1)?.clamp(1e-9f32, f32::MAX)?; // b × 1
+                    summed.broadcast_div(&counts)?
+                }
+            });
+        }
+        let mut xs = Tensor::cat(&parts, 1)?;
+        for layer in &self.dense {
+            xs = layer.forward(&xs.to_dtype(layer_dtype(&layer.linear))?)?;
+        }
+        *pooled = xs
+            .to_dtype(DType::F32)?
+            .to_device(&Device::Cpu)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        debug_assert_eq!(pooled.len(), b * self.dim);
+        if self.normalize {
+            for row in pooled.chunks_mut(self.dim) {
+                l2_normalize(row);
+            }
+        }
+        Ok(())
     }
 
     /// Pool each text's token states (`hidden` rows `starts[i]..starts[i] + lens[i]`), apply
@@ -736,6 +845,11 @@ impl SentenceTransformer {
         }
         Ok(())
     }
+}
+
+/// The dtype a Dense layer's weights were loaded in (always f32: [`DenseLayer::load`]).
+fn layer_dtype(linear: &candle_nn::Linear) -> DType {
+    linear.weight().dtype()
 }
 
 /// Pool one text's token states (`len` rows of `h`) into `dst` (h), as

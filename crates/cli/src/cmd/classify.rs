@@ -1,6 +1,7 @@
 //! `jobshift train|eval|finetune|classify|classify-titles`: flags and printing only; the work is
 //! in jobshift-classify.
 
+use super::DeviceArgs;
 use anyhow::{bail, Context};
 use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier, TitleInput};
 use jobshift_classify::{data, eval, finetune, train as tr, HeadKind};
@@ -12,9 +13,14 @@ fn classifier_path(arg: &Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| jobshift_classify::classifier_dir(jobshift_classify::DEFAULT_CLASSIFIER))
 }
 
-fn load_classifier(arg: &Option<PathBuf>, head: Option<HeadKind>) -> anyhow::Result<Classifier> {
+fn load_classifier(
+    arg: &Option<PathBuf>,
+    head: Option<HeadKind>,
+    device: &DeviceArgs,
+) -> anyhow::Result<Classifier> {
     let dir = classifier_path(arg);
-    Classifier::load_with(&dir, head, None).with_context(|| {
+    let options = device.load_options(None)?;
+    Classifier::load_on(&dir, head, None, options).with_context(|| {
         format!(
             "loading the classifier at {} (train one with `jobshift train`{})",
             dir.display(),
@@ -179,6 +185,8 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Classifier directory [default: the default classifier in the jobshift cache]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
@@ -294,7 +302,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let mut confusion = eval::Confusion::new();
     let mut cache: Option<jobshift_classify::embed_cache::EmbedCache> = None;
     for head in heads {
-        let c = load_classifier(&a.classifier, head)?;
+        let c = load_classifier(&a.classifier, head, &a.device)?;
         let key = format!("{}|{}", c.meta.model_id, c.meta.model);
         let cache = match &mut cache {
             Some(c) => c,
@@ -389,7 +397,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
 /// cascade `jobshift classify` uses; writes scores and the confusion matrix by title.
 fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     let head = optional_head(a.head.as_deref())?;
-    let mut c = load_classifier(&a.classifier, head)?;
+    let mut c = load_classifier(&a.classifier, head, &a.device)?;
     if a.recalibrate_to.is_some() {
         // fit on the confidences without any earlier re-fit
         c.meta.recalibration = None;
@@ -509,7 +517,7 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
         Some("all") => trained_heads(dir),
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
-    let first = load_classifier(&a.classifier, heads[0])?;
+    let first = load_classifier(&a.classifier, heads[0], &a.device)?;
     let tax = first.taxonomy();
     if let Some(t) = tax.match_exact(&a.generic_title) {
         bail!(
@@ -540,7 +548,7 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
     let mut rows = Vec::new();
     let mut sweep = Vec::new();
     for (hi, head) in heads.iter().enumerate() {
-        let c = load_classifier(&a.classifier, *head)?;
+        let c = load_classifier(&a.classifier, *head, &a.device)?;
         let mut cache = c.new_cache();
         let base = c.default_options();
         let m = base.ambiguity_margin;
@@ -650,6 +658,10 @@ pub struct FinetuneArgs {
     /// Where to train: cpu, or cuda / cuda:N in a build with `--features cuda`
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Training runs in f32 (the only accepted value: mixed-precision training is not
+    /// implemented; f16/bf16 are for the inference commands)
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
     /// Where to write the fine-tuned model [default: <jobshift cache>/models/<base>-finetuned]
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -678,6 +690,14 @@ pub struct FinetuneArgs {
 }
 
 pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
+    let dtype = jobshift_encode::parse_dtype(&a.dtype)?;
+    if dtype != jobshift_encode::DType::F32 {
+        bail!(
+            "--dtype {}: finetune trains in f32 only (mixed-precision training is not implemented); \
+             use --dtype f16/bf16 with embed, classify, classify-titles, eval and model bench",
+            a.dtype
+        );
+    }
     let examples = a.examples.unwrap_or_else(|| {
         jobshift_classify::classifier_dir(jobshift_classify::DEFAULT_CLASSIFIER).join("train.jsonl")
     });
@@ -737,6 +757,9 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Texts per encoder call on a GPU (the encoder batches them by length, 512 at a time).
+const GPU_TEXTS_PER_CALL: usize = 16384;
+
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
     /// Dataset directory (reads DATASET_DIR/postings, writes DATASET_DIR/classified)
@@ -744,6 +767,8 @@ pub struct ClassifyArgs {
     /// Classifier directory [default: the default classifier in the jobshift cache]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Reclassify everything even if the manifest says it is done
     #[arg(long)]
     pub force: bool,
@@ -759,8 +784,13 @@ pub struct ClassifyArgs {
 }
 
 pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
-    let c = load_classifier(&a.classifier, None)?;
+    let c = load_classifier(&a.classifier, None, &a.device)?;
     let mut cascade = c.default_options();
+    let on_gpu = a.device.is_gpu()?;
+    if on_gpu {
+        // hand the encoder many texts per call: it sorts them by length into full GPU batches
+        cascade.batch_size = GPU_TEXTS_PER_CALL;
+    }
     cascade.use_description = !a.no_description;
     if let Some(m) = a.min_confidence {
         cascade.min_confidence = m;
@@ -771,6 +801,11 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
     let opts = jobshift_classify::ClassifyOptions {
         cascade: Some(cascade),
         force: a.force,
+        chunk_rows: if on_gpu {
+            4 * GPU_TEXTS_PER_CALL
+        } else {
+            jobshift_classify::ClassifyOptions::default().chunk_rows
+        },
         ..Default::default()
     };
     let rep = jobshift_classify::classify_dataset(&a.dataset_dir, &c, &opts)?;
@@ -805,6 +840,8 @@ pub struct ClassifyTitlesArgs {
     /// Classifier directory [default: the default classifier in the jobshift cache]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Head to use instead of the classifier's default (rf, logreg, centroid, knn)
     #[arg(long)]
     pub head: Option<String>,
@@ -815,7 +852,7 @@ pub struct ClassifyTitlesArgs {
 
 pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     let head = optional_head(a.head.as_deref())?;
-    let c = load_classifier(&a.classifier, head)?;
+    let c = load_classifier(&a.classifier, head, &a.device)?;
     let file =
         std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
     let mut records: Vec<(String, String, Option<String>)> = Vec::new();

@@ -23,12 +23,11 @@ pub struct Args {
     /// auto (by extension) | lines | jsonl
     #[arg(long, default_value = "auto")]
     input_format: String,
-    /// Most texts per forward pass
-    #[arg(long, default_value_t = 128)]
-    batch_size: usize,
-    /// f32 | f16 | bf16
-    #[arg(long, default_value = "f32")]
-    dtype: String,
+    /// Most texts per forward pass [default: 128 on the CPU, 512 on a GPU]
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[command(flatten)]
+    device: super::DeviceArgs,
     /// Threads for matrix work (default: all cores)
     #[arg(long)]
     threads: Option<usize>,
@@ -50,11 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "jsonl" => InputFormat::Jsonl,
         other => anyhow::bail!("--input-format {other:?}: expected auto, lines or jsonl"),
     };
-    let options = jobshift_encode::LoadOptions {
-        dtype: jobshift_encode::parse_dtype(&args.dtype)?,
-        batch_size: args.batch_size.max(1),
-        ..Default::default()
-    };
+    let options = args.device.load_options(args.batch_size)?;
     let encoder = jobshift_encode::load_encoder_with(&args.model, options, args.cache_mb << 20)?;
     let summary = embed_file(
         encoder.as_ref(),

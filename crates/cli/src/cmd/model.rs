@@ -56,9 +56,8 @@ enum Cmd {
         /// Use only the first N texts
         #[arg(long)]
         limit: Option<usize>,
-        /// f32 | f16 | bf16
-        #[arg(long, default_value = "f32")]
-        dtype: String,
+        #[command(flatten)]
+        device: super::DeviceArgs,
         /// Timed repetitions (the best is reported)
         #[arg(long, default_value_t = 1)]
         repeat: usize,
@@ -179,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             batch_size,
             threads,
             limit,
-            dtype,
+            device,
             repeat,
             json,
         } => {
@@ -193,10 +192,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 texts.truncate(n);
             }
             let options = jobshift_encode::LoadOptions {
-                dtype: jobshift_encode::parse_dtype(&dtype)?,
-                batch_size,
                 max_batch_tokens: usize::MAX,
-                ..Default::default()
+                ..device.load_options(Some(batch_size))?
             };
             let r = if let Some(name) = model.strip_prefix("static:") {
                 let enc =
@@ -212,7 +209,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "input": input.display().to_string(),
                 "batch_size": batch_size,
                 "threads": threads.unwrap_or(0),
-                "dtype": dtype,
+                "dtype": device.dtype,
+                "device": device.device,
                 "texts": texts.len(),
                 "seconds": r.seconds,
                 "texts_per_s": r.texts_per_s,
