@@ -17,6 +17,7 @@ pub mod embed_cache;
 pub mod eval;
 pub mod finetune;
 pub mod heads;
+pub mod roles;
 pub mod seniority;
 pub mod train;
 pub mod trainable_bert;
