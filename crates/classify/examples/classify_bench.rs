@@ -77,10 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut meta: jobshift_classify::ClassifierMeta =
                 serde_json::from_slice(&std::fs::read(&path)?)?;
             let tax = jobshift_taxonomy::Taxonomy::builtin()?;
-            let shared = jobshift_classify::find_shared_data(&std::env::current_dir()?)
-                .ok_or("shared data not found")?;
-            let (hits, right) = train::alias_precision_jobbert_validation(&tax, &shared)?
-                .ok_or("JobBERT validation split not found")?;
+            let (hits, right) = train::alias_precision_jobbert_validation(&tax)?;
             meta.alias_confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
             meta.scores["alias_validation"] = serde_json::json!({
                 "hits": hits, "right": right, "confidence": meta.alias_confidence,

@@ -18,6 +18,7 @@
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
+use crate::roles::{not_a_title, RoleFinder, RoleMention, RoleTier};
 use crate::seniority::{clean_title, is_generic_title, resolve_seniority};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
@@ -120,7 +121,29 @@ pub struct Prediction {
     /// The best title before abstention.
     #[serde(skip)]
     pub best: String,
+    /// Why the posting is unclassified: `empty_title`, `not_a_title` (the title field names no
+    /// role and no description named one), `low_confidence`; `None` when classified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// Every title the posting names when it names several ("Android Engineers, iOS
+    /// Engineers", or several roles in its description); `title_id` is the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
+
+/// Why a prediction abstained (see [`Prediction::reason`]).
+pub mod reason {
+    pub const EMPTY_TITLE: &str = "empty_title";
+    pub const NOT_A_TITLE: &str = "not_a_title";
+    pub const LOW_CONFIDENCE: &str = "low_confidence";
+}
+
+/// Longest title the cascade reads (characters); longer fields are cut (a 10,000-character
+/// "title" is a description pasted in the wrong column).
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// Characters of a description the role finder reads.
+const ROLE_SCAN_CHARS: usize = 6000;
 
 /// Cascade switches and thresholds (defaults come from the classifier directory).
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +169,16 @@ pub struct CascadeStats {
     /// Distinct cleaned titles of a call whose head score an earlier call had kept.
     pub title_head_reused: usize,
     pub description_used: usize,
+    /// Postings whose title field names no role (`not_a_title`), with or without a description.
+    pub not_a_title: usize,
+    /// Postings classified from the role their description names (header, role lines, hiring
+    /// sentences), their title field naming none or abstaining.
+    pub role_from_description: usize,
+    /// Postings classified from their description's embedding alone (title field names no role,
+    /// the text names no taxonomy title).
+    pub description_only: usize,
+    /// Postings naming several roles (all kept in `roles`).
+    pub several_roles: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
@@ -162,6 +195,10 @@ impl CascadeStats {
         self.title_head_scored += o.title_head_scored;
         self.title_head_reused += o.title_head_reused;
         self.description_used += o.description_used;
+        self.not_a_title += o.not_a_title;
+        self.role_from_description += o.role_from_description;
+        self.description_only += o.description_only;
+        self.several_roles += o.several_roles;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
@@ -179,6 +216,7 @@ pub struct Classifier {
     desc_head: Option<Head>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
+    roles: RoleFinder,
     /// Distinguishes this classifier's head scores in an [`EmbedCache`] from another's.
     id: u64,
 }
@@ -231,9 +269,11 @@ impl Classifier {
                 meta.model_id
             )));
         }
+        let roles = RoleFinder::new(&taxonomy);
         Ok(Classifier {
             meta,
             dir,
+            roles,
             taxonomy,
             encoder,
             head,
@@ -368,11 +408,91 @@ impl Classifier {
     ) -> Result<Vec<Prediction>, ClassifyError> {
         stats.inputs += inputs.len();
         let mut out: Vec<Option<Prediction>> = vec![None; inputs.len()];
-        // 1. alias
+        // bound the work per title (a description pasted into the title field)
+        let capped: Vec<&str> = inputs
+            .iter()
+            .map(|i| cap_chars(i.title, MAX_TITLE_CHARS))
+            .collect();
+        let inputs: Vec<TitleInput<'_>> = inputs
+            .iter()
+            .zip(&capped)
+            .map(|(i, t)| TitleInput {
+                title: t,
+                description: i.description,
+            })
+            .collect();
+        let inputs = &inputs[..];
+        // 0. postings whose title field names no role, or several
         let t0 = Instant::now();
         let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
+        let described = |i: usize| {
+            inputs[i]
+                .description
+                .filter(|d| opts.use_description && !d.trim().is_empty())
+        };
+        // rows whose description alone is embedded (title names no role, text names no title)
+        let mut description_only: Vec<usize> = Vec::new();
+        let mut is_description_only = vec![false; inputs.len()];
+        for (i, inp) in inputs.iter().enumerate() {
+            let alias_hit = opts.use_alias
+                && (self.taxonomy.match_exact(inp.title).is_some()
+                    || self.taxonomy.match_exact(&cleaned[i]).is_some());
+            if alias_hit {
+                continue;
+            }
+            let desc = described(i);
+            if inp.title.trim().is_empty() && desc.is_none() {
+                out[i] = Some(self.abstention(inp.title, reason::EMPTY_TITLE, 0.0));
+                stats.unclassified += 1;
+            } else if not_a_title(inp.title, &self.roles, desc.is_some()) {
+                stats.not_a_title += 1;
+                match desc {
+                    None => {
+                        out[i] = Some(self.abstention(inp.title, reason::NOT_A_TITLE, 0.0));
+                        stats.unclassified += 1;
+                    }
+                    Some(d) => {
+                        let found = self.roles.roles_in_posting(d, ROLE_SCAN_CHARS);
+                        if found.is_empty() {
+                            description_only.push(i);
+                            is_description_only[i] = true;
+                        } else {
+                            stats.role_from_description += 1;
+                            stats.several_roles += usize::from(found.len() > 1);
+                            out[i] = Some(self.role_prediction(inp.title, d, &found));
+                        }
+                    }
+                }
+            } else if opts.use_alias {
+                let several = self.roles.roles_in_title(inp.title);
+                if several.len() > 1 {
+                    stats.several_roles += 1;
+                    let ids: Vec<String> = several
+                        .iter()
+                        .map(|&t| self.taxonomy.titles()[t].id.clone())
+                        .collect();
+                    let first = &self.taxonomy.titles()[several[0]];
+                    stats.alias_hits += 1;
+                    out[i] = Some(Prediction {
+                        title_id: first.id.clone(),
+                        confidence: self.meta.alias_confidence,
+                        method: Method::Alias,
+                        alternatives: vec![(first.id.clone(), 1.0)],
+                        seniority: resolve_seniority(inp.title, Some(first.level)),
+                        top5: ids.iter().take(5).cloned().collect(),
+                        best: first.id.clone(),
+                        reason: None,
+                        roles: ids,
+                    });
+                }
+            }
+        }
+        // 1. alias
         if opts.use_alias {
             for (i, inp) in inputs.iter().enumerate() {
+                if out[i].is_some() || is_description_only[i] {
+                    continue;
+                }
                 let has_description =
                     opts.use_description && inp.description.is_some_and(|d| !d.trim().is_empty());
                 if has_description && is_generic_title(&cleaned[i]) {
@@ -393,6 +513,8 @@ impl Classifier {
                         seniority: resolve_seniority(inp.title, Some(t.level)),
                         top5: vec![t.id.clone()],
                         best: t.id.clone(),
+                        reason: None,
+                        roles: Vec::new(),
                     });
                 }
             }
@@ -400,8 +522,10 @@ impl Classifier {
         stats.alias_time += t0.elapsed();
         // 2. title embedding, each distinct cleaned title once
         let t1 = Instant::now();
-        let todo: Vec<usize> = (0..inputs.len()).filter(|&i| out[i].is_none()).collect();
-        if todo.is_empty() {
+        let todo: Vec<usize> = (0..inputs.len())
+            .filter(|&i| out[i].is_none() && !is_description_only[i])
+            .collect();
+        if todo.is_empty() && description_only.is_empty() {
             return Ok(out.into_iter().flatten().collect());
         }
         let mut distinct: Vec<&str> = Vec::new();
@@ -483,6 +607,15 @@ impl Classifier {
                 }
             }
         }
+        // postings whose title names no role and whose text names no taxonomy title: the
+        // description alone (never blended with a meaningless title's scores)
+        let n_blended = desc_rows.len();
+        for &i in &description_only {
+            if let Some(d) = described(i) {
+                desc_rows.push(i);
+                desc_texts.push(description_text("", d, opts.description_chars));
+            }
+        }
         let mut desc_probs: HashMap<usize, Vec<f32>> = HashMap::new();
         if !desc_rows.is_empty() {
             let refs: Vec<&str> = desc_texts.iter().map(|s| s.as_str()).collect();
@@ -494,24 +627,32 @@ impl Classifier {
             let head = self.desc_head.as_ref().unwrap_or(&self.head);
             let p = head.predict_proba(&dm)?;
             for (j, &i) in desc_rows.iter().enumerate() {
-                let trow = &probs[slot[cleaned[i].as_str()] * k..][..k];
-                let combined: Vec<f32> = trow
-                    .iter()
-                    .zip(&p[j * k..(j + 1) * k])
-                    .map(|(a, b)| 0.5 * (a + b))
-                    .collect();
+                let drow = &p[j * k..(j + 1) * k];
+                let combined: Vec<f32> = if j < n_blended {
+                    let trow = &probs[slot[cleaned[i].as_str()] * k..][..k];
+                    trow.iter().zip(drow).map(|(a, b)| 0.5 * (a + b)).collect()
+                } else {
+                    drow.to_vec()
+                };
                 desc_probs.insert(i, combined);
             }
             stats.description_used += desc_rows.len();
+            stats.description_only += desc_rows.len() - n_blended;
         }
         stats.description_time += t3.elapsed();
-        for &i in &todo {
+        for &i in todo.iter().chain(&description_only) {
             let (row, method): (&[f32], Method) = match desc_probs.get(&i) {
                 Some(p) => (p.as_slice(), Method::Description),
-                None => (
-                    &probs[slot[cleaned[i].as_str()] * k..][..k],
-                    Method::TitleEmbedding,
-                ),
+                None => match slot.get(cleaned[i].as_str()) {
+                    Some(&s) => (&probs[s * k..][..k], Method::TitleEmbedding),
+                    None => {
+                        // description-only row without a description (cannot happen: kept
+                        // only when described); abstain rather than guess
+                        out[i] = Some(self.abstention(inputs[i].title, reason::NOT_A_TITLE, 0.0));
+                        stats.unclassified += 1;
+                        continue;
+                    }
+                },
             };
             let top = top_k(row, 5);
             let calib = match method {
@@ -534,8 +675,25 @@ impl Classifier {
             let best = self.class_title(top[0].0);
             let abstain = confidence < opts.min_confidence;
             if abstain {
+                // a low-confidence title whose posting names its role in the header or a role
+                // line: the named role
+                if let Some(d) = described(i) {
+                    let found: Vec<RoleMention> = self
+                        .roles
+                        .roles_in_posting(d, ROLE_SCAN_CHARS)
+                        .into_iter()
+                        .filter(|m| m.tier <= RoleTier::RoleLine)
+                        .collect();
+                    if !found.is_empty() {
+                        stats.role_from_description += 1;
+                        stats.several_roles += usize::from(found.len() > 1);
+                        out[i] = Some(self.role_prediction(inputs[i].title, d, &found));
+                        continue;
+                    }
+                }
                 stats.unclassified += 1;
             }
+            let description_alone = is_description_only[i];
             out[i] = Some(Prediction {
                 title_id: if abstain {
                     UNCLASSIFIED.to_string()
@@ -562,9 +720,66 @@ impl Classifier {
                     .map(|(c, _)| self.class_title(*c).id.clone())
                     .collect(),
                 best: best.id.clone(),
+                reason: abstain.then_some(if description_alone {
+                    reason::NOT_A_TITLE
+                } else {
+                    reason::LOW_CONFIDENCE
+                }),
+                roles: Vec::new(),
             });
         }
         Ok(out.into_iter().flatten().collect())
+    }
+
+    /// An abstention that names its reason.
+    fn abstention(&self, title: &str, why: &'static str, confidence: f32) -> Prediction {
+        Prediction {
+            title_id: UNCLASSIFIED.to_string(),
+            confidence,
+            method: Method::Unclassified,
+            alternatives: Vec::new(),
+            seniority: resolve_seniority(title, None),
+            top5: Vec::new(),
+            best: UNCLASSIFIED.to_string(),
+            reason: Some(why),
+            roles: Vec::new(),
+        }
+    }
+
+    /// The prediction for a posting whose description names its role(s): the first (most
+    /// trusted) is the title, all are kept in `roles`; the confidence is the alias step's (an
+    /// exact alias match, read from the text). Seniority from the title field and the words
+    /// around the role.
+    fn role_prediction(&self, title: &str, description: &str, found: &[RoleMention]) -> Prediction {
+        let first = &self.taxonomy.titles()[found[0].title];
+        let ids: Vec<String> = found
+            .iter()
+            .map(|m| self.taxonomy.titles()[m.title].id.clone())
+            .collect();
+        let header = description
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let words = format!("{title} {}", cap_chars(header, MAX_TITLE_CHARS));
+        Prediction {
+            title_id: first.id.clone(),
+            confidence: self.meta.alias_confidence,
+            method: Method::Description,
+            alternatives: vec![(first.id.clone(), 1.0)],
+            seniority: resolve_seniority(&words, Some(first.level)),
+            top5: ids.iter().take(5).cloned().collect(),
+            best: first.id.clone(),
+            reason: None,
+            roles: if ids.len() > 1 { ids } else { Vec::new() },
+        }
+    }
+}
+
+/// The first `n` characters of `s` (on a character boundary).
+fn cap_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((cut, _)) => &s[..cut],
+        None => s,
     }
 }
 

@@ -54,11 +54,72 @@ pub fn onet_alternate_examples(
     path: &Path,
 ) -> Result<(Vec<LabeledExample>, usize), ClassifyError> {
     let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
+    onet_alternate_examples_from(tax, file, &path.display().to_string())
+}
+
+/// The O*NET alternate titles shipped in this crate (`data/onet_alternate_titles.tsv.gz`,
+/// derived by `data/derive.py`; O*NET Database, U.S. DOL/ETA, CC BY 4.0): what the default
+/// classifier trains on, on every machine, from any directory.
+pub const SHIPPED_ONET_ALTERNATES: &[u8] = include_bytes!("../data/onet_alternate_titles.tsv.gz");
+
+/// The JobBERT *validation* split shipped in this crate (`data/jobbert_validation.tsv.gz`:
+/// title → gold O*NET codes, titles of the test split removed; TechWolf, Apache-2.0): it only
+/// measures the alias step's precision (its confidence), it is never a training example.
+pub const SHIPPED_JOBBERT_VALIDATION: &[u8] = include_bytes!("../data/jobbert_validation.tsv.gz");
+
+/// Name under which the shipped O*NET file is recorded in `classifier.json`.
+pub const SHIPPED_ONET_NAME: &str =
+    "builtin:onet_alternate_titles.tsv.gz (O*NET Database, CC BY 4.0)";
+
+/// Decompress one of the shipped gzip files.
+pub fn gunzip(bytes: &[u8], what: &str) -> Result<Vec<u8>, ClassifyError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| ClassifyError::Format(format!("{what}: not a gzip file: {e}")))?;
+    Ok(out)
+}
+
+/// [`onet_alternate_examples`] over the shipped O*NET alternate titles.
+pub fn shipped_onet_alternate_examples(
+    tax: &Taxonomy,
+) -> Result<(Vec<LabeledExample>, usize), ClassifyError> {
+    let bytes = gunzip(SHIPPED_ONET_ALTERNATES, SHIPPED_ONET_NAME)?;
+    onet_alternate_examples_from(tax, bytes.as_slice(), SHIPPED_ONET_NAME)
+}
+
+/// The shipped JobBERT validation titles with their gold O*NET codes.
+pub fn shipped_jobbert_validation() -> Result<Vec<EvalItem>, ClassifyError> {
+    let what = "builtin:jobbert_validation.tsv.gz";
+    let bytes = gunzip(SHIPPED_JOBBERT_VALIDATION, what)?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| ClassifyError::Format(format!("{what}: {e}")))?;
+    let mut items = Vec::new();
+    for line in text.lines().skip(1) {
+        let Some((title, codes)) = line.split_once('\t') else {
+            continue;
+        };
+        items.push(EvalItem {
+            title: title.to_string(),
+            gold_onet: codes.split(';').map(str::to_string).collect(),
+            ..Default::default()
+        });
+    }
+    Ok(items)
+}
+
+/// [`onet_alternate_examples`] over any reader of the TSV (`source` names it in errors).
+pub fn onet_alternate_examples_from<R: std::io::Read>(
+    tax: &Taxonomy,
+    reader: R,
+    source: &str,
+) -> Result<(Vec<LabeledExample>, usize), ClassifyError> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .quoting(false)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(reader);
     let mut by_code: HashMap<&str, Vec<&str>> = HashMap::new();
     for t in tax.titles() {
         by_code
@@ -70,8 +131,7 @@ pub fn onet_alternate_examples(
     let mut unmapped = 0usize;
     let mut seen: HashSet<(String, String)> = HashSet::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec
-            .map_err(|e| ClassifyError::Format(format!("{} row {}: {e}", path.display(), i + 2)))?;
+        let rec = rec.map_err(|e| ClassifyError::Format(format!("{source} row {}: {e}", i + 2)))?;
         let code = rec.get(0).unwrap_or("").trim();
         let occupation = rec.get(1).unwrap_or("").trim();
         let texts = [

@@ -30,7 +30,14 @@ pub struct SetScores {
     pub n: usize,
     pub removed_seen_in_training: usize,
     pub removed_unmapped: usize,
+    /// Best title right (abstentions scored on their best guess).
     pub top1: f64,
+    /// Right and not abstained, over all items: an abstention counts as wrong.
+    pub top1_strict: f64,
+    /// Share of items answered (not abstained).
+    pub coverage: f64,
+    /// Share of answered items that are right.
+    pub precision: f64,
     pub top5: f64,
     pub macro_f1: f64,
     pub soc6: f64,
@@ -253,6 +260,7 @@ pub fn evaluate(
     let mut fnn: HashMap<String, usize> = HashMap::new();
     let mut pairs: HashMap<(String, String), usize> = HashMap::new();
     let (mut exact, mut with_gold_title) = (0usize, 0usize);
+    let (mut answered, mut answered_right) = (0usize, 0usize);
     let mut outcomes = Vec::with_capacity(n);
     for (item, p) in set.items.iter().zip(&preds) {
         if let Some(g) = &item.gold_title {
@@ -271,6 +279,10 @@ pub fn evaluate(
         });
         if ok {
             top1 += 1;
+        }
+        if p.method != Method::Unclassified {
+            answered += 1;
+            answered_right += usize::from(ok);
         }
         if p.top5.iter().any(|t| is_right(c, &gold, t)) {
             top5 += 1;
@@ -385,6 +397,9 @@ pub fn evaluate(
         removed_seen_in_training: set.removed_seen,
         removed_unmapped: set.removed_unmapped,
         top1: frac(top1, n),
+        top1_strict: frac(answered_right, n),
+        coverage: frac(answered, n),
+        precision: frac(answered_right, answered),
         top5: frac(top5, n),
         macro_f1,
         soc6: frac(s6, n),
@@ -430,14 +445,17 @@ pub fn evaluate(
 /// A compact text table of scores (one row per set × head).
 pub fn render_table(rows: &[SetScores]) -> String {
     let mut s = String::from(
-        "set            head       n      top1   top5   macroF1 soc6   soc2   family level  ECE    cov@90%\n",
+        "set            head       n      strict answrd prec   top1   top5   macroF1 soc6   soc2   family level  ECE    cov@90%\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<14} {:<9} {:>6} {:>6.3} {:>6.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}\n",
+            "{:<14} {:<9} {:>6} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}\n",
             r.set,
             r.head,
             r.n,
+            r.top1_strict,
+            r.coverage,
+            r.precision,
             r.top1,
             r.top5,
             r.macro_f1,

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod finetune;
 pub mod heads;
 mod knn_device;
+pub mod roles;
 pub mod seniority;
 pub mod train;
 pub mod trainable_bert;

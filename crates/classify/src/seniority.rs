@@ -56,6 +56,14 @@ const DROP_ANYWHERE: &[&str] = &[
     "vi",
     "vii",
     "viii",
+    // "Founding Engineer": a stage of the company, not the occupation
+    "founding",
+    // salary and requisition decorations ("$150k-$200k USD", "Req #12345")
+    "usd",
+    "eur",
+    "gbp",
+    "req",
+    "requisition",
 ];
 
 /// Multi-word phrases dropped wherever they occur (matched on normalized tokens).
@@ -223,6 +231,19 @@ const LOCATION_WORDS: &[&str] = &[
     "start",
 ];
 
+/// Salary tokens after normalization: "150k", "1m" ("$150k" loses its "$").
+pub fn is_money_token(t: &str) -> bool {
+    let digits = t.trim_end_matches('k').trim_end_matches('m');
+    !digits.is_empty() && digits.len() < t.len() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Requisition and job numbers: "r12345", "jr104233", "req12345" (letters then ≥ 4 digits).
+fn is_requisition_token(t: &str) -> bool {
+    let letters = t.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+    let digits = t.len() - letters;
+    (1..=3).contains(&letters) && digits >= 4 && t[letters..].chars().all(|c| c.is_ascii_digit())
+}
+
 /// Tokens that mark a level: roman numerals, "l4", "e5", "p3", "t2", bare digits.
 fn is_level_token(tok: &str) -> bool {
     if tok.chars().all(|c| c.is_ascii_digit()) {
@@ -246,7 +267,7 @@ fn is_level_token(tok: &str) -> bool {
 }
 
 /// Remove bracketed parts: "(Remote, NYC)", "[Contract]", "{x}".
-fn strip_brackets(raw: &str) -> String {
+pub fn strip_brackets(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut depth = 0usize;
     for ch in raw.chars() {
@@ -316,7 +337,11 @@ fn strip_tails(text: &str) -> String {
 fn is_location_tail(toks: &[&str]) -> bool {
     !toks.is_empty()
         && toks.iter().all(|t| {
-            LOCATION_WORDS.contains(t) || t.len() <= 2 || t.chars().all(|c| c.is_ascii_digit())
+            LOCATION_WORDS.contains(t)
+                || t.len() <= 2
+                || t.chars().all(|c| c.is_ascii_digit())
+                || is_money_token(t)
+                || matches!(*t, "equity" | "salary" | "bonus" | "options" | "benefits")
         })
 }
 
@@ -368,6 +393,12 @@ pub fn is_generic_title(cleaned: &str) -> bool {
 }
 
 pub fn clean_title(raw: &str) -> String {
+    let raw = match raw.char_indices().nth(crate::classifier::MAX_TITLE_CHARS) {
+        Some((cut, _)) => &raw[..cut],
+        None => raw,
+    };
+    let no_html = crate::roles::strip_html(raw);
+    let raw = no_html.as_ref();
     let no_brackets = strip_brackets(raw);
     let tailless = strip_tails(&no_brackets);
     let toks: Vec<&str> = tailless.split(' ').filter(|t| !t.is_empty()).collect();
@@ -385,7 +416,11 @@ pub fn clean_title(raw: &str) -> String {
         }
     }
     for (i, t) in toks.iter().enumerate() {
-        if DROP_ANYWHERE.contains(t) || is_level_token(t) {
+        if DROP_ANYWHERE.contains(t)
+            || is_level_token(t)
+            || is_money_token(t)
+            || is_requisition_token(t)
+        {
             keep[i] = false;
         }
     }
@@ -632,6 +667,20 @@ mod tests {
             ("Account Executive - San Francisco, CA", "account executive"),
             ("C++ Developer", "c++ developer"),
             ("Medical Assistant I", "medical assistant"),
+            // issue 17: salaries, requisition numbers, HTML, emojis, "founding"
+            (
+                "Backend Engineer | $150k-$200k + equity",
+                "backend engineer",
+            ),
+            ("Data Engineer (Req #R12345)", "data engineer"),
+            ("Data Engineer - JR104233", "data engineer"),
+            ("<b>Product&nbsp;Designer</b>", "product designer"),
+            ("🚀 Founding Product Designer 🚀", "product designer"),
+            (
+                "Softwareentwickler (m/w/d) – 60.000 EUR",
+                "softwareentwickler",
+            ),
+            ("Equity Analyst", "equity analyst"),
         ];
         for (raw, want) in cases {
             assert_eq!(clean_title(raw), want, "cleaning {raw:?}");

@@ -33,7 +33,8 @@ pub struct TrainOptions {
     pub out: PathBuf,
     pub name: String,
     pub taxonomy_dir: Option<PathBuf>,
-    /// O*NET alternate titles TSV; `None` = look in the shared data directory, if any.
+    /// O*NET alternate titles TSV; `None` = the copy shipped in the binary
+    /// ([`data::SHIPPED_ONET_ALTERNATES`]).
     pub onet_alternates: Option<PathBuf>,
     /// Do not use O*NET alternate titles even if present.
     pub no_onet_alternates: bool,
@@ -67,8 +68,10 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             model: "minilm".into(),
-            heads: HeadKind::ALL.to_vec(),
-            auto_head: true,
+            // kNN: best on validation and on both held-out sets, and trained in 0.1 s
+            // (docs/classifier.md, "Heads"); `--head auto` trains and compares all four
+            heads: vec![HeadKind::Knn],
+            auto_head: false,
             out: crate::classifier_dir(crate::DEFAULT_CLASSIFIER),
             name: crate::DEFAULT_CLASSIFIER.into(),
             taxonomy_dir: None,
@@ -158,33 +161,150 @@ pub fn embed_all(
     Ok(())
 }
 
-/// Collect all training examples the options ask for.
+/// What a classifier was trained on, recorded in `classifier.json` (`scores.training_data`) and
+/// printed by `jobshift train`: the source of the O*NET alternate titles and blake3 hashes of
+/// the source bytes, of all examples and of each side of the split. Two machines that build the
+/// same default classifier print the same hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TrainingData {
+    /// `builtin:…` (shipped in the binary), a file path, or `none`.
+    pub onet_alternates: String,
+    /// blake3 of the (decompressed) O*NET alternate titles file; empty when none.
+    pub onet_alternates_blake3: String,
+    pub examples: usize,
+    pub examples_blake3: String,
+    pub train_rows: usize,
+    pub train_blake3: String,
+    pub validation_rows: usize,
+    pub validation_blake3: String,
+}
+
+/// blake3 over the (title, title id, source) of each example, in order.
+pub fn examples_hash(examples: &[LabeledExample]) -> String {
+    let mut h = blake3::Hasher::new();
+    for e in examples {
+        h.update(e.title.as_bytes());
+        h.update(b"\t");
+        h.update(e.title_id.as_bytes());
+        h.update(b"\t");
+        h.update(format!("{:?}", e.source).as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The training examples and their split, exactly as [`train`] builds them (no encoder needed).
+pub struct TrainingSet {
+    pub train: Vec<LabeledExample>,
+    pub validation: Vec<LabeledExample>,
+    /// Normalized titles of every example (what held-out sets must not contain).
+    pub seen: std::collections::HashSet<String>,
+    pub counts: BTreeMap<String, usize>,
+    pub label_reports: Vec<data::LabelFileReport>,
+    pub onet_rows_without_title: usize,
+    pub record: TrainingData,
+}
+
+/// Collect all training examples the options ask for: the taxonomy's names and aliases, the
+/// O*NET alternate titles (the ones shipped in the binary unless `--onet-alternates FILE` is
+/// given; a given file that is missing is an error, never a silent fallback), and label files.
+/// Returns the examples, the label file reports, the O*NET rows without a title, and the
+/// source name and hash of the O*NET file.
 pub fn collect_examples(
     tax: &Taxonomy,
     opts: &TrainOptions,
-    shared: Option<&Path>,
-) -> Result<(Vec<LabeledExample>, Vec<data::LabelFileReport>, usize), ClassifyError> {
+) -> Result<
+    (
+        Vec<LabeledExample>,
+        Vec<data::LabelFileReport>,
+        usize,
+        (String, String),
+    ),
+    ClassifyError,
+> {
     let mut ex = data::taxonomy_examples(tax);
     let mut unmapped = 0;
-    let alt_path = opts
-        .onet_alternates
-        .clone()
-        .or_else(|| shared.map(|s| data::HeldOutPaths::under(s).onet_alternates));
+    let mut source = ("none".to_string(), String::new());
     if !opts.no_onet_alternates {
-        if let Some(p) = alt_path.filter(|p| p.is_file()) {
-            let (alt, u) = data::onet_alternate_examples(tax, &p)?;
-            ex.extend(alt);
-            unmapped = u;
-        }
+        let (alt, u) = match &opts.onet_alternates {
+            Some(p) => {
+                if !p.is_file() {
+                    return Err(ClassifyError::Format(format!(
+                        "--onet-alternates {}: no such file (O*NET \"Alternate Titles\" TSV); leave the option out to train on the O*NET alternate titles shipped with jobshift",
+                        p.display()
+                    )));
+                }
+                let bytes = std::fs::read(p).map_err(|e| ClassifyError::io(p, e))?;
+                source = (
+                    p.display().to_string(),
+                    blake3::hash(&bytes).to_hex().to_string(),
+                );
+                data::onet_alternate_examples_from(tax, bytes.as_slice(), &p.display().to_string())?
+            }
+            None => {
+                let bytes = data::gunzip(data::SHIPPED_ONET_ALTERNATES, data::SHIPPED_ONET_NAME)?;
+                source = (
+                    data::SHIPPED_ONET_NAME.to_string(),
+                    blake3::hash(&bytes).to_hex().to_string(),
+                );
+                data::onet_alternate_examples_from(tax, bytes.as_slice(), data::SHIPPED_ONET_NAME)?
+            }
+        };
+        ex.extend(alt);
+        unmapped = u;
     }
     let mut reports = Vec::new();
     for f in &opts.label_files {
+        if !f.is_file() {
+            return Err(ClassifyError::Format(format!(
+                "--labels {}: no such file (JSONL of labelled examples, e.g. from `jobshift label import`)",
+                f.display()
+            )));
+        }
         let (l, r) = data::read_label_file(tax, f)?;
         ex.extend(l);
         reports.push(r);
     }
-    Ok((ex, reports, unmapped))
+    Ok((ex, reports, unmapped, source))
 }
+
+/// Build the training set and its split as [`train`] does (deterministic for the taxonomy, the
+/// options' data sources and seed; independent of the working directory).
+pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, ClassifyError> {
+    let (examples, label_reports, onet_unmapped, (source, source_hash)) =
+        collect_examples(tax, opts)?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &examples {
+        *counts.entry(format!("{:?}", e.source)).or_default() += 1;
+    }
+    let seen = data::seen_titles(&examples);
+    let n = examples.len();
+    let all_hash = examples_hash(&examples);
+    let (train_ex, val_ex) = data::split_by_title(examples, opts.val_fraction, opts.seed);
+    let record = TrainingData {
+        onet_alternates: source,
+        onet_alternates_blake3: source_hash,
+        examples: n,
+        examples_blake3: all_hash,
+        train_rows: train_ex.len(),
+        train_blake3: examples_hash(&train_ex),
+        validation_rows: val_ex.len(),
+        validation_blake3: examples_hash(&val_ex),
+    };
+    Ok(TrainingSet {
+        train: train_ex,
+        validation: val_ex,
+        seen,
+        counts,
+        label_reports,
+        onet_rows_without_title: onet_unmapped,
+        record,
+    })
+}
+
+/// Fewest validation examples from which `train` chooses thresholds itself; below it (e.g.
+/// `--no-onet-alternates`) both thresholds must be given.
+pub const MIN_VALIDATION_FOR_THRESHOLDS: usize = 500;
 
 /// Train a classifier with `opts`; writes `opts.out`.
 pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
@@ -194,27 +314,50 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         Some(d) => Taxonomy::load_dir(d)?,
         None => Taxonomy::builtin()?,
     };
+    // the shared data directory is read for the held-out evaluation only, never for training
     let shared = opts.shared_data.clone().or_else(|| {
         std::env::current_dir()
             .ok()
             .and_then(|d| crate::find_shared_data(&d))
     });
-    let (examples, label_reports, onet_unmapped) = collect_examples(&tax, opts, shared.as_deref())?;
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for e in &examples {
-        *counts.entry(format!("{:?}", e.source)).or_default() += 1;
-    }
-    say(show, &format!("training examples: {counts:?}"));
-    let seen = data::seen_titles(&examples);
-    let (train_ex, val_ex) = data::split_by_title(examples, opts.val_fraction, opts.seed);
+    let set = training_set(&tax, opts)?;
+    let TrainingSet {
+        train: train_ex,
+        validation: val_ex,
+        seen,
+        counts,
+        label_reports,
+        onet_rows_without_title: onet_unmapped,
+        record: training_data,
+    } = set;
     say(
         show,
         &format!(
-            "split by title: {} train, {} validation",
-            train_ex.len(),
-            val_ex.len()
+            "training data: O*NET alternate titles from {} (blake3 {}); examples {counts:?}",
+            training_data.onet_alternates,
+            short_hash(&training_data.onet_alternates_blake3)
         ),
     );
+    say(
+        show,
+        &format!(
+            "split by title (seed {}): {} train (blake3 {}), {} validation (blake3 {}); all examples blake3 {}",
+            opts.seed,
+            train_ex.len(),
+            short_hash(&training_data.train_blake3),
+            val_ex.len(),
+            short_hash(&training_data.validation_blake3),
+            short_hash(&training_data.examples_blake3),
+        ),
+    );
+    if val_ex.len() < MIN_VALIDATION_FOR_THRESHOLDS
+        && (opts.min_confidence.is_none() || opts.ambiguity_margin.is_none())
+    {
+        return Err(ClassifyError::Training(format!(
+            "the validation split has {} examples (fewer than {MIN_VALIDATION_FOR_THRESHOLDS}): too few to choose the abstention threshold and the ambiguity margin. Train with the O*NET alternate titles (leave out --no-onet-alternates) or give both --min-confidence and --ambiguity-margin",
+            val_ex.len()
+        )));
+    }
 
     let classes: Vec<String> = tax.titles().iter().map(|t| t.id.clone()).collect();
     let class_of: HashMap<&str, u32> = classes
@@ -390,11 +533,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     // Held out by title, the O*NET validation split rarely hits an alias (aliases always
     // train), so the alias step's precision is measured on real vacancy titles too: the
     // JobBERT validation split (the held-out evaluation uses its test split).
-    let real = match shared.as_deref() {
-        Some(sh) => alias_precision_jobbert_validation(&tax, sh)?,
-        None => None,
-    };
-    let (rw_hits, rw_right) = real.unwrap_or((0, 0));
+    let (rw_hits, rw_right) = alias_precision_jobbert_validation(&tax)?;
     let (hits, right) = (val_hits + rw_hits, val_right + rw_right);
     // the alias confidence is the measured precision (Laplace-smoothed: 0.5 with no hits)
     let alias_confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
@@ -464,6 +603,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         ambiguity_margin,
         min_confidence,
         scores: serde_json::json!({
+            "training_data": training_data,
             "examples": counts,
             "train_rows": train_ex.len(),
             "validation_rows": val_ex.len(),
@@ -555,32 +695,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     })
 }
 
-/// Precision of the alias step on the JobBERT *validation* split (raw vacancy titles, ESCO
-/// labels sent to O*NET by the crosswalk), minus titles that also occur in the test split used
-/// by the held-out evaluation. A hit is right by the evaluation's rule: the hit title is a
-/// crosswalk title of a gold O*NET code or shares its SOC-6. Returns (hits, right), or `None`
-/// when the files are absent.
-pub fn alias_precision_jobbert_validation(
-    tax: &Taxonomy,
-    shared: &Path,
-) -> Result<Option<(usize, usize)>, ClassifyError> {
-    let paths = data::HeldOutPaths::under(shared);
-    let val_path = paths.jobbert.with_file_name("jobbert_v1_titles.csv");
-    if !val_path.is_file() || !paths.esco_crosswalk.is_file() {
-        return Ok(None);
-    }
-    let esco = data::esco_to_onet(&paths.esco_crosswalk)?;
-    let none = std::collections::HashSet::new();
-    let test_titles: std::collections::HashSet<String> = if paths.jobbert.is_file() {
-        data::jobbert_set(&paths.jobbert, &esco, &none)?
-            .items
-            .iter()
-            .map(|i| jobshift_core::normalize::normalize_title(&i.title))
-            .collect()
-    } else {
-        Default::default()
-    };
-    let set = data::jobbert_set(&val_path, &esco, &none)?;
+/// Precision of the alias step on the JobBERT *validation* split shipped with jobshift
+/// ([`data::shipped_jobbert_validation`]: raw vacancy titles, ESCO labels sent to O*NET by the
+/// crosswalk, titles of the test split removed). A hit is right by the evaluation's rule: the
+/// hit title is a crosswalk title of a gold O*NET code or shares its SOC-6. Returns (hits, right).
+pub fn alias_precision_jobbert_validation(tax: &Taxonomy) -> Result<(usize, usize), ClassifyError> {
+    let items = data::shipped_jobbert_validation()?;
     let mut crosswalk: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in tax.crosswalk() {
         crosswalk
@@ -590,10 +710,7 @@ pub fn alias_precision_jobbert_validation(
     }
     let soc6 = |c: &str| c.get(..7).unwrap_or(c).to_string();
     let (mut hits, mut right) = (0usize, 0usize);
-    for item in &set.items {
-        if test_titles.contains(&jobshift_core::normalize::normalize_title(&item.title)) {
-            continue;
-        }
+    for item in &items {
         let Some(t) = tax
             .match_exact(&item.title)
             .or_else(|| tax.match_exact(&clean_title(&item.title)))
@@ -611,7 +728,11 @@ pub fn alias_precision_jobbert_validation(
         });
         right += ok as usize;
     }
-    Ok(Some((hits, right)))
+    Ok((hits, right))
+}
+
+fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
 }
 
 /// How the cascade's thresholds were chosen on validation (recorded in `classifier.json`).
@@ -754,7 +875,8 @@ pub fn choose_thresholds(
 /// One line of scores for `classifier.json`.
 pub fn summary_row(s: &SetScores) -> serde_json::Value {
     serde_json::json!({
-        "set": s.set, "head": s.head, "n": s.n, "top1": s.top1, "top5": s.top5,
+        "set": s.set, "head": s.head, "n": s.n, "top1": s.top1, "top1_strict": s.top1_strict,
+        "coverage": s.coverage, "precision": s.precision, "top5": s.top5,
         "macro_f1": s.macro_f1, "soc6": s.soc6, "soc2": s.soc2, "family": s.family,
         "level": s.level, "ece": s.ece,
     })
@@ -829,8 +951,8 @@ pub fn evaluate_heads(
             say(
                 show,
                 &format!(
-                    "  {} / {}: top-1 {:.3} soc6 {:.3} family {:.3} (n={})",
-                    set.name, kind, s.top1, s.soc6, s.family, s.n
+                    "  {} / {}: top-1 {:.3} (abstention wrong {:.3}: answered {:.3} at precision {:.3}) soc6 {:.3} family {:.3} ECE {:.3} (n={})",
+                    set.name, kind, s.top1, s.top1_strict, s.coverage, s.precision, s.soc6, s.family, s.ece, s.n
                 ),
             );
             if kind == chosen {
@@ -852,7 +974,10 @@ pub fn evaluate_heads(
 /// so cached default classifiers from the old recipe are retrained instead of silently reused.
 /// 2 is the first numbered recipe (2026-11-29); a `classifier.json` without the field (read
 /// as 0) was trained by earlier code.
-pub const RECIPE: u32 = 2;
+/// 3 (2026-12-04): the O*NET alternate titles and the JobBERT validation titles that measure the
+/// alias confidence are shipped in the binary (never read from the working directory); the
+/// default trains the kNN head only.
+pub const RECIPE: u32 = 3;
 
 /// Train the default classifier (minilm, automatic head) into the jobshift cache, unless it
 /// already exists there (trained by this [`RECIPE`]); returns its directory. This is what

@@ -55,6 +55,9 @@ fn train_classify_and_resume() {
         auto_head: false,
         out: out.clone(),
         no_onet_alternates: true,
+        // names and aliases only: too few validation titles to choose thresholds on
+        min_confidence: Some(0.0),
+        ambiguity_margin: Some(0.02),
         evaluate: false,
         progress: false,
         ..Default::default()

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Issue #17 "labels that help": HN 2026's `llm_role` as stand-in crowd labels.
+
+    python3 benches/classify/hn/labels_help.py split IN/fulltext_2026.jsonl OUTDIR
+        -> OUTDIR/labels_a.jsonl  (half A, as `jobshift train --labels` examples, source "crowd")
+           OUTDIR/half_b.jsonl    (half B, classify-titles input, llm_role kept for scoring)
+Halves by sha256 of the HN item id (even first byte = A). Only postings whose llm_role maps to
+exactly one taxonomy title (score.py's MAP) become labels; half B keeps every posting.
+"""
+import hashlib, json, os, sys
+sys.path.insert(0, os.path.dirname(__file__))
+
+MAP = {
+    "Software Engineer": "software_engineer", "Senior Software Engineer": "software_engineer",
+    "Full Stack Engineer": "full_stack_engineer", "Backend Engineer": "backend_engineer",
+    "Frontend Engineer": "frontend_engineer", "Senior Backend Engineer": "backend_engineer",
+    "AI Engineer": "machine_learning_engineer", "ML Engineer": "machine_learning_engineer",
+    "Engineering Manager": "engineering_manager", "Product Manager": "product_manager",
+    "Mobile Engineer": "mobile_engineer", "Data Scientist": "data_scientist",
+    "Data Engineer": "data_engineer", "Product Engineer": "software_engineer",
+}
+cmd, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
+assert cmd == "split"
+os.makedirs(out, exist_ok=True)
+na = nb = 0
+with open(src) as f, open(os.path.join(out, "labels_a.jsonl"), "w") as a, open(os.path.join(out, "half_b.jsonl"), "w") as b:
+    for line in f:
+        r = json.loads(line)
+        half_a = hashlib.sha256(r["hn_item_id"].encode()).digest()[0] % 2 == 0
+        if half_a:
+            tid = MAP.get(r.get("llm_role", ""))
+            if tid:
+                a.write(json.dumps({"title": r["title"], "description": r["description"], "title_id": tid,
+                                    "source": "crowd", "confidence": 1.0}) + "\n")
+                na += 1
+        else:
+            b.write(line)
+            nb += 1
+print(f"labels (half A): {na}; half B postings: {nb}")

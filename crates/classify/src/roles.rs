@@ -1,0 +1,880 @@
+//! Titles that are not titles, and the roles a posting names.
+//!
+//! Real title fields often hold no role: a location ("San Francisco, CA"), an employment type
+//! ("Full Time", "REMOTE"), a company name, or a placeholder ("Multiple roles", "Join our team").
+//! [`not_a_title`] recognizes them, so the cascade abstains with the reason `not_a_title` instead
+//! of matching "San Francisco" against occupations — or, when the posting has a description,
+//! reads the role from the text.
+//!
+//! [`RoleFinder`] finds the taxonomy titles a text names by exact alias match on word windows
+//! (plural heads read as singular: "Android Engineers"), in three tiers of trust:
+//! 1. the header line (the first line: "Acme | Senior Python Developer | London"), company part
+//!    skipped;
+//! 2. short role lines ("-- Senior Python Developer --", "* Full Stack Engineers: http://…");
+//! 3. hiring sentences ("we are looking for a backend engineer", "hiring: data engineers").
+//!
+//! Mentions elsewhere in the text ("you will work with product managers") are never used.
+//! A title field that names several roles ("Android Engineers, iOS Engineers") is split by
+//! [`RoleFinder::roles_in_title`].
+
+use crate::seniority::{clean_title, is_generic_title};
+use jobshift_core::normalize::normalize_title;
+use jobshift_taxonomy::Taxonomy;
+use std::collections::{HashMap, HashSet};
+
+/// Longest alias, in words, that the finder looks for.
+const MAX_WINDOW: usize = 6;
+
+/// Aliases that name no role on their own in running text (they are fine as a whole title
+/// field, where the alias step reads them): a mention of "lead" or "founder" in a posting is
+/// not the job.
+const WEAK_IN_TEXT: &[&str] = &[
+    "engineer",
+    "lead",
+    "founder",
+    "cofounder",
+    "co founder",
+    "partner",
+    "owner",
+    "principal",
+    "staff",
+    "intern",
+    "volunteer",
+    "contractor",
+    "freelancer",
+    "hacker",
+    "hackers",
+    "people",
+    "teacher",
+    "tutor",
+    "mentor",
+    "coach",
+    "trainer",
+    "writer",
+    "editor",
+    "assistant",
+    "advisor",
+    "ambassador",
+    "operator",
+    "driver",
+    "cook",
+    "programmer",
+    "scientist",
+    "architect",
+    "designer",
+    "researcher",
+    "administrator",
+    "technician",
+];
+
+/// Words after which a sentence names the roles it hires for.
+const HIRING_CUES: &[&[&str]] = &[
+    &["looking", "for"],
+    &["hiring"],
+    &["seeking"],
+    &["searching", "for"],
+    &["we", "need"],
+    &["need", "a"],
+    &["join", "us", "as"],
+    &["roles"],
+    &["positions"],
+    &["openings"],
+    &["position"],
+    &["role"],
+    &["opening"],
+    &["hire"],
+    &["hire", "a"],
+];
+
+/// Placeholders written where a title belongs.
+const NON_TITLE_STARTS: &[&str] = &[
+    "multiple",
+    "various",
+    "several",
+    "many",
+    "numerous",
+    "all roles",
+    "all positions",
+    "any role",
+    "open roles",
+    "open positions",
+    "open role",
+    "join our",
+    "join us",
+    "join the team",
+    "join a",
+    "we are hiring",
+    "we re hiring",
+    "were hiring",
+    "now hiring",
+    "hiring",
+    "we are looking",
+    "we re looking",
+    "looking for",
+    "see below",
+    "see our",
+    "check out",
+    "apply",
+    "careers",
+    "jobs at",
+];
+
+/// Whole normalized fields that name no role.
+const NON_TITLE_WHOLE: &[&str] = &[
+    "jobs",
+    "job",
+    "careers",
+    "career",
+    "positions",
+    "position",
+    "roles",
+    "role",
+    "openings",
+    "opportunities",
+    "various",
+    "tbd",
+    "n a",
+    "na",
+    "none",
+    "null",
+    "other",
+    "others",
+    "everyone",
+    "anyone",
+    "all",
+    "people",
+    "talent",
+    "engineers",
+    "developers",
+    "engineering",
+    "everything",
+];
+
+/// Place names and work-arrangement words beyond [`crate::seniority`]'s location list; a field
+/// made only of these, two-letter codes and numbers is a location or an employment type.
+const PLACE_WORDS: &[&str] = &[
+    "remote",
+    "remotely",
+    "hybrid",
+    "onsite",
+    "on",
+    "site",
+    "in",
+    "office",
+    "offices",
+    "person",
+    "full",
+    "time",
+    "fulltime",
+    "part",
+    "parttime",
+    "contract",
+    "contractor",
+    "freelance",
+    "permanent",
+    "temporary",
+    "internship",
+    "interns",
+    "intern",
+    "visa",
+    "sponsorship",
+    "h1b",
+    "relocation",
+    "equity",
+    "salary",
+    "usd",
+    "eur",
+    "gbp",
+    "k",
+    "only",
+    "friendly",
+    "ok",
+    "possible",
+    "optional",
+    "preferred",
+    "and",
+    "or",
+    "the",
+    "of",
+    "de",
+    "area",
+    "bay",
+    "greater",
+    "metro",
+    "downtown",
+    "county",
+    "city",
+    "state",
+    "states",
+    "united",
+    "kingdom",
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "new",
+    "york",
+    "san",
+    "francisco",
+    "mateo",
+    "jose",
+    "diego",
+    "los",
+    "angeles",
+    "santa",
+    "monica",
+    "clara",
+    "barbara",
+    "cruz",
+    "palo",
+    "alto",
+    "mountain",
+    "view",
+    "menlo",
+    "park",
+    "redwood",
+    "sunnyvale",
+    "cupertino",
+    "oakland",
+    "berkeley",
+    "emeryville",
+    "seattle",
+    "bellevue",
+    "redmond",
+    "portland",
+    "boston",
+    "cambridge",
+    "somerville",
+    "chicago",
+    "austin",
+    "dallas",
+    "houston",
+    "denver",
+    "boulder",
+    "atlanta",
+    "miami",
+    "washington",
+    "dc",
+    "philadelphia",
+    "pittsburgh",
+    "baltimore",
+    "raleigh",
+    "durham",
+    "nashville",
+    "salt",
+    "lake",
+    "phoenix",
+    "minneapolis",
+    "detroit",
+    "ann",
+    "arbor",
+    "columbus",
+    "cincinnati",
+    "cleveland",
+    "st",
+    "louis",
+    "kansas",
+    "orlando",
+    "tampa",
+    "brooklyn",
+    "manhattan",
+    "nyc",
+    "sf",
+    "la",
+    "sv",
+    "silicon",
+    "valley",
+    "usa",
+    "us",
+    "america",
+    "canada",
+    "toronto",
+    "vancouver",
+    "montreal",
+    "ottawa",
+    "waterloo",
+    "calgary",
+    "london",
+    "uk",
+    "england",
+    "scotland",
+    "edinburgh",
+    "manchester",
+    "bristol",
+    "oxford",
+    "ireland",
+    "dublin",
+    "berlin",
+    "munich",
+    "hamburg",
+    "frankfurt",
+    "cologne",
+    "germany",
+    "paris",
+    "france",
+    "amsterdam",
+    "rotterdam",
+    "netherlands",
+    "nl",
+    "brussels",
+    "belgium",
+    "zurich",
+    "geneva",
+    "switzerland",
+    "vienna",
+    "austria",
+    "stockholm",
+    "sweden",
+    "oslo",
+    "norway",
+    "copenhagen",
+    "denmark",
+    "helsinki",
+    "finland",
+    "madrid",
+    "barcelona",
+    "spain",
+    "lisbon",
+    "porto",
+    "portugal",
+    "milan",
+    "rome",
+    "italy",
+    "warsaw",
+    "krakow",
+    "poland",
+    "prague",
+    "czech",
+    "budapest",
+    "hungary",
+    "bucharest",
+    "romania",
+    "athens",
+    "greece",
+    "tallinn",
+    "estonia",
+    "riga",
+    "vilnius",
+    "kyiv",
+    "ukraine",
+    "israel",
+    "tel",
+    "aviv",
+    "dubai",
+    "uae",
+    "india",
+    "bangalore",
+    "bengaluru",
+    "hyderabad",
+    "pune",
+    "mumbai",
+    "delhi",
+    "chennai",
+    "singapore",
+    "tokyo",
+    "japan",
+    "seoul",
+    "korea",
+    "beijing",
+    "shanghai",
+    "china",
+    "hong",
+    "kong",
+    "taipei",
+    "taiwan",
+    "sydney",
+    "melbourne",
+    "brisbane",
+    "australia",
+    "auckland",
+    "zealand",
+    "mexico",
+    "brazil",
+    "sao",
+    "paulo",
+    "buenos",
+    "aires",
+    "argentina",
+    "chile",
+    "colombia",
+    "bogota",
+    "medellin",
+    "lagos",
+    "nigeria",
+    "nairobi",
+    "kenya",
+    "cape",
+    "town",
+    "africa",
+    "europe",
+    "eu",
+    "emea",
+    "apac",
+    "latam",
+    "asia",
+    "americas",
+    "global",
+    "worldwide",
+    "anywhere",
+    "international",
+    "timezone",
+    "timezones",
+    "time",
+    "zone",
+    "zones",
+    "est",
+    "pst",
+    "cet",
+    "utc",
+    "gmt",
+    "et",
+    "pt",
+    "ct",
+    "based",
+    "near",
+    "within",
+    "across",
+    "multiple",
+    "locations",
+    "location",
+];
+
+/// Whether a title field names no role (see the module doc). `has_description` widens the test
+/// to fields with no occupation word at all (a company name, "Temporal Technologies"): with a
+/// description there is somewhere better to read the role; a bare title keeps the benefit of
+/// the doubt.
+pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> bool {
+    let norm = normalize_title(&strip_html(raw));
+    if norm.is_empty() {
+        return true;
+    }
+    if NON_TITLE_WHOLE.contains(&norm.as_str())
+        || NON_TITLE_STARTS
+            .iter()
+            .any(|s| norm == *s || norm.starts_with(&format!("{s} ")))
+    {
+        return true;
+    }
+    let has_url = raw.contains("http://") || raw.contains("https://") || raw.contains("www.");
+    if has_url && !finder.has_head_word(&norm) {
+        return true;
+    }
+    let toks: Vec<&str> = norm.split(' ').collect();
+    let place = |t: &&str| {
+        PLACE_WORDS.contains(t)
+            || t.len() <= 2
+            || t.chars().all(|c| c.is_ascii_digit())
+            || crate::seniority::is_money_token(t)
+    };
+    if toks.iter().all(place) {
+        return true;
+    }
+    has_description && !finder.has_head_word(&norm)
+}
+
+/// Remove HTML tags and character entities (a title field copied with its markup).
+pub fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('<') && !raw.contains('&') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '<' {
+            // a tag: up to the next '>' when it starts like one
+            let rest = &raw[i + 1..];
+            let tagish = rest
+                .chars()
+                .next()
+                .is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!');
+            if let (true, Some(end)) = (tagish, rest.find('>')) {
+                out.push(' ');
+                let stop = i + 1 + end;
+                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
+                    chars.next();
+                }
+                continue;
+            }
+        } else if c == '&' {
+            let rest = &raw[i + 1..];
+            if let Some(end) = rest.find(';').filter(|&e| {
+                e > 0
+                    && e <= 8
+                    && rest[..e]
+                        .chars()
+                        .all(|x| x.is_ascii_alphanumeric() || x == '#')
+            }) {
+                let entity = &rest[..end];
+                out.push_str(match entity {
+                    "amp" => "&",
+                    "lt" | "gt" | "quot" | "apos" | "nbsp" => " ",
+                    _ => " ",
+                });
+                let stop = i + 1 + end;
+                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
+                    chars.next();
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Where in a posting a role was named (lower = more trusted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RoleTier {
+    Header = 1,
+    RoleLine = 2,
+    HiringSentence = 3,
+}
+
+/// A taxonomy title named in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleMention {
+    /// Index into `Taxonomy::titles()`.
+    pub title: usize,
+    /// The words that matched (normalized).
+    pub text: String,
+    pub tier: RoleTier,
+}
+
+/// Finds taxonomy titles named in free text by exact alias match (see the module doc).
+pub struct RoleFinder {
+    /// normalized name/alias → title index
+    aliases: HashMap<String, usize>,
+    /// last words of names and aliases (singular): what a role phrase ends with
+    heads: HashSet<String>,
+    /// aliases that are generic or weak in running text
+    weak: HashSet<String>,
+}
+
+/// "engineers" → "engineer", "analysts" → "analyst", "salespeople" stays; "boss" stays.
+fn singular(tok: &str) -> Option<String> {
+    if tok.len() > 3 && tok.ends_with('s') && !tok.ends_with("ss") && !tok.ends_with("us") {
+        if let Some(stem) = tok.strip_suffix("ies") {
+            return Some(format!("{stem}y"));
+        }
+        return Some(tok[..tok.len() - 1].to_string());
+    }
+    None
+}
+
+impl RoleFinder {
+    pub fn new(tax: &Taxonomy) -> Self {
+        let mut aliases = HashMap::new();
+        let mut heads = HashSet::new();
+        for (i, t) in tax.titles().iter().enumerate() {
+            for a in std::iter::once(&t.name).chain(t.aliases.iter()) {
+                let n = normalize_title(a);
+                if n.is_empty() {
+                    continue;
+                }
+                if let Some(last) = n.rsplit(' ').next() {
+                    heads.insert(last.to_string());
+                }
+                aliases.entry(n).or_insert(i);
+            }
+        }
+        let weak = WEAK_IN_TEXT.iter().map(|s| s.to_string()).collect();
+        RoleFinder {
+            aliases,
+            heads,
+            weak,
+        }
+    }
+
+    /// Whether a normalized text contains a word that ends some title's name or alias
+    /// ("engineer", "nurse", "barista"; plurals read as singular).
+    pub fn has_head_word(&self, norm: &str) -> bool {
+        norm.split(' ')
+            .any(|t| self.heads.contains(t) || singular(t).is_some_and(|s| self.heads.contains(&s)))
+    }
+
+    /// The title a whole role phrase names (exact alias of the phrase or of its cleaned form).
+    fn lookup(&self, phrase: &str) -> Option<usize> {
+        self.aliases
+            .get(phrase)
+            .or_else(|| self.aliases.get(&clean_title(phrase)))
+            .copied()
+    }
+
+    /// Roles named in one segment of text: at each word that can end a role phrase, the longest
+    /// window (≤ [`MAX_WINDOW`] words) that is a name or alias, the last word read as singular
+    /// too. Generic and weak aliases are skipped unless `allow_weak`.
+    fn roles_in_segment(&self, segment: &str, allow_weak: bool, out: &mut Vec<(usize, String)>) {
+        let norm = normalize_title(segment);
+        if norm.is_empty() {
+            return;
+        }
+        let toks: Vec<&str> = norm.split(' ').collect();
+        let mut j = 0;
+        while j < toks.len() {
+            let last_forms: Vec<String> = std::iter::once(toks[j].to_string())
+                .chain(singular(toks[j]))
+                .filter(|t| self.heads.contains(t))
+                .collect();
+            let mut matched: Option<(usize, String, usize)> = None;
+            'window: for len in (1..=MAX_WINDOW.min(j + 1)).rev() {
+                let start = j + 1 - len;
+                for last in &last_forms {
+                    let mut phrase = toks[start..j].join(" ");
+                    if !phrase.is_empty() {
+                        phrase.push(' ');
+                    }
+                    phrase.push_str(last);
+                    if let Some(&t) = self.aliases.get(&phrase) {
+                        matched = Some((t, phrase, start));
+                        break 'window;
+                    }
+                }
+            }
+            if let Some((t, phrase, _)) = matched {
+                let weak = is_generic_title(&phrase) || self.weak.contains(&phrase);
+                if allow_weak || !weak {
+                    out.push((t, phrase));
+                }
+            }
+            j += 1;
+        }
+    }
+
+    /// The roles a title field names when it names several ("Android Engineers, iOS Engineers",
+    /// "Frontend / Backend Developer"): split on `,`, `/`, `&`, `;`, " and ", " or ", `|`; each
+    /// part (or, for "Frontend / Backend Developer", each part completed with the last part's
+    /// head word) matched as a whole. Returns the distinct title indices in order; fewer than
+    /// two means the field names one role (or none found).
+    pub fn roles_in_title(&self, raw: &str) -> Vec<usize> {
+        let stripped = crate::seniority::strip_brackets(&strip_html(raw));
+        let mut parts: Vec<String> = vec![stripped];
+        for sep in [",", "/", "&", ";", "|", " and ", " or ", " + "] {
+            parts = parts
+                .iter()
+                .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+                .collect();
+        }
+        let parts: Vec<String> = parts
+            .iter()
+            .map(|p| normalize_title(p))
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.len() < 2 {
+            return Vec::new();
+        }
+        let last_head = parts
+            .last()
+            .and_then(|p| p.rsplit(' ').next())
+            .unwrap_or("")
+            .to_string();
+        let mut out: Vec<usize> = Vec::new();
+        for p in &parts {
+            let p_singular = match p.rsplit_once(' ') {
+                Some((a, b)) => singular(b).map(|s| format!("{a} {s}")),
+                None => singular(p),
+            };
+            let hit = self
+                .lookup(p)
+                .or_else(|| p_singular.as_deref().and_then(|s| self.lookup(s)))
+                .or_else(|| {
+                    // "frontend / backend developer": complete the part with the head word
+                    (!self.has_head_word(p) && !last_head.is_empty())
+                        .then(|| {
+                            let h = singular(&last_head).unwrap_or(last_head.clone());
+                            self.lookup(&format!("{p} {h}"))
+                        })
+                        .flatten()
+                });
+            if let Some(t) = hit {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        if out.len() < 2 {
+            return Vec::new();
+        }
+        out
+    }
+
+    /// The roles a posting's text names, most trusted tier first, each title once (its best
+    /// tier, first mention). Only the first `max_chars` characters are read.
+    pub fn roles_in_posting(&self, text: &str, max_chars: usize) -> Vec<RoleMention> {
+        let text = match text.char_indices().nth(max_chars) {
+            Some((cut, _)) => &text[..cut],
+            None => text,
+        };
+        let mut found: Vec<RoleMention> = Vec::new();
+        fn push(found: &mut Vec<RoleMention>, t: usize, phrase: String, tier: RoleTier) {
+            if !found.iter().any(|m| m.title == t) {
+                found.push(RoleMention {
+                    title: t,
+                    text: phrase,
+                    tier,
+                });
+            }
+        }
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        // 1. the header line, company part skipped
+        if let Some(header) = lines.next() {
+            let mut parts: Vec<&str> = vec![header];
+            for sep in ["|", " - ", " – ", " — ", " -- ", ";", "•", " at "] {
+                parts = parts.iter().flat_map(|p| p.split(sep)).collect();
+            }
+            let skip = usize::from(parts.len() > 1);
+            let mut hits = Vec::new();
+            for p in &parts[skip..] {
+                self.roles_in_segment(p, false, &mut hits);
+            }
+            for (t, phrase) in hits {
+                push(&mut found, t, phrase, RoleTier::Header);
+            }
+        }
+        // 2. short role lines, 3. hiring sentences
+        let mut tier2 = Vec::new();
+        let mut tier3 = Vec::new();
+        for line in lines {
+            let words = line.split_whitespace().count();
+            if words <= 10 && line.chars().count() <= 100 {
+                // "-- Senior Python Developer --", "* Full Stack Engineers: http://…"
+                let no_url: String = line
+                    .split_whitespace()
+                    .filter(|w| !w.contains("://") && !w.starts_with("www."))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mut hits = Vec::new();
+                self.roles_in_segment(&no_url, false, &mut hits);
+                tier2.extend(hits);
+                continue;
+            }
+            for sentence in line.split(['.', '!', '?', ':']) {
+                let norm = normalize_title(sentence);
+                let toks: Vec<&str> = norm.split(' ').collect();
+                let cue_end = HIRING_CUES.iter().find_map(|cue| {
+                    toks.windows(cue.len())
+                        .position(|w| w == *cue)
+                        .map(|p| p + cue.len())
+                });
+                if let Some(start) = cue_end {
+                    let rest = toks[start..toks.len().min(start + 25)].join(" ");
+                    let mut hits = Vec::new();
+                    self.roles_in_segment(&rest, false, &mut hits);
+                    tier3.extend(hits);
+                }
+            }
+        }
+        for (t, p) in tier2 {
+            push(&mut found, t, p, RoleTier::RoleLine);
+        }
+        for (t, p) in tier3 {
+            push(&mut found, t, p, RoleTier::HiringSentence);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finder() -> (Taxonomy, RoleFinder) {
+        let tax = Taxonomy::builtin().unwrap();
+        let f = RoleFinder::new(&tax);
+        (tax, f)
+    }
+
+    fn ids(tax: &Taxonomy, v: &[RoleMention]) -> Vec<String> {
+        v.iter().map(|m| tax.titles()[m.title].id.clone()).collect()
+    }
+
+    #[test]
+    fn non_titles_are_recognized() {
+        let (_, f) = finder();
+        for raw in [
+            "Multiple roles",
+            "Various positions",
+            "Join our team",
+            "San Francisco, CA",
+            "New York, NY",
+            "London, UK",
+            "Full Time",
+            "REMOTE",
+            "ONSITE",
+            "Remote (US) | Full-time | $150k-$200k",
+            "",
+            "   ",
+            "Multiple positions in United States - WORK FROM HOME",
+            "https://acme.com/jobs",
+        ] {
+            assert!(not_a_title(raw, &f, false), "{raw:?} should not be a title");
+        }
+        for raw in [
+            "Software Engineer",
+            "Web Backend Engineer",
+            "Developer Relations",
+            "Founding Product Designer",
+            "Registered Nurse",
+            "Barista",
+            "Senior Python Developer (Remote)",
+        ] {
+            assert!(!not_a_title(raw, &f, true), "{raw:?} is a title");
+        }
+        // a company name is a non-title only where a description can name the role
+        assert!(not_a_title("Kadoa", &f, true));
+        assert!(!not_a_title("Kadoa", &f, false));
+    }
+
+    #[test]
+    fn roles_come_from_the_header_and_role_lines() {
+        let (tax, f) = finder();
+        let text = "OpenRent | London, UK | Full-Time | ONSITE\n\nWe are a lettings platform.\n\n-- Senior Python Developer --\n\nYou will work with product managers and designers every single day of the week.";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000)),
+            ["software_engineer"]
+        );
+        let text = "DocTalk (YC W17) | Android Engineers, iOS Engineers, Full stack Engineers | Hyderabad, IN\n\nWe build care.";
+        let got = ids(&tax, &f.roles_in_posting(text, 4000));
+        assert!(got.contains(&"full_stack_engineer".to_string()), "{got:?}");
+        assert!(got.len() >= 2, "{got:?}");
+        let text = "Acme - Boston\n\nAcme makes robots. We're looking for a backend engineer and a data scientist to join the team in our office downtown near the river.";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000)),
+            ["backend_engineer", "data_scientist"]
+        );
+        // a mention outside the header, role lines and hiring sentences is not a role
+        let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";
+        assert!(f.roles_in_posting(text, 4000).is_empty());
+    }
+
+    #[test]
+    fn several_roles_in_one_title_are_split() {
+        let (tax, f) = finder();
+        let got: Vec<String> = f
+            .roles_in_title("Frontend Engineer / Backend Engineer")
+            .iter()
+            .map(|&i| tax.titles()[i].id.clone())
+            .collect();
+        assert_eq!(got, ["frontend_engineer", "backend_engineer"]);
+        let got: Vec<String> = f
+            .roles_in_title("Data Engineer & Data Scientist")
+            .iter()
+            .map(|&i| tax.titles()[i].id.clone())
+            .collect();
+        assert_eq!(got, ["data_engineer", "data_scientist"]);
+        assert!(f.roles_in_title("Software Engineer").is_empty());
+        assert!(f.roles_in_title("Software Engineer, Backend").len() < 2);
+    }
+
+    #[test]
+    fn html_is_stripped() {
+        assert_eq!(
+            strip_html("<b>Data&nbsp;Engineer</b> &amp; more")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["Data", "Engineer", "&", "more"]
+        );
+        assert_eq!(strip_html("R&D Engineer"), "R&D Engineer");
+        assert_eq!(strip_html("a < b"), "a < b");
+    }
+}

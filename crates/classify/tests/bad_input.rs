@@ -1,0 +1,104 @@
+//! Bad title fields never panic: empty, whitespace-only, 10,000 characters, non-Latin scripts,
+//! HTML, emoji and control characters each get a prediction or an abstention with a reason,
+//! with and without a description. Cleaning and the role finder are checked without a model;
+//! the cascade with the default classifier (skipped without the MiniLM model, FAILS instead when
+//! `JOBSHIFT_REQUIRE_ASSETS=1`).
+
+use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
+use jobshift_classify::roles::{not_a_title, RoleFinder};
+use jobshift_classify::seniority::{clean_title, resolve_seniority};
+use jobshift_core::schema::UNCLASSIFIED;
+
+fn bad_titles() -> Vec<String> {
+    vec![
+        String::new(),
+        "   \t\n ".into(),
+        "Engineer ".repeat(1_112) + "x",
+        "é".repeat(10_000),
+        "软件工程师".into(),
+        "Инженер-программист".into(),
+        "مهندس برمجيات".into(),
+        "ソフトウェアエンジニア (東京)".into(),
+        "<div><b>Senior&nbsp;Data Engineer</b><br/></div>".into(),
+        "<script>alert(1)</script>".into(),
+        "🚀🚀 Backend Engineer 🚀 (m/w/d) | Remote | $150k-$200k".into(),
+        "\u{0}\u{7}\u{202e}Nurse".into(),
+        "((((((((".into(),
+        "&&&&;;;;".into(),
+        "|||| - - ,,, ".into(),
+    ]
+}
+
+#[test]
+fn cleaning_and_role_finding_never_panic() {
+    let tax = jobshift_taxonomy::Taxonomy::builtin().unwrap();
+    let finder = RoleFinder::new(&tax);
+    for t in bad_titles() {
+        let c = clean_title(&t);
+        assert!(
+            c.chars().count() <= 400,
+            "cleaned title not bounded: {}",
+            c.len()
+        );
+        let _ = resolve_seniority(&t, None);
+        let _ = not_a_title(&t, &finder, true);
+        let _ = finder.roles_in_title(&t);
+        let _ = finder.roles_in_posting(&t, 6000);
+    }
+    assert_eq!(
+        clean_title("<div><b>Senior&nbsp;Data Engineer</b><br/></div>"),
+        "data engineer"
+    );
+}
+
+#[test]
+fn the_cascade_answers_every_bad_title_with_a_prediction_or_a_reason() {
+    if jobshift_encode::resolve_model("minilm").is_err() {
+        if std::env::var("JOBSHIFT_REQUIRE_ASSETS").is_ok_and(|v| v == "1") {
+            panic!("JOBSHIFT_REQUIRE_ASSETS=1 and the minilm model is missing (`jobshift model fetch minilm`)");
+        }
+        eprintln!("SKIP: minilm not installed (`jobshift model fetch minilm`)");
+        return;
+    }
+    let dir = jobshift_classify::train_default(false, false).unwrap();
+    let c = Classifier::load(&dir).unwrap();
+    let titles = bad_titles();
+    let description = "Acme | Senior Python Developer | Berlin\n\nWe build tools.";
+    for with_description in [false, true] {
+        let inputs: Vec<TitleInput<'_>> = titles
+            .iter()
+            .map(|t| TitleInput {
+                title: t,
+                description: with_description.then_some(description),
+            })
+            .collect();
+        let mut cache = c.new_cache();
+        let mut stats = CascadeStats::default();
+        let preds = c
+            .classify(&inputs, &mut cache, &c.default_options(), &mut stats)
+            .unwrap();
+        assert_eq!(preds.len(), titles.len());
+        for (t, p) in titles.iter().zip(&preds) {
+            let short: String = t.chars().take(40).collect();
+            if p.title_id == UNCLASSIFIED {
+                assert_eq!(p.method, Method::Unclassified);
+                assert!(p.reason.is_some(), "{short:?}: abstention without a reason");
+            } else {
+                assert!(c.title(&p.title_id).is_some(), "{short:?}: {}", p.title_id);
+                assert!(p.reason.is_none());
+            }
+            assert!((0.0..=1.0).contains(&p.confidence), "{short:?}");
+        }
+        // empty and whitespace-only titles
+        if with_description {
+            // the description names the role
+            assert_eq!(preds[0].title_id, "software_engineer");
+            assert_eq!(preds[0].method, Method::Description);
+        } else {
+            assert_eq!(preds[0].reason, Some("empty_title"));
+            assert_eq!(preds[1].reason, Some("empty_title"));
+        }
+        // HTML around a real title
+        assert_eq!(preds[8].title_id, "data_engineer", "{:?}", preds[8]);
+    }
+}
