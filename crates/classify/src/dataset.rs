@@ -2,11 +2,17 @@
 //! (same relative paths, [`classified_schema`]), one output file per input file, written
 //! atomically. `classified/manifest.json` records which inputs are done with which classifier,
 //! so an interrupted run resumes where it stopped and a different classifier redoes everything.
+//!
+//! A run holds the dataset's writer lock (a second run waits, then finds the work done) and
+//! writes into `DATASET_DIR/.resumable-classify/classified/`, which it commits into
+//! `classified/` when every file is done (`jobshift_core::commit`): readers see the old
+//! classification or the new one, never a mix; a killed run resumes from its staged files.
 
 use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Prediction, TitleInput};
 use crate::ClassifyError;
 use arrow::array::{Array, ArrayRef, Float32Array, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
+use jobshift_core::commit::{self, WriterLock, RESUMABLE_PREFIX};
 use jobshift_core::dataset::DatasetDir;
 use jobshift_core::schema::{self, classified_schema, postings_schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -129,14 +135,29 @@ pub fn classify_dataset(
             dataset_dir.display()
         )));
     }
+    let writer = WriterLock::acquire_for_this_process(dataset_dir)?;
+    let work = dataset_dir.join(format!("{RESUMABLE_PREFIX}classify"));
+    let stage_root = work.join("classified");
     let files = DatasetDir::parquet_files(&in_root).map_err(|e| ClassifyError::io(&in_root, e))?;
     let cascade = opts.cascade.unwrap_or_else(|| classifier.default_options());
     let identity = classifier_identity(classifier, &cascade);
-    let manifest_path = out_root.join("manifest.json");
-    let mut manifest: Manifest = std::fs::read(&manifest_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let read_manifest = |p: &Path| -> Option<Manifest> {
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    };
+    let committed: Manifest = read_manifest(&out_root.join("manifest.json")).unwrap_or_default();
+    let manifest_path = stage_root.join("manifest.json");
+    let mut manifest = match read_manifest(&manifest_path) {
+        // an interrupted run of the same classifier: resume from its staged files
+        Some(m) if m.classifier == identity && !opts.force => m,
+        _ => {
+            if work.exists() {
+                std::fs::remove_dir_all(&work).map_err(|e| ClassifyError::io(&work, e))?;
+            }
+            committed
+        }
+    };
     if manifest.classifier != identity || opts.force {
         manifest = Manifest {
             classifier: identity,
@@ -163,7 +184,7 @@ pub fn classify_dataset(
             .files
             .get(&rel)
             .is_some_and(|d| d.input_bytes == bytes)
-            && out_root.join(&rel).is_file();
+            && (stage_root.join(&rel).is_file() || out_root.join(&rel).is_file());
         if done {
             report.files_skipped_resume += 1;
             continue;
@@ -258,7 +279,7 @@ pub fn classify_dataset(
         )));
         let out_batch =
             RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| pq_err(&path, e))?;
-        let out_path = out_root.join(&rel);
+        let out_path = stage_root.join(&rel);
         jobshift_core::atomic::with_writer(&out_path, |w| {
             let mut writer =
                 ArrowWriter::try_new(w, out_schema.clone(), None).map_err(std::io::Error::other)?;
@@ -286,6 +307,14 @@ pub fn classify_dataset(
             .map_err(|e| ClassifyError::io(&manifest_path, e))?;
     }
     pb.finish_and_clear();
+    if work.exists() {
+        if !manifest_path.exists() {
+            jobshift_core::atomic::write_json(&manifest_path, &manifest)
+                .map_err(|e| ClassifyError::io(&manifest_path, e))?;
+        }
+        commit::commit(&writer, &work, "classify")?;
+    }
+    drop(writer);
     report.unclassified = report.stats.unclassified;
     report.distinct_titles_embedded = report.stats.title_embedded;
     report.seconds = start.elapsed().as_secs_f64();

@@ -875,7 +875,9 @@ mod tests {
         match jobshift_encode::resolve_model(name) {
             Ok(dir) if dir.join("model.safetensors").exists() => Some(dir),
             _ => {
-                eprintln!("{name} not installed (jobshift model fetch {name}); skipping");
+                jobshift_core::test_support::skip_missing(&format!(
+                    "the {name} model (jobshift model fetch {name})"
+                ));
                 None
             }
         }

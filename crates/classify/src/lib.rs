@@ -61,6 +61,8 @@ pub enum ClassifyError {
     Parquet { path: PathBuf, message: String },
     #[error("no classifier at {path}: {hint}")]
     NoClassifier { path: PathBuf, hint: String },
+    #[error(transparent)]
+    Lock(#[from] jobshift_core::commit::LockError),
 }
 
 impl ClassifyError {

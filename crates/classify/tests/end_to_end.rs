@@ -41,7 +41,9 @@ fn postings_batch(titles: &[(&str, Option<&str>)]) -> RecordBatch {
 #[test]
 fn train_classify_and_resume() {
     if !model_available() {
-        eprintln!("SKIP: minilm not installed (set JOBSHIFT_MODEL_DIR or run `jobshift model fetch minilm`)");
+        jobshift_core::test_support::skip_missing(
+            "the minilm model (set JOBSHIFT_MODEL_DIR or run `jobshift model fetch minilm`)",
+        );
         return;
     }
     // Resolve the model before pointing the jobshift cache at a temporary directory.

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Write `bytes` to `path` atomically (temp file in the same directory + rename).
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -40,6 +40,123 @@ where
     Ok(())
 }
 
+/// A new, empty staging directory beside `target` (same file system, so it can replace it):
+/// `PARENT/.NAME.tmp-WHAT-PID-N`. Staging directories of processes that no longer run are
+/// removed first (a killed run's leftovers).
+pub fn staging_dir_for(target: &Path, what: &str) -> io::Result<PathBuf> {
+    let parent = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .ok_or_else(|| io::Error::other(format!("{} has no directory name", target.display())))?;
+    fs::create_dir_all(&parent)?;
+    let prefix = format!(".{name}.tmp-{what}-");
+    for e in fs::read_dir(&parent)? {
+        let e = e?;
+        let n = e.file_name().to_string_lossy().to_string();
+        let Some(rest) = n.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !process_alive(p)) {
+            fs::remove_dir_all(e.path())?;
+        }
+    }
+    for k in 0.. {
+        let p = parent.join(format!("{prefix}{}-{k}", std::process::id()));
+        match fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("an unbounded loop returns")
+}
+
+/// Whether process `pid` runs (Linux: /proc; elsewhere assumed to, so nothing is removed).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Carry the entries of `from` that `into` lacks over into `into` (hard links, copies where a
+/// link is impossible), leaving out `.tmp-*` leftovers.
+fn carry_over(from: &Path, into: &Path) -> io::Result<()> {
+    for e in fs::read_dir(from)? {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        let to = into.join(&name);
+        if to.exists() {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            fs::create_dir_all(&to)?;
+            carry_over(&e.path(), &to)?;
+        } else if fs::hard_link(e.path(), &to).is_err() {
+            fs::copy(e.path(), &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replace directory `target` by the fully written directory `staged` (made by
+/// [`staging_dir_for`]) in one step: entries of the old `target` that `staged` lacks are
+/// carried over, then the two are exchanged atomically (Linux `renameat2(RENAME_EXCHANGE)`)
+/// and the old content, now at `staged`, is deleted. A process killed at any point leaves
+/// `target` wholly old or wholly new; the next [`staging_dir_for`] removes the leftovers.
+/// Elsewhere: two renames (`target` is briefly absent, never mixed).
+pub fn replace_dir(staged: &Path, target: &Path) -> io::Result<()> {
+    if !target.exists() {
+        return crate::commit::rename_with_fault_hook(staged, target);
+    }
+    carry_over(target, staged)?;
+    exchange(staged, target)?;
+    fs::remove_dir_all(staged)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::other(format!("{}: NUL in path", p.display())))
+    };
+    let (ca, cb) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    crate::commit::fault_hook(b);
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    let old = a.with_extension("old");
+    crate::commit::rename_with_fault_hook(b, &old)?;
+    crate::commit::rename_with_fault_hook(a, b)?;
+    fs::rename(&old, a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +175,35 @@ mod tests {
         // no temp files left behind
         let n = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn replace_dir_swaps_whole_keeps_foreign_files_and_cleans_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("a.json"), "old").unwrap();
+        fs::write(out.join("b.html"), "old").unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        fs::write(out.join(".tmp-xyz"), "junk").unwrap();
+        // a killed run's staging directory (pid that cannot run)
+        let dead = dir.path().join(".out.tmp-report-4294967-0");
+        fs::create_dir_all(&dead).unwrap();
+        let s = staging_dir_for(&out, "report").unwrap();
+        assert!(!dead.exists());
+        fs::write(s.join("a.json"), "new").unwrap();
+        fs::write(s.join("b.html"), "new").unwrap();
+        replace_dir(&s, &out).unwrap();
+        assert!(!s.exists());
+        assert_eq!(fs::read_to_string(out.join("a.json")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(out.join("b.html")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+        assert!(!out.join(".tmp-xyz").exists());
+        // a fresh target is simply renamed into place
+        let fresh = dir.path().join("fresh");
+        let s = staging_dir_for(&fresh, "report").unwrap();
+        fs::write(s.join("a.json"), "new").unwrap();
+        replace_dir(&s, &fresh).unwrap();
+        assert_eq!(fs::read_to_string(fresh.join("a.json")).unwrap(), "new");
     }
 }

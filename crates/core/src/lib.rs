@@ -8,14 +8,19 @@
 //! - [`labels`]: the labelled-example format labelling writes and training reads;
 //! - [`month`]: the calendar month used by plans, partitions and windows;
 //! - [`dataset`]: where things live inside a dataset directory;
-//! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs.
+//! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs;
+//! - [`test_support`]: tests skip for a missing asset only through it (fails in CI);
+//! - [`commit`]: one writer at a time per dataset, staged runs committed all-or-nothing, and
+//!   readers that never see a half-moved dataset.
 
 pub mod atomic;
+pub mod commit;
 pub mod dataset;
 pub mod labels;
 pub mod month;
 pub mod normalize;
 pub mod schema;
+pub mod test_support;
 pub mod vocab;
 
 pub use month::YearMonth;

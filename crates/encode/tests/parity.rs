@@ -29,7 +29,9 @@ fn check_model(name: &str, options: LoadOptions, min_cos: f32) {
     let dir = match resolve_model(name) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("SKIP parity for {name}: {e}");
+            jobshift_core::test_support::skip_missing(&format!(
+                "the {name} model for the parity test ({e})"
+            ));
             return;
         }
     };

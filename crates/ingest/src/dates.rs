@@ -80,7 +80,8 @@ fn nums(s: &str, sep: char) -> Option<Vec<i64>> {
     let parts: Vec<&str> = s.split(sep).collect();
     if parts
         .iter()
-        .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
+        // long numbers too, so a five-digit year is out of range like 2150, not unparseable
+        .any(|p| p.is_empty() || p.len() > 9 || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         return None;
     }
@@ -128,9 +129,14 @@ fn parse_inner(s: &str) -> Result<(NaiveDate, Precision), DateError> {
             let d: i64 = s[6..].parse().map_err(|_| DateError::Unparseable)?;
             return ymd(y, m, d).map(|d| (d, Day));
         }
+        // 9–10 digits are seconds (1973–2286), 13 are milliseconds (2001–2286); 11 or 12
+        // digits are in range as neither (seconds after 2286, milliseconds before 2001)
+        if (11..=12).contains(&s.len()) {
+            return Err(DateError::OutOfRange);
+        }
         if (9..=13).contains(&s.len()) {
             let n: i64 = s.parse().map_err(|_| DateError::Unparseable)?;
-            let secs = if s.len() >= 12 { n / 1000 } else { n };
+            let secs = if s.len() == 13 { n / 1000 } else { n };
             let dt = DateTime::from_timestamp(secs, 0).ok_or(DateError::OutOfRange)?;
             return Ok((dt.date_naive(), Day));
         }

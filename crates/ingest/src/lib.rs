@@ -57,6 +57,8 @@ pub enum IngestError {
     Parquet { path: PathBuf, message: String },
     #[error("invalid option: {0}")]
     Options(String),
+    #[error(transparent)]
+    Lock(#[from] jobshift_core::commit::LockError),
 }
 
 impl IngestError {

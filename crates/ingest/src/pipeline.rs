@@ -30,6 +30,7 @@ use crate::store;
 use crate::{IngestError, IngestOptions, IngestReport, InputReport, ReportSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use jobshift_core::atomic;
+use jobshift_core::commit::{self, WriterLock, STAGING_PREFIX};
 use jobshift_core::dataset::DatasetDir;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -148,14 +149,21 @@ fn read_chunks(
         let mut bytes = 0usize;
         let mut end = false;
         while chunk.len() < CHUNK_RECORDS && bytes < CHUNK_BYTES {
-            match reader.next_item()? {
-                Some(item) => {
+            match reader.next_item() {
+                Ok(Some(item)) => {
                     bytes += item_bytes(&item);
                     chunk.push(item);
                 }
-                None => {
+                Ok(None) => {
                     end = true;
                     break;
+                }
+                Err(e) => {
+                    // a file unreadable part-way: the records before the error still count
+                    if !chunk.is_empty() {
+                        let _ = tx.send((chunk, reader.bytes_read()));
+                    }
+                    return Err(e);
                 }
             }
         }
@@ -259,17 +267,15 @@ pub(crate) fn run(
         ));
     }
     fs::create_dir_all(out).map_err(|e| IngestError::io(out, e))?;
-    store::recover(out)?;
+    // one writer at a time; taking the lock also finishes or removes what a killed run left
+    let writer = WriterLock::acquire_for_this_process(out)?;
     let started = chrono::Utc::now();
     let run_id = make_run_id(out, started);
-    let staging = out.join(format!(".staging-{run_id}"));
+    let staging = out.join(format!("{STAGING_PREFIX}{run_id}"));
     fs::create_dir_all(&staging).map_err(|e| IngestError::io(&staging, e))?;
     match run_staged(inputs, out, &staging, &run_id, started, opts) {
         Ok(report) => {
-            let marker = staging.join(store::COMMIT_MARKER);
-            atomic::write_bytes(&marker, run_id.as_bytes())
-                .map_err(|e| IngestError::io(&marker, e))?;
-            store::commit(&staging, out).map_err(|e| IngestError::io(&staging, e))?;
+            commit::commit(&writer, &staging, &run_id)?;
             Ok(report)
         }
         Err(e) => {
@@ -450,9 +456,42 @@ fn run_staged(
             (reader, consumed)
         });
         consumed?;
-        let reader = reader.map_err(input_err)?;
         pb.finish_and_clear();
-        rep.notes.extend(reader.notes());
+        match reader {
+            Ok(reader) => rep.notes.extend(reader.notes()),
+            // unreadable from the start: the run stops and the dataset is unchanged
+            Err(e) if rep.read == 0 => return Err(input_err(e)),
+            // truncated or corrupt part-way (a cut download): the records read so far are
+            // kept and the unreadable rest is one rejected record, so the other files of the
+            // run are not thrown away; the file is not marked ingested, so fixing it and
+            // ingesting it again reads it in full
+            Err(e) => {
+                let bad = BadRecord {
+                    number: rep.read + 1,
+                    line: 0,
+                    reason: readers::Reject::TruncatedInput {
+                        message: e.to_string(),
+                    },
+                    raw: String::new(),
+                    lossy_utf8: false,
+                };
+                rep.read += 1;
+                rep.rejected += 1;
+                *counters
+                    .rejected_by_reason
+                    .entry(bad.reason.key().to_string())
+                    .or_default() += 1;
+                write_reject(&mut rejects, &display, &bad)
+                    .map_err(|e| IngestError::io(&rejects_path, e))?;
+                rep.notes.push(format!(
+                    "truncated: unreadable after record {} ({e}); the records before it are kept",
+                    rep.read - 1
+                ));
+                rep.columns = columns;
+                counters.inputs.push(rep);
+                continue;
+            }
+        }
         rep.columns = columns;
         if rep.read == 0 && !rep.notes.iter().any(|n| n.contains("empty")) {
             rep.notes.push("no records".into());

@@ -46,6 +46,11 @@ pub enum Reject {
     BinaryData {
         field: String,
     },
+    /// The file could not be read past this point (truncated or corrupt); what came before it
+    /// is kept.
+    TruncatedInput {
+        message: String,
+    },
 }
 
 impl Reject {
@@ -63,6 +68,7 @@ impl Reject {
             Reject::UnparseableDate { .. } => "unparseable_date",
             Reject::DateOutOfRange { .. } => "date_out_of_range",
             Reject::BinaryData { .. } => "binary_data",
+            Reject::TruncatedInput { .. } => "truncated_input",
         }
     }
 }
@@ -95,6 +101,11 @@ impl fmt::Display for Reject {
                 write!(f, "date {value:?} in column `{column}` is outside 1970..2100")
             }
             Reject::BinaryData { field } => write!(f, "field `{field}` holds binary data, not text"),
+            Reject::TruncatedInput { message } => write!(
+                f,
+                "the file cannot be read past this point ({message}); the records before it are \
+                 kept, the rest of the file is lost: fix or re-download the file and ingest it again"
+            ),
         }
     }
 }
@@ -109,7 +120,7 @@ pub struct RawRecord {
     pub fields: Vec<(String, Value)>,
     /// The record's raw text when the format has one (JSON); CSV rows are re-joined on demand.
     pub raw: Option<String>,
-    /// Invalid UTF-8 was replaced with U+FFFD.
+    /// Bytes that were not UTF-8 were read as Latin-1.
     pub lossy_utf8: bool,
 }
 
@@ -190,10 +201,21 @@ pub fn open(path: &Path, format: Format, limits: Limits) -> io::Result<Box<dyn R
     }
 }
 
+/// Text of a field: UTF-8 as is; bytes that are not UTF-8 are read as Latin-1 (ISO-8859-1, one
+/// byte one character), the encoding of most non-UTF-8 postings exports, so "Caf\xe9" reads
+/// "Café" instead of "Caf\u{fffd}" (which short fields then failed as binary). Binary data stays
+/// binary: its control bytes are still caught by the binary check. Returns (text, repaired).
 fn lossy(bytes: &[u8]) -> (String, bool) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_string(), false),
-        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + bytes.len() / 4);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                out.extend(chunk.invalid().iter().map(|&b| char::from(b)));
+            }
+            (out, true)
+        }
     }
 }
 

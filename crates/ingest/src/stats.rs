@@ -2,7 +2,6 @@
 //! duplicates folded into them, and the latest ingest run's accounting. Reads only the columns
 //! it counts, one batch at a time.
 
-use crate::store;
 use crate::{IngestError, IngestReport};
 use arrow::array::{Array, Date32Array, StringArray, UInt32Array};
 use jobshift_core::dataset::DatasetDir;
@@ -87,7 +86,7 @@ pub fn dataset_stats(root: &Path) -> Result<DatasetStats, IngestError> {
             message: "does not exist; create it with `jobshift ingest FILES --out DIR`".into(),
         });
     }
-    store::recover(root)?;
+    let _reading = jobshift_core::commit::open_for_reading(root)?;
     let ds = DatasetDir::new(root);
     let files = DatasetDir::parquet_files(&ds.postings())
         .map_err(|e| IngestError::io(&ds.postings(), e))?;

@@ -12,11 +12,12 @@
 //! DATASET_DIR/ingest-report.json                          the latest run's report
 //! ```
 //!
-//! A run writes everything under `DATASET_DIR/.staging-<run>/` (each file through
-//! `jobshift_core::atomic`), writes a `COMMIT` marker, then renames each staged month directory
-//! and file into place. The commit is idempotent: a run interrupted during the renames is
-//! finished by the next `ingest` (or `dataset stats`); a staging directory without `COMMIT` is
-//! an aborted run and is deleted. Readers must not run during a commit (single writer).
+//! A run holds the dataset's writer lock, writes everything under `DATASET_DIR/.staging-<run>/`
+//! (each file through `jobshift_core::atomic`) and commits it with `jobshift_core::commit`
+//! (a `COMMIT` marker, then each staged month directory and file renamed into place). The
+//! commit is idempotent: one interrupted during the renames is finished by the next writer or
+//! reader; a staging directory without `COMMIT` is an aborted run and is deleted by the next
+//! writer. Readers hold the shared commit lock, so no commit moves files under them.
 
 use crate::dedup::{self, KeptState, MonthIndex, MonthKey};
 use crate::fields::Posting;
@@ -42,7 +43,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub const COMMIT_MARKER: &str = "COMMIT";
 pub const PART_FILE: &str = "part-00000.parquet";
 
 pub fn index_dir(root: &Path) -> PathBuf {
@@ -496,85 +496,4 @@ pub fn parquet_rows(path: &Path) -> Result<u64, IngestError> {
     let b = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| IngestError::parquet(path, e))?;
     Ok(b.metadata().file_metadata().num_rows().max(0) as u64)
-}
-
-/// Staged items of a run: (staged path, final path), in commit order.
-fn staged_moves(staging: &Path, root: &Path) -> io::Result<Vec<(PathBuf, PathBuf, bool)>> {
-    let mut moves = Vec::new();
-    let sp = staging.join("postings");
-    if sp.exists() {
-        let mut months: Vec<_> = fs::read_dir(&sp)?.collect::<Result<Vec<_>, _>>()?;
-        months.sort_by_key(|e| e.file_name());
-        for e in months {
-            moves.push((e.path(), root.join("postings").join(e.file_name()), true));
-        }
-    }
-    for sub in ["index", "rejects", "duplicates", "runs"] {
-        let d = staging.join(sub);
-        if d.exists() {
-            let mut files: Vec<_> = fs::read_dir(&d)?.collect::<Result<Vec<_>, _>>()?;
-            files.sort_by_key(|e| e.file_name());
-            for e in files {
-                moves.push((e.path(), root.join(sub).join(e.file_name()), false));
-            }
-        }
-    }
-    let rep = staging.join("ingest-report.json");
-    if rep.exists() {
-        moves.push((rep, root.join("ingest-report.json"), false));
-    }
-    Ok(moves)
-}
-
-/// Move a staged run into the dataset (idempotent; see the module docs).
-pub fn commit(staging: &Path, root: &Path) -> io::Result<()> {
-    let replaced = staging.join("replaced");
-    for (from, to, is_dir) in staged_moves(staging, root)? {
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        if is_dir {
-            if to.exists() {
-                fs::create_dir_all(&replaced)?;
-                let name = to.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-                let old = replaced.join(name);
-                if old.exists() {
-                    fs::remove_dir_all(&old)?;
-                }
-                fs::rename(&to, &old)?;
-            }
-            fs::rename(&from, &to)?;
-        } else {
-            fs::rename(&from, &to)?;
-        }
-    }
-    fs::remove_dir_all(staging)?;
-    Ok(())
-}
-
-/// Finish committed runs that were interrupted and delete aborted ones.
-pub fn recover(root: &Path) -> Result<Vec<String>, IngestError> {
-    let mut notes = Vec::new();
-    if !root.exists() {
-        return Ok(notes);
-    }
-    let entries = fs::read_dir(root).map_err(|e| IngestError::io(root, e))?;
-    for e in entries {
-        let e = e.map_err(|e| IngestError::io(root, e))?;
-        let name = e.file_name().to_string_lossy().to_string();
-        if !name.starts_with(".staging-") {
-            continue;
-        }
-        let p = e.path();
-        if p.join(COMMIT_MARKER).exists() {
-            commit(&p, root).map_err(|e| IngestError::io(&p, e))?;
-            notes.push(format!("finished the interrupted commit of {name}"));
-        } else {
-            fs::remove_dir_all(&p).map_err(|e| IngestError::io(&p, e))?;
-            notes.push(format!(
-                "removed the staging directory of an aborted run ({name})"
-            ));
-        }
-    }
-    Ok(notes)
 }

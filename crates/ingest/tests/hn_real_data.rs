@@ -40,7 +40,9 @@ fn hn_file(sub: &str) -> Option<PathBuf> {
 
 fn check(sub: &str, max_rejected: u64) {
     let Some(f) = hn_file(sub) else {
-        eprintln!("skipping: {sub} not found (set JOBSHIFT_SHARED_DATA)");
+        jobshift_core::test_support::skip_missing(&format!(
+            "the shared data set {sub} (../shared/data, or set JOBSHIFT_SHARED_DATA)"
+        ));
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -131,10 +131,28 @@ fn invalid_utf8_is_repaired_not_dropped() {
     let (d, r) = one("invalid_utf8.csv");
     assert_eq!((r.accepted, r.repaired), (1, 1));
     assert_eq!(r.repaired_by_reason.get("invalid_utf8_replaced"), Some(&1));
+    assert_eq!(rows(d.path())[0].company.as_deref(), Some("Café GmbH"));
+}
+
+#[test]
+fn short_latin1_text_is_repaired_not_rejected_as_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("latin1.csv");
+    let mut bytes = b"title,company,description,date\n".to_vec();
+    bytes.extend_from_slice(b"Caf\xe9 Manager,Le Caf\xe9,Caf\xe9 Manager,2024-03-01\n");
+    std::fs::write(&f, bytes).unwrap();
+    let ds = dir.path().join("ds");
+    let r = ingest_ok(&[f], &ds, &quiet());
     assert_eq!(
-        rows(d.path())[0].company.as_deref(),
-        Some("Caf\u{fffd} GmbH")
+        (r.accepted, r.rejected),
+        (1, 0),
+        "{:?}",
+        r.rejected_by_reason
     );
+    assert_eq!(r.repaired_by_reason.get("invalid_utf8_replaced"), Some(&1));
+    let row = &rows(&ds)[0];
+    assert_eq!(row.title, "Café Manager");
+    assert_eq!(row.description.as_deref(), Some("Café Manager"));
 }
 
 #[test]

@@ -18,6 +18,8 @@ pub enum LabelError {
     Invalid(String),
     #[error(transparent)]
     Taxonomy(#[from] jobshift_taxonomy::TaxonomyError),
+    #[error(transparent)]
+    Lock(#[from] jobshift_core::commit::LockError),
 }
 
 impl LabelError {

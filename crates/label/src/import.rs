@@ -558,10 +558,12 @@ fn read_mturk_csv(path: &Path, catalog: &TitleCatalog, c: &mut Collected) -> Res
             continue;
         }
         // Posting text from the Input.* columns, unless a tasks.jsonl already gave it.
+        // (the batch input holds them HTML-escaped, see `mturk::write_mturk_files`)
+        let input = |name: &str| get(col(name)).map(|v| crate::mturk::unescape_html(&v));
         let text = PostingText {
-            posting_id: get(col("Input.posting_id")),
-            title: get(col("Input.title")),
-            description: get(col("Input.description")),
+            posting_id: input("Input.posting_id"),
+            title: input("Input.title"),
+            description: input("Input.description"),
         };
         c.texts.entry(task.clone()).or_insert(text);
         c.accepted.push(Accepted {

@@ -87,17 +87,20 @@ pub fn write_mturk_files(
             } else {
                 desc
             };
-            let o = |v: &Option<String>| v.clone().unwrap_or_default();
+            // Mechanical Turk substitutes ${column} into the page as is, so every value is
+            // HTML-escaped here: a posting's own markup shows as text and runs no script.
+            let e = |v: &str| minijinja::HtmlEscape(v).to_string();
+            let o = |v: &Option<String>| e(v.as_deref().unwrap_or_default());
             [
-                t.task_id.clone(),
-                t.posting_id.clone(),
-                t.title.clone(),
+                e(&t.task_id),
+                e(&t.posting_id),
+                e(&t.title),
                 o(&t.company),
                 o(&t.location),
                 o(&t.country),
                 o(&t.posted_date),
                 o(&t.url),
-                desc,
+                e(&desc),
             ]
         })
         .collect();
@@ -150,6 +153,20 @@ pub fn write_mturk_files(
     jobshift_core::atomic::write_bytes(template_path, rendered.html.as_bytes())
         .map_err(|e| LabelError::io(template_path, e))?;
     Ok(info)
+}
+
+/// The inverse of the batch input's escaping (`minijinja::HtmlEscape`, which has no decoder):
+/// the six entities it writes, `&amp;` last so nothing is decoded twice.
+pub fn unescape_html(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
 }
 
 /// How many bytes a row adds to `template` once Mechanical Turk substitutes its values (counted

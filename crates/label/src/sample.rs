@@ -132,7 +132,8 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
     let gold_posting_ids: HashSet<String> =
         gold_sorted.iter().map(|g| g.1.posting_id.clone()).collect();
 
-    // Dataset files.
+    // Dataset files (never half-committed ones; no commit starts while they are read).
+    let _reading = jobshift_core::commit::open_for_reading(&opts.dataset)?;
     let ds = DatasetDir::new(&opts.dataset);
     let classified = DatasetDir::parquet_files(&ds.classified())
         .map_err(|e| LabelError::io(&ds.classified(), e))?;

@@ -11,7 +11,9 @@
 //! annotator's current task (a reload shows the same posting). New tasks go to the annotator in
 //! order of fewest answers so far (plus tasks currently on someone's screen), ties broken by a
 //! per-annotator hash order so annotators do not all walk the list in the same order. A task
-//! stops being served once `per_task` annotators answered it; gold tasks are served to everyone.
+//! stops being served once `per_task` annotators answered it or have it on screen (assigned
+//! under the state's lock, so concurrent annotators never exceed the cap); gold tasks are served
+//! to everyone.
 //!
 //! The page (`page.html`) is one self-contained file: inline CSS/JS, no external assets.
 
@@ -234,8 +236,15 @@ impl Inner {
     }
 
     fn available_to(&self, who: &str, ti: usize, per_task: usize) -> bool {
+        self.available_with(who, ti, per_task, 0)
+    }
+
+    /// Whether `ti` can go to `who` when `reserved` other annotators have it on screen: the
+    /// per-task cap counts answers and tasks on screen, so concurrent annotators can never be
+    /// handed more copies of a task than the cap.
+    fn available_with(&self, who: &str, ti: usize, per_task: usize, reserved: usize) -> bool {
         !self.answered(who, ti)
-            && (per_task == 0 || self.gold.contains(&ti) || self.counts[ti] < per_task)
+            && (per_task == 0 || self.gold.contains(&ti) || self.counts[ti] + reserved < per_task)
     }
 
     /// The annotator's current task, or the next one to serve (and make it current).
@@ -251,8 +260,9 @@ impl Inner {
                 on_screen[ti] += 1;
             }
         }
+        // assignment is atomic: picked under the state's lock, counted against the cap at once
         let pick = (0..self.tasks.len())
-            .filter(|&ti| self.available_to(who, ti, per_task))
+            .filter(|&ti| self.available_with(who, ti, per_task, on_screen[ti]))
             .min_by_key(|&ti| {
                 let order = jobshift_core::normalize::content_hash(&[who, &self.tasks[ti].task_id]);
                 (self.counts[ti] + on_screen[ti], order)
@@ -435,11 +445,22 @@ fn answer_name(state: &AppState, answer: &str) -> String {
     }
 }
 
+/// The page's security headers: only its own inline script and style and same-origin requests
+/// run (a posting's text can never load or run anything else), and no other site may frame it.
+const PAGE_CSP: &str =
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
 async fn page() -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         Html(PAGE),
     )

@@ -41,7 +41,7 @@ fn skip_reason() -> Option<String> {
 #[test]
 fn label_page_in_headless_chromium_keeps_answers_across_restart() {
     if let Some(why) = skip_reason() {
-        eprintln!("SKIPPED browser test: {why}");
+        jobshift_core::test_support::skip_missing(&format!("the browser test's tools: {why}"));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -71,7 +71,9 @@ fn template_picker_works_in_headless_chromium() {
             .join("tests/browser/node_modules/playwright-core")
             .exists()
     {
-        eprintln!("SKIPPED: node, {chromium} or tests/browser/node_modules missing");
+        jobshift_core::test_support::skip_missing(&format!(
+            "node, {chromium} or tests/browser/node_modules"
+        ));
         return;
     }
     let catalog = TitleCatalog::from_taxonomy_source(None).unwrap();

@@ -4,7 +4,8 @@
 //! inline SVG charts, readable on a phone), `report.md`, `report.json` (the shape issue #6 fixes,
 //! see [`json`]), CSV tables `titles.csv`, `tiers.csv`, `families.csv`, `movers.csv`, and
 //! `queries.sql` + `title_map.csv` (the exact SQL the engine ran, to reproduce the numbers in
-//! another engine). Every file records its inputs. All writes are atomic.
+//! another engine). Every file records its inputs. The directory is replaced whole (see
+//! [`write_report`]).
 
 pub mod format;
 pub mod json;
@@ -38,8 +39,48 @@ pub struct ReportPaths {
     pub sql: PathBuf,
 }
 
-/// Write every report file into `out_dir` (created if needed).
+/// Write every report file into `out_dir` (created if needed), all or nothing: the files are
+/// written into a sibling staging directory `.NAME.tmp-report-PID-N`, which then replaces
+/// `out_dir` in one step (`jobshift_core::atomic::replace_dir`), so a reader or a killed run
+/// never leaves `out_dir` holding files of two runs. Files in `out_dir` that the report does
+/// not write are carried over (hard links); staging directories of killed runs and `.tmp-*`
+/// files are cleaned up. When `out_dir` is the working directory (or holds it), the files are
+/// written in place one by one instead, each atomically.
 pub fn write_report(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, ReportError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| ReportError::Io(p, e)
+    };
+    let holds_cwd = std::env::current_dir()
+        .ok()
+        .zip(out_dir.canonicalize().ok())
+        .is_some_and(|(cwd, out)| cwd.starts_with(out));
+    if holds_cwd {
+        return write_report_files(trends, out_dir);
+    }
+    let staged = jobshift_core::atomic::staging_dir_for(out_dir, "report").map_err(io(out_dir))?;
+    let written = write_report_files(trends, &staged);
+    let paths = match written {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(e);
+        }
+    };
+    jobshift_core::atomic::replace_dir(&staged, out_dir).map_err(io(out_dir))?;
+    let moved = |p: &PathBuf| out_dir.join(p.strip_prefix(&staged).unwrap_or(p));
+    Ok(ReportPaths {
+        dir: out_dir.to_path_buf(),
+        html: moved(&paths.html),
+        markdown: moved(&paths.markdown),
+        json: moved(&paths.json),
+        csv: paths.csv.iter().map(moved).collect(),
+        sql: moved(&paths.sql),
+    })
+}
+
+/// Write every report file into `out_dir` (created if needed), each atomically.
+fn write_report_files(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, ReportError> {
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::Io(out_dir.to_path_buf(), e))?;
     let p = |n: &str| out_dir.join(n);
     let write = |path: &Path, bytes: &[u8]| {

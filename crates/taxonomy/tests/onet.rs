@@ -51,12 +51,14 @@ fn read_tsv(path: &std::path::Path) -> Option<Vec<BTreeMap<String, String>>> {
 #[test]
 fn crosswalk_covers_every_onet_occupation() {
     let Some(data) = shared_data() else {
-        eprintln!("SKIP: no shared/data (set JOBSHIFT_SHARED_DATA)");
+        jobshift_core::test_support::skip_missing(
+            "the shared data set (../shared/data, or set JOBSHIFT_SHARED_DATA)",
+        );
         return;
     };
     let path = data.join("onet-occupations").join("occupation_data.tsv");
     let Some(rows) = read_tsv(&path) else {
-        eprintln!("SKIP: {} not readable", path.display());
+        jobshift_core::test_support::skip_missing(&format!("{} (not readable)", path.display()));
         return;
     };
     let onet: BTreeMap<String, String> = rows
@@ -110,14 +112,16 @@ const ALTERNATE_TITLE_MATCH_FLOOR: f64 = 0.125;
 #[test]
 fn share_of_onet_alternate_titles_matching_an_alias() {
     let Some(data) = shared_data() else {
-        eprintln!("SKIP: no shared/data (set JOBSHIFT_SHARED_DATA)");
+        jobshift_core::test_support::skip_missing(
+            "the shared data set (../shared/data, or set JOBSHIFT_SHARED_DATA)",
+        );
         return;
     };
     let path = data
         .join("onet-alternate-titles")
         .join("alternate_titles.tsv");
     let Some(rows) = read_tsv(&path) else {
-        eprintln!("SKIP: {} not readable", path.display());
+        jobshift_core::test_support::skip_missing(&format!("{} (not readable)", path.display()));
         return;
     };
     let tax = Taxonomy::builtin().expect("builtin");

@@ -223,6 +223,8 @@ pub(crate) async fn run(
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
     let mut notes = Vec::new();
+    // never read a half-committed dataset, and let no commit start while reading
+    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
     let (ctx, source, dir) =
         engine::open_session_with(dataset_dir, catalog, opts.memory_limit).await?;
     // with a memory limit, intermediate tables live on disk (dropped at the end of the run)

@@ -45,6 +45,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
+use datafusion::execution::context::SQLOptions;
 use datafusion::execution::disk_manager::DiskManagerBuilder;
 use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -315,16 +316,48 @@ pub async fn open_session_with(
     Ok((ctx, source, dir))
 }
 
+/// Run a user's query read-only: DataFusion's own [`SQLOptions`] refuse DDL (`CREATE
+/// [EXTERNAL] TABLE`, `CREATE VIEW`, `DROP`), DML (`INSERT`, `UPDATE`, `DELETE`, `COPY ... TO`)
+/// and statements (`SET`, transactions) before anything runs, so a query can neither change
+/// the dataset, write a file, nor register a table over a file outside the dataset (URL
+/// tables, `SELECT * FROM 'file'`, are off in a plain session).
+pub async fn query_read_only(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<RecordBatch>, TrendsError> {
+    let read_only = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let plan = ctx
+        .state()
+        .create_logical_plan(sql)
+        .await
+        .map_err(query_error(sql))?;
+    read_only
+        .verify_plan(&plan)
+        .map_err(|e| TrendsError::ReadOnly {
+            sql: sql.to_string(),
+            message: e.strip_backtrace(),
+        })?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(query_error(sql))?;
+    df.collect().await.map_err(query_error(sql))
+}
+
 /// Run a query and collect its batches.
 pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, TrendsError> {
-    let df = ctx.sql(sql).await.map_err(|e| TrendsError::Query {
+    let df = ctx.sql(sql).await.map_err(query_error(sql))?;
+    df.collect().await.map_err(query_error(sql))
+}
+
+fn query_error(sql: &str) -> impl Fn(datafusion::error::DataFusionError) -> TrendsError + '_ {
+    move |e| TrendsError::Query {
         sql: sql.to_string(),
         message: e.to_string(),
-    })?;
-    df.collect().await.map_err(|e| TrendsError::Query {
-        sql: sql.to_string(),
-        message: e.to_string(),
-    })
+    }
 }
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, TrendsError> {

@@ -48,6 +48,15 @@ pub enum TrendsError {
     Confusion(String),
     #[error("query failed: {message}\n  query: {sql}")]
     Query { sql: String, message: String },
+    #[error(
+        "jobshift sql is read-only: it runs queries (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW) over \
+         the dataset and refused this statement ({message}). To save a result, run the query \
+         with --csv FILE or --parquet FILE; to change the dataset, use `jobshift ingest`.\n  \
+         query: {sql}"
+    )]
+    ReadOnly { sql: String, message: String },
+    #[error(transparent)]
+    Lock(#[from] jobshift_core::commit::LockError),
     #[error("query engine: {0}")]
     Engine(#[from] datafusion::error::DataFusionError),
     #[error("arrow: {0}")]

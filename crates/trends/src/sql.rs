@@ -1,5 +1,6 @@
-//! `jobshift sql`: any query over a dataset (tables `postings` and `titles`), printed as a table
-//! or written to CSV / Parquet.
+//! `jobshift sql`: any read-only query over a dataset (tables `postings` and `titles`), printed
+//! as a table or written to CSV / Parquet. DDL, DML, COPY and SET are refused
+//! ([`crate::engine::query_read_only`]).
 
 use crate::engine::{open_session, Catalog, PostingsSource};
 use crate::TrendsError;
@@ -74,8 +75,10 @@ pub async fn run_sql_async(
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
     let catalog = Catalog::load(taxonomy_dir)?;
+    // never read a half-committed dataset, and let no commit start while reading
+    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
     let (ctx, source, _) = open_session(dataset_dir, &catalog).await?;
-    let batches = crate::engine::query(&ctx, sql).await?;
+    let batches = crate::engine::query_read_only(&ctx, sql).await?;
     Ok(SqlOutput { batches, source })
 }
 

@@ -102,3 +102,44 @@ async fn panel_under_a_small_memory_limit_gives_the_same_answer() {
     let limited = run(tmp.path(), &base, Some(16 << 20)).await;
     assert_eq!(comparable(&limited), comparable(&unbounded));
 }
+
+/// Spills of every operator of an executed plan (DataFusion's `spill_count` metric).
+fn spills(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> usize {
+    plan.metrics().and_then(|m| m.spill_count()).unwrap_or(0)
+        + plan.children().into_iter().map(spills).sum::<usize>()
+}
+
+async fn grouped_spills(dir: &Path, memory_limit: Option<u64>) -> (usize, usize) {
+    let cat = catalog();
+    let (ctx, _, _) = jobshift_trends::engine::open_session_with(dir, &cat, memory_limit)
+        .await
+        .unwrap();
+    // the shape of the report's cell query: postings per title × company × month
+    let df = ctx
+        .sql(
+            "SELECT title_id, company, date_trunc('month', posted_date) AS m, COUNT(*) AS n \
+             FROM postings GROUP BY 1, 2, 3",
+        )
+        .await
+        .unwrap();
+    let plan = df.create_physical_plan().await.unwrap();
+    let batches = datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx())
+        .await
+        .unwrap();
+    (spills(&plan), batches.iter().map(|b| b.num_rows()).sum())
+}
+
+#[tokio::test]
+async fn a_small_memory_limit_really_spills_to_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_fixture(tmp.path());
+    let (unbounded_spills, unbounded_rows) = grouped_spills(tmp.path(), None).await;
+    let (limited_spills, limited_rows) = grouped_spills(tmp.path(), Some(16 << 20)).await;
+    eprintln!("spills: unbounded {unbounded_spills}, 16 MiB {limited_spills}");
+    assert_eq!(unbounded_spills, 0);
+    assert!(
+        limited_spills > 0,
+        "no operator spilled under a 16 MiB limit"
+    );
+    assert_eq!(limited_rows, unbounded_rows);
+}

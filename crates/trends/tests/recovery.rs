@@ -316,7 +316,7 @@ fn sql_runs_over_the_dataset() {
     ) {
         Ok(o) => o,
         Err(jobshift_trends::TrendsError::Taxonomy(e)) => {
-            eprintln!("skipping: built-in taxonomy unavailable: {e}");
+            jobshift_core::test_support::skip_missing(&format!("the built-in taxonomy ({e})"));
             return;
         }
         Err(e) => panic!("{e}"),

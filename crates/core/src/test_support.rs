@@ -1,0 +1,41 @@
+//! Test support: the one place a test decides to skip for a missing asset (a model, the shared
+//! data set, node, Chromium). With `JOBSHIFT_REQUIRE_ASSETS=1` (CI sets it in `.ci/run`) a
+//! missing asset fails the test instead, naming what is missing, so no test can pass by
+//! skipping there.
+
+/// Set to `1` to make every missing test asset a failure.
+pub const REQUIRE_ASSETS_ENV: &str = "JOBSHIFT_REQUIRE_ASSETS";
+
+/// Whether missing assets fail tests (`JOBSHIFT_REQUIRE_ASSETS` is `1`, `true` or `yes`).
+pub fn assets_required() -> bool {
+    std::env::var(REQUIRE_ASSETS_ENV)
+        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        .unwrap_or(false)
+}
+
+/// Call where a test is about to skip because `what` is missing (say what and how to get it):
+/// panics under [`REQUIRE_ASSETS_ENV`], otherwise prints a SKIP note; the caller then returns.
+#[track_caller]
+pub fn skip_missing(what: &str) {
+    if assets_required() {
+        panic!("{REQUIRE_ASSETS_ENV} is set and this test needs {what}, which is missing");
+    }
+    eprintln!("SKIP: {what} is missing (with {REQUIRE_ASSETS_ENV}=1 this fails)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_asset_fails_when_assets_are_required() {
+        // one test touches the variable, so no other test sees it change
+        std::env::set_var(REQUIRE_ASSETS_ENV, "1");
+        let r = std::panic::catch_unwind(|| skip_missing("the minilm model"));
+        std::env::remove_var(REQUIRE_ASSETS_ENV);
+        let msg = r.unwrap_err();
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("the minilm model"), "{msg}");
+        skip_missing("the minilm model"); // only a note without the variable
+    }
+}
