@@ -51,7 +51,7 @@ for line in open(path, encoding="utf-8"):
     if is_unc:
         unc += 1
         reasons[o.get("reason") or "-"] += 1
-        left[(inp.get("title") or o.get("input") or "")[:60]] += 1
+        left[(inp.get("title") or "")[:60]] += 1
     role = inp.get("llm_role")
     gold = MAP.get(role)
     if gold:
