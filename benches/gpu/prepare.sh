@@ -16,9 +16,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   eval "$(scripts/cuda-toolkit.sh)"
   cargo build --release --features cuda -p jobshift
 fi
-strip -o "$G/jobshift" "$CARGO_TARGET_DIR/release/jobshift"
-rm -f "$G/jobshift.xz"
-xz -T2 -6 "$G/jobshift"
+BIN="${JOBSHIFT_BIN:-$CARGO_TARGET_DIR/release/jobshift}"
+if [ "${SKIP_BINARY:-0}" != 1 ]; then
+  strip -o "$G/jobshift" "$BIN"
+  rm -f "$G/jobshift.xz"
+  xz -T2 -6 "$G/jobshift"
+fi
 
 MODELS="${JOBSHIFT_MODELS:-$HOME/.cache/jobshift/models}"
 for m in minilm mpnet; do
@@ -26,10 +29,22 @@ for m in minilm mpnet; do
   [ -f "$src/config.json" ] || { echo "$src: run \`jobshift model fetch $m\` first" >&2; exit 1; }
   rm -rf "${G:?}/$m"
   (cd "$src" && find . -type f ! -name '*.safetensors' ! -name '*.bin' ! -name '*.onnx' ! -name '*.h5' \
-      ! -name '*.msgpack' ! -name '*.ot' ! -path './onnx/*' ! -path './openvino/*' ! -name 'jobshift-manifest.json' \
+      ! -name '*.msgpack' ! -name '*.ot' ! -path './onnx/*' ! -path './openvino/*' ! -name 'jobshift-manifest.json' ! -name 'jobshift-model.json' \
       -size -4M) | while read -r f; do mkdir -p "$G/$m/$(dirname "$f")"; cp "$src/$f" "$G/$m/$f"; done
 done
 
 python3 benches/encode/bench.py prepare --data ../shared/data --out "$G" --titles 50000 --descs 10000 \
   --tokenizer "$MODELS/minilm/tokenizer.json"
+# more titles than HN has (18,669): O*NET alternate titles after them, 60,000 in all
+python3 - "$G/titles.txt" <<'PY'
+import csv, sys
+path = sys.argv[1]
+rows = [l.rstrip("\n") for l in open(path, encoding="utf-8") if l.strip()]
+with open("../shared/data/onet-alternate-titles/alternate_titles.tsv", encoding="utf-8") as f:
+    for row in csv.DictReader(f, delimiter="\t"):
+        t = " ".join((row.get("Alternate Title") or "").split())
+        if t and len(rows) < 60000:
+            rows.append(t)
+open(path, "w", encoding="utf-8").write("\n".join(rows) + "\n")
+PY
 du -sh "$G" "$G"/*
