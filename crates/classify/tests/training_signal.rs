@@ -36,11 +36,29 @@ fn record_from(dir: &Path, tax: &Taxonomy) -> TrainingData {
     training_set(tax, &TrainOptions::default()).unwrap().record
 }
 
+/// A fresh directory with no `shared/data` above it (the machine's temp dir, unless a checkout's
+/// `shared/` sits beside it there, as when a clone and its data live directly in /tmp).
+fn far_directory() -> tempfile::TempDir {
+    let mut bases = vec![std::env::temp_dir()];
+    bases.extend(["/dev/shm", "/var/tmp", "/run"].map(PathBuf::from));
+    if let Some(home) = std::env::var_os("HOME") {
+        bases.push(PathBuf::from(home));
+    }
+    for base in bases {
+        if base.is_dir() && jobshift_classify::find_shared_data(&base).is_none() {
+            if let Ok(dir) = tempfile::tempdir_in(&base) {
+                return dir;
+            }
+        }
+    }
+    panic!("no writable directory without a shared/data folder above it to train from");
+}
+
 #[test]
 fn default_classifier_is_built_the_same_from_any_directory() {
     std::env::remove_var("JOBSHIFT_SHARED_DATA");
     let tax = Taxonomy::builtin().unwrap();
-    let far = tempfile::tempdir().unwrap();
+    let far = far_directory();
     assert!(jobshift_classify::find_shared_data(far.path()).is_none());
 
     // 1. examples and split: the same in the repository and far from it
