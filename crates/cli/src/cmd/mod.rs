@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod label;
 pub mod model;
 pub mod report;
+pub mod serve;
 pub mod sql;
 pub mod taxonomy;
 
