@@ -52,6 +52,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Crowd labelling: sample tasks, serve the labelling page, import and aggregate answers
     Label(cmd::label::Args),
+    /// Serve a dashboard and a read-only HTTP API over a dataset's trends
+    Serve(cmd::serve::Args),
     /// Benchmark the stages at scale (wall time, rows/s per core, peak memory) against peers
     Bench(cmd::bench::Args),
 }
@@ -76,5 +78,6 @@ fn main() -> anyhow::Result<()> {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Label(a) => cmd::label::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
     }
 }

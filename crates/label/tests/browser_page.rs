@@ -6,37 +6,12 @@
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn skip_reason() -> Option<String> {
-    if Command::new("node")
-        .arg("--version")
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        return Some("node is not installed".into());
-    }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !PathBuf::from(&chromium).exists() {
-        return Some(format!(
-            "{chromium} is not installed (apt-get install -y chromium)"
-        ));
-    }
-    if !repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some("tests/browser/node_modules is missing (cd tests/browser && npm ci)".into());
-    }
-    None
-}
+#[path = "../../../tests/browser/prerequisites.rs"]
+mod prerequisites;
+use prerequisites::{missing as skip_reason, repo_root};
 
 #[test]
 fn label_page_in_headless_chromium_keeps_answers_across_restart() {

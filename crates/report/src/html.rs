@@ -198,6 +198,40 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
         })
         .collect();
 
+    let monthly_chart = |label: &str, points: &[jobshift_trends::MonthPoint]| -> String {
+        let months: Vec<String> = points.iter().map(|p| p.month.to_string()).collect();
+        let mut lines: Vec<(&str, &str, Vec<Option<f64>>)> = vec![
+            (
+                "postings",
+                "#bbb",
+                points.iter().map(|p| Some(p.count as f64)).collect(),
+            ),
+            (
+                "3-month average",
+                "#2c7fb8",
+                points.iter().map(|p| p.ma3).collect(),
+            ),
+        ];
+        if points.iter().any(|p| p.sa.is_some()) {
+            lines.push((
+                "seasonally adjusted",
+                "#c0392b",
+                points.iter().map(|p| p.sa).collect(),
+            ));
+        }
+        svg::monthly_line(label, &months, &lines)
+    };
+    let mut monthly_svgs: Vec<String> = vec![monthly_chart("All postings", &t.monthly.market)];
+    for s in &t.tiers {
+        if let Some(p) = t.monthly.tiers.get(&s.id) {
+            monthly_svgs.push(monthly_chart(&s.name, p));
+        }
+    }
+    for id in &t.watch {
+        if let (Some(s), Some(p)) = (find(id), t.monthly.titles.get(id)) {
+            monthly_svgs.push(monthly_chart(&s.name, p));
+        }
+    }
     let mover_rows: Vec<Value> = t
         .movers
         .decliners
@@ -297,6 +331,8 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
             tiers_svg => tiers_svg,
             trajectory_svg => trajectory_svg,
             watch => watch,
+            monthly_svgs => monthly_svgs,
+            monthly_method => t.monthly.seasonal_adjustment,
             families => families,
             divergence_rows => divergence_rows,
             corrected => t.correction.is_some(),

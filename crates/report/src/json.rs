@@ -6,6 +6,10 @@
 //! ranked}]`, `movers {decliners, gainers, emerging}`. `change`, `excess` and `ci95` are keyed
 //! by every year after the first (relative to the previous year); undefined values are null.
 //! `excess` is in points (g − g_all); the ratio form is `excess_ratio`.
+//!
+//! `monthly`: `{months, seasonal_adjustment, interval_method, market, unclassified, titles: {id:
+//! [points]}, tiers, families}`, each point `{month: "2025-01", count, ma3, yoy, yoy_ci95, sa}`
+//! (plus `corrected` with the correction); see `jobshift_trends::monthly`.
 
 use jobshift_trends::{Series, Trends};
 use serde_json::{json, Map, Value};
@@ -116,5 +120,6 @@ pub fn document(t: &Trends) -> Value {
         "correction": t.correction,
         "notes": t.notes,
         "inputs": t.inputs,
+        "monthly": serde_json::to_value(&t.monthly).unwrap_or(Value::Null),
     })
 }

@@ -3,9 +3,9 @@
 //! [`write_report`] writes into an output directory: `report.html` (one self-contained file,
 //! inline SVG charts, readable on a phone), `report.md`, `report.json` (the shape issue #6 fixes,
 //! see [`json`]), CSV tables `titles.csv`, `tiers.csv`, `families.csv`, `movers.csv`, and
-//! `queries.sql` + `title_map.csv` (the exact SQL the engine ran, to reproduce the numbers in
-//! another engine). Every file records its inputs. The directory is replaced whole (see
-//! [`write_report`]).
+//! `monthly.csv` (monthly series per group), `queries.sql` + `title_map.csv` (the exact SQL the
+//! engine ran, to reproduce the numbers in another engine). Every file records its inputs. The
+//! directory is replaced whole (see [`write_report`]).
 
 pub mod format;
 pub mod json;
@@ -104,6 +104,7 @@ fn write_report_files(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, Re
     fam_rows.extend(trends.families.iter());
     tables::write_series(&p("families.csv"), trends, &fam_rows)?;
     tables::write_movers(&p("movers.csv"), trends)?;
+    tables::write_monthly(&p("monthly.csv"), trends)?;
 
     let mut sql = String::new();
     sql.push_str(&format!(
@@ -140,10 +141,16 @@ fn write_report_files(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, Re
         html: p("report.html"),
         markdown: p("report.md"),
         json: p("report.json"),
-        csv: ["titles.csv", "tiers.csv", "families.csv", "movers.csv"]
-            .iter()
-            .map(|n| p(n))
-            .collect(),
+        csv: [
+            "titles.csv",
+            "tiers.csv",
+            "families.csv",
+            "movers.csv",
+            "monthly.csv",
+        ]
+        .iter()
+        .map(|n| p(n))
+        .collect(),
         sql: p("queries.sql"),
     })
 }

@@ -305,6 +305,91 @@ pub fn counts_line(label: &str, counts: &[(i32, f64)], baseline: &[(i32, f64)]) 
     s
 }
 
+/// A monthly line chart: counts (thin), the 3-month moving average and the seasonally adjusted
+/// series (thick), with a year tick under each January.
+pub fn monthly_line(
+    label: &str,
+    months: &[String],
+    lines: &[(&str, &str, Vec<Option<f64>>)],
+) -> String {
+    if months.len() < 2 || lines.is_empty() {
+        return String::new();
+    }
+    let h = 170.0;
+    let (l, r, t, b) = (44.0, 12.0, 36.0, 22.0);
+    let maxv = lines
+        .iter()
+        .flat_map(|x| x.2.iter().flatten().copied())
+        .fold(1.0f64, f64::max)
+        * 1.1;
+    let n = months.len() as f64 - 1.0;
+    let px = |i: usize| l + (WIDTH - l - r) * i as f64 / n;
+    let py = |v: f64| t + (h - t - b) * (1.0 - v.max(0.0) / maxv);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg viewBox="0 0 {WIDTH} {h}" role="img" class="chart" xmlns="http://www.w3.org/2000/svg" font-family="system-ui,sans-serif" font-size="12"><text x="{l}" y="14" font-weight="600">{}</text><line x1="{l}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}" font-size="10" fill="#777" text-anchor="end">{}</text>"##,
+        esc(label),
+        h - b,
+        WIDTH - r,
+        h - b,
+        l - 4.0,
+        t + 4.0,
+        crate::format::fcount(maxv / 1.1)
+    );
+    let mut lx = l;
+    for (name, colour, _) in lines {
+        let _ = write!(
+            s,
+            r##"<line x1="{lx:.1}" y1="25" x2="{:.1}" y2="25" stroke="{colour}" stroke-width="2"/><text x="{:.1}" y="29" font-size="10">{}</text>"##,
+            lx + 14.0,
+            lx + 17.0,
+            esc(name)
+        );
+        lx += 24.0 + 6.0 * name.chars().count() as f64;
+    }
+    for (i, m) in months.iter().enumerate() {
+        if m.ends_with("-01") {
+            let _ = write!(
+                s,
+                r##"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}" stroke="#ccc"/><text x="{x:.1}" y="{:.1}" font-size="10" fill="#777" text-anchor="start">{}</text>"##,
+                h - 6.0,
+                &m[..4],
+                x = px(i),
+                y0 = t,
+                y1 = h - b,
+            );
+        }
+    }
+    for (k, (_, colour, vals)) in lines.iter().enumerate() {
+        let mut d = String::new();
+        let mut pen_up = true;
+        for (i, v) in vals.iter().enumerate() {
+            match v {
+                Some(v) if v.is_finite() => {
+                    let _ = write!(
+                        d,
+                        "{}{:.1},{:.1} ",
+                        if pen_up { "M" } else { "L" },
+                        px(i),
+                        py(*v)
+                    );
+                    pen_up = false;
+                }
+                _ => pen_up = true,
+            }
+        }
+        let width = if k == 0 { 1.0 } else { 2.0 };
+        let _ = write!(
+            s,
+            r##"<path d="{}" fill="none" stroke="{colour}" stroke-width="{width}"/>"##,
+            d.trim_end()
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

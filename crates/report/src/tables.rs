@@ -1,5 +1,7 @@
 //! CSV tables: titles.csv, tiers.csv, families.csv (one row per group and year, long format, so
-//! analysts can pivot as they like) and movers.csv (the ranked lists).
+//! analysts can pivot as they like), movers.csv (the ranked lists) and monthly.csv (one row per
+//! group and month: count, 3-month moving average, year-over-year change with its interval,
+//! seasonally adjusted count, corrected count).
 
 use crate::ReportError;
 use jobshift_trends::{Series, Trends};
@@ -136,6 +138,77 @@ pub fn write_movers(path: &Path, t: &Trends) -> Result<(), ReportError> {
         "excess_ratio",
         "change_previous_year",
         "acceleration",
+    ];
+    write_rows(path, &header, &rows)
+}
+
+/// monthly.csv: the market, unclassified postings, every tier, family and title, month by month.
+pub fn write_monthly(path: &Path, t: &Trends) -> Result<(), ReportError> {
+    let m = &t.monthly;
+    let name_of = |list: &[Series], id: &str| -> String {
+        list.iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut groups: Vec<(&str, String, String, &[jobshift_trends::MonthPoint])> = vec![
+        (
+            "market",
+            "all".into(),
+            "All postings".into(),
+            m.market.as_slice(),
+        ),
+        (
+            "unclassified",
+            "unclassified".into(),
+            "Unclassified".into(),
+            m.unclassified.as_slice(),
+        ),
+    ];
+    for (level, map, list) in [
+        ("tier", &m.tiers, &t.tiers),
+        ("family", &m.families, &t.families),
+        ("title", &m.titles, &t.titles),
+    ] {
+        for (id, points) in map {
+            groups.push((
+                level,
+                id.clone(),
+                name_of(list.as_slice(), id),
+                points.as_slice(),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (level, id, name, points) in groups {
+        for p in points {
+            rows.push(vec![
+                level.to_string(),
+                id.clone(),
+                name.clone(),
+                p.month.to_string(),
+                p.count.to_string(),
+                f(p.ma3),
+                f(p.yoy),
+                f(p.yoy_ci95.map(|c| c.0)),
+                f(p.yoy_ci95.map(|c| c.1)),
+                f(p.sa),
+                f(p.corrected),
+            ]);
+        }
+    }
+    let header = [
+        "level",
+        "id",
+        "name",
+        "month",
+        "count",
+        "ma3",
+        "yoy_change",
+        "yoy_ci95_lo",
+        "yoy_ci95_hi",
+        "seasonally_adjusted",
+        "corrected_count",
     ];
     write_rows(path, &header, &rows)
 }

@@ -125,3 +125,38 @@ async fn writes_every_output_with_the_fixed_json_shape() {
     );
     assert_eq!(html, std::fs::read_to_string(&p2.html).unwrap());
 }
+
+#[tokio::test]
+async fn monthly_series_are_in_json_csv_and_html() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut f = Fixture::default();
+    for (i, y) in [2023, 2024, 2025].iter().enumerate() {
+        f.add("software_engineer", *y, 600 + 100 * i, Some("a"), 20);
+        f.add("writer", *y, 500 - 100 * i, Some("b"), 20);
+    }
+    f.write(tmp.path());
+    let t = analyze_with_catalog(tmp.path(), &TrendOptions::default(), &catalog())
+        .await
+        .unwrap();
+    let out = tmp.path().join("out");
+    let paths = jobshift_report::write_report(&t, &out).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&paths.json).unwrap()).unwrap();
+    let se = doc["monthly"]["titles"]["software_engineer"]
+        .as_array()
+        .unwrap();
+    assert_eq!(se[0]["month"], "2023-01");
+    // Jan–Oct 2025 of the monthly series sums to the title's 2025 count
+    let sum: u64 = se
+        .iter()
+        .filter(|p| p["month"].as_str().unwrap().starts_with("2025-"))
+        .map(|p| p["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, doc["titles"][0]["counts"]["2025"].as_u64().unwrap());
+    assert!(se.iter().all(|p| p["sa"].is_number()));
+    let csv = std::fs::read_to_string(out.join("monthly.csv")).unwrap();
+    assert!(csv.starts_with("level,id,name,month,count,ma3,yoy_change"));
+    assert!(csv.contains("title,software_engineer,software engineer,2025-10,"));
+    let html = std::fs::read_to_string(&paths.html).unwrap();
+    assert!(html.contains("Month by month"));
+}

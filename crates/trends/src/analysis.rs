@@ -6,6 +6,7 @@
 use crate::aggregate::{self, cell_sql, panel_sql, GroupSums, Level};
 use crate::correction::{self, Confusion};
 use crate::engine::{self, query, sql_str, strings, Catalog, PostingsSource};
+use crate::monthly::{self, Monthly};
 use crate::options::{RankBy, TrendOptions};
 use crate::stats::{self, PairSums};
 use crate::window::{self, MonthCount, Window};
@@ -158,6 +159,8 @@ pub struct Trends {
     pub window: Window,
     pub years: Vec<i32>,
     pub months: Vec<MonthCount>,
+    /// Monthly series per title, tier, family and the market (see [`crate::monthly`]).
+    pub monthly: Monthly,
     pub baseline: Series,
     /// Postings the classifier abstained on (counted in the baseline, never dropped).
     pub unclassified: Series,
@@ -406,6 +409,10 @@ pub(crate) async fn run(
     ])?;
     ctx.register_table("title_map", Arc::new(map_table))?;
 
+    // monthly counts per title (the same postings as `cell`, by month)
+    let (q_monthly, mut monthly_counts) =
+        monthly::monthly_counts(&ctx, &win, opts.assume_unique, opts.panel).await?;
+
     // 3. grouped plans
     let run_level = |level: Level| {
         let ctx = &ctx;
@@ -421,6 +428,7 @@ pub(crate) async fn run(
         ("titles", q_title),
         ("tiers", q_tier),
         ("families", q_family),
+        ("monthly", q_monthly),
     ] {
         queries.push((n.to_string(), q));
     }
@@ -718,6 +726,7 @@ pub(crate) async fn run(
         let conf = measured.covering(titles.iter().map(|t| t.id.as_str()));
         let mut iterations = BTreeMap::new();
         let mut converged = BTreeMap::new();
+        monthly_counts.corrected = Some(monthly::correct(&conf, &monthly_counts));
         let mut corrected: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         for &y in &years {
             let mut observed: BTreeMap<String, f64> = titles
@@ -755,22 +764,7 @@ pub(crate) async fn run(
             .collect();
         let overdispersion: BTreeMap<String, f64> = titles
             .iter()
-            .filter_map(|t| {
-                let phis: Vec<f64> = years
-                    .windows(2)
-                    .filter_map(|w| {
-                        let (cp, cc) = (t.count(w[0]) as f64, t.count(w[1]) as f64);
-                        let (lo, hi) = t.ci95.get(&w[1]).copied().flatten()?;
-                        if cp <= 0.0 || cc <= 0.0 || lo <= -0.999_999 {
-                            return None;
-                        }
-                        let se = ((1.0 + hi).ln() - (1.0 + lo).ln()) / (2.0 * stats::Z95);
-                        Some(se * se / (1.0 / cp + 1.0 / cc))
-                    })
-                    .collect();
-                (!phis.is_empty())
-                    .then(|| (t.id.clone(), phis.iter().sum::<f64>() / phis.len() as f64))
-            })
+            .filter_map(|t| monthly::overdispersion_ratio(t, &years).map(|phi| (t.id.clone(), phi)))
             .collect();
         let replicates = conf.bootstrap(
             &observed_by_year,
@@ -972,11 +966,22 @@ pub(crate) async fn run(
         options: opts.clone(),
         jobshift_version: env!("CARGO_PKG_VERSION").to_string(),
     };
+    let monthly = monthly::build(
+        &monthly_counts,
+        &years,
+        &baseline,
+        &unclassified,
+        &titles,
+        &tiers,
+        &families,
+        &mut notes,
+    );
     Ok(Trends {
         inputs,
         window: win,
         years,
         months,
+        monthly,
         baseline,
         unclassified,
         titles,

@@ -13,6 +13,7 @@
 pub mod aggregate;
 pub mod correction;
 pub mod engine;
+pub mod monthly;
 pub mod options;
 pub mod sql;
 pub mod stats;
@@ -22,6 +23,7 @@ mod analysis;
 
 pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo, Series, Trends};
 pub use engine::{Catalog, PostingsSource, TitleRow};
+pub use monthly::{MonthPoint, Monthly};
 pub use options::{RankBy, TrendOptions, YearMonth};
 pub use sql::{run_sql, run_sql_async, SqlOutput};
 pub use window::{MonthCount, Window};

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod label;
 pub mod model;
 pub mod report;
+pub mod serve;
 pub mod sql;
 pub mod taxonomy;
 

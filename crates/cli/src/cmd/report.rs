@@ -12,6 +12,13 @@ pub struct Args {
     /// Output directory for report.html, report.md, report.json and the CSV tables
     #[arg(long, default_value = "report")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub analysis: AnalysisFlags,
+}
+
+/// The analysis options (shared by `report` and `serve`).
+#[derive(clap::Args, Clone)]
+pub struct AnalysisFlags {
     /// First month of the window, YYYY-MM (default: January of the latest complete year-to-date)
     #[arg(long, requires = "to")]
     pub from: Option<YearMonth>,
@@ -61,13 +68,46 @@ pub struct Args {
     pub memory_limit: MemoryLimit,
 }
 
+impl AnalysisFlags {
+    /// The trends options these flags describe.
+    pub fn options(&self) -> TrendOptions {
+        let a = self.clone();
+        TrendOptions {
+            from: a.from,
+            to: a.to,
+            years: a.years,
+            min_postings: a.min_postings,
+            panel: a.panel,
+            watch: a
+                .watch
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            corrected: a.corrected || a.confusion.is_some(),
+            confusion: a.confusion,
+            taxonomy_dir: a.taxonomy,
+            top: a.top,
+            assume_unique: a.assume_unique,
+            rank_by: match a.rank_by.as_deref() {
+                Some("share") => Some(RankBy::Share),
+                Some("change") => Some(RankBy::Change),
+                _ => None,
+            },
+            correction_replicates: a.replicates,
+            seed: a.seed,
+            memory_limit: a.memory_limit.0,
+        }
+    }
+}
+
 /// With a memory limit, have glibc's allocator hand freed memory back to the OS instead of
 /// keeping it per thread: the engine frees and reallocates its pool many times while it spills,
 /// and with the defaults (one arena per thread, dynamic trim threshold) peak RSS grew to about
 /// limit + 0.4 GB at 100M postings (measured: 645 MB at 256 MiB; 10M: 443 MB, 305 MB with
 /// these settings; see BENCHMARKS.md "Memory as N grows"). The process is still single-threaded
 /// here, before the engine's runtime starts, so one arena applies to every thread.
-fn return_freed_memory_to_the_os() {
+pub(crate) fn return_freed_memory_to_the_os() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before other threads run.
     unsafe {
@@ -92,32 +132,7 @@ fn parse_memory_limit(s: &str) -> Result<MemoryLimit, String> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let opts = TrendOptions {
-        from: a.from,
-        to: a.to,
-        years: a.years,
-        min_postings: a.min_postings,
-        panel: a.panel,
-        watch: a
-            .watch
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        corrected: a.corrected || a.confusion.is_some(),
-        confusion: a.confusion,
-        taxonomy_dir: a.taxonomy,
-        top: a.top,
-        assume_unique: a.assume_unique,
-        rank_by: match a.rank_by.as_deref() {
-            Some("share") => Some(RankBy::Share),
-            Some("change") => Some(RankBy::Change),
-            _ => None,
-        },
-        correction_replicates: a.replicates,
-        seed: a.seed,
-        memory_limit: a.memory_limit.0,
-    };
+    let opts = a.analysis.options();
     if opts.memory_limit.is_some() {
         return_freed_memory_to_the_os();
     }
@@ -132,6 +147,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         // after it need a few MB that cannot spill (see jobshift_trends::engine): say what to do
         Err(e) if e.to_string().contains("Resources exhausted") => {
             let limit = a
+                .analysis
                 .memory_limit
                 .0
                 .map_or("none".to_string(), |b| format!("{} MiB", b >> 20));

@@ -1,0 +1,144 @@
+//! `jobshift serve DATASET_DIR [--bind ADDR] [--token TOKEN] [report options]`: flags, the live
+//! classifier's wiring and printing only; the server is jobshift-serve.
+
+use anyhow::Context;
+use jobshift_classify::classifier::{CascadeStats, Classifier, TitleInput};
+use jobshift_serve::{LiveClassifier, ServeConfig, Source};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Dataset directory (with classified/ written by `jobshift classify`), or a directory
+    /// `jobshift report --out` wrote (served from its report.json)
+    pub dataset_dir: PathBuf,
+    /// Address to listen on; anything but a loopback address requires --token
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Access token (16+ random characters advised): clients send `Authorization: Bearer TOKEN` or sign
+    /// in on the page; read from JOBSHIFT_SERVE_TOKEN when not given
+    #[arg(long, env = "JOBSHIFT_SERVE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Serve the report.json that `jobshift report --out DIR` wrote instead of analysing the
+    /// dataset at start (the analysis flags are then the report's)
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Classifier directory for /api/classify (default: the default classifier, if trained)
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Seconds between checks of the dataset for changes (0: never reload)
+    #[arg(long, default_value_t = 10)]
+    pub reload_every: u64,
+    #[command(flatten)]
+    pub analysis: super::report::AnalysisFlags,
+}
+
+/// The trained classifier behind `/api/classify` (a fresh embedding cache per request, so a
+/// stream of distinct hostile titles cannot grow memory).
+struct Live {
+    classifier: Classifier,
+}
+
+impl LiveClassifier for Live {
+    fn classify(
+        &self,
+        title: &str,
+        description: Option<&str>,
+    ) -> Result<serde_json::Value, String> {
+        let c = &self.classifier;
+        let opts = c.default_options();
+        let mut stats = CascadeStats::default();
+        let mut cache = c.new_cache();
+        let p = c
+            .classify(
+                &[TitleInput { title, description }],
+                &mut cache,
+                &opts,
+                &mut stats,
+            )
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or("the classifier returned nothing")?;
+        let name = |id: &str| c.title(id).map(|t| t.name.clone());
+        Ok(serde_json::json!({
+            "title_id": p.title_id,
+            "title_name": name(&p.title_id),
+            "confidence": p.confidence,
+            "method": p.method,
+            "seniority": p.seniority,
+            "alternatives": p.alternatives.iter().map(|(id, s)| serde_json::json!({"id": id, "name": name(id), "score": s})).collect::<Vec<_>>(),
+        }))
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    jobshift_serve::check_bind(&a.bind, a.token.as_deref())?;
+    if let Some(w) = jobshift_serve::token_warning(a.token.as_deref()) {
+        eprintln!("{w}");
+    }
+    // a directory `jobshift report` wrote (report.json, no classified/) is served as it is
+    let report_dir = a.report.clone().or_else(|| {
+        (!a.dataset_dir.join("classified").exists() && a.dataset_dir.join("report.json").is_file())
+            .then(|| a.dataset_dir.clone())
+    });
+    let source = match &report_dir {
+        Some(dir) => Source::Report { dir: dir.clone() },
+        None => Source::Dataset {
+            dir: a.dataset_dir.clone(),
+            options: a.analysis.options(),
+            catalog: None,
+        },
+    };
+    if report_dir.is_none() && a.analysis.memory_limit.0.is_some() {
+        super::report::return_freed_memory_to_the_os();
+    }
+    let classifier_dir = a.classifier.clone().unwrap_or_else(|| {
+        jobshift_classify::classifier_dir(jobshift_classify::DEFAULT_CLASSIFIER)
+    });
+    let loader: jobshift_serve::ClassifierLoader = Arc::new(move || {
+        let c = Classifier::load(&classifier_dir).map_err(|e| {
+            format!(
+                "loading the classifier at {}: {e} (train one with `jobshift train`, or pass --classifier DIR)",
+                classifier_dir.display()
+            )
+        })?;
+        Ok(Arc::new(Live { classifier: c }) as Arc<dyn LiveClassifier>)
+    });
+    let mut config = ServeConfig::new(source);
+    config.bind = a.bind;
+    config.token = a.token.clone();
+    config.classifier = Some(loader);
+    config.reload_every = (a.reload_every > 0).then(|| Duration::from_secs(a.reload_every));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let started = std::time::Instant::now();
+        eprintln!("loading {} …", config.source.describe());
+        let listener = jobshift_serve::bind(config.bind).await?;
+        let state = jobshift_serve::open(config).await?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let t = state.current();
+        eprintln!(
+            "loaded in {:.1}s: {} titles, {} families, years {:?}",
+            started.elapsed().as_secs_f64(),
+            t.titles.len(),
+            t.families.len(),
+            t.years
+        );
+        println!("serving http://{addr}/ (API: http://{addr}/api/openapi.json)");
+        if state.auth.required() {
+            println!("token required: Authorization: Bearer … or sign in on the page");
+        }
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        jobshift_serve::serve_on(state, listener, shutdown).await?;
+        anyhow::Ok(())
+    })
+}
