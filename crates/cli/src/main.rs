@@ -52,6 +52,8 @@ enum Command {
     Label(cmd::label::Args),
     /// Benchmark the stages at scale (wall time, rows/s per core, peak memory) against peers
     Bench(cmd::bench::Args),
+    /// Run this machine as a cluster node (Apache DataFusion Ballista scheduler or executor)
+    Cluster(cmd::cluster::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,5 +75,6 @@ fn main() -> anyhow::Result<()> {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Label(a) => cmd::label::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Cluster(a) => cmd::cluster::run(a),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod classify;
+pub mod cluster;
 pub mod dataset;
 pub mod demo;
 pub mod embed;
