@@ -56,6 +56,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Benchmark the stages at scale (wall time, rows/s per core, peak memory) against peers
     Bench(cmd::bench::Args),
+    /// Run this machine as a cluster node (Apache DataFusion Ballista scheduler or executor)
+    Cluster(cmd::cluster::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,5 +81,6 @@ fn main() -> anyhow::Result<()> {
         Command::Label(a) => cmd::label::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Cluster(a) => cmd::cluster::run(a),
     }
 }

@@ -5,12 +5,13 @@
 
 use crate::aggregate::{self, cell_sql, panel_sql, GroupSums, Level};
 use crate::correction::{self, Confusion};
-use crate::engine::{self, query, sql_str, strings, Catalog, PostingsSource};
+use crate::engine::{self, query, sql_str, strings, Catalog, Materialize, PostingsSource};
 use crate::monthly::{self, Monthly};
 use crate::options::{RankBy, TrendOptions};
 use crate::stats::{self, PairSums};
 use crate::window::{self, MonthCount, Window};
 use crate::TrendsError;
+use datafusion::prelude::SessionContext;
 use jobshift_core::schema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -225,13 +226,31 @@ pub(crate) async fn run(
     opts: &TrendOptions,
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
-    let mut notes = Vec::new();
     // never read a half-committed dataset, and let no commit start while reading
     let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
     let (ctx, source, dir) =
         engine::open_session_with(dataset_dir, catalog, opts.memory_limit).await?;
     // with a memory limit, intermediate tables live on disk (dropped at the end of the run)
-    let on_disk = opts.memory_limit.is_some();
+    let keep = if opts.memory_limit.is_some() {
+        Materialize::OnDisk
+    } else {
+        Materialize::InMemory
+    };
+    run_in(ctx, source, dir, dataset_dir, opts, catalog, keep).await
+}
+
+/// The analysis in a session whose dataset tables are registered (see
+/// [`engine::register_dataset`]); `keep` says how the `cell` table is kept between queries.
+pub(crate) async fn run_in(
+    ctx: SessionContext,
+    source: PostingsSource,
+    dir: PathBuf,
+    dataset_dir: &Path,
+    opts: &TrendOptions,
+    catalog: &Catalog,
+    keep: Materialize,
+) -> Result<Trends, TrendsError> {
+    let mut notes = Vec::new();
     let mut spilled = Vec::new();
     if source != PostingsSource::Classified {
         return Err(TrendsError::NotClassified(dataset_dir.to_path_buf()));
@@ -263,14 +282,14 @@ pub(crate) async fn run(
 
     // 1. the one scan: distinct postings per company × title × window year
     let cell = cell_sql(&win, opts.assume_unique);
-    let (cell_df, f) = engine::materialize(&ctx, ctx.sql(&cell).await?, "cell", on_disk).await?;
+    let (cell_df, f) = engine::materialize(&ctx, ctx.sql(&cell).await?, "cell", keep).await?;
     spilled.extend(f);
     queries.push(("cell".to_string(), cell.clone()));
     let panel = if opts.panel {
         ctx.register_table("cell_all", cell_df.into_view())?;
         let p = panel_sql(years.len());
         let (panel_df, f) =
-            engine::materialize(&ctx, ctx.sql(&p).await?, "cell-panel", on_disk).await?;
+            engine::materialize(&ctx, ctx.sql(&p).await?, "cell-panel", keep).await?;
         spilled.extend(f);
         ctx.register_table("cell", panel_df.into_view())?;
         queries.push((

@@ -225,17 +225,32 @@ pub struct Spilled {
     pub path: PathBuf,
 }
 
-/// Materialize a query's result for reuse by later queries: in memory (`DataFrame::cache`)
-/// without a memory limit; with one, written as a Parquet file into the session's spill
-/// directory and read back from there, so the table costs disk, not RAM.
+/// How the report keeps an intermediate table (the `cell` scan) for the queries after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Materialize {
+    /// `DataFrame::cache`: in the session's memory (local, no memory limit).
+    InMemory,
+    /// A Parquet file in the session's spill directory (local, under a memory limit).
+    OnDisk,
+    /// Not kept: the table is a view whose plan each later query repeats. For sessions whose
+    /// plans run elsewhere (a Ballista cluster), where neither the client's memory nor its
+    /// temp directory is visible to the executors.
+    Inline,
+}
+
+/// Materialize a query's result for reuse by later queries (see [`Materialize`]): in memory
+/// (`DataFrame::cache`) without a memory limit; with one, written as a Parquet file into the
+/// session's spill directory and read back from there, so the table costs disk, not RAM.
 pub async fn materialize(
     ctx: &SessionContext,
     df: DataFrame,
     what: &str,
-    on_disk: bool,
+    mode: Materialize,
 ) -> Result<(DataFrame, Option<Spilled>), TrendsError> {
-    if !on_disk {
-        return Ok((df.cache().await?, None));
+    match mode {
+        Materialize::Inline => return Ok((df, None)),
+        Materialize::InMemory => return Ok((df.cache().await?, None)),
+        Materialize::OnDisk => {}
     }
     let file = ctx
         .runtime_env()
@@ -282,6 +297,19 @@ pub async fn open_session_with(
     catalog: &Catalog,
     memory_limit: Option<u64>,
 ) -> Result<(SessionContext, PostingsSource, PathBuf), TrendsError> {
+    let ctx = new_session(memory_limit)?;
+    let (source, dir) = register_dataset(&ctx, dataset_dir, catalog).await?;
+    Ok((ctx, source, dir))
+}
+
+/// Register a dataset's tables in an existing session (a local one from [`new_session`] or
+/// one whose plans run on a cluster): `postings` = classified/ when it has Parquet files, else
+/// postings/; `titles` = the taxonomy. Returns which directory backs `postings`.
+pub async fn register_dataset(
+    ctx: &SessionContext,
+    dataset_dir: &Path,
+    catalog: &Catalog,
+) -> Result<(PostingsSource, PathBuf), TrendsError> {
     let ds = DatasetDir::new(dataset_dir);
     let has_files = |d: &Path| -> Result<bool, TrendsError> {
         Ok(!DatasetDir::parquet_files(d)
@@ -298,7 +326,6 @@ pub async fn open_session_with(
     } else {
         return Err(TrendsError::NoData(dataset_dir.to_path_buf()));
     };
-    let ctx = new_session(memory_limit)?;
     let mut url = dir
         .canonicalize()
         .map_err(|e| TrendsError::Io {
@@ -313,7 +340,7 @@ pub async fn open_session_with(
     ctx.register_parquet("postings", &url, ParquetReadOptions::default())
         .await?;
     ctx.register_table("titles", Arc::new(titles_table(catalog)?))?;
-    Ok((ctx, source, dir))
+    Ok((source, dir))
 }
 
 /// Run a user's query read-only: DataFusion's own [`SQLOptions`] refuse DDL (`CREATE

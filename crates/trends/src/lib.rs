@@ -8,7 +8,9 @@
 //! emerging list, within-family divergence, the watch list, an optional company panel and an
 //! optional misclassification correction ([`correction`]). Rendering is jobshift-report's job.
 //!
-//! Entry points: [`analyze`] (blocking) and [`analyze_async`]; [`run_sql`] for `jobshift sql`.
+//! Entry points: [`analyze`] (blocking) and [`analyze_async`]; [`run_sql`] for `jobshift sql`;
+//! [`analyze_in_session`] and [`run_sql_in_session`] run the same plans in a session the caller
+//! built (jobshift-cluster's sessions on an Apache DataFusion Ballista cluster).
 
 pub mod aggregate;
 pub mod correction;
@@ -22,10 +24,10 @@ pub mod window;
 mod analysis;
 
 pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo, Series, Trends};
-pub use engine::{Catalog, PostingsSource, TitleRow};
+pub use engine::{Catalog, Materialize, PostingsSource, TitleRow};
 pub use monthly::{MonthPoint, Monthly};
 pub use options::{RankBy, TrendOptions, YearMonth};
-pub use sql::{run_sql, run_sql_async, SqlOutput};
+pub use sql::{run_sql, run_sql_async, run_sql_in_session, SqlOutput};
 pub use window::{MonthCount, Window};
 
 use std::path::{Path, PathBuf};
@@ -93,4 +95,27 @@ pub async fn analyze_with_catalog(
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
     analysis::run(dataset_dir, opts, catalog).await
+}
+
+/// The analysis in a session the caller built (for example one whose plans run on a Ballista
+/// cluster): registers the dataset's tables in `ctx` and keeps the intermediate `cell` table as
+/// a view ([`Materialize::Inline`]), since the caller's memory and temp directory may not be
+/// where the plans run. The queries are the local ones, so the counts are the same.
+pub async fn analyze_in_session(
+    ctx: datafusion::prelude::SessionContext,
+    dataset_dir: &Path,
+    opts: &TrendOptions,
+    catalog: &Catalog,
+) -> Result<Trends, TrendsError> {
+    let (source, dir) = engine::register_dataset(&ctx, dataset_dir, catalog).await?;
+    analysis::run_in(
+        ctx,
+        source,
+        dir,
+        dataset_dir,
+        opts,
+        catalog,
+        Materialize::Inline,
+    )
+    .await
 }

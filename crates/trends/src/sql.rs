@@ -82,6 +82,20 @@ pub async fn run_sql_async(
     Ok(SqlOutput { batches, source })
 }
 
+/// Run a query over a dataset in a session the caller built (for example one whose plans run
+/// on a Ballista cluster); the dataset's tables are registered in it first.
+pub async fn run_sql_in_session(
+    ctx: &datafusion::prelude::SessionContext,
+    dataset_dir: &Path,
+    sql: &str,
+    taxonomy_dir: Option<&Path>,
+) -> Result<SqlOutput, TrendsError> {
+    let catalog = Catalog::load(taxonomy_dir)?;
+    let (source, _) = crate::engine::register_dataset(ctx, dataset_dir, &catalog).await?;
+    let batches = crate::engine::query(ctx, sql).await?;
+    Ok(SqlOutput { batches, source })
+}
+
 /// Blocking [`run_sql_async`].
 pub fn run_sql(
     dataset_dir: &Path,

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod classify;
 pub mod collect;
+pub mod cluster;
 pub mod dataset;
 pub mod demo;
 pub mod embed;

@@ -66,6 +66,9 @@ pub struct AnalysisFlags {
     /// 512MiB, 1GiB, 4G; "none" keeps everything in RAM (faster on small data, grows with it)
     #[arg(long, default_value = "1GiB", value_parser = parse_memory_limit)]
     pub memory_limit: MemoryLimit,
+    /// With --cluster, the executors' own --memory-pool applies instead of --memory-limit
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
 }
 
 impl AnalysisFlags {
@@ -133,25 +136,34 @@ fn parse_memory_limit(s: &str) -> Result<MemoryLimit, String> {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let opts = a.analysis.options();
-    if opts.memory_limit.is_some() {
+    if opts.memory_limit.is_some() && a.analysis.cluster.cluster.is_none() {
         return_freed_memory_to_the_os();
     }
     let started = std::time::Instant::now();
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("analysing {}", a.dataset_dir.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let trends = jobshift_trends::analyze(&a.dataset_dir, &opts);
+    let trends = match &a.cluster.cluster {
+        Some(url) => {
+            let dir = a.dataset_dir.clone();
+            let opts = &opts;
+            super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
+                jobshift_cluster::client::analyze(ctx, &dir, opts).await
+            })
+        }
+        None => jobshift_trends::analyze(&a.dataset_dir, &opts).map_err(anyhow::Error::new),
+    };
     spinner.finish_and_clear();
     let trends = match trends {
         // the engine spills beyond the limit, but a spill merge and the ordered aggregation
         // after it need a few MB that cannot spill (see jobshift_trends::engine): say what to do
-        Err(e) if e.to_string().contains("Resources exhausted") => {
+        Err(e) if a.analysis.cluster.cluster.is_none() && e.to_string().contains("Resources exhausted") => {
             let limit = a
                 .analysis
                 .memory_limit
                 .0
                 .map_or("none".to_string(), |b| format!("{} MiB", b >> 20));
-            return Err(anyhow::Error::new(e).context(format!(
+            return Err(e.context(format!(
                 "analysing {}: the query engine ran out of its memory limit ({limit}); rerun with a \
                  larger --memory-limit (e.g. 2GiB) or --memory-limit none",
                 a.dataset_dir.display()

@@ -19,11 +19,22 @@ pub struct Args {
     /// Taxonomy directory for the `titles` table (default: the built-in taxonomy)
     #[arg(long)]
     pub taxonomy: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let out = jobshift_trends::run_sql(&a.dataset_dir, &a.query, a.taxonomy.as_deref())
-        .with_context(|| format!("querying {}", a.dataset_dir.display()))?;
+    let out = match &a.cluster.cluster {
+        Some(url) => {
+            let (dir, query, taxonomy) = (&a.dataset_dir, &a.query, a.taxonomy.as_deref());
+            super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
+                jobshift_cluster::client::run_sql(&ctx, dir, query, taxonomy).await
+            })
+        }
+        None => jobshift_trends::run_sql(&a.dataset_dir, &a.query, a.taxonomy.as_deref())
+            .map_err(anyhow::Error::new),
+    }
+    .with_context(|| format!("querying {}", a.dataset_dir.display()))?;
     if let Some(p) = &a.csv {
         out.write_csv(p)?;
         eprintln!("{} rows → {}", out.rows(), p.display());

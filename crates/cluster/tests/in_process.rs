@@ -1,0 +1,135 @@
+//! Ballista in process: a scheduler and an executor run as tasks of the test (jobshift's own
+//! nodes, on free loopback ports), and `jobshift sql` and the report run through them on a
+//! generated classified dataset; both must equal local runs exactly (the report to the last bit
+//! of every interval, compared as its JSON).
+
+use jobshift_cluster::node::{run_executor, run_scheduler, ExecutorOptions, SchedulerOptions};
+use jobshift_cluster::{client, ClusterUrl};
+use jobshift_generate::{generate_classified, ClassifiedOptions, GenerateOptions};
+use jobshift_trends::{TrendOptions, YearMonth};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn generate(dir: &Path) {
+    let catalog =
+        jobshift_generate::run::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
+            .expect("taxonomy");
+    let opts = GenerateOptions {
+        postings: 30_000,
+        seed: 7,
+        from: YearMonth::new(2023, 1),
+        to: YearMonth::new(2025, 6),
+        rows_per_file: 2_000,
+        ..GenerateOptions::default()
+    };
+    generate_classified(&catalog, &opts, &ClassifiedOptions::default(), dir, None)
+        .expect("generating the test dataset");
+}
+
+/// Start a scheduler and one executor in this process; returns the cluster's address once a
+/// query runs on it.
+async fn start_cluster() -> ClusterUrl {
+    let sched: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let exec: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    tokio::spawn(run_scheduler(SchedulerOptions {
+        bind: sched,
+        advertise_host: None,
+    }));
+    tokio::spawn(run_executor(ExecutorOptions {
+        scheduler: sched.to_string(),
+        bind: exec,
+        advertise_host: None,
+        concurrent_tasks: Some(2),
+        work_dir: None,
+        memory_pool: None,
+    }));
+    let url: ClusterUrl = format!("df://{sched}").parse().unwrap();
+    for _ in 0..100 {
+        if let Ok(ctx) = client::connect(&url).await {
+            let probe = tokio::time::timeout(
+                Duration::from_secs(20),
+                jobshift_trends::engine::query(&ctx, "SELECT 1 AS one"),
+            )
+            .await;
+            if matches!(probe, Ok(Ok(_))) {
+                return url;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the in-process cluster at {url} did not answer within 20 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sql_and_report_on_an_in_process_cluster_equal_local_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    generate(tmp.path());
+    let url = start_cluster().await;
+    let ctx = client::connect(&url).await.unwrap();
+
+    // SQL, including the `titles` table (an in-memory table carried by jobshift's codec)
+    let q = "SELECT p.title_id, t.family, COUNT(*) AS n, COUNT(DISTINCT company) AS companies \
+             FROM postings p JOIN titles t ON t.id = p.title_id \
+             GROUP BY p.title_id, t.family ORDER BY n DESC, p.title_id";
+    let local = jobshift_trends::run_sql_async(tmp.path(), q, None)
+        .await
+        .unwrap();
+    let remote = client::run_sql(&ctx, tmp.path(), q, None).await.unwrap();
+    assert!(
+        local.rows() > 10,
+        "the query returned {} rows",
+        local.rows()
+    );
+    assert_eq!(remote.to_table().unwrap(), local.to_table().unwrap());
+
+    // the report: every count, change and interval, with the correction's bootstrap seeded
+    let opts = TrendOptions {
+        panel: false,
+        seed: 42,
+        ..TrendOptions::default()
+    };
+    let local = jobshift_trends::analyze_async(tmp.path(), &opts)
+        .await
+        .unwrap();
+    let remote = client::analyze(ctx, tmp.path(), &opts).await.unwrap();
+    let (l, r) = (
+        serde_json::to_string(&local).unwrap(),
+        serde_json::to_string(&remote).unwrap(),
+    );
+    assert!(local.titles.len() > 10);
+    assert_eq!(l, r, "the cluster's report differs from the local one");
+
+    // the company panel (a join of the cell table with itself) as well
+    let opts = TrendOptions {
+        panel: true,
+        years: 2,
+        ..opts
+    };
+    let local = jobshift_trends::analyze_async(tmp.path(), &opts)
+        .await
+        .unwrap();
+    let ctx = client::connect(&url).await.unwrap();
+    let remote = client::analyze(ctx, tmp.path(), &opts).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&local).unwrap(),
+        serde_json::to_string(&remote).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_scheduler_is_named_with_the_fix() {
+    let url: ClusterUrl = format!("df://127.0.0.1:{}", free_port()).parse().unwrap();
+    let started = std::time::Instant::now();
+    let err = client::connect(&url).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("scheduler {url}")), "{err}");
+    assert!(err.contains("jobshift cluster scheduler --bind"), "{err}");
+    assert!(started.elapsed() < client::CONNECT_TIMEOUT + Duration::from_secs(5));
+}
