@@ -211,7 +211,7 @@ fn a_killed_executor_completes_the_query_or_fails_clearly_without_half_written_o
     ok(&["report", d, "--out", local.to_str().unwrap()]);
 
     let remote = tmp.path().join("report-remote");
-    let mut client = Command::new(BIN)
+    let client = Command::new(BIN)
         .args([
             "report",
             d,

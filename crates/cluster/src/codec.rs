@@ -111,7 +111,7 @@ impl LogicalExtensionCodec for JobshiftLogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
-        let Some(mem) = node.as_any().downcast_ref::<MemTable>() else {
+        let Some(mem) = node.downcast_ref::<MemTable>() else {
             return self
                 .ballista
                 .try_encode_table_provider(table_ref, node, buf);
@@ -170,7 +170,7 @@ mod tests {
         let back = codec
             .try_decode_table_provider(&buf, &"t".into(), schema, &ctx.task_ctx())
             .unwrap();
-        let mem = back.as_any().downcast_ref::<MemTable>().unwrap();
+        let mem = back.downcast_ref::<MemTable>().unwrap();
         let got: Vec<Vec<RecordBatch>> = mem
             .batches
             .iter()

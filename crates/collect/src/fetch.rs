@@ -558,40 +558,40 @@ impl Fetcher {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), FetchError>> + Send + 'f>>
     {
         Box::pin(async move {
-        let origin = url.origin().ascii_serialization();
-        let cell = {
-            let mut map = self.robots.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(origin.clone()).or_default().clone()
-        };
-        let rules = cell
-            .get_or_init(|| async {
-                let rules = self.load_robots(&origin, requests).await;
-                if let RobotsRules::Rules(r) = &rules {
-                    if let Some(delay) = r.delay.filter(|d| *d > 0.0) {
-                        let host = url.host_str().unwrap_or("");
-                        self.limiter(host, Some(Duration::from_secs_f32(delay.min(3600.0))));
+            let origin = url.origin().ascii_serialization();
+            let cell = {
+                let mut map = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(origin.clone()).or_default().clone()
+            };
+            let rules = cell
+                .get_or_init(|| async {
+                    let rules = self.load_robots(&origin, requests).await;
+                    if let RobotsRules::Rules(r) = &rules {
+                        if let Some(delay) = r.delay.filter(|d| *d > 0.0) {
+                            let host = url.host_str().unwrap_or("");
+                            self.limiter(host, Some(Duration::from_secs_f32(delay.min(3600.0))));
+                        }
+                    }
+                    Arc::new(rules)
+                })
+                .await
+                .clone();
+            match &*rules {
+                RobotsRules::AllowAll => Ok(()),
+                RobotsRules::Unavailable(reason) => Err(FetchError::RobotsUnavailable {
+                    url: url.to_string(),
+                    reason: reason.clone(),
+                }),
+                RobotsRules::Rules(r) => {
+                    if r.allowed(url.as_str()) {
+                        Ok(())
+                    } else {
+                        Err(FetchError::RobotsDisallowed {
+                            url: url.to_string(),
+                        })
                     }
                 }
-                Arc::new(rules)
-            })
-            .await
-            .clone();
-        match &*rules {
-            RobotsRules::AllowAll => Ok(()),
-            RobotsRules::Unavailable(reason) => Err(FetchError::RobotsUnavailable {
-                url: url.to_string(),
-                reason: reason.clone(),
-            }),
-            RobotsRules::Rules(r) => {
-                if r.allowed(url.as_str()) {
-                    Ok(())
-                } else {
-                    Err(FetchError::RobotsDisallowed {
-                        url: url.to_string(),
-                    })
-                }
             }
-        }
         })
     }
 

@@ -2,8 +2,8 @@
 
 pub mod bench;
 pub mod classify;
-pub mod collect;
 pub mod cluster;
+pub mod collect;
 pub mod dataset;
 pub mod demo;
 pub mod embed;

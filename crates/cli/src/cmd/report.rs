@@ -143,11 +143,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("analysing {}", a.dataset_dir.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let trends = match &a.cluster.cluster {
+    let trends = match &a.analysis.cluster.cluster {
         Some(url) => {
             let dir = a.dataset_dir.clone();
             let opts = &opts;
-            super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
+            super::cluster::on_cluster(url, a.analysis.cluster.cluster_timeout, |ctx| async move {
                 jobshift_cluster::client::analyze(ctx, &dir, opts).await
             })
         }
@@ -157,7 +157,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let trends = match trends {
         // the engine spills beyond the limit, but a spill merge and the ordered aggregation
         // after it need a few MB that cannot spill (see jobshift_trends::engine): say what to do
-        Err(e) if a.analysis.cluster.cluster.is_none() && e.to_string().contains("Resources exhausted") => {
+        Err(e)
+            if a.analysis.cluster.cluster.is_none()
+                && e.to_string().contains("Resources exhausted") =>
+        {
             let limit = a
                 .analysis
                 .memory_limit
