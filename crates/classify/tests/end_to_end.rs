@@ -122,6 +122,29 @@ fn train_classify_and_resume() {
     assert_eq!((r1.rows, r1.files_done_now), (4, 1));
     let r2 = classify_dataset(&ds, &c, &copts).unwrap();
     assert_eq!((r2.rows, r2.files_skipped_resume), (0, 1));
+
+    // two classify runs at once on a fresh copy (issue #18): the writer lock makes one wait,
+    // and the one that waited finds the work done instead of doing it again
+    let ds2 = tmp.path().join("ds2");
+    std::fs::create_dir_all(ds2.join("postings").join("month=2024-03")).unwrap();
+    std::fs::copy(
+        part.join("part-0.parquet"),
+        ds2.join("postings")
+            .join("month=2024-03")
+            .join("part-0.parquet"),
+    )
+    .unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| classify_dataset(&ds2, &c, &copts).unwrap());
+        let b = s.spawn(|| classify_dataset(&ds2, &c, &copts).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(
+        (a.rows + b.rows, a.files_done_now + b.files_done_now),
+        (4, 1),
+        "two concurrent runs both classified: {a:?} / {b:?}"
+    );
+    assert_eq!(a.files_skipped_resume + b.files_skipped_resume, 1);
     let out_file = ds
         .join("classified")
         .join("month=2024-03")

@@ -237,3 +237,146 @@ fn a_killed_run_is_resumed_without_fetching_finished_companies_again() {
     );
     assert!(!ds.join("collect/current-run.json").exists());
 }
+
+/// A Greenhouse board whose postings were first published over 2024 and 2025: five titles, one
+/// growing, one shrinking, so the report has two full years to compare.
+fn board_over_two_years(drop_ids_over: Option<u64>) -> serde_json::Value {
+    let titles = [
+        ("Registered Nurse", 10, 10),
+        ("Software Engineer", 8, 16),
+        ("Accountant", 12, 6),
+        ("Truck Driver", 9, 9),
+        ("Data Scientist", 6, 9),
+    ];
+    let mut jobs = Vec::new();
+    let mut id = 0u64;
+    for (title, n2024, n2025) in titles {
+        for (year, n) in [(2024, n2024), (2025, n2025)] {
+            for k in 0..n {
+                id += 1;
+                if drop_ids_over.is_some_and(|m| id > m) {
+                    continue;
+                }
+                let month = 1 + (k % 12);
+                jobs.push(serde_json::json!({
+                    "id": id, "title": title,
+                    "first_published": format!("{year}-{month:02}-15T09:00:00Z"),
+                    "updated_at": format!("{year}-{month:02}-16T09:00:00Z"),
+                    "location": {"name": "Austin, TX"},
+                    "absolute_url": format!("https://boards.greenhouse.io/acme/jobs/{id}"),
+                    "content": format!("&lt;p&gt;{title} number {id}: join our team in Austin.&lt;/p&gt;"),
+                    "departments": [{"id": 1, "name": "Operations"}]
+                }));
+            }
+        }
+    }
+    let n = jobs.len();
+    serde_json::json!({"jobs": jobs, "meta": {"total": n}})
+}
+
+#[test]
+fn collect_then_classify_then_report_end_to_end() {
+    if jobshift_encode::resolve_model("minilm").is_err() {
+        jobshift_core::test_support::skip_missing("the minilm model (jobshift model fetch minilm)");
+        return;
+    }
+    let shrink = Arc::new(AtomicUsize::new(0));
+    let shrink2 = shrink.clone();
+    let srv = serve(move |req| match req.path.as_str() {
+        "/boards/acme/jobs" => Resp::json(&board_over_two_years(
+            (shrink2.load(Ordering::SeqCst) == 1).then_some(90),
+        )),
+        _ => Resp::not_found(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("companies.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "name,ats,board,url\nAcme,greenhouse,acme,{}\n",
+            srv.url("/boards/acme/jobs")
+        ),
+    )
+    .unwrap();
+    let ds = dir.path().join("ds");
+    let r = collect(&csv, &ds, &["--allow-private-network"]);
+    assert_eq!(
+        (r["fetched"].as_u64(), r["new"].as_u64()),
+        (Some(95), Some(95))
+    );
+
+    // a small classifier (taxonomy names and aliases, kNN), then classify and report
+    let cls = dir.path().join("classifier");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = jobshift().args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "jobshift {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    run(&[
+        &os("train"),
+        &os("--no-onet-alternates"),
+        &os("--no-eval"),
+        &os("--out"),
+        cls.as_os_str(),
+    ]);
+    run(&[
+        &os("classify"),
+        ds.as_os_str(),
+        &os("--classifier"),
+        cls.as_os_str(),
+    ]);
+    let report_dir = dir.path().join("report");
+    run(&[
+        &os("report"),
+        ds.as_os_str(),
+        &os("--out"),
+        report_dir.as_os_str(),
+        &os("--from"),
+        &os("2024-01"),
+        &os("--to"),
+        &os("2025-12"),
+    ]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(report_dir.join("report.json")).unwrap()).unwrap();
+    let titles = report["titles"].as_array().unwrap();
+    let count = |id: &str, year: &str| -> u64 {
+        titles
+            .iter()
+            .find(|t| t["id"] == id)
+            .and_then(|t| t["counts"][year].as_u64())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        (
+            count("software_engineer", "2024"),
+            count("software_engineer", "2025")
+        ),
+        (8, 16),
+        "{}",
+        serde_json::to_string(&report["titles"]).unwrap()
+    );
+    assert_eq!(
+        (
+            count("registered_nurse", "2024"),
+            count("registered_nurse", "2025")
+        ),
+        (10, 10)
+    );
+
+    // the next day the board has lost its last five postings: exactly five are closed
+    shrink.store(1, Ordering::SeqCst);
+    let r = collect(&csv, &ds, &["--allow-private-network"]);
+    assert_eq!(
+        (
+            r["fetched"].as_u64(),
+            r["new"].as_u64(),
+            r["closed"].as_u64()
+        ),
+        (Some(90), Some(0), Some(5))
+    );
+}

@@ -13,6 +13,7 @@
 //! (staging, Parquet output, the persisted dedup index, commit), [`stats`] (`dataset stats`).
 
 pub mod country;
+pub mod csv_records;
 pub mod dates;
 pub mod dedup;
 pub mod fields;

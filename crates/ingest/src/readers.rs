@@ -2,11 +2,13 @@
 //! 1-based record number, starting line and named fields, or a record already known to be bad
 //! (ragged row, invalid JSON, over the size limit) with the reason and the raw text.
 //!
-//! Readers stream with bounded memory: CSV/TSV through the `csv` crate one record at a time,
+//! Readers stream with bounded memory: CSV/TSV one record at a time with a cap on a record's
+//! bytes (see [`crate::csv_records`]),
 //! JSON Lines one line at a time (a line over the record limit is skipped without being held),
 //! JSON arrays one element at a time (see [`JsonArrayReader`]), Parquet one batch at a time.
 //! Only an I/O failure (unreadable file, corrupt compression) is an error; bad content never is.
 
+use crate::csv_records::{BoundedCsv, CsvRecord};
 use crate::formats::{self, Compression, Format};
 use serde_json::Value;
 use std::fmt;
@@ -219,17 +221,6 @@ fn lossy(bytes: &[u8]) -> (String, bool) {
     }
 }
 
-fn csv_err(e: csv::Error) -> io::Error {
-    if e.is_io_error() {
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => io,
-            other => io::Error::other(format!("{other:?}")),
-        }
-    } else {
-        io::Error::other(e.to_string())
-    }
-}
-
 /// Header names as given, BOM stripped, blanks named `column_N`, repeats renamed `name_2`, ...
 pub fn clean_headers(raw: Vec<String>, notes: &mut Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
@@ -276,11 +267,13 @@ pub fn join_delimited(fields: &[String], delimiter: u8) -> String {
 
 /// CSV and TSV, both with RFC 4180 quoting (a field *starting* with `"` is quoted, as pandas and
 /// spreadsheet exports write TSV; a `"` inside an unquoted field is an ordinary character).
+/// Records are read through [`BoundedCsv`], so one record never holds more than
+/// `max_record_bytes` in memory: a longer one is rejected as `record_over_size_limit`.
 pub struct CsvReader {
-    rdr: csv::Reader<QuoteCounter>,
+    rdr: BoundedCsv<io::BufReader<QuoteCounter>>,
     headers: Vec<String>,
-    record: csv::ByteRecord,
-    lookahead: Option<csv::ByteRecord>,
+    record: CsvRecord,
+    lookahead: Option<CsvRecord>,
     quoting: bool,
     quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     number: u64,
@@ -300,18 +293,31 @@ impl CsvReader {
     ) -> io::Result<Self> {
         let (inner, count) = formats::open_text(path, compression)?;
         let quotes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .quoting(quoting)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(QuoteCounter {
-                inner,
-                quotes: quotes.clone(),
-            });
+        let mut rdr = BoundedCsv::new(
+            io::BufReader::with_capacity(
+                64 << 10,
+                QuoteCounter {
+                    inner,
+                    quotes: quotes.clone(),
+                },
+            ),
+            delimiter,
+            quoting,
+            limits.max_record_bytes,
+        );
         let mut notes = Vec::new();
-        let mut first = csv::ByteRecord::new();
-        let headers = if rdr.read_byte_record(&mut first).map_err(csv_err)? {
+        let mut first = CsvRecord::default();
+        let headers = if rdr.read(&mut first)? {
+            if let Some(bytes) = first.oversized {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the header row is {bytes} bytes, over the {}-byte record limit: \
+                         this is not a delimited text file, or its first line is broken",
+                        limits.max_record_bytes
+                    ),
+                ));
+            }
             let mut lossy_any = false;
             let raw: Vec<String> = first
                 .iter()
@@ -332,7 +338,7 @@ impl CsvReader {
         Ok(Self {
             rdr,
             headers,
-            record: csv::ByteRecord::new(),
+            record: CsvRecord::default(),
             lookahead: None,
             quoting,
             quotes,
@@ -346,7 +352,7 @@ impl CsvReader {
 }
 
 /// Counts `"` bytes flowing into the CSV parser: an odd count at the end of the file means the
-/// last quoted field was never closed (the `csv` crate silently runs such a field to EOF).
+/// last quoted field was never closed (the parser silently runs such a field to EOF).
 pub struct QuoteCounter {
     inner: Box<dyn BufRead + Send>,
     quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -364,19 +370,18 @@ impl io::Read for QuoteCounter {
 
 impl CsvReader {
     /// The next record that is not a blank line.
-    fn fetch(&mut self) -> io::Result<Option<csv::ByteRecord>> {
+    fn fetch(&mut self) -> io::Result<Option<CsvRecord>> {
         loop {
-            if !self
-                .rdr
-                .read_byte_record(&mut self.record)
-                .map_err(csv_err)?
-            {
+            if !self.rdr.read(&mut self.record)? {
                 return Ok(None);
             }
             let rec = &self.record;
             // A line holding nothing at all (e.g. trailing blank lines) is not a record.
-            if rec.len() == 1
-                && rec[0].iter().all(|b| b.is_ascii_whitespace())
+            if rec.oversized.is_none()
+                && rec.len() == 1
+                && rec
+                    .iter()
+                    .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
                 && self.headers.len() > 1
             {
                 continue;
@@ -406,7 +411,22 @@ impl RecordReader for CsvReader {
                 && rec.iter().any(|f| f.contains(&b'\n'));
             let rec = &rec;
             self.number += 1;
-            let line = rec.position().map(|p| p.line()).unwrap_or(self.number);
+            let line = rec.line;
+            if let Some(bytes) = rec.oversized {
+                return Ok(Some(ReadItem::Bad(BadRecord {
+                    number: self.number,
+                    line,
+                    reason: Reject::RecordTooLarge {
+                        bytes,
+                        limit: self.limits.max_record_bytes,
+                    },
+                    raw: format!(
+                        "[not kept: {bytes} bytes, over the {}-byte record limit]",
+                        self.limits.max_record_bytes
+                    ),
+                    lossy_utf8: false,
+                })));
+            }
             let mut lossy_any = false;
             let mut values = Vec::with_capacity(rec.len());
             let mut too_large: Option<(usize, usize)> = None;

@@ -107,6 +107,8 @@ pub async fn analyze_in_session(
     opts: &TrendOptions,
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
+    // never read a half-committed dataset, and let no commit start while reading
+    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
     let (source, dir) = engine::register_dataset(&ctx, dataset_dir, catalog).await?;
     analysis::run_in(
         ctx,

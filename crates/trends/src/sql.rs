@@ -91,8 +91,10 @@ pub async fn run_sql_in_session(
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
     let catalog = Catalog::load(taxonomy_dir)?;
+    // the same guarantees as a local query: a whole dataset, and nothing but reads
+    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
     let (source, _) = crate::engine::register_dataset(ctx, dataset_dir, &catalog).await?;
-    let batches = crate::engine::query(ctx, sql).await?;
+    let batches = crate::engine::query_read_only(ctx, sql).await?;
     Ok(SqlOutput { batches, source })
 }
 

@@ -74,3 +74,21 @@ fn queries_run() {
     run_sql(&ds, "EXPLAIN SELECT * FROM postings", None).unwrap();
     run_sql(&ds, "DESCRIBE postings", None).unwrap();
 }
+
+#[test]
+fn standard_string_functions_work() {
+    // issue #18: `substr` failed ("enable the `unicode_expressions` DataFusion feature")
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    fixture(&ds);
+    let out = run_sql(
+        &ds,
+        "SELECT substr(title_id, 1, 3) AS p, length(title_id) AS l, upper(left(title_id, 2)) AS u, \
+         strpos(title_id, '_') AS i, reverse('ab') AS r, lpad('7', 3, '0') AS z \
+         FROM postings WHERE title_id LIKE 'w%' LIMIT 1",
+        None,
+    )
+    .unwrap();
+    let table = out.to_table().unwrap();
+    assert!(table.contains("| ba ") && table.contains("007"), "{table}");
+}
