@@ -321,6 +321,10 @@ fn collect_then_classify_then_report_end_to_end() {
         &os("train"),
         &os("--no-onet-alternates"),
         &os("--no-eval"),
+        &os("--min-confidence"),
+        &os("0.3"),
+        &os("--ambiguity-margin"),
+        &os("0.0"),
         &os("--out"),
         cls.as_os_str(),
     ]);
@@ -337,7 +341,7 @@ fn collect_then_classify_then_report_end_to_end() {
         &os("--out"),
         report_dir.as_os_str(),
         &os("--from"),
-        &os("2024-01"),
+        &os("2025-01"),
         &os("--to"),
         &os("2025-12"),
     ]);

@@ -152,7 +152,6 @@ fn workday_pages_by_20_with_details() {
 }
 
 #[test]
-#[ignore = "known failure at the deadline: the facet split run does not reach 2,100 postings (see the session report)"]
 fn workday_splits_a_query_over_the_cap_by_facet() {
     let srv = workday_server(2_100);
     let ds = tempfile::tempdir().unwrap();

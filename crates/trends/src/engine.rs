@@ -304,7 +304,8 @@ pub async fn open_session_with(
 
 /// Register a dataset's tables in an existing session (a local one from [`new_session`] or
 /// one whose plans run on a cluster): `postings` = classified/ when it has Parquet files, else
-/// postings/; `titles` = the taxonomy. Returns which directory backs `postings`.
+/// postings/; `titles` = the taxonomy (either replaces a table of that name already there).
+/// Returns which directory backs `postings`.
 pub async fn register_dataset(
     ctx: &SessionContext,
     dataset_dir: &Path,
@@ -337,6 +338,10 @@ pub async fn register_dataset(
     if !url.ends_with('/') {
         url.push('/');
     }
+    // a session used before (one cluster connection for several commands) gets the tables
+    // of this dataset, as it is now, in place of the earlier ones
+    ctx.deregister_table("postings")?;
+    ctx.deregister_table("titles")?;
     ctx.register_parquet("postings", &url, ParquetReadOptions::default())
         .await?;
     ctx.register_table("titles", Arc::new(titles_table(catalog)?))?;

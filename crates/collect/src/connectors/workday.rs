@@ -252,6 +252,9 @@ pub fn parse(responses: &[&RawResponse], errors: &mut Vec<String>) -> Vec<Collec
         .map(|(r, v)| (r.url.clone(), v))
         .collect();
     let mut out = Vec::new();
+    // a posting is on the first page of a query that was then split by facet, and again in
+    // one of the split queries: keep it once
+    let mut seen = HashSet::new();
     for (r, v) in json_bodies(responses, "list", errors) {
         let base = r.url.trim_end_matches("/jobs");
         let day = r
@@ -265,6 +268,9 @@ pub fn parse(responses: &[&RawResponse], errors: &mut Vec<String>) -> Vec<Collec
             .flatten()
         {
             let path = text_at(it, &["externalPath"]).unwrap_or_default();
+            if !path.is_empty() && !seen.insert(path.clone()) {
+                continue;
+            }
             let detail = details.get(&format!("{base}{path}"));
             out.push(posting(it, detail, day));
         }
