@@ -54,10 +54,9 @@ fn cleaning_and_role_finding_never_panic() {
 #[test]
 fn the_cascade_answers_every_bad_title_with_a_prediction_or_a_reason() {
     if jobshift_encode::resolve_model("minilm").is_err() {
-        if std::env::var("JOBSHIFT_REQUIRE_ASSETS").is_ok_and(|v| v == "1") {
-            panic!("JOBSHIFT_REQUIRE_ASSETS=1 and the minilm model is missing (`jobshift model fetch minilm`)");
-        }
-        eprintln!("SKIP: minilm not installed (`jobshift model fetch minilm`)");
+        jobshift_core::test_support::skip_missing(
+            "the minilm model (`jobshift model fetch minilm`)",
+        );
         return;
     }
     let dir = jobshift_classify::train_default(false, false).unwrap();

@@ -51,10 +51,9 @@ fn fixture_labels_are_taxonomy_titles() {
 #[test]
 fn default_classifier_on_expert_labelled_hn_titles() {
     if jobshift_encode::resolve_model("minilm").is_err() {
-        if std::env::var("JOBSHIFT_REQUIRE_ASSETS").is_ok_and(|v| v == "1") {
-            panic!("JOBSHIFT_REQUIRE_ASSETS=1 and the minilm model is missing (`jobshift model fetch minilm`)");
-        }
-        eprintln!("SKIP: minilm not installed (`jobshift model fetch minilm`)");
+        jobshift_core::test_support::skip_missing(
+            "the minilm model (`jobshift model fetch minilm`)",
+        );
         return;
     }
     let dir = jobshift_classify::train_default(false, false).unwrap();

@@ -13,15 +13,8 @@ use jobshift_classify::{data, HeadKind};
 use jobshift_taxonomy::Taxonomy;
 use std::path::{Path, PathBuf};
 
-fn require_assets() -> bool {
-    std::env::var("JOBSHIFT_REQUIRE_ASSETS").is_ok_and(|v| v == "1")
-}
-
 fn skip_or_fail(what: &str) {
-    if require_assets() {
-        panic!("JOBSHIFT_REQUIRE_ASSETS=1 and {what} is missing");
-    }
-    eprintln!("SKIP part: {what} is missing");
+    jobshift_core::test_support::skip_missing(what);
 }
 
 fn repo_root() -> PathBuf {

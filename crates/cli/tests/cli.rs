@@ -39,6 +39,12 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["label", "serve"],
     &["label", "import"],
     &["bench"],
+    &["collect"],
+    &["collect", "discover"],
+    &["collect", "status"],
+    &["serve"],
+    &["cluster", "scheduler"],
+    &["cluster", "executor"],
 ];
 
 #[test]

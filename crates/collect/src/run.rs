@@ -196,6 +196,7 @@ pub fn collect(
 ) -> Result<CollectReport, CollectError> {
     let selected = select(file, &opts.only)?;
     std::fs::create_dir_all(dataset).map_err(io_err(dataset))?;
+    let _one_collect = collect_lock(dataset)?;
     let (info, resumed) = begin_run(dataset, None)?;
     let t0 = Instant::now();
     let todo: Vec<Company> = selected
@@ -698,6 +699,16 @@ fn write_report(
     Ok(())
 }
 
+/// One collect (or reparse) at a time per dataset: the run state under `DATASET/collect/` is
+/// this process's until it ends. The lock is the same kind as the dataset's writer lock (it
+/// names its holder, and a dead holder's lock is taken over), in `collect/` so that the ingest
+/// each company's postings go through still takes the dataset's own writer lock.
+fn collect_lock(dataset: &Path) -> Result<jobshift_core::commit::WriterLock, CollectError> {
+    let dir = dataset.join("collect");
+    jobshift_core::commit::WriterLock::acquire_for_this_process(&dir)
+        .map_err(|e| CollectError::Dataset(e.to_string()))
+}
+
 /// `jobshift collect --reparse`: parse the snapshots of run `run` (default: the latest) again
 /// and apply them like a fetch would, without any request.
 pub fn reparse(
@@ -706,6 +717,7 @@ pub fn reparse(
     only: &[String],
     progress: bool,
 ) -> Result<CollectReport, CollectError> {
+    let _one_collect = collect_lock(dataset)?;
     let snaps = dataset.join("snapshots");
     let source = match run {
         Some(r) => r.to_string(),
