@@ -53,7 +53,8 @@ for n in 1 2; do
     sleep 1
   done
   timed "cluster, $n executor(s) x $TASKS tasks" "$BIN" report "$DATA" --out "$WORK/r-cluster-$n" --cluster "df://127.0.0.1:$sp"
-  cmp "$WORK/r-local/report.json" "$WORK/r-cluster-$n/report.json" && echo "  report.json identical to local"
+  # the same options as the local 1GiB run (report.json records them; the figures are compared by the tests)
+  cmp "$WORK/r-local-1g/report.json" "$WORK/r-cluster-$n/report.json" && echo "  report.json identical to local"
   echo "  scheduler: $(proc_usage $spid)"
   for i in $(seq 1 "$n"); do
     echo "  executor $i: $(proc_usage ${epids[$((i-1))]}) shuffle_bytes=$(du -sb "$WORK/shuffle-$n-$i" | cut -f1)"
