@@ -13,10 +13,6 @@ use jobshift_classify::{data, HeadKind};
 use jobshift_taxonomy::Taxonomy;
 use std::path::{Path, PathBuf};
 
-fn skip_or_fail(what: &str) {
-    jobshift_core::test_support::skip_missing(what);
-}
-
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -89,7 +85,9 @@ fn default_classifier_is_built_the_same_from_any_directory() {
         assert_eq!(given.examples_blake3, here.examples_blake3);
         assert_eq!(given.validation_blake3, here.validation_blake3);
     } else {
-        skip_or_fail("../shared/data/onet-alternate-titles/alternate_titles.tsv");
+        jobshift_core::test_support::skip_missing(
+            "../shared/data/onet-alternate-titles/alternate_titles.tsv",
+        );
     }
 
     // a missing data file is an error that names it, never a silent fallback
@@ -108,7 +106,9 @@ fn default_classifier_is_built_the_same_from_any_directory() {
 
     // 3. thresholds: train the default (kNN) classifier in the repository and far from it
     if jobshift_encode::resolve_model("minilm").is_err() {
-        skip_or_fail("the minilm model (`jobshift model fetch minilm`)");
+        jobshift_core::test_support::skip_missing(
+            "the minilm model (`jobshift model fetch minilm`)",
+        );
         return;
     }
     let out = tempfile::tempdir().unwrap();

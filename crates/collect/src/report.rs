@@ -19,6 +19,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// A listing that broke off: `Failed` when nothing was read yet (its first page),
+    /// `Partial` after some pages were.
+    pub fn broken_off(first_page: bool) -> Status {
+        if first_page {
+            Status::Failed
+        } else {
+            Status::Partial
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",

@@ -31,20 +31,12 @@ pub async fn fetch(s: &mut Session<'_>) -> Status {
             Ok(v) => v,
             Err(e) => {
                 s.error(e);
-                return if page == 0 {
-                    Status::Failed
-                } else {
-                    Status::Partial
-                };
+                return Status::broken_off(page == 0);
             }
         };
         let Some(items) = v.as_array() else {
             s.error(format!("{url}: expected a JSON array of postings"));
-            return if page == 0 {
-                Status::Failed
-            } else {
-                Status::Partial
-            };
+            return Status::broken_off(page == 0);
         };
         let fresh = items
             .iter()

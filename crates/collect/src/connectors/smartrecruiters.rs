@@ -36,20 +36,12 @@ pub async fn fetch(s: &mut Session<'_>) -> Status {
             Ok(v) => v,
             Err(e) => {
                 s.error(e);
-                return if page == 0 {
-                    Status::Failed
-                } else {
-                    Status::Partial
-                };
+                return Status::broken_off(page == 0);
             }
         };
         let Some(items) = v.get("content").and_then(Value::as_array) else {
             s.error(format!("{url}: no \"content\" array in the response"));
-            return if page == 0 {
-                Status::Failed
-            } else {
-                Status::Partial
-            };
+            return Status::broken_off(page == 0);
         };
         for it in items {
             if let Some(d) = detail_url(&base, it) {

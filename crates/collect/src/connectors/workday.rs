@@ -119,22 +119,14 @@ fn query<'s, 'a: 's>(
                 Ok(v) => v,
                 Err(e) => {
                     s.error(e);
-                    return if offset == 0 && depth == 0 {
-                        Status::Failed
-                    } else {
-                        Status::Partial
-                    };
+                    return Status::broken_off(offset == 0 && depth == 0);
                 }
             };
             let Some(items) = v.get("jobPostings").and_then(Value::as_array) else {
                 s.error(format!(
                     "{endpoint}: no \"jobPostings\" array in the response"
                 ));
-                return if offset == 0 && depth == 0 {
-                    Status::Failed
-                } else {
-                    Status::Partial
-                };
+                return Status::broken_off(offset == 0 && depth == 0);
             };
             if offset == 0 {
                 total = v.get("total").and_then(Value::as_u64);
