@@ -146,7 +146,7 @@ pub const MAX_TITLE_CHARS: usize = 300;
 const ROLE_SCAN_CHARS: usize = 6000;
 
 /// Cascade switches and thresholds (defaults come from the classifier directory).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CascadeOptions {
     pub use_alias: bool,
     pub use_description: bool,
@@ -155,6 +155,21 @@ pub struct CascadeOptions {
     /// Characters of description used by the description step.
     pub description_chars: usize,
     pub batch_size: usize,
+}
+
+impl CascadeOptions {
+    /// The cascade options a classifier directory's metadata sets (its thresholds), without
+    /// loading its encoder.
+    pub fn defaults_for(meta: &ClassifierMeta) -> Self {
+        CascadeOptions {
+            use_alias: true,
+            use_description: true,
+            ambiguity_margin: meta.ambiguity_margin,
+            min_confidence: meta.min_confidence,
+            description_chars: 1000,
+            batch_size: 128,
+        }
+    }
 }
 
 /// Time and counts per cascade step (for benchmarks and reports).
@@ -371,14 +386,7 @@ impl Classifier {
 
     /// Default cascade options stored with the classifier.
     pub fn default_options(&self) -> CascadeOptions {
-        CascadeOptions {
-            use_alias: true,
-            use_description: true,
-            ambiguity_margin: self.meta.ambiguity_margin,
-            min_confidence: self.meta.min_confidence,
-            description_chars: 1000,
-            batch_size: 128,
-        }
+        CascadeOptions::defaults_for(&self.meta)
     }
 
     /// The taxonomy title of a class index.

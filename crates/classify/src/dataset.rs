@@ -7,8 +7,15 @@
 //! writes into `DATASET_DIR/.resumable-classify/classified/`, which it commits into
 //! `classified/` when every file is done (`jobshift_core::commit`): readers see the old
 //! classification or the new one, never a mix; a killed run resumes from its staged files.
+//!
+//! [`DatasetRun`] is that bookkeeping on its own (which files are left, staging, the manifest,
+//! the commit), shared by the local run ([`classify_dataset`]) and the cluster's
+//! (`jobshift-cluster`), which computes the classification columns on executors;
+//! [`classification_columns`] turns predictions into those columns for both.
 
-use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Prediction, TitleInput};
+use crate::classifier::{
+    CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Prediction, TitleInput,
+};
 use crate::ClassifyError;
 use arrow::array::{Array, ArrayRef, Float32Array, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
@@ -71,14 +78,17 @@ struct DoneFile {
     rows: usize,
 }
 
-fn classifier_identity(c: &Classifier, o: &CascadeOptions) -> String {
+/// What a classified dataset's manifest records of the classifier that wrote it: its directory,
+/// model, head, taxonomy and seed, and the cascade's switches and thresholds. A run with another
+/// identity redoes every file.
+pub fn classifier_identity(dir: &Path, meta: &ClassifierMeta, o: &CascadeOptions) -> String {
     format!(
         "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        c.dir.display(),
-        c.meta.model_id,
-        c.meta.head.as_str(),
-        c.meta.taxonomy_version,
-        c.meta.seed,
+        dir.display(),
+        meta.model_id,
+        meta.head.as_str(),
+        meta.taxonomy_version,
+        meta.seed,
         o.use_alias,
         o.use_description,
         o.ambiguity_margin,
@@ -119,129 +129,198 @@ fn string_column<'a>(
         })
 }
 
-/// Classify every postings file of `dataset_dir` into `dataset_dir/classified/`.
-pub fn classify_dataset(
-    dataset_dir: &Path,
-    classifier: &Classifier,
-    opts: &ClassifyOptions,
-) -> Result<ClassifyReport, ClassifyError> {
-    let start = Instant::now();
-    let ds = DatasetDir::new(dataset_dir);
-    let in_root = ds.postings();
-    let out_root = ds.classified();
-    if !in_root.is_dir() {
-        return Err(ClassifyError::Format(format!(
-            "{} has no postings/ directory; run `jobshift ingest` first",
-            dataset_dir.display()
-        )));
-    }
-    let writer = WriterLock::acquire_for_this_process(dataset_dir)?;
-    let work = dataset_dir.join(format!("{RESUMABLE_PREFIX}classify"));
-    let stage_root = work.join("classified");
-    let files = DatasetDir::parquet_files(&in_root).map_err(|e| ClassifyError::io(&in_root, e))?;
-    let cascade = opts.cascade.unwrap_or_else(|| classifier.default_options());
-    let identity = classifier_identity(classifier, &cascade);
-    let read_manifest = |p: &Path| -> Option<Manifest> {
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
+/// The classification columns of `preds` ([`schema::classification_schema`], in order): the
+/// title id, the taxonomy's name, family, level and tier of it, seniority, SOC code,
+/// confidence and the cascade step that decided.
+pub fn classification_columns(classifier: &Classifier, preds: &[Prediction]) -> Vec<ArrayRef> {
+    let title_of = |p: &Prediction| classifier.title(&p.title_id);
+    let s = |f: &dyn Fn(&Prediction) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(
+            preds.iter().map(f).collect::<Vec<Option<String>>>(),
+        ))
     };
-    let committed: Manifest = read_manifest(&out_root.join("manifest.json")).unwrap_or_default();
-    let manifest_path = stage_root.join("manifest.json");
-    let mut manifest = match read_manifest(&manifest_path) {
-        // an interrupted run of the same classifier: resume from its staged files
-        Some(m) if m.classifier == identity && !opts.force => m,
-        _ => {
-            if work.exists() {
-                std::fs::remove_dir_all(&work).map_err(|e| ClassifyError::io(&work, e))?;
-            }
-            committed
+    vec![
+        Arc::new(StringArray::from(
+            preds
+                .iter()
+                .map(|p| p.title_id.clone())
+                .collect::<Vec<String>>(),
+        )),
+        s(&|p| title_of(p).map(|t| t.name.clone())),
+        s(&|p| title_of(p).map(|t| t.family.clone())),
+        s(&|p| title_of(p).map(|t| t.level.as_str().to_string())),
+        s(&|p| title_of(p).map(|t| t.tier().as_str().to_string())),
+        s(&|p| Some(p.seniority.as_str().to_string())),
+        s(&|p| title_of(p).map(|t| t.soc.clone())),
+        Arc::new(Float32Array::from(
+            preds.iter().map(|p| p.confidence).collect::<Vec<f32>>(),
+        )),
+        Arc::new(StringArray::from(
+            preds
+                .iter()
+                .map(|p| p.method.as_str())
+                .collect::<Vec<&str>>(),
+        )),
+    ]
+}
+
+/// The (title, description) inputs of rows `lo..hi` of a postings batch.
+pub fn title_inputs<'a>(
+    titles: &'a StringArray,
+    descriptions: Option<&'a StringArray>,
+    rows: std::ops::Range<usize>,
+) -> Vec<TitleInput<'a>> {
+    rows.map(|i| TitleInput {
+        title: if titles.is_null(i) {
+            ""
+        } else {
+            titles.value(i)
+        },
+        description: descriptions.filter(|d| !d.is_null(i)).map(|d| d.value(i)),
+    })
+    .collect()
+}
+
+/// A postings file still to classify in a [`DatasetRun`].
+#[derive(Debug, Clone)]
+pub struct PendingFile {
+    /// The input file, `DATASET_DIR/postings/REL`.
+    pub path: PathBuf,
+    /// Its path under `postings/` (and under `classified/`).
+    pub rel: String,
+    /// Its rows (from the Parquet footer).
+    pub rows: u64,
+    bytes: u64,
+}
+
+/// One classification run over a dataset: the writer lock, the files left to do, the staged
+/// outputs and their manifest; [`DatasetRun::finish`] commits them into `classified/`.
+pub struct DatasetRun {
+    writer: WriterLock,
+    work: PathBuf,
+    stage_root: PathBuf,
+    manifest_path: PathBuf,
+    manifest: Manifest,
+    pending: Vec<PendingFile>,
+    report: ClassifyReport,
+    start: Instant,
+}
+
+impl DatasetRun {
+    /// Take the dataset's writer lock and find what is left to do for the classifier `identity`
+    /// ([`classifier_identity`]): everything when `force` or when the classifier changed, else
+    /// the files neither committed nor staged by an interrupted run.
+    pub fn begin(dataset_dir: &Path, identity: String, force: bool) -> Result<Self, ClassifyError> {
+        let start = Instant::now();
+        let ds = DatasetDir::new(dataset_dir);
+        let in_root = ds.postings();
+        let out_root = ds.classified();
+        if !in_root.is_dir() {
+            return Err(ClassifyError::Format(format!(
+                "{} has no postings/ directory; run `jobshift ingest` first",
+                dataset_dir.display()
+            )));
         }
-    };
-    if manifest.classifier != identity || opts.force {
-        manifest = Manifest {
-            classifier: identity,
-            files: BTreeMap::new(),
+        let writer = WriterLock::acquire_for_this_process(dataset_dir)?;
+        let work = dataset_dir.join(format!("{RESUMABLE_PREFIX}classify"));
+        let stage_root = work.join("classified");
+        let files =
+            DatasetDir::parquet_files(&in_root).map_err(|e| ClassifyError::io(&in_root, e))?;
+        let read_manifest = |p: &Path| -> Option<Manifest> {
+            std::fs::read(p)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
         };
-    }
-    let mut report = ClassifyReport {
-        files_total: files.len(),
-        ..Default::default()
-    };
-    // rows to do, for the progress bar
-    let mut todo: Vec<(PathBuf, String, u64)> = Vec::new();
-    let mut total_rows = 0u64;
-    for f in &files {
-        let rel = f
-            .strip_prefix(&in_root)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .to_string();
-        let bytes = std::fs::metadata(f)
-            .map_err(|e| ClassifyError::io(f, e))?
-            .len();
-        let done = manifest
-            .files
-            .get(&rel)
-            .is_some_and(|d| d.input_bytes == bytes)
-            && (stage_root.join(&rel).is_file() || out_root.join(&rel).is_file());
-        if done {
-            report.files_skipped_resume += 1;
-            continue;
+        let committed: Manifest =
+            read_manifest(&out_root.join("manifest.json")).unwrap_or_default();
+        let manifest_path = stage_root.join("manifest.json");
+        let mut manifest = match read_manifest(&manifest_path) {
+            // an interrupted run of the same classifier: resume from its staged files
+            Some(m) if m.classifier == identity && !force => m,
+            _ => {
+                if work.exists() {
+                    std::fs::remove_dir_all(&work).map_err(|e| ClassifyError::io(&work, e))?;
+                }
+                committed
+            }
+        };
+        if manifest.classifier != identity || force {
+            manifest = Manifest {
+                classifier: identity,
+                files: BTreeMap::new(),
+            };
         }
-        let meta = std::fs::File::open(f)
-            .map_err(|e| ClassifyError::io(f, e))
-            .and_then(|file| {
-                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq_err(f, e))
-            })?;
-        total_rows += meta.metadata().file_metadata().num_rows().max(0) as u64;
-        todo.push((f.clone(), rel, bytes));
+        let mut report = ClassifyReport {
+            files_total: files.len(),
+            ..Default::default()
+        };
+        let mut pending = Vec::new();
+        for f in &files {
+            let rel = f
+                .strip_prefix(&in_root)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .to_string();
+            let bytes = std::fs::metadata(f)
+                .map_err(|e| ClassifyError::io(f, e))?
+                .len();
+            let done = manifest
+                .files
+                .get(&rel)
+                .is_some_and(|d| d.input_bytes == bytes)
+                && (stage_root.join(&rel).is_file() || out_root.join(&rel).is_file());
+            if done {
+                report.files_skipped_resume += 1;
+                continue;
+            }
+            let meta = std::fs::File::open(f)
+                .map_err(|e| ClassifyError::io(f, e))
+                .and_then(|file| {
+                    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq_err(f, e))
+                })?;
+            let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
+            pending.push(PendingFile {
+                path: f.clone(),
+                rel,
+                rows,
+                bytes,
+            });
+        }
+        Ok(DatasetRun {
+            writer,
+            work,
+            stage_root,
+            manifest_path,
+            manifest,
+            pending,
+            report,
+            start,
+        })
     }
-    let pb = if opts.progress {
-        let pb = indicatif::ProgressBar::new(total_rows);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "classifying [{bar:30}] {pos}/{len} postings ({per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let mut cache = classifier.new_cache();
-    let out_schema = classified_schema();
-    for (path, rel, bytes) in todo {
-        let batch = read_parquet(&path)?;
-        let titles = string_column(&batch, schema::TITLE, &path)?;
-        let descs = batch
-            .column_by_name(schema::DESCRIPTION)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+
+    /// The files left to do, in path order.
+    pub fn pending(&self) -> &[PendingFile] {
+        &self.pending
+    }
+
+    /// Stage the classified version of `file`: its postings `batch` (as read by
+    /// [`read_parquet`]) with `classification` ([`classification_columns`]) appended, and
+    /// record it done in the staged manifest.
+    pub fn write(
+        &mut self,
+        file: &PendingFile,
+        batch: &RecordBatch,
+        classification: Vec<ArrayRef>,
+    ) -> Result<(), ClassifyError> {
+        let path = &file.path;
+        let out_schema = classified_schema();
         let n = batch.num_rows();
-        let mut preds: Vec<Prediction> = Vec::with_capacity(n);
-        let mut lo = 0;
-        while lo < n {
-            let hi = (lo + opts.chunk_rows.max(1)).min(n);
-            let inputs: Vec<TitleInput> = (lo..hi)
-                .map(|i| TitleInput {
-                    title: if titles.is_null(i) {
-                        ""
-                    } else {
-                        titles.value(i)
-                    },
-                    description: descs.filter(|d| !d.is_null(i)).map(|d| d.value(i)),
-                })
-                .collect();
-            preds.extend(classifier.classify(&inputs, &mut cache, &cascade, &mut report.stats)?);
-            pb.inc((hi - lo) as u64);
-            lo = hi;
-        }
         // postings columns in canonical order, then classification columns
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
         for field in postings_schema().fields() {
             let col = batch.column_by_name(field.name()).ok_or_else(|| {
                 pq_err(
-                    &path,
+                    path,
                     format!(
                         "column {:?} missing; re-run `jobshift ingest`",
                         field.name()
@@ -250,36 +329,14 @@ pub fn classify_dataset(
             })?;
             cols.push(col.clone());
         }
-        let title_of = |p: &Prediction| classifier.title(&p.title_id);
-        let s = |f: &dyn Fn(&Prediction) -> Option<String>| -> ArrayRef {
-            Arc::new(StringArray::from(
-                preds.iter().map(f).collect::<Vec<Option<String>>>(),
-            ))
-        };
-        cols.push(Arc::new(StringArray::from(
-            preds
-                .iter()
-                .map(|p| p.title_id.clone())
-                .collect::<Vec<String>>(),
-        )));
-        cols.push(s(&|p| title_of(p).map(|t| t.name.clone())));
-        cols.push(s(&|p| title_of(p).map(|t| t.family.clone())));
-        cols.push(s(&|p| title_of(p).map(|t| t.level.as_str().to_string())));
-        cols.push(s(&|p| title_of(p).map(|t| t.tier().as_str().to_string())));
-        cols.push(s(&|p| Some(p.seniority.as_str().to_string())));
-        cols.push(s(&|p| title_of(p).map(|t| t.soc.clone())));
-        cols.push(Arc::new(Float32Array::from(
-            preds.iter().map(|p| p.confidence).collect::<Vec<f32>>(),
-        )));
-        cols.push(Arc::new(StringArray::from(
-            preds
-                .iter()
-                .map(|p| p.method.as_str())
-                .collect::<Vec<&str>>(),
-        )));
+        let methods = classification
+            .last()
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .cloned();
+        cols.extend(classification);
         let out_batch =
-            RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| pq_err(&path, e))?;
-        let out_path = stage_root.join(&rel);
+            RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| pq_err(path, e))?;
+        let out_path = self.stage_root.join(&file.rel);
         jobshift_core::atomic::with_writer(&out_path, |w| {
             let mut writer =
                 ArrowWriter::try_new(w, out_schema.clone(), None).map_err(std::io::Error::other)?;
@@ -288,35 +345,94 @@ pub fn classify_dataset(
             Ok(())
         })
         .map_err(|e| ClassifyError::io(&out_path, e))?;
-        for p in &preds {
-            *report
-                .by_method
-                .entry(p.method.as_str().to_string())
-                .or_default() += 1;
+        if let Some(methods) = methods {
+            for m in methods.iter().flatten() {
+                *self.report.by_method.entry(m.to_string()).or_default() += 1;
+            }
         }
-        report.rows += n;
-        report.files_done_now += 1;
-        manifest.files.insert(
-            rel,
+        self.report.rows += n;
+        self.report.files_done_now += 1;
+        self.manifest.files.insert(
+            file.rel.clone(),
             DoneFile {
-                input_bytes: bytes,
+                input_bytes: file.bytes,
                 rows: n,
             },
         );
-        jobshift_core::atomic::write_json(&manifest_path, &manifest)
-            .map_err(|e| ClassifyError::io(&manifest_path, e))?;
+        jobshift_core::atomic::write_json(&self.manifest_path, &self.manifest)
+            .map_err(|e| ClassifyError::io(&self.manifest_path, e))
+    }
+
+    /// Commit the staged files into `classified/` and release the lock; `stats` are the
+    /// cascade's counts and times when they were gathered (a local run).
+    pub fn finish(mut self, stats: CascadeStats) -> Result<ClassifyReport, ClassifyError> {
+        if self.work.exists() {
+            if !self.manifest_path.exists() {
+                jobshift_core::atomic::write_json(&self.manifest_path, &self.manifest)
+                    .map_err(|e| ClassifyError::io(&self.manifest_path, e))?;
+            }
+            commit::commit(&self.writer, &self.work, "classify")?;
+        }
+        drop(self.writer);
+        self.report.unclassified = self
+            .report
+            .by_method
+            .get(crate::classifier::Method::Unclassified.as_str())
+            .copied()
+            .unwrap_or(0);
+        self.report.distinct_titles_embedded = stats.title_embedded;
+        self.report.stats = stats;
+        self.report.seconds = self.start.elapsed().as_secs_f64();
+        Ok(self.report)
+    }
+}
+
+/// A progress bar over `total_rows` postings (hidden when `show` is false).
+pub fn progress_bar(total_rows: u64, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(total_rows);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "classifying [{bar:30}] {pos}/{len} postings ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// Classify every postings file of `dataset_dir` into `dataset_dir/classified/`.
+pub fn classify_dataset(
+    dataset_dir: &Path,
+    classifier: &Classifier,
+    opts: &ClassifyOptions,
+) -> Result<ClassifyReport, ClassifyError> {
+    let cascade = opts.cascade.unwrap_or_else(|| classifier.default_options());
+    let identity = classifier_identity(&classifier.dir, &classifier.meta, &cascade);
+    let mut run = DatasetRun::begin(dataset_dir, identity, opts.force)?;
+    let pending = run.pending().to_vec();
+    let pb = progress_bar(pending.iter().map(|f| f.rows).sum(), opts.progress);
+    let mut stats = CascadeStats::default();
+    let mut cache = classifier.new_cache();
+    for file in &pending {
+        let batch = read_parquet(&file.path)?;
+        let titles = string_column(&batch, schema::TITLE, &file.path)?;
+        let descs = batch
+            .column_by_name(schema::DESCRIPTION)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+        let n = batch.num_rows();
+        let mut preds: Vec<Prediction> = Vec::with_capacity(n);
+        let mut lo = 0;
+        while lo < n {
+            let hi = (lo + opts.chunk_rows.max(1)).min(n);
+            let inputs = title_inputs(titles, descs, lo..hi);
+            preds.extend(classifier.classify(&inputs, &mut cache, &cascade, &mut stats)?);
+            pb.inc((hi - lo) as u64);
+            lo = hi;
+        }
+        run.write(file, &batch, classification_columns(classifier, &preds))?;
     }
     pb.finish_and_clear();
-    if work.exists() {
-        if !manifest_path.exists() {
-            jobshift_core::atomic::write_json(&manifest_path, &manifest)
-                .map_err(|e| ClassifyError::io(&manifest_path, e))?;
-        }
-        commit::commit(&writer, &work, "classify")?;
-    }
-    drop(writer);
-    report.unclassified = report.stats.unclassified;
-    report.distinct_titles_embedded = report.stats.title_embedded;
-    report.seconds = start.elapsed().as_secs_f64();
-    Ok(report)
+    run.finish(stats)
 }

@@ -269,3 +269,151 @@ fn cluster_help_lists_both_nodes() {
         "{text}"
     );
 }
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, read(&p));
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
+    if jobshift_encode::resolve_model("minilm").is_err() {
+        jobshift_core::test_support::skip_missing("the minilm model (jobshift model fetch minilm)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // raw postings with descriptions (and some malformed and duplicate rows), ingested: a
+    // postings file per month
+    let raw = tmp.path().join("raw");
+    ok(&[
+        "generate",
+        "--postings",
+        "2500",
+        "--rows-per-file",
+        "1000",
+        "--out",
+        raw.to_str().unwrap(),
+    ]);
+    let local = tmp.path().join("local");
+    let inputs: Vec<String> = tree(&raw.join("postings"))
+        .into_keys()
+        .map(|rel| raw.join("postings").join(rel).display().to_string())
+        .collect();
+    let mut ingest = vec!["ingest"];
+    ingest.extend(inputs.iter().map(String::as_str));
+    ingest.extend(["--out", local.to_str().unwrap(), "-q"]);
+    ok(&ingest);
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    for (rel, bytes) in tree(&local) {
+        let p = remote.join(&rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    // a small classifier (taxonomy names and aliases, kNN, the description step on)
+    let cls = tmp.path().join("classifier");
+    ok(&[
+        "train",
+        "--no-onet-alternates",
+        "--no-eval",
+        "--min-confidence",
+        "0.3",
+        "--ambiguity-margin",
+        "0.05",
+        "--out",
+        cls.to_str().unwrap(),
+    ]);
+    let classify = |data: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "classify",
+            data.to_str().unwrap(),
+            "--classifier",
+            cls.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        String::from_utf8_lossy(&ok(&args).stdout).into_owned()
+    };
+    let local_out = classify(&local, &[]);
+    let cluster = start_cluster(tmp.path(), 2);
+    wait_ready(&cluster, &generate(tmp.path(), 1000));
+    let remote_out = classify(&remote, &["--cluster", &cluster.url]);
+    assert!(
+        remote_out.contains("classified on the cluster"),
+        "{remote_out}"
+    );
+    let (a, b) = (
+        tree(&local.join("classified")),
+        tree(&remote.join("classified")),
+    );
+    assert!(
+        a.keys().filter(|k| k.ends_with(".parquet")).count() >= 3,
+        "too few files to spread: {:?}",
+        a.keys()
+    );
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the cluster wrote other files"
+    );
+    for (rel, bytes) in &a {
+        assert!(
+            bytes == &b[rel],
+            "classified/{rel} differs between the cluster and the local run"
+        );
+    }
+    // the same per-method counts in both summaries ("  METHOD  N" lines)
+    let methods = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                l.starts_with("  ") && w.len() == 2 && w[1].parse::<u64>().is_ok()
+            })
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(!methods(&local_out).is_empty(), "{local_out}");
+    assert_eq!(methods(&local_out), methods(&remote_out));
+    // a second run finds everything done, on the cluster as locally
+    let again = classify(&remote, &["--cluster", &cluster.url]);
+    assert!(again.contains("0 file(s)"), "{again}");
+
+    // an executor that cannot load the classifier: a clear error naming it and the fix, and
+    // nothing committed
+    let bad = tmp.path().join("no-classifier");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(cls.join("classifier.json"), bad.join("classifier.json")).unwrap();
+    let out = jobshift(&[
+        "classify",
+        remote.to_str().unwrap(),
+        "--classifier",
+        bad.to_str().unwrap(),
+        "--cluster",
+        &cluster.url,
+        "--cluster-timeout",
+        "120",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "classified with a broken classifier");
+    assert!(
+        err.contains("executor") && err.contains("fix"),
+        "the error does not name the executor and the fix:\n{err}"
+    );
+    assert_eq!(
+        tree(&remote.join("classified")),
+        b,
+        "a failed run changed classified/"
+    );
+}

@@ -4,11 +4,14 @@
 //!   embedded, with jobshift's codec and functions).
 //! - [`client`]: sessions whose plans run on a cluster (`df://HOST:PORT`) or in process, and
 //!   the report and `jobshift sql` over them.
+//! - [`classify`]: the classifier cascade as a function on the executors, and
+//!   `jobshift classify --cluster` over it.
 //! - [`codec`]: what jobshift adds to Ballista's plan codec (in-memory lookup tables).
 //! - [`session`]: the session configuration and functions every node and client shares.
 //!
 //! See docs/cluster.md for running a cluster on several machines.
 
+pub mod classify;
 pub mod client;
 pub mod codec;
 pub mod node;

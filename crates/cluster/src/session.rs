@@ -7,7 +7,7 @@ use ballista_core::extension::{
     ballista_aggregate_functions, ballista_scalar_functions, ballista_window_functions,
     SessionConfigExt,
 };
-use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 use std::sync::Arc;
 
@@ -32,7 +32,10 @@ pub fn state_for(config: SessionConfig) -> datafusion::error::Result<SessionStat
     Ok(register_functions(state))
 }
 
-/// jobshift's own functions (none yet: the report and `jobshift sql` use DataFusion's).
-pub fn register_functions(state: SessionState) -> SessionState {
+/// jobshift's own functions: the classifier cascade ([`crate::classify::ClassifyUdf`]); the
+/// report and `jobshift sql` use DataFusion's.
+pub fn register_functions(mut state: SessionState) -> SessionState {
+    // only fails for a name clash with a built-in, which `jobshift_classify` is not
+    let _ = state.register_udf(Arc::new(crate::classify::udf()));
     state
 }

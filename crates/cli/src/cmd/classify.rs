@@ -783,9 +783,80 @@ pub struct ClassifyArgs {
     /// Override the ambiguity margin that triggers the description step
     #[arg(long)]
     pub ambiguity_margin: Option<f32>,
+    /// With --cluster: the executors classify the postings (each loads the classifier once,
+    /// from the same path, on its CPU) and this machine writes DATASET_DIR/classified
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterArgs,
+}
+
+/// Postings files a cluster classifies at once (each is one query; a file is one task).
+const CLUSTER_FILES_IN_FLIGHT: usize = 8;
+
+/// `jobshift classify --cluster`: the cascade runs on the executors.
+fn classify_on_cluster(a: &ClassifyArgs, url: &jobshift_cluster::ClusterUrl) -> anyhow::Result<()> {
+    if a.device.is_gpu()? {
+        bail!(
+            "--device applies to a local run: on a cluster the executors run the encoder on \
+             their CPUs; leave --device out, or classify locally on the GPU"
+        );
+    }
+    let dir = classifier_path(&a.classifier);
+    let mut cascade = None;
+    if a.no_description || a.min_confidence.is_some() || a.ambiguity_margin.is_some() {
+        let meta = jobshift_classify::ClassifierMeta::read(&dir)
+            .with_context(|| format!("reading the classifier at {}", dir.display()))?;
+        let mut c = CascadeOptions::defaults_for(&meta);
+        c.use_description = !a.no_description;
+        if let Some(m) = a.min_confidence {
+            c.min_confidence = m;
+        }
+        if let Some(m) = a.ambiguity_margin {
+            c.ambiguity_margin = m;
+        }
+        cascade = Some(c);
+    }
+    let opts = jobshift_cluster::classify::ClusterClassifyOptions {
+        classifier_dir: dir,
+        cascade,
+        force: a.force,
+        files_in_flight: CLUSTER_FILES_IN_FLIGHT,
+        progress: true,
+    };
+    let dataset = a.dataset_dir.clone();
+    let rep = super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
+        jobshift_cluster::classify::classify_dataset(&ctx, &dataset, &opts).await
+    })?;
+    print_classify_summary(&rep, &a.dataset_dir);
+    println!("  (classified on the cluster {url})");
+    Ok(())
+}
+
+fn print_classify_summary(rep: &jobshift_classify::ClassifyReport, dataset_dir: &Path) {
+    println!(
+        "{} postings classified in {} file(s) ({} already done) in {:.1}s ({:.0} postings/s)",
+        rep.rows,
+        rep.files_done_now,
+        rep.files_skipped_resume,
+        rep.seconds,
+        rep.rows as f64 / rep.seconds.max(1e-9)
+    );
+    for (m, n) in &rep.by_method {
+        println!("  {m:<16} {n}");
+    }
+    if rep.stats.inputs > 0 {
+        print_step_times(&rep.stats, rep.seconds);
+        println!(
+            "  distinct titles embedded: {}",
+            rep.distinct_titles_embedded
+        );
+    }
+    println!("  output: {}", dataset_dir.join("classified").display());
 }
 
 pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
+    if let Some(url) = &a.cluster.cluster {
+        return classify_on_cluster(&a, url);
+    }
     let c = load_classifier(&a.classifier, None, &a.device)?;
     let mut cascade = c.default_options();
     let on_gpu = a.device.is_gpu()?;
@@ -811,23 +882,7 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let rep = jobshift_classify::classify_dataset(&a.dataset_dir, &c, &opts)?;
-    println!(
-        "{} postings classified in {} file(s) ({} already done) in {:.1}s ({:.0} postings/s)",
-        rep.rows,
-        rep.files_done_now,
-        rep.files_skipped_resume,
-        rep.seconds,
-        rep.rows as f64 / rep.seconds.max(1e-9)
-    );
-    for (m, n) in &rep.by_method {
-        println!("  {m:<16} {n}");
-    }
-    print_step_times(&rep.stats, rep.seconds);
-    println!(
-        "  distinct titles embedded: {}; output: {}",
-        rep.distinct_titles_embedded,
-        a.dataset_dir.join("classified").display()
-    );
+    print_classify_summary(&rep, &a.dataset_dir);
     Ok(())
 }
 
