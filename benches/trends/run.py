@@ -10,7 +10,7 @@
 
     python3 benches/trends/run.py --dataset /tmp/bench100m --jobshift target/debug/jobshift
     python3 benches/trends/run.py --generate 10000000 --dataset /tmp/bench10m --jobshift ...
-    # DuckDB only, on a report jobshift already wrote (how `jobshift bench` runs the peer):
+    # DuckDB only, on a report jobshift already wrote (how `jobshift-bench` runs the peer):
     python3 benches/trends/run.py --duckdb-only --dataset DS --out DS_REPORT_DIR --json-out d.json
 
 Note: a dev build compiles jobshift's own crates at opt-level 0 but DataFusion/arrow at 3, so the

@@ -1,5 +1,6 @@
-//! `jobshift bench`: the benchmark suite. Runs each pipeline stage at each size as a child process
-//! of this same binary (so each stage's peak memory is its own: read from the child's rusage via
+//! `jobshift-bench`: the benchmark suite, a binary of its own beside `jobshift` (not part of the
+//! binary users install). Runs each pipeline stage at each size as a child process of the
+//! `jobshift` binary (so each stage's peak memory is its own: read from the child's rusage via
 //! `wait4`), records wall time, CPU time, rows/s per core, peak RSS and output size, runs the
 //! peers in the same run (DuckDB on the report's own SQL, sentence-transformers + scikit-learn on
 //! a classification sample), scores recovered changes against the generator's truth, writes
@@ -13,16 +14,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-#[derive(clap::Args)]
+#[derive(clap::Parser)]
+#[command(
+    name = "jobshift-bench",
+    version,
+    about = "Benchmark jobshift's stages at scale (wall time, rows/s per core, peak memory) against peers"
+)]
 #[command(after_help = "Stages (run in this order for each size):\n  \
 generate  full-text postings with ground truth (jobshift generate, Parquet)\n  \
 ingest    jobshift ingest of those postings\n  \
 classify  jobshift classify of the ingested dataset (default classifier)\n  \
 synth     classified-only generation (jobshift generate --classified-only): truth written as a classified dataset, no text;\n            with --synth-postings a postings table (raw titles) + labelled sample for the real classifier (classify stage)\n  \
 report    jobshift report on SIZE/dataset if it was classified, else on SIZE/synth; DuckDB runs the same SQL on the same Parquet\n\n\
-Example: jobshift bench --sizes 1M,10M --stages generate,ingest,classify,report --out /scratch/bench\n         \
-jobshift bench --sizes 100M --stages synth,report --out /scratch/bench")]
+Example: jobshift-bench --sizes 1M,10M --stages generate,ingest,classify,report --out /scratch/bench\n         \
+jobshift-bench --sizes 100M --stages synth,report --out /scratch/bench")]
 pub struct Args {
+    /// The jobshift binary to measure [default: `jobshift` beside this binary, as
+    /// `cargo build --release -p jobshift -p jobshift-bench` puts it]
+    #[arg(long, value_name = "PATH")]
+    pub jobshift: Option<PathBuf>,
     /// Sizes (postings), comma-separated: 1M, 10M, 100M, 250k, 5000
     #[arg(long, value_delimiter = ',', default_value = "1M,10M")]
     pub sizes: Vec<String>,
@@ -443,8 +453,30 @@ fn benches_dir(a: &Args) -> Option<PathBuf> {
         .find(|d| d.join("trends/run.py").is_file())
 }
 
+fn main() -> anyhow::Result<()> {
+    run(<Args as clap::Parser>::parse())
+}
+
+/// The `jobshift` binary: --jobshift, else the one beside this binary.
+fn jobshift_binary(a: &Args) -> anyhow::Result<PathBuf> {
+    let exe = match &a.jobshift {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .context("locating this binary")?
+            .with_file_name(format!("jobshift{}", std::env::consts::EXE_SUFFIX)),
+    };
+    if !exe.is_file() {
+        bail!(
+            "{} not found: build it (`cargo build --release -p jobshift -p jobshift-bench`) or pass \
+             --jobshift PATH",
+            exe.display()
+        );
+    }
+    Ok(exe)
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let exe = std::env::current_exe().context("locating the jobshift binary")?;
+    let exe = jobshift_binary(&a)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut ctx = Ctx {
         exe,
@@ -877,30 +909,12 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         .filter_map(Value::as_i64)
         .max()?
         .to_string();
-    let mut rdr = csv::Reader::from_path(truth_csv).ok()?;
-    let headers = rdr.headers().ok()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (ks, kk, ki, ka) = (
-        col("scope")?,
-        col("key")?,
-        col(&format!(
-            "injected_change_{year}_vs_{}_pct",
-            year.parse::<i64>().ok()? - 1
-        ))?,
-        col(&format!(
-            "actual_change_{year}_vs_{}_pct",
-            year.parse::<i64>().ok()? - 1
-        ))?,
-    );
-    let mut truth: BTreeMap<(String, String), (f64, Option<f64>)> = BTreeMap::new();
-    for r in rdr.records().flatten() {
-        let inj: f64 = r.get(ki)?.parse().ok()?;
-        let act: Option<f64> = r.get(ka).and_then(|x| x.parse().ok());
-        truth.insert(
-            (r.get(ks)?.into(), r.get(kk)?.into()),
-            (inj / 100.0, act.map(|x| x / 100.0)),
-        );
-    }
+    let truth: BTreeMap<(String, String), (f64, Option<f64>)> =
+        jobshift_generate::read_change_truth(truth_csv, year.parse().ok()?)
+            .ok()?
+            .into_iter()
+            .map(|(k, t)| (k, (t.injected, t.actual)))
+            .collect();
     let (mut raw, mut cor, mut raw_real, mut cor_real) = (vec![], vec![], vec![], vec![]);
     // raw errors of the titles that have a corrected change (the same titles as `cor`)
     let (mut raw_same, mut raw_same_real) = (vec![], vec![]);
@@ -1021,7 +1035,7 @@ fn fmt_int(n: f64) -> String {
 fn render(results: &[Measurement], cores: usize) -> String {
     let mut s = String::new();
     s.push_str(&format!(
-        "Measured by `jobshift bench` (each stage a child process; peak RSS from its rusage; \
+        "Measured by `jobshift-bench` (each stage a child process; peak RSS from its rusage; \
          {cores} cores; rows/s/core = rows ÷ wall ÷ {cores}).\n\n"
     ));
     s.push_str("| size | stage | engine | wall | CPU | rows | rows/s/core | peak RSS | output | load before | notes |\n");

@@ -54,8 +54,6 @@ enum Command {
     Label(cmd::label::Args),
     /// Serve a dashboard and a read-only HTTP API over a dataset's trends
     Serve(cmd::serve::Args),
-    /// Benchmark the stages at scale (wall time, rows/s per core, peak memory) against peers
-    Bench(cmd::bench::Args),
     /// Run this machine as a cluster node (Apache DataFusion Ballista scheduler or executor)
     Cluster(cmd::cluster::Args),
 }
@@ -79,7 +77,6 @@ fn main() -> anyhow::Result<()> {
         Command::Sql(a) => cmd::sql::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Label(a) => cmd::label::run(a),
-        Command::Bench(a) => cmd::bench::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Cluster(a) => cmd::cluster::run(a),
     }

@@ -38,7 +38,6 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["label", "sample"],
     &["label", "serve"],
     &["label", "import"],
-    &["bench"],
     &["collect"],
     &["collect", "discover"],
     &["collect", "status"],

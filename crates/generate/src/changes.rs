@@ -8,6 +8,7 @@ use crate::plan::Plan;
 use crate::sink::io_err;
 use crate::GenerateError;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Last month of the comparison window (the study compares Jan–Oct).
@@ -188,6 +189,68 @@ fn cnt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_default()
 }
 
+/// The `truth-changes.csv` column with the injected change of `year` against the year before,
+/// in percent.
+pub fn injected_column(year: i32) -> String {
+    format!("injected_change_{year}_vs_{}_pct", year - 1)
+}
+
+/// The `truth-changes.csv` column with the change the generated counts realize, `year` against
+/// the year before, in percent.
+pub fn actual_column(year: i32) -> String {
+    format!("actual_change_{year}_vs_{}_pct", year - 1)
+}
+
+/// One row of `truth-changes.csv` as a scorer reads it back: the change of one year against the
+/// year before, as fractions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeTruth {
+    /// The change injected into the generator's plan.
+    pub injected: f64,
+    /// The change the generated counts realize (None when a window is not covered).
+    pub actual: Option<f64>,
+}
+
+/// Read the changes of `year` against the year before from a `truth-changes.csv`, keyed by
+/// (scope, key): ("baseline", "all"), ("title", id), ("tier", …), ("family", …).
+pub fn read_change_truth(
+    path: &Path,
+    year: i32,
+) -> Result<BTreeMap<(String, String), ChangeTruth>, GenerateError> {
+    let err = |m: String| GenerateError::Io(format!("{}: {m}", path.display()));
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            err(format!(
+                "no column {name:?} (a truth table for another year?)"
+            ))
+        })
+    };
+    let (scope, key) = (col("scope")?, col("key")?);
+    let (injected, actual) = (col(&injected_column(year))?, col(&actual_column(year))?);
+    let mut out = BTreeMap::new();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| err(e.to_string()))?;
+        let field = |c: usize| r.get(c).unwrap_or("");
+        let inj: f64 = field(injected).parse().map_err(|_| {
+            err(format!(
+                "row {}: {:?} is not a number",
+                i + 2,
+                field(injected)
+            ))
+        })?;
+        out.insert(
+            (field(scope).to_string(), field(key).to_string()),
+            ChangeTruth {
+                injected: inj / 100.0,
+                actual: field(actual).parse::<f64>().ok().map(|x| x / 100.0),
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// Write `truth-changes.csv` (changes in percent).
 pub fn write_change_table(rows: &[ChangeRow], path: &Path) -> Result<(), GenerateError> {
     jobshift_core::atomic::with_writer(path, |w| {
@@ -197,8 +260,8 @@ pub fn write_change_table(rows: &[ChangeRow], path: &Path) -> Result<(), Generat
             "key",
             "name",
             "source",
-            "injected_change_2024_vs_2023_pct",
-            "injected_change_2025_vs_2024_pct",
+            injected_column(2024).as_str(),
+            injected_column(2025).as_str(),
             "study_change_2025_vs_2024_pct",
             "study_change_2024_vs_2023_pct",
             "expected_jan_oct_2023",
@@ -209,8 +272,8 @@ pub fn write_change_table(rows: &[ChangeRow], path: &Path) -> Result<(), Generat
             "actual_jan_oct_2023",
             "actual_jan_oct_2024",
             "actual_jan_oct_2025",
-            "actual_change_2024_vs_2023_pct",
-            "actual_change_2025_vs_2024_pct",
+            actual_column(2024).as_str(),
+            actual_column(2025).as_str(),
         ])?;
         for r in rows {
             c.write_record([

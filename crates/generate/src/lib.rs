@@ -31,7 +31,7 @@ pub mod vocab;
 
 pub use calibrate::{Calibration, ChangeSource, StudyTargets, TitleCalibration};
 pub use catalog::{Catalog, TitleSpec};
-pub use changes::{change_table, ChangeRow};
+pub use changes::{change_table, read_change_truth, ChangeRow, ChangeTruth};
 pub use classified::{generate_classified, ClassifiedOptions, ClassifiedSummary, ConfusionSim};
 pub use plan::{MonthPlan, Plan, YearMonth};
 pub use run::{generate, generate_with, plan_for, GenerateSummary, Progress};

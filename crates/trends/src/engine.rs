@@ -386,9 +386,14 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, 
 }
 
 fn query_error(sql: &str) -> impl Fn(datafusion::error::DataFusionError) -> TrendsError + '_ {
-    move |e| TrendsError::Query {
-        sql: sql.to_string(),
-        message: e.to_string(),
+    move |e| {
+        let (sql, message) = (sql.to_string(), e.to_string());
+        match e.find_root() {
+            datafusion::error::DataFusionError::ResourcesExhausted(_) => {
+                TrendsError::ResourcesExhausted { sql, message }
+            }
+            _ => TrendsError::Query { sql, message },
+        }
     }
 }
 
@@ -449,7 +454,21 @@ pub fn sql_str(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::spill_merge_fan_in;
+    use super::{query_error, spill_merge_fan_in};
+    use crate::TrendsError;
+    use datafusion::error::DataFusionError;
+
+    #[test]
+    fn running_out_of_memory_is_a_typed_error_with_the_query_error_text() {
+        let oom = DataFusionError::ResourcesExhausted("Failed to allocate 8 MB".into());
+        let wrapped = DataFusionError::Context("aggregate".into(), Box::new(oom));
+        let e = query_error("SELECT 1")(wrapped);
+        assert!(matches!(e, TrendsError::ResourcesExhausted { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("query failed: "), "{e}");
+        assert!(e.to_string().contains("Resources exhausted"), "{e}");
+        let other = query_error("SELECT 1")(DataFusionError::Plan("no such column".into()));
+        assert!(matches!(other, TrendsError::Query { .. }), "{other:?}");
+    }
 
     #[test]
     fn spill_merge_fan_in_grows_with_the_limit_within_bounds() {

@@ -52,6 +52,10 @@ pub enum TrendsError {
     Confusion(String),
     #[error("query failed: {message}\n  query: {sql}")]
     Query { sql: String, message: String },
+    /// A query ran out of the engine's memory limit (what it cannot spill); the same text as
+    /// [`TrendsError::Query`], typed so callers can say what to do.
+    #[error("query failed: {message}\n  query: {sql}")]
+    ResourcesExhausted { sql: String, message: String },
     #[error(
         "jobshift sql is read-only: it runs queries (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW) over \
          the dataset and refused this statement ({message}). To save a result, run the query \

@@ -6,7 +6,6 @@
 
 use anyhow::{bail, Context};
 use jobshift_generate::{GenerateOptions, OutputFormat, YearMonth};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -205,22 +204,8 @@ fn ensure_classifier(model: &str) -> anyhow::Result<PathBuf> {
 /// Compare each ranked title's recovered change with the generator's truth: the change the
 /// generator injected, and the change its own (pre-dedup, true-title) counts actually realize.
 fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyhow::Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        scope: String,
-        key: String,
-        /// Percent, as the generator writes it.
-        injected_change_2025_vs_2024_pct: f64,
-        actual_change_2025_vs_2024_pct: Option<f64>,
-    }
-    let mut rdr = csv::Reader::from_path(changes_csv)
-        .with_context(|| format!("reading {}", changes_csv.display()))?;
-    let mut truth: BTreeMap<(String, String), Row> = BTreeMap::new();
-    for r in rdr.deserialize::<Row>() {
-        let r = r.with_context(|| format!("parsing {}", changes_csv.display()))?;
-        truth.insert((r.scope.clone(), r.key.clone()), r);
-    }
     let year = trends.latest_year();
+    let truth = jobshift_generate::read_change_truth(changes_csv, year)?;
     let mut raw_err = Vec::new();
     let mut corr_err = Vec::new();
     // raw errors of the titles that have a corrected change (like for like)
@@ -231,26 +216,29 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
             continue;
         };
         if let Some(Some(g)) = s.change.get(&year) {
-            raw_err.push((g - t.injected_change_2025_vs_2024_pct / 100.0).abs());
-            if let Some(actual) = t.actual_change_2025_vs_2024_pct {
-                real_err.push((g - actual / 100.0).abs());
+            raw_err.push((g - t.injected).abs());
+            if let Some(actual) = t.actual {
+                real_err.push((g - actual).abs());
             }
         }
         if let Some(Some(g)) = s.corrected_change.as_ref().and_then(|c| c.get(&year)) {
-            corr_err.push((g - t.injected_change_2025_vs_2024_pct / 100.0).abs());
+            corr_err.push((g - t.injected).abs());
             if let Some(Some(r)) = s.change.get(&year) {
-                raw_same.push((r - t.injected_change_2025_vs_2024_pct / 100.0).abs());
+                raw_same.push((r - t.injected).abs());
             }
         }
     }
     if let (Some(Some(g)), Some(t)) = (
         trends.baseline.change.get(&year),
-        truth.values().find(|r| r.scope == "baseline"),
+        truth
+            .iter()
+            .find(|((scope, _), _)| scope == "baseline")
+            .map(|(_, t)| t),
     ) {
         println!(
             "   baseline {year}: recovered {:+.1}%, injected {:+.1}%",
             g * 100.0,
-            t.injected_change_2025_vs_2024_pct
+            t.injected * 100.0
         );
     }
     let med = |v: &mut Vec<f64>| -> Option<f64> {

@@ -1,6 +1,5 @@
 //! One module per subcommand. Each exports its clap `Args` and a `run` function.
 
-pub mod bench;
 pub mod classify;
 pub mod cluster;
 pub mod collect;

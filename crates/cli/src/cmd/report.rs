@@ -159,7 +159,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         // after it need a few MB that cannot spill (see jobshift_trends::engine): say what to do
         Err(e)
             if a.analysis.cluster.cluster.is_none()
-                && e.to_string().contains("Resources exhausted") =>
+                && matches!(
+                    e.downcast_ref::<jobshift_trends::TrendsError>(),
+                    Some(jobshift_trends::TrendsError::ResourcesExhausted { .. })
+                ) =>
         {
             let limit = a
                 .analysis
