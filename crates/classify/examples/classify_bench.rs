@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "hits": hits, "right": right, "confidence": meta.alias_confidence,
                 "jobbert_validation_hits": hits, "jobbert_validation_right": right,
             });
-            train::write_meta(&dir, &meta)?;
+            meta.write(&dir)?;
             println!(
                 "alias step on JobBERT validation titles: {hits} hits, {right} right → alias confidence {:.3}",
                 meta.alias_confidence

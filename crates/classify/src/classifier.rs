@@ -67,6 +67,12 @@ pub struct ClassifierMeta {
 }
 
 impl ClassifierMeta {
+    /// Write `DIR/classifier.json` (atomically).
+    pub fn write(&self, dir: &Path) -> Result<(), ClassifyError> {
+        let p = dir.join("classifier.json");
+        jobshift_core::atomic::write_json(&p, self).map_err(|e| ClassifyError::io(&p, e))
+    }
+
     /// Read `DIR/classifier.json`.
     pub fn read(dir: &Path) -> Result<Self, ClassifyError> {
         let path = dir.join("classifier.json");
@@ -138,9 +144,7 @@ pub mod reason {
     pub const LOW_CONFIDENCE: &str = "low_confidence";
 }
 
-/// Longest title the cascade reads (characters); longer fields are cut (a 10,000-character
-/// "title" is a description pasted in the wrong column).
-pub const MAX_TITLE_CHARS: usize = 300;
+pub use crate::seniority::MAX_TITLE_CHARS;
 
 /// Characters of a description the role finder reads.
 const ROLE_SCAN_CHARS: usize = 6000;

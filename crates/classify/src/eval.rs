@@ -14,8 +14,8 @@
 
 use crate::calibrate::{coverage_at_precision, expected_calibration_error};
 use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, TitleInput};
-use crate::data::EvalSet;
 use crate::embed_cache::EmbedCache;
+use crate::examples::EvalSet;
 use crate::ClassifyError;
 use jobshift_taxonomy::Taxonomy;
 use serde::Serialize;
@@ -120,7 +120,7 @@ pub fn write_confusion(
     jobshift_core::atomic::write_json(path, &doc).map_err(|e| ClassifyError::io(path, e))
 }
 
-/// The classifier on the user's own labelled postings ([`crate::data::labelled_set`], files or
+/// The classifier on the user's own labelled postings ([`crate::examples::labelled_set`], files or
 /// directories of labelled examples) with cascade `opts` (descriptions are read only when
 /// `opts.use_description`): the scores, the confusion matrix by exact title, and a report per
 /// labels file (accepted, rejected lines).
@@ -128,8 +128,8 @@ pub fn evaluate_labels(
     c: &Classifier,
     labels: &[std::path::PathBuf],
     opts: &CascadeOptions,
-) -> Result<(SetScores, Confusion, Vec<crate::data::LabelFileReport>), ClassifyError> {
-    let (set, reports) = crate::data::labelled_set(c.taxonomy(), labels, opts.use_description)?;
+) -> Result<(SetScores, Confusion, Vec<crate::examples::LabelFileReport>), ClassifyError> {
+    let (set, reports) = crate::examples::labelled_set(c.taxonomy(), labels, opts.use_description)?;
     if set.items.is_empty() {
         let rejected: Vec<String> = reports
             .iter()

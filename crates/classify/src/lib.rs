@@ -6,18 +6,21 @@
 //! - [`train::train`] / [`train::train_default`] build a classifier directory from the
 //!   taxonomy (+ O*NET alternate titles, + human labels, + alias-matched postings);
 //! - [`Classifier::load`] and [`Classifier::classify`] apply it to titles;
-//! - [`dataset::classify_dataset`] writes `DATASET_DIR/classified/`;
+//! - [`examples`] holds where training examples and held-out evaluation sets come from;
+//! - [`dataset::classify_dataset`] writes `DATASET_DIR/classified/` ([`dataset::DatasetRun`] is
+//!   its bookkeeping, shared with the cluster);
 //! - [`eval::evaluate`] scores it on the O*NET reported titles and the JobBERT titles.
 
 pub mod calibrate;
 pub mod classifier;
-pub mod data;
 pub mod dataset;
 pub mod embed_cache;
 pub mod eval;
+pub mod examples;
 pub mod finetune;
 pub mod heads;
 mod knn_device;
+pub mod recalibrate;
 pub mod roles;
 pub mod seniority;
 pub mod train;

@@ -17,7 +17,7 @@
 //! A title field that names several roles ("Android Engineers, iOS Engineers") is split by
 //! [`RoleFinder::roles_in_title`].
 
-use crate::seniority::{clean_title, is_generic_title};
+use crate::seniority::{clean_title, is_generic_title, strip_html};
 use jobshift_core::normalize::normalize_title;
 use jobshift_taxonomy::Taxonomy;
 use std::collections::{HashMap, HashSet};
@@ -471,56 +471,6 @@ pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> boo
         return true;
     }
     has_description && !finder.has_head_word(&norm)
-}
-
-/// Remove HTML tags and character entities (a title field copied with its markup).
-pub fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
-    if !raw.contains('<') && !raw.contains('&') {
-        return std::borrow::Cow::Borrowed(raw);
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '<' {
-            // a tag: up to the next '>' when it starts like one
-            let rest = &raw[i + 1..];
-            let tagish = rest
-                .chars()
-                .next()
-                .is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!');
-            if let (true, Some(end)) = (tagish, rest.find('>')) {
-                out.push(' ');
-                let stop = i + 1 + end;
-                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
-                    chars.next();
-                }
-                continue;
-            }
-        } else if c == '&' {
-            let rest = &raw[i + 1..];
-            if let Some(end) = rest.find(';').filter(|&e| {
-                e > 0
-                    && e <= 8
-                    && rest[..e]
-                        .chars()
-                        .all(|x| x.is_ascii_alphanumeric() || x == '#')
-            }) {
-                let entity = &rest[..end];
-                out.push_str(match entity {
-                    "amp" => "&",
-                    "lt" | "gt" | "quot" | "apos" | "nbsp" => " ",
-                    _ => " ",
-                });
-                let stop = i + 1 + end;
-                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
-                    chars.next();
-                }
-                continue;
-            }
-        }
-        out.push(c);
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Where in a posting a role was named (lower = more trusted).

@@ -13,6 +13,10 @@
 use jobshift_core::normalize::normalize_title;
 use jobshift_core::{Level, Seniority};
 
+/// Longest title the cascade reads (characters); longer fields are cut (a 10,000-character
+/// "title" is a description pasted in the wrong column).
+pub const MAX_TITLE_CHARS: usize = 300;
+
 /// Words dropped wherever they occur (seniority and level markers, remote and contract tags).
 const DROP_ANYWHERE: &[&str] = &[
     "sr",
@@ -393,11 +397,11 @@ pub fn is_generic_title(cleaned: &str) -> bool {
 }
 
 pub fn clean_title(raw: &str) -> String {
-    let raw = match raw.char_indices().nth(crate::classifier::MAX_TITLE_CHARS) {
+    let raw = match raw.char_indices().nth(MAX_TITLE_CHARS) {
         Some((cut, _)) => &raw[..cut],
         None => raw,
     };
-    let no_html = crate::roles::strip_html(raw);
+    let no_html = strip_html(raw);
     let raw = no_html.as_ref();
     let no_brackets = strip_brackets(raw);
     let tailless = strip_tails(&no_brackets);
@@ -598,6 +602,56 @@ pub fn resolve_seniority(raw_title: &str, predicted_level: Option<Level>) -> Sen
             strongest(&|_| true).unwrap_or(Seniority::Mid)
         }
     }
+}
+
+/// Remove HTML tags and character entities (a title field copied with its markup).
+pub fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('<') && !raw.contains('&') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '<' {
+            // a tag: up to the next '>' when it starts like one
+            let rest = &raw[i + 1..];
+            let tagish = rest
+                .chars()
+                .next()
+                .is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!');
+            if let (true, Some(end)) = (tagish, rest.find('>')) {
+                out.push(' ');
+                let stop = i + 1 + end;
+                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
+                    chars.next();
+                }
+                continue;
+            }
+        } else if c == '&' {
+            let rest = &raw[i + 1..];
+            if let Some(end) = rest.find(';').filter(|&e| {
+                e > 0
+                    && e <= 8
+                    && rest[..e]
+                        .chars()
+                        .all(|x| x.is_ascii_alphanumeric() || x == '#')
+            }) {
+                let entity = &rest[..end];
+                out.push_str(match entity {
+                    "amp" => "&",
+                    "lt" | "gt" | "quot" | "apos" | "nbsp" => " ",
+                    _ => " ",
+                });
+                let stop = i + 1 + end;
+                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
+                    chars.next();
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

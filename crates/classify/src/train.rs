@@ -8,9 +8,9 @@ use crate::calibrate::{
     net_correct_threshold, Isotonic, OperatingPoint,
 };
 use crate::classifier::{CascadeOptions, Classifier, ClassifierMeta};
-use crate::data::{self, EvalSet};
 use crate::embed_cache::EmbedCache;
 use crate::eval::{self, Confusion, SetScores};
+use crate::examples::{self, EvalSet};
 use crate::heads::{top_k, Head, HeadKind, HeadParams};
 use crate::seniority::clean_title;
 use crate::ClassifyError;
@@ -34,7 +34,7 @@ pub struct TrainOptions {
     pub name: String,
     pub taxonomy_dir: Option<PathBuf>,
     /// O*NET alternate titles TSV; `None` = the copy shipped in the binary
-    /// ([`data::SHIPPED_ONET_ALTERNATES`]).
+    /// ([`examples::SHIPPED_ONET_ALTERNATES`]).
     pub onet_alternates: Option<PathBuf>,
     /// Do not use O*NET alternate titles even if present.
     pub no_onet_alternates: bool,
@@ -114,7 +114,7 @@ pub struct TrainReport {
     pub examples: BTreeMap<String, usize>,
     pub train_rows: usize,
     pub val_rows: usize,
-    pub label_files: Vec<data::LabelFileReport>,
+    pub label_files: Vec<examples::LabelFileReport>,
     pub onet_rows_without_title: usize,
     pub heads: Vec<HeadValidation>,
     pub held_out: Vec<SetScores>,
@@ -200,7 +200,7 @@ pub struct TrainingSet {
     /// Normalized titles of every example (what held-out sets must not contain).
     pub seen: std::collections::HashSet<String>,
     pub counts: BTreeMap<String, usize>,
-    pub label_reports: Vec<data::LabelFileReport>,
+    pub label_reports: Vec<examples::LabelFileReport>,
     pub onet_rows_without_title: usize,
     pub record: TrainingData,
 }
@@ -216,13 +216,13 @@ pub fn collect_examples(
 ) -> Result<
     (
         Vec<LabeledExample>,
-        Vec<data::LabelFileReport>,
+        Vec<examples::LabelFileReport>,
         usize,
         (String, String),
     ),
     ClassifyError,
 > {
-    let mut ex = data::taxonomy_examples(tax);
+    let mut ex = examples::taxonomy_examples(tax);
     let mut unmapped = 0;
     let mut source = ("none".to_string(), String::new());
     if !opts.no_onet_alternates {
@@ -239,15 +239,26 @@ pub fn collect_examples(
                     p.display().to_string(),
                     blake3::hash(&bytes).to_hex().to_string(),
                 );
-                data::onet_alternate_examples_from(tax, bytes.as_slice(), &p.display().to_string())?
+                examples::onet_alternate_examples_from(
+                    tax,
+                    bytes.as_slice(),
+                    &p.display().to_string(),
+                )?
             }
             None => {
-                let bytes = data::gunzip(data::SHIPPED_ONET_ALTERNATES, data::SHIPPED_ONET_NAME)?;
+                let bytes = examples::gunzip(
+                    examples::SHIPPED_ONET_ALTERNATES,
+                    examples::SHIPPED_ONET_NAME,
+                )?;
                 source = (
-                    data::SHIPPED_ONET_NAME.to_string(),
+                    examples::SHIPPED_ONET_NAME.to_string(),
                     blake3::hash(&bytes).to_hex().to_string(),
                 );
-                data::onet_alternate_examples_from(tax, bytes.as_slice(), data::SHIPPED_ONET_NAME)?
+                examples::onet_alternate_examples_from(
+                    tax,
+                    bytes.as_slice(),
+                    examples::SHIPPED_ONET_NAME,
+                )?
             }
         };
         ex.extend(alt);
@@ -261,7 +272,7 @@ pub fn collect_examples(
                 f.display()
             )));
         }
-        let (l, r) = data::read_label_file(tax, f)?;
+        let (l, r) = examples::read_label_file(tax, f)?;
         ex.extend(l);
         reports.push(r);
     }
@@ -277,10 +288,10 @@ pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, 
     for e in &examples {
         *counts.entry(format!("{:?}", e.source)).or_default() += 1;
     }
-    let seen = data::seen_titles(&examples);
+    let seen = examples::seen_titles(&examples);
     let n = examples.len();
     let all_hash = examples_hash(&examples);
-    let (train_ex, val_ex) = data::split_by_title(examples, opts.val_fraction, opts.seed);
+    let (train_ex, val_ex) = examples::split_by_title(examples, opts.val_fraction, opts.seed);
     let record = TrainingData {
         onet_alternates: source,
         onet_alternates_blake3: source_hash,
@@ -643,7 +654,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
             meta.scores["description_head_rows"] = serde_json::json!(n);
         }
     }
-    write_meta(&opts.out, &meta)?;
+    meta.write(&opts.out)?;
     cache.save(&cache_key)?;
     drop(encoder);
 
@@ -651,7 +662,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     let mut held_out = Vec::new();
     if opts.evaluate {
         if let Some(shared) = shared.as_deref() {
-            let sets = data::load_held_out(shared, &seen)?;
+            let sets = examples::load_held_out(shared, &seen)?;
             eval::export_titles(&tax, &opts.out.join("taxonomy_titles.jsonl"))?;
             for s in &sets {
                 eval::export_set(&tax, s, &opts.out.join(format!("heldout_{}.jsonl", s.name)))?;
@@ -670,7 +681,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
                 write_eval(&opts.out, &held_out, &confusion)?;
                 meta.scores["held_out"] =
                     serde_json::to_value(held_out.iter().map(summary_row).collect::<Vec<_>>())?;
-                write_meta(&opts.out, &meta)?;
+                meta.write(&opts.out)?;
             }
         } else {
             say(
@@ -696,11 +707,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
 }
 
 /// Precision of the alias step on the JobBERT *validation* split shipped with jobshift
-/// ([`data::shipped_jobbert_validation`]: raw vacancy titles, ESCO labels sent to O*NET by the
+/// ([`examples::shipped_jobbert_validation`]: raw vacancy titles, ESCO labels sent to O*NET by the
 /// crosswalk, titles of the test split removed). A hit is right by the evaluation's rule: the
 /// hit title is a crosswalk title of a gold O*NET code or shares its SOC-6. Returns (hits, right).
 pub fn alias_precision_jobbert_validation(tax: &Taxonomy) -> Result<(usize, usize), ClassifyError> {
-    let items = data::shipped_jobbert_validation()?;
+    let items = examples::shipped_jobbert_validation()?;
     let mut crosswalk: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in tax.crosswalk() {
         crosswalk
@@ -882,11 +893,6 @@ pub fn summary_row(s: &SetScores) -> serde_json::Value {
     })
 }
 
-pub fn write_meta(dir: &Path, meta: &ClassifierMeta) -> Result<(), ClassifyError> {
-    let p = dir.join("classifier.json");
-    jobshift_core::atomic::write_json(&p, meta).map_err(|e| ClassifyError::io(&p, e))
-}
-
 /// Write `eval.json` and `confusion.json` (the chosen head's confusion on held-out data).
 pub fn write_eval(
     dir: &Path,
@@ -979,7 +985,7 @@ pub fn evaluate_heads(
 /// default trains the kNN head only.
 pub const RECIPE: u32 = 3;
 
-/// Train the default classifier (minilm, automatic head) into the jobshift cache, unless it
+/// Train the default classifier (minilm, the kNN head) into the jobshift cache, unless it
 /// already exists there (trained by this [`RECIPE`]); returns its directory. This is what
 /// `jobshift demo` calls.
 pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyError> {

@@ -22,9 +22,11 @@
 //! inference encoder. Not modelled (as in candle-transformers): dropout — training is
 //! deterministic given the seed, at the cost of sentence-transformers' dropout regularization.
 
-use crate::trainable_ops::{linear3d, padding_mask_bias, softmax_last_dim, TrainableLayerNorm};
-use candle_core::{Module, Result, Tensor, D};
-use candle_nn::{Embedding, Linear, VarBuilder};
+use crate::trainable_ops::{
+    padding_mask_bias, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Embedding, VarBuilder};
 pub use candle_transformers::models::bert::{Config, HiddenAct};
 
 fn activation(act: HiddenAct, xs: &Tensor) -> Result<Tensor> {
@@ -74,69 +76,35 @@ impl Embeddings {
 }
 
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_out: Linear,
-    attention_norm: TrainableLayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: TrainableLayerNorm,
-    heads: usize,
-    head_size: usize,
+    inner: EncoderLayer,
     act: HiddenAct,
 }
 
 impl Layer {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let att = vb.pp("attention");
-        let eps = cfg.layer_norm_eps;
-        Ok(Self {
-            query: candle_nn::linear(h, h, att.pp("self").pp("query"))?,
-            key: candle_nn::linear(h, h, att.pp("self").pp("key"))?,
-            value: candle_nn::linear(h, h, att.pp("self").pp("value"))?,
-            attention_out: candle_nn::linear(h, h, att.pp("output").pp("dense"))?,
-            attention_norm: TrainableLayerNorm::load(h, eps, att.pp("output").pp("LayerNorm"))?,
-            intermediate: candle_nn::linear(
-                h,
-                cfg.intermediate_size,
-                vb.pp("intermediate").pp("dense"),
-            )?,
-            output: candle_nn::linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
-            output_norm: TrainableLayerNorm::load(h, eps, vb.pp("output").pp("LayerNorm"))?,
+        let dims = LayerDims {
+            hidden: cfg.hidden_size,
+            intermediate: cfg.intermediate_size,
             heads: cfg.num_attention_heads,
-            head_size: h / cfg.num_attention_heads,
+            layer_norm_eps: cfg.layer_norm_eps,
+        };
+        let names = AttentionNames {
+            q: "attention.self.query",
+            k: "attention.self.key",
+            v: "attention.self.value",
+            o: "attention.output.dense",
+            norm: "attention.output.LayerNorm",
+        };
+        Ok(Self {
+            inner: EncoderLayer::load(vb, &dims, &names)?,
             act: cfg.hidden_act,
         })
     }
 
-    /// (batch, seq, hidden) → (batch, heads, seq, head_size)
-    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
-        let (b, s, _) = xs.dims3()?;
-        xs.reshape((b, s, self.heads, self.head_size))?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
     /// `mask_bias`: (batch, 1, 1, seq), 0 for real tokens and a large negative for padding.
     fn forward(&self, xs: &Tensor, mask_bias: &Tensor) -> Result<Tensor> {
-        let q = self.split_heads(&linear3d(&self.query, xs)?)?;
-        let k = self.split_heads(&linear3d(&self.key, xs)?)?;
-        let v = self.split_heads(&linear3d(&self.value, xs)?)?;
-        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
-        let probs = softmax_last_dim(&scores.broadcast_add(mask_bias)?)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .flatten_from(D::Minus2)?;
-        let attended = self
-            .attention_norm
-            .forward(&(linear3d(&self.attention_out, &context)? + xs)?)?;
-        let inner = activation(self.act, &linear3d(&self.intermediate, &attended)?)?;
-        self.output_norm
-            .forward(&(linear3d(&self.output, &inner)? + &attended)?)
+        self.inner
+            .forward(xs, mask_bias, &|t| activation(self.act, t))
     }
 }
 

@@ -15,9 +15,11 @@
 //! Tests check the hidden states against the inference port on a random tiny model, and the
 //! sentence embeddings against `load_encoder("mpnet")` when all-mpnet-base-v2 is installed.
 
-use crate::trainable_ops::{linear3d, padding_mask_bias, softmax_last_dim, TrainableLayerNorm};
-use candle_core::{Module, Result, Tensor, D};
-use candle_nn::{Embedding, Linear, VarBuilder};
+use crate::trainable_ops::{
+    padding_mask_bias, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Embedding, VarBuilder};
 use jobshift_encode::mpnet::relative_position_bucket;
 pub use jobshift_encode::mpnet::Config;
 
@@ -100,72 +102,35 @@ impl Embeddings {
 }
 
 struct Layer {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    attention_norm: TrainableLayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: TrainableLayerNorm,
-    heads: usize,
-    head_size: usize,
+    inner: EncoderLayer,
     act: Activation,
 }
 
 impl Layer {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let attn = vb.pp("attention").pp("attn");
-        let eps = cfg.layer_norm_eps;
-        Ok(Self {
-            q: candle_nn::linear(h, h, attn.pp("q"))?,
-            k: candle_nn::linear(h, h, attn.pp("k"))?,
-            v: candle_nn::linear(h, h, attn.pp("v"))?,
-            o: candle_nn::linear(h, h, attn.pp("o"))?,
-            attention_norm: TrainableLayerNorm::load(h, eps, vb.pp("attention").pp("LayerNorm"))?,
-            intermediate: candle_nn::linear(
-                h,
-                cfg.intermediate_size,
-                vb.pp("intermediate").pp("dense"),
-            )?,
-            output: candle_nn::linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
-            output_norm: TrainableLayerNorm::load(h, eps, vb.pp("output").pp("LayerNorm"))?,
+        let dims = LayerDims {
+            hidden: cfg.hidden_size,
+            intermediate: cfg.intermediate_size,
             heads: cfg.num_attention_heads,
-            head_size: h / cfg.num_attention_heads,
+            layer_norm_eps: cfg.layer_norm_eps,
+        };
+        let names = AttentionNames {
+            q: "attention.attn.q",
+            k: "attention.attn.k",
+            v: "attention.attn.v",
+            o: "attention.attn.o",
+            norm: "attention.LayerNorm",
+        };
+        Ok(Self {
+            inner: EncoderLayer::load(vb, &dims, &names)?,
             act: Activation::from_config(&cfg.hidden_act)?,
         })
-    }
-
-    /// (batch, seq, hidden) → (batch, heads, seq, head_size)
-    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
-        let (b, s, _) = xs.dims3()?;
-        xs.reshape((b, s, self.heads, self.head_size))?
-            .transpose(1, 2)?
-            .contiguous()
     }
 
     /// `bias`: (batch, heads, seq, seq), the shared relative-position bias plus the padding
     /// mask.
     fn forward(&self, xs: &Tensor, bias: &Tensor) -> Result<Tensor> {
-        let q = self.split_heads(&linear3d(&self.q, xs)?)?;
-        let k = self.split_heads(&linear3d(&self.k, xs)?)?;
-        let v = self.split_heads(&linear3d(&self.v, xs)?)?;
-        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
-        let probs = softmax_last_dim(&scores.broadcast_add(bias)?)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .flatten_from(D::Minus2)?;
-        let attended = self
-            .attention_norm
-            .forward(&(linear3d(&self.o, &context)? + xs)?)?;
-        let inner = self
-            .act
-            .forward(&linear3d(&self.intermediate, &attended)?)?;
-        self.output_norm
-            .forward(&(linear3d(&self.output, &inner)? + &attended)?)
+        self.inner.forward(xs, bias, &|t| self.act.forward(t))
     }
 }
 

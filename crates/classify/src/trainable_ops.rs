@@ -1,7 +1,8 @@
 //! Differentiable building blocks shared by the trainable encoders of `jobshift finetune`
 //! ([`crate::trainable_bert`], [`crate::trainable_mpnet`]): a layer norm, a softmax and a
 //! linear layer on 3-D input written only with candle ops that record a backward pass, and
-//! the sentence-transformers pooling (mean over real tokens, L2 normalization).
+//! the sentence-transformers pooling (mean over real tokens, L2 normalization), and the encoder
+//! layer both architectures share ([`EncoderLayer`]).
 //!
 //! Why hand-written: candle's fused kernels (`candle_nn::ops::layer_norm`, which
 //! `candle_nn::LayerNorm::forward` calls on contiguous input, and `softmax_last_dim`) are
@@ -31,6 +32,92 @@ impl TrainableLayerNorm {
 
     pub(crate) fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         candle_nn::ops::layer_norm_slow(xs, &self.weight, &self.bias, self.eps)
+    }
+}
+
+/// Where an encoder layer's attention weights are, under the layer's prefix (BERT and MPNet name
+/// them differently; the feed-forward weights have the same names in both).
+pub(crate) struct AttentionNames {
+    pub q: &'static str,
+    pub k: &'static str,
+    pub v: &'static str,
+    pub o: &'static str,
+    pub norm: &'static str,
+}
+
+/// The sizes of an encoder layer.
+pub(crate) struct LayerDims {
+    pub hidden: usize,
+    pub intermediate: usize,
+    pub heads: usize,
+    pub layer_norm_eps: f64,
+}
+
+/// One post-norm transformer encoder layer, as BERT and MPNet both compute it: self-attention
+/// with an additive bias (the padding mask, plus MPNet's relative positions), residual + layer
+/// norm, the feed-forward block with the model's activation, residual + layer norm.
+pub(crate) struct EncoderLayer {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    attention_norm: TrainableLayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: TrainableLayerNorm,
+    heads: usize,
+    head_size: usize,
+}
+
+impl EncoderLayer {
+    pub(crate) fn load(vb: VarBuilder, dims: &LayerDims, names: &AttentionNames) -> Result<Self> {
+        let (h, eps) = (dims.hidden, dims.layer_norm_eps);
+        Ok(Self {
+            q: candle_nn::linear(h, h, vb.pp(names.q))?,
+            k: candle_nn::linear(h, h, vb.pp(names.k))?,
+            v: candle_nn::linear(h, h, vb.pp(names.v))?,
+            o: candle_nn::linear(h, h, vb.pp(names.o))?,
+            attention_norm: TrainableLayerNorm::load(h, eps, vb.pp(names.norm))?,
+            intermediate: candle_nn::linear(h, dims.intermediate, vb.pp("intermediate.dense"))?,
+            output: candle_nn::linear(dims.intermediate, h, vb.pp("output.dense"))?,
+            output_norm: TrainableLayerNorm::load(h, eps, vb.pp("output.LayerNorm"))?,
+            heads: dims.heads,
+            head_size: h / dims.heads,
+        })
+    }
+
+    /// (batch, seq, hidden) → (batch, heads, seq, head_size)
+    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
+        let (b, s, _) = xs.dims3()?;
+        xs.reshape((b, s, self.heads, self.head_size))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    /// `bias` is added to the attention scores (broadcast to (batch, heads, seq, seq));
+    /// `activation` is the feed-forward block's.
+    pub(crate) fn forward(
+        &self,
+        xs: &Tensor,
+        bias: &Tensor,
+        activation: &dyn Fn(&Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let q = self.split_heads(&linear3d(&self.q, xs)?)?;
+        let k = self.split_heads(&linear3d(&self.k, xs)?)?;
+        let v = self.split_heads(&linear3d(&self.v, xs)?)?;
+        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
+        let probs = softmax_last_dim(&scores.broadcast_add(bias)?)?;
+        let context = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .flatten_from(D::Minus2)?;
+        let attended = self
+            .attention_norm
+            .forward(&(linear3d(&self.o, &context)? + xs)?)?;
+        let inner = activation(&linear3d(&self.intermediate, &attended)?)?;
+        self.output_norm
+            .forward(&(linear3d(&self.output, &inner)? + &attended)?)
     }
 }
 

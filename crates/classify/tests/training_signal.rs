@@ -9,7 +9,7 @@
 
 use jobshift_classify::classifier::ClassifierMeta;
 use jobshift_classify::train::{self, training_set, TrainOptions, TrainingData};
-use jobshift_classify::{data, HeadKind};
+use jobshift_classify::{examples, HeadKind};
 use jobshift_taxonomy::Taxonomy;
 use std::path::{Path, PathBuf};
 
@@ -66,8 +66,8 @@ fn default_classifier_is_built_the_same_from_any_directory() {
     // 2. the shipped file says what the public source says
     let source = repo_root().join("../shared/data/onet-alternate-titles/alternate_titles.tsv");
     if source.is_file() {
-        let (shipped, u1) = data::shipped_onet_alternate_examples(&tax).unwrap();
-        let (from_source, u2) = data::onet_alternate_examples(&tax, &source).unwrap();
+        let (shipped, u1) = examples::shipped_onet_alternate_examples(&tax).unwrap();
+        let (from_source, u2) = examples::onet_alternate_examples(&tax, &source).unwrap();
         assert_eq!(u1, u2);
         assert_eq!(
             train::examples_hash(&shipped),

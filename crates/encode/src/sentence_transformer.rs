@@ -5,7 +5,7 @@
 //!    strips texts; for WordPiece tokenizers stripping makes no difference anyway);
 //! 2. tokenize with the model's `tokenizer.json`, truncating (longest-first, special tokens
 //!    included) at `max_seq_length`, without the fixed padding some `tokenizer.json` files carry;
-//! 3. run the transformer (BERT from candle-transformers, or [`crate::mpnet`]) on batches padded
+//! 3. run the transformer (BERT from candle-transformers, or [`crate::engines::mpnet`]) on batches padded
 //!    to their longest member, with an attention mask;
 //! 4. pool as configured (cls / max / mean / mean_sqrt_len / weighted mean / last token, in
 //!    sentence-transformers' concatenation order), apply `Dense` modules, then `Normalize`.
@@ -16,9 +16,9 @@
 //! and masks go into buffers reused across batches; pooling reads the hidden states in place and
 //! writes straight into the output rows.
 
+use crate::engines::mpnet;
+use crate::engines::packed_cpu as packed;
 use crate::error::EncodeError;
-use crate::mpnet;
-use crate::packed;
 use crate::st_config::{DenseConfig, PoolingMode, StConfig};
 use crate::{Embeddings, Encoder};
 use candle_core::{DType, Device, Module, Tensor};
@@ -77,7 +77,7 @@ const TOKENIZE_CHUNK: usize = 4096;
 enum Backbone {
     Bert(bert::BertModel),
     MPNet(mpnet::MPNetModel),
-    /// f32 on the CPU: the packed engine (no padding, fused attention), see [`crate::packed`].
+    /// f32 on the CPU: the packed engine (no padding, fused attention), see [`crate::engines::packed_cpu`].
     Packed(packed::PackedModel),
 }
 

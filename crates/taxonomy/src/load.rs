@@ -246,562 +246,641 @@ struct TitleRow {
     line: u64,
 }
 
-/// Parse and validate; `Err` carries every problem found.
+/// Parse and validate; `Err` carries every problem found. Each input file is read by its own
+/// step of [`Load`], in the order the checks need (the crosswalk before the titles: it is the
+/// list of real codes); the taxonomy is assembled only when no step found a problem.
 pub(crate) fn build(origin: &str, files: &[(String, String)]) -> Result<Taxonomy, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let by_path: BTreeMap<&str, &str> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
+    let mut load = Load::new(files);
+    load.read_manifest();
+    load.read_families();
+    load.read_crosswalk();
+    load.read_titles();
+    load.check_crosswalk_targets();
+    load.read_retired();
+    if !load.problems.is_empty() {
+        return Err(load.problems);
+    }
+    Ok(load.assemble(origin))
+}
 
-    // --- taxonomy.toml
-    let mut version = String::new();
-    let mut expected_onet: Option<usize> = None;
-    match by_path.get(MANIFEST) {
-        None => problems.push(Problem::new(
-            MANIFEST,
-            None,
-            "file missing",
-            "create it with a line `version = \"YYYY.MM.N\"`",
-        )),
-        Some(text) => match text.parse::<toml::Table>() {
-            Err(e) => problems.push(Problem::new(
+/// What [`build`] has read so far, and every problem found.
+struct Load<'a> {
+    files: BTreeMap<&'a str, &'a str>,
+    problems: Vec<Problem>,
+    version: String,
+    expected_onet: Option<usize>,
+    families: Vec<Family>,
+    family_line: HashMap<String, u64>,
+    crosswalk: Vec<(CrosswalkEntry, String, u64)>,
+    onet_first: HashMap<String, (String, u64)>,
+    title_rows: Vec<TitleRow>,
+    id_first: HashMap<String, (String, u64)>,
+    /// normalized key → (title id, file, line, is the title's name)
+    key_owner: HashMap<String, (String, String, u64, bool)>,
+    retired: Vec<RetiredId>,
+}
+
+impl<'a> Load<'a> {
+    fn new(files: &'a [(String, String)]) -> Self {
+        Load {
+            files: files
+                .iter()
+                .map(|(p, c)| (p.as_str(), c.as_str()))
+                .collect(),
+            problems: Vec::new(),
+            version: String::new(),
+            expected_onet: None,
+            families: Vec::new(),
+            family_line: HashMap::new(),
+            crosswalk: Vec::new(),
+            onet_first: HashMap::new(),
+            title_rows: Vec::new(),
+            id_first: HashMap::new(),
+            key_owner: HashMap::new(),
+            retired: Vec::new(),
+        }
+    }
+
+    /// taxonomy.toml: the version and the expected number of O*NET occupations.
+    fn read_manifest(&mut self) {
+        match self.files.get(MANIFEST) {
+            None => self.problems.push(Problem::new(
                 MANIFEST,
                 None,
-                format!("not valid TOML: {e}"),
-                "fix the TOML syntax",
+                "file missing",
+                "create it with a line `version = \"YYYY.MM.N\"`",
             )),
-            Ok(table) => {
-                match table.get("version").and_then(|v| v.as_str()) {
-                    Some(v) if !v.trim().is_empty() => version = v.trim().to_string(),
-                    _ => problems.push(Problem::new(
-                        MANIFEST,
-                        None,
-                        "no `version` string",
-                        "add `version = \"YYYY.MM.N\"` (bump it whenever titles, aliases or the crosswalk change)",
-                    )),
-                }
-                if let Some(v) = table.get("onet_occupations") {
-                    match v.as_integer() {
-                        Some(n) if n > 0 => expected_onet = Some(n as usize),
-                        _ => problems.push(Problem::new(
+            Some(text) => match text.parse::<toml::Table>() {
+                Err(e) => self.problems.push(Problem::new(
+                    MANIFEST,
+                    None,
+                    format!("not valid TOML: {e}"),
+                    "fix the TOML syntax",
+                )),
+                Ok(table) => {
+                    match table.get("version").and_then(|v| v.as_str()) {
+                        Some(v) if !v.trim().is_empty() => self.version = v.trim().to_string(),
+                        _ => self.problems.push(Problem::new(
                             MANIFEST,
                             None,
-                            "`onet_occupations` must be a positive integer",
-                            "e.g. `onet_occupations = 1016`",
+                            "no `version` string",
+                            "add `version = \"YYYY.MM.N\"` (bump it whenever titles, aliases or the crosswalk change)",
                         )),
                     }
+                    if let Some(v) = table.get("onet_occupations") {
+                        match v.as_integer() {
+                            Some(n) if n > 0 => self.expected_onet = Some(n as usize),
+                            _ => self.problems.push(Problem::new(
+                                MANIFEST,
+                                None,
+                                "`onet_occupations` must be a positive integer",
+                                "e.g. `onet_occupations = 1016`",
+                            )),
+                        }
+                    }
                 }
-            }
-        },
+            },
+        }
     }
 
-    // --- families.csv
-    let mut families: Vec<Family> = Vec::new();
-    let mut family_line: HashMap<String, u64> = HashMap::new();
-    match by_path.get(FAMILIES) {
-        None => problems.push(Problem::new(
-            FAMILIES,
-            None,
-            "file missing",
-            format!("create it with header `{}`", FAMILY_COLUMNS.join(",")),
-        )),
-        Some(text) => {
-            let mut names: HashMap<String, u64> = HashMap::new();
-            for row in read_csv(FAMILIES, text, FAMILY_COLUMNS, &mut problems) {
-                let [id, name, description] = [&row.fields[0], &row.fields[1], &row.fields[2]];
-                if !is_slug(id) {
-                    problems.push(Problem::new(
-                        FAMILIES,
-                        Some(row.line),
-                        format!("family id `{id}` is not a snake_case slug"),
-                        "use lower-case letters, digits and single underscores",
-                    ));
-                    continue;
+    /// families.csv
+    fn read_families(&mut self) {
+        match self.files.get(FAMILIES) {
+            None => self.problems.push(Problem::new(
+                FAMILIES,
+                None,
+                "file missing",
+                format!("create it with header `{}`", FAMILY_COLUMNS.join(",")),
+            )),
+            Some(text) => {
+                let mut names: HashMap<String, u64> = HashMap::new();
+                for row in read_csv(FAMILIES, text, FAMILY_COLUMNS, &mut self.problems) {
+                    let [id, name, description] = [&row.fields[0], &row.fields[1], &row.fields[2]];
+                    if !is_slug(id) {
+                        self.problems.push(Problem::new(
+                            FAMILIES,
+                            Some(row.line),
+                            format!("family id `{id}` is not a snake_case slug"),
+                            "use lower-case letters, digits and single underscores",
+                        ));
+                        continue;
+                    }
+                    if let Some(first) = self.family_line.get(id.as_str()) {
+                        self.problems.push(Problem::new(
+                            FAMILIES,
+                            Some(row.line),
+                            format!("duplicate family id `{id}` (first on line {first})"),
+                            "delete or rename one of the rows",
+                        ));
+                        continue;
+                    }
+                    if name.is_empty() || description.is_empty() {
+                        self.problems.push(Problem::new(
+                            FAMILIES,
+                            Some(row.line),
+                            format!("family `{id}` has an empty name or description"),
+                            "fill in both",
+                        ));
+                    }
+                    if let Some(first) = names.insert(normalize_title(name), row.line) {
+                        self.problems.push(Problem::new(
+                            FAMILIES,
+                            Some(row.line),
+                            format!("duplicate family name `{name}` (first on line {first})"),
+                            "give each family a distinct name",
+                        ));
+                    }
+                    self.family_line.insert(id.clone(), row.line);
+                    self.families.push(Family {
+                        id: id.clone(),
+                        name: name.clone(),
+                        description: description.clone(),
+                    });
                 }
-                if let Some(first) = family_line.get(id.as_str()) {
-                    problems.push(Problem::new(
-                        FAMILIES,
-                        Some(row.line),
-                        format!("duplicate family id `{id}` (first on line {first})"),
-                        "delete or rename one of the rows",
-                    ));
-                    continue;
-                }
-                if name.is_empty() || description.is_empty() {
-                    problems.push(Problem::new(
-                        FAMILIES,
-                        Some(row.line),
-                        format!("family `{id}` has an empty name or description"),
-                        "fill in both",
-                    ));
-                }
-                if let Some(first) = names.insert(normalize_title(name), row.line) {
-                    problems.push(Problem::new(
-                        FAMILIES,
-                        Some(row.line),
-                        format!("duplicate family name `{name}` (first on line {first})"),
-                        "give each family a distinct name",
-                    ));
-                }
-                family_line.insert(id.clone(), row.line);
-                families.push(Family {
-                    id: id.clone(),
-                    name: name.clone(),
-                    description: description.clone(),
-                });
             }
         }
     }
 
-    // --- crosswalk/soc-NN.csv (read before titles: it is the list of real codes)
-    let mut crosswalk: Vec<(CrosswalkEntry, String, u64)> = Vec::new();
-    let mut onet_first: HashMap<String, (String, u64)> = HashMap::new();
-    for (path, text) in by_path.range("crosswalk/".."crosswalk0") {
-        let major = path
-            .strip_prefix("crosswalk/soc-")
-            .and_then(|r| r.strip_suffix(".csv"));
-        let major = match major {
-            Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit()) => m.to_string(),
-            _ => {
-                problems.push(Problem::new(
-                    path,
-                    None,
-                    "crosswalk files are named `soc-NN.csv` after a SOC major group",
-                    "rename the file, e.g. crosswalk/soc-15.csv",
+    /// crosswalk/soc-NN.csv
+    fn read_crosswalk(&mut self) {
+        let files: Vec<(&'a str, &'a str)> = self
+            .files
+            .range("crosswalk/".."crosswalk0")
+            .map(|(p, t)| (*p, *t))
+            .collect();
+        for (path, text) in files {
+            let major = path
+                .strip_prefix("crosswalk/soc-")
+                .and_then(|r| r.strip_suffix(".csv"));
+            let major = match major {
+                Some(m) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit()) => m.to_string(),
+                _ => {
+                    self.problems.push(Problem::new(
+                        path,
+                        None,
+                        "crosswalk files are named `soc-NN.csv` after a SOC major group",
+                        "rename the file, e.g. crosswalk/soc-15.csv",
+                    ));
+                    continue;
+                }
+            };
+            for row in read_csv(path, text, CROSSWALK_COLUMNS, &mut self.problems) {
+                let [code, onet_title, title_id] = [&row.fields[0], &row.fields[1], &row.fields[2]];
+                if !is_onet_soc(code) {
+                    self.problems.push(Problem::new(
+                        path,
+                        Some(row.line),
+                        format!("`{code}` is not an O*NET-SOC 2019 code"),
+                        "write it as NN-NNNN.NN, e.g. 15-1252.00",
+                    ));
+                    continue;
+                }
+                if !code.starts_with(&format!("{major}-")) {
+                    self.problems.push(Problem::new(
+                        path,
+                        Some(row.line),
+                        format!("`{code}` is not in SOC major group {major}"),
+                        format!("move the row to crosswalk/soc-{}.csv", &code[..2]),
+                    ));
+                }
+                if let Some((f, l)) = self.onet_first.get(code.as_str()) {
+                    self.problems.push(Problem::new(
+                        path,
+                        Some(row.line),
+                        format!("O*NET code `{code}` is crosswalked twice (first at {f}:{l})"),
+                        "keep exactly one row per O*NET code",
+                    ));
+                    continue;
+                }
+                if onet_title.is_empty() || title_id.is_empty() {
+                    self.problems.push(Problem::new(
+                        path,
+                        Some(row.line),
+                        format!("`{code}` has an empty onet_title or title_id"),
+                        "fill in the O*NET title and the taxonomy title id it counts under",
+                    ));
+                }
+                self.onet_first
+                    .insert(code.clone(), (path.to_string(), row.line));
+                self.crosswalk.push((
+                    CrosswalkEntry {
+                        onet_soc: code.clone(),
+                        onet_title: onet_title.clone(),
+                        title_id: title_id.clone(),
+                    },
+                    path.to_string(),
+                    row.line,
                 ));
-                continue;
             }
-        };
-        for row in read_csv(path, text, CROSSWALK_COLUMNS, &mut problems) {
-            let [code, onet_title, title_id] = [&row.fields[0], &row.fields[1], &row.fields[2]];
-            if !is_onet_soc(code) {
-                problems.push(Problem::new(
-                    path,
-                    Some(row.line),
-                    format!("`{code}` is not an O*NET-SOC 2019 code"),
-                    "write it as NN-NNNN.NN, e.g. 15-1252.00",
-                ));
-                continue;
-            }
-            if !code.starts_with(&format!("{major}-")) {
-                problems.push(Problem::new(
-                    path,
-                    Some(row.line),
-                    format!("`{code}` is not in SOC major group {major}"),
-                    format!("move the row to crosswalk/soc-{}.csv", &code[..2]),
-                ));
-            }
-            if let Some((f, l)) = onet_first.get(code.as_str()) {
-                problems.push(Problem::new(
-                    path,
-                    Some(row.line),
-                    format!("O*NET code `{code}` is crosswalked twice (first at {f}:{l})"),
-                    "keep exactly one row per O*NET code",
-                ));
-                continue;
-            }
-            if onet_title.is_empty() || title_id.is_empty() {
-                problems.push(Problem::new(
-                    path,
-                    Some(row.line),
-                    format!("`{code}` has an empty onet_title or title_id"),
-                    "fill in the O*NET title and the taxonomy title id it counts under",
-                ));
-            }
-            onet_first.insert(code.clone(), (path.to_string(), row.line));
-            crosswalk.push((
-                CrosswalkEntry {
-                    onet_soc: code.clone(),
-                    onet_title: onet_title.clone(),
-                    title_id: title_id.clone(),
-                },
-                path.to_string(),
-                row.line,
-            ));
         }
-    }
-    if crosswalk.is_empty() {
-        problems.push(Problem::new(
-            "crosswalk/",
-            None,
-            "no crosswalk rows",
-            "add crosswalk/soc-NN.csv files with header `onet_soc,onet_title,title_id`",
-        ));
-    }
-    if let Some(n) = expected_onet {
-        if crosswalk.len() != n && !crosswalk.is_empty() {
-            problems.push(Problem::new(
+        if self.crosswalk.is_empty() {
+            self.problems.push(Problem::new(
                 "crosswalk/",
                 None,
-                format!("the crosswalk has {} O*NET codes but taxonomy.toml says onet_occupations = {n}", crosswalk.len()),
-                "add a row for every missing O*NET-SOC code (or correct onet_occupations)",
+                "no crosswalk rows",
+                "add crosswalk/soc-NN.csv files with header `onet_soc,onet_title,title_id`",
             ));
         }
+        if let Some(n) = self.expected_onet {
+            if self.crosswalk.len() != n && !self.crosswalk.is_empty() {
+                self.problems.push(Problem::new(
+                    "crosswalk/",
+                    None,
+                    format!("the crosswalk has {} O*NET codes but taxonomy.toml says onet_occupations = {n}", self.crosswalk.len()),
+                    "add a row for every missing O*NET-SOC code (or correct onet_occupations)",
+                ));
+            }
+        }
     }
-    let real_soc: BTreeSet<&str> = crosswalk.iter().map(|(e, _, _)| &e.onet_soc[..7]).collect();
 
-    // --- titles/<family>.csv
-    let mut title_rows: Vec<TitleRow> = Vec::new();
-    let mut id_first: HashMap<String, (String, u64)> = HashMap::new();
-    let mut key_owner: HashMap<String, (String, String, u64, bool)> = HashMap::new(); // key -> (title id, file, line, is_name)
-    let title_files: Vec<(&str, &str)> = by_path
-        .range("titles/".."titles0")
-        .map(|(p, t)| (*p, *t))
-        .collect();
-    if title_files.is_empty() {
-        problems.push(Problem::new(
-            "titles/",
-            None,
-            "no title files",
-            "add titles/<family_id>.csv files",
-        ));
-    }
-    // families in families.csv order, so titles() is grouped predictably
-    let family_order: HashMap<&str, usize> = families
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), i))
-        .collect();
-    let mut ordered_files = title_files.clone();
-    ordered_files.sort_by_key(|(p, _)| {
-        let fam = p.trim_start_matches("titles/").trim_end_matches(".csv");
-        (
-            family_order.get(fam).copied().unwrap_or(usize::MAX),
-            p.to_string(),
-        )
-    });
-    for (path, text) in ordered_files {
-        let family = path
-            .trim_start_matches("titles/")
-            .trim_end_matches(".csv")
-            .to_string();
-        if !family_line.contains_key(&family) && !families.is_empty() {
-            problems.push(Problem::new(
-                path,
+    /// titles/<family>.csv, in families.csv order (so titles() is grouped predictably).
+    fn read_titles(&mut self) {
+        let real_soc: BTreeSet<String> = self
+            .crosswalk
+            .iter()
+            .map(|(e, _, _)| e.onet_soc[..7].to_string())
+            .collect();
+        let title_files: Vec<(&'a str, &'a str)> = self
+            .files
+            .range("titles/".."titles0")
+            .map(|(p, t)| (*p, *t))
+            .collect();
+        if title_files.is_empty() {
+            self.problems.push(Problem::new(
+                "titles/",
                 None,
-                format!("`{family}` is not a family id in families.csv"),
-                "name the file after a family id (titles/<family_id>.csv) or add the family to families.csv",
+                "no title files",
+                "add titles/<family_id>.csv files",
             ));
         }
-        for row in read_csv(path, text, TITLE_COLUMNS, &mut problems) {
-            let f = &row.fields;
-            let (id, name, level, sub_family, soc, onet_soc, definition, aliases_raw) =
-                (&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]);
-            let at = Some(row.line);
-            if !is_slug(id) {
-                problems.push(Problem::new(
+        // families in families.csv order, so titles() is grouped predictably
+        let family_order: HashMap<String, usize> = self
+            .families
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), i))
+            .collect();
+        let mut ordered_files = title_files.clone();
+        ordered_files.sort_by_key(|(p, _)| {
+            let fam = p.trim_start_matches("titles/").trim_end_matches(".csv");
+            (
+                family_order.get(fam).copied().unwrap_or(usize::MAX),
+                p.to_string(),
+            )
+        });
+        for (path, text) in ordered_files {
+            let family = path
+                .trim_start_matches("titles/")
+                .trim_end_matches(".csv")
+                .to_string();
+            if !self.family_line.contains_key(&family) && !self.families.is_empty() {
+                self.problems.push(Problem::new(
                     path,
-                    at,
-                    format!("id `{id}` is not a snake_case slug"),
-                    format!("use the slug of the name, e.g. `{}`", slug_of(name)),
-                ));
-                continue;
-            }
-            if let Some((pf, pl)) = id_first.get(id.as_str()) {
-                problems.push(Problem::new(
-                    path,
-                    at,
-                    format!("duplicate title id `{id}` (first at {pf}:{pl})"),
-                    "ids are unique: merge the rows or give the new title its own id",
-                ));
-                continue;
-            }
-            id_first.insert(id.clone(), (path.to_string(), row.line));
-            if name.is_empty() {
-                problems.push(Problem::new(
-                    path,
-                    at,
-                    format!("title `{id}` has no name"),
-                    "fill in the name column",
+                    None,
+                    format!("`{family}` is not a family id in families.csv"),
+                    "name the file after a family id (titles/<family_id>.csv) or add the family to families.csv",
                 ));
             }
-            if definition.is_empty() {
-                problems.push(Problem::new(
+            for row in read_csv(path, text, TITLE_COLUMNS, &mut self.problems) {
+                self.read_title_row(path, &family, &real_soc, row);
+            }
+        }
+    }
+
+    /// One row of a titles file: its id, name, level and codes, and the keys its name and
+    /// aliases claim.
+    fn read_title_row(&mut self, path: &str, family: &str, real_soc: &BTreeSet<String>, row: Row) {
+        let f = &row.fields;
+        let (id, name, level, sub_family, soc, onet_soc, definition, aliases_raw) =
+            (&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]);
+        let at = Some(row.line);
+        if !is_slug(id) {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("id `{id}` is not a snake_case slug"),
+                format!("use the slug of the name, e.g. `{}`", slug_of(name)),
+            ));
+            return;
+        }
+        if let Some((pf, pl)) = self.id_first.get(id.as_str()) {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("duplicate title id `{id}` (first at {pf}:{pl})"),
+                "ids are unique: merge the rows or give the new title its own id",
+            ));
+            return;
+        }
+        self.id_first
+            .insert(id.clone(), (path.to_string(), row.line));
+        if name.is_empty() {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}` has no name"),
+                "fill in the name column",
+            ));
+        }
+        if definition.is_empty() {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}` has no definition"),
+                "write a one-sentence definition",
+            ));
+        }
+        let level_parsed = level_from_data(level);
+        if level_parsed.is_none() {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}` has level `{level}`"),
+                format!(
+                    "use one of {}",
+                    Level::ALL
+                        .iter()
+                        .map(|l| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if !is_soc_detailed(soc) {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}`: soc `{soc}` is not a SOC 2018 detailed code"),
+                "write it as NN-NNNN, e.g. 15-1252",
+            ));
+        } else if !real_soc.is_empty() && !real_soc.contains(soc.as_str()) {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}`: soc `{soc}` is not a SOC 2018 detailed occupation (no O*NET code in the crosswalk starts with it)"),
+                "use the SOC code of an occupation listed in crosswalk/soc-NN.csv",
+            ));
+        }
+        if !is_onet_soc(onet_soc) {
+            self.problems.push(Problem::new(
+                path,
+                at,
+                format!("title `{id}`: onet_soc `{onet_soc}` is not an O*NET-SOC code"),
+                "write it as NN-NNNN.NN, e.g. 15-1252.00",
+            ));
+        } else {
+            if !self.onet_first.contains_key(onet_soc.as_str()) && !self.crosswalk.is_empty() {
+                self.problems.push(Problem::new(
                     path,
                     at,
-                    format!("title `{id}` has no definition"),
-                    "write a one-sentence definition",
+                    format!("title `{id}`: onet_soc `{onet_soc}` is not an O*NET-SOC 2019 code in the crosswalk"),
+                    format!("use a code listed in crosswalk/soc-{}.csv", &onet_soc[..2]),
                 ));
             }
-            let level_parsed = level_from_data(level);
-            if level_parsed.is_none() {
-                problems.push(Problem::new(
+            if is_soc_detailed(soc) && !onet_soc.starts_with(soc.as_str()) {
+                self.problems.push(Problem::new(
                     path,
                     at,
-                    format!("title `{id}` has level `{level}`"),
+                    format!("title `{id}`: onet_soc `{onet_soc}` is not inside soc `{soc}`"),
                     format!(
-                        "use one of {}",
-                        Level::ALL
-                            .iter()
-                            .map(|l| l.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "make soc `{}` or pick an O*NET code starting with {soc}",
+                        &onet_soc[..7]
                     ),
                 ));
             }
-            if !is_soc_detailed(soc) {
-                problems.push(Problem::new(
-                    path,
-                    at,
-                    format!("title `{id}`: soc `{soc}` is not a SOC 2018 detailed code"),
-                    "write it as NN-NNNN, e.g. 15-1252",
-                ));
-            } else if !real_soc.is_empty() && !real_soc.contains(soc.as_str()) {
-                problems.push(Problem::new(
-                    path,
-                    at,
-                    format!("title `{id}`: soc `{soc}` is not a SOC 2018 detailed occupation (no O*NET code in the crosswalk starts with it)"),
-                    "use the SOC code of an occupation listed in crosswalk/soc-NN.csv",
-                ));
-            }
-            if !is_onet_soc(onet_soc) {
-                problems.push(Problem::new(
-                    path,
-                    at,
-                    format!("title `{id}`: onet_soc `{onet_soc}` is not an O*NET-SOC code"),
-                    "write it as NN-NNNN.NN, e.g. 15-1252.00",
-                ));
-            } else {
-                if !onet_first.contains_key(onet_soc.as_str()) && !crosswalk.is_empty() {
-                    problems.push(Problem::new(
-                        path,
-                        at,
-                        format!("title `{id}`: onet_soc `{onet_soc}` is not an O*NET-SOC 2019 code in the crosswalk"),
-                        format!("use a code listed in crosswalk/soc-{}.csv", &onet_soc[..2]),
-                    ));
-                }
-                if is_soc_detailed(soc) && !onet_soc.starts_with(soc.as_str()) {
-                    problems.push(Problem::new(
-                        path,
-                        at,
-                        format!("title `{id}`: onet_soc `{onet_soc}` is not inside soc `{soc}`"),
-                        format!(
-                            "make soc `{}` or pick an O*NET code starting with {soc}",
-                            &onet_soc[..7]
-                        ),
-                    ));
-                }
-            }
-            let aliases: Vec<String> = aliases_raw
-                .split(';')
-                .map(|a| a.trim().to_string())
-                .filter(|a| !a.is_empty())
-                .collect();
-            // name + aliases must each resolve to this title only
-            let mut own_keys: BTreeSet<String> = BTreeSet::new();
-            for (k, text) in std::iter::once(name).chain(aliases.iter()).enumerate() {
-                let is_name = k == 0;
-                let key = normalize_title(text);
-                if key.is_empty() {
-                    if !name.is_empty() || !is_name {
-                        problems.push(Problem::new(
-                            path,
-                            at,
-                            format!("title `{id}`: `{text}` is empty after normalization"),
-                            "remove it or write letters/digits",
-                        ));
-                    }
-                    continue;
-                }
-                if !own_keys.insert(key.clone()) {
-                    continue; // the same spelling twice within one title is harmless
-                }
-                if let Some((other, of, ol, other_is_name)) = key_owner.get(&key) {
-                    let what = match (is_name, *other_is_name) {
-                        (true, true) => format!(
-                            "duplicate title name `{text}`: also the name of `{other}` ({of}:{ol})"
-                        ),
-                        (true, false) => format!(
-                            "the name of `{id}` (`{text}`) is an alias of `{other}` ({of}:{ol})"
-                        ),
-                        (false, true) => {
-                            format!("alias `{text}` of `{id}` is the name of `{other}` ({of}:{ol})")
-                        }
-                        (false, false) => format!(
-                            "alias `{text}` of `{id}` is also an alias of `{other}` ({of}:{ol})"
-                        ),
-                    };
-                    problems.push(Problem::new(
-                        path,
-                        at,
-                        format!("{what} (both normalize to `{key}`)"),
-                        "an alias must lead to one title: remove it from one of the two rows (keep it where postings most often mean it)",
-                    ));
-                    continue;
-                }
-                key_owner.insert(key, (id.clone(), path.to_string(), row.line, is_name));
-            }
-            if let Some(level) = level_parsed {
-                title_rows.push(TitleRow {
-                    title: Title {
-                        id: id.clone(),
-                        name: name.clone(),
-                        definition: definition.clone(),
-                        family: family.clone(),
-                        sub_family: if sub_family.is_empty() {
-                            None
-                        } else {
-                            Some(sub_family.clone())
-                        },
-                        level,
-                        soc: soc.clone(),
-                        onet_soc: onet_soc.clone(),
-                        aliases,
-                    },
-                    file: path.to_string(),
-                    line: row.line,
-                });
-            }
         }
-    }
-
-    // --- crosswalk targets exist
-    for (entry, file, line) in &crosswalk {
-        if !entry.title_id.is_empty() && !id_first.contains_key(&entry.title_id) {
-            let fix = match closest_id(
-                &entry.title_id,
-                title_rows.iter().map(|t| t.title.id.as_str()),
-            ) {
-                Some(id) => {
-                    format!("use an existing title id (did you mean `{id}`?) or add the title")
-                }
-                None => {
-                    "use an existing title id or add the title to titles/<family>.csv".to_string()
-                }
-            };
-            problems.push(Problem::new(
-                file,
-                Some(*line),
-                format!(
-                    "`{}` is crosswalked to unknown title id `{}`",
-                    entry.onet_soc, entry.title_id
-                ),
-                fix,
-            ));
-        }
-    }
-
-    // --- retired.csv
-    let mut retired: Vec<RetiredId> = Vec::new();
-    match by_path.get(RETIRED) {
-        None => problems.push(Problem::new(
-            RETIRED,
-            None,
-            "file missing",
-            format!(
-                "create it with header `{}` (it may have no rows)",
-                RETIRED_COLUMNS.join(",")
-            ),
-        )),
-        Some(text) => {
-            let mut seen: HashMap<String, u64> = HashMap::new();
-            for row in read_csv(RETIRED, text, RETIRED_COLUMNS, &mut problems) {
-                let [id, in_version, replaced_by, reason] = [
-                    &row.fields[0],
-                    &row.fields[1],
-                    &row.fields[2],
-                    &row.fields[3],
-                ];
-                let at = Some(row.line);
-                if let Some(first) = seen.insert(id.clone(), row.line) {
-                    problems.push(Problem::new(
-                        RETIRED,
-                        at,
-                        format!("`{id}` is retired twice (first on line {first})"),
-                        "keep one row per retired id",
-                    ));
-                }
-                if let Some((f, l)) = id_first.get(id.as_str()) {
-                    problems.push(Problem::new(
-                        f,
-                        Some(*l),
-                        format!("title id `{id}` was retired in {in_version} (retired.csv:{}) and may never be reused", row.line),
-                        "give the title a new id (a rename keeps its old id only if it was never retired)",
-                    ));
-                }
-                if in_version.is_empty() || reason.is_empty() {
-                    problems.push(Problem::new(
-                        RETIRED,
-                        at,
-                        format!("retired id `{id}` has no version or reason"),
-                        "fill in retired_in_version and reason",
-                    ));
-                }
-                if !replaced_by.is_empty() && !id_first.contains_key(replaced_by.as_str()) {
-                    problems.push(Problem::new(
-                        RETIRED,
-                        at,
-                        format!("`{id}` is replaced_by unknown title `{replaced_by}`"),
-                        "name an existing title id or leave replaced_by empty",
-                    ));
-                }
-                retired.push(RetiredId {
+        let aliases: Vec<String> = aliases_raw
+            .split(';')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        self.claim_keys(path, row.line, id, name, &aliases);
+        if let Some(level) = level_parsed {
+            self.title_rows.push(TitleRow {
+                title: Title {
                     id: id.clone(),
-                    retired_in_version: in_version.clone(),
-                    replaced_by: if replaced_by.is_empty() {
+                    name: name.clone(),
+                    definition: definition.clone(),
+                    family: family.to_string(),
+                    sub_family: if sub_family.is_empty() {
                         None
                     } else {
-                        Some(replaced_by.clone())
+                        Some(sub_family.clone())
                     },
-                    reason: reason.clone(),
-                });
+                    level,
+                    soc: soc.clone(),
+                    onet_soc: onet_soc.clone(),
+                    aliases,
+                },
+                file: path.to_string(),
+                line: row.line,
+            });
+        }
+    }
+
+    /// The normalized name and aliases of title `id`: each must lead to this title only.
+    fn claim_keys(&mut self, path: &str, line: u64, id: &str, name: &str, aliases: &[String]) {
+        let mut own_keys: BTreeSet<String> = BTreeSet::new();
+        for (k, text) in std::iter::once(name)
+            .chain(aliases.iter().map(String::as_str))
+            .enumerate()
+        {
+            let is_name = k == 0;
+            let key = normalize_title(text);
+            if key.is_empty() {
+                if !name.is_empty() || !is_name {
+                    self.problems.push(Problem::new(
+                        path,
+                        Some(line),
+                        format!("title `{id}`: `{text}` is empty after normalization"),
+                        "remove it or write letters/digits",
+                    ));
+                }
+                continue;
+            }
+            if !own_keys.insert(key.clone()) {
+                continue; // the same spelling twice within one title is harmless
+            }
+            if let Some((other, of, ol, other_is_name)) = self.key_owner.get(&key) {
+                let what = match (is_name, *other_is_name) {
+                    (true, true) => format!(
+                        "duplicate title name `{text}`: also the name of `{other}` ({of}:{ol})"
+                    ),
+                    (true, false) => format!(
+                        "the name of `{id}` (`{text}`) is an alias of `{other}` ({of}:{ol})"
+                    ),
+                    (false, true) => {
+                        format!("alias `{text}` of `{id}` is the name of `{other}` ({of}:{ol})")
+                    }
+                    (false, false) => format!(
+                        "alias `{text}` of `{id}` is also an alias of `{other}` ({of}:{ol})"
+                    ),
+                };
+                self.problems.push(Problem::new(
+                    path,
+                    Some(line),
+                    format!("{what} (both normalize to `{key}`)"),
+                    "an alias must lead to one title: remove it from one of the two rows (keep it where postings most often mean it)",
+                ));
+                continue;
+            }
+            self.key_owner
+                .insert(key, (id.to_string(), path.to_string(), line, is_name));
+        }
+    }
+
+    /// Every crosswalk row names an existing title.
+    fn check_crosswalk_targets(&mut self) {
+        for (entry, file, line) in &self.crosswalk {
+            if !entry.title_id.is_empty() && !self.id_first.contains_key(&entry.title_id) {
+                let fix = match closest_id(
+                    &entry.title_id,
+                    self.title_rows.iter().map(|t| t.title.id.as_str()),
+                ) {
+                    Some(id) => {
+                        format!("use an existing title id (did you mean `{id}`?) or add the title")
+                    }
+                    None => "use an existing title id or add the title to titles/<family>.csv"
+                        .to_string(),
+                };
+                self.problems.push(Problem::new(
+                    file,
+                    Some(*line),
+                    format!(
+                        "`{}` is crosswalked to unknown title id `{}`",
+                        entry.onet_soc, entry.title_id
+                    ),
+                    fix,
+                ));
             }
         }
     }
 
-    if !problems.is_empty() {
-        return Err(problems);
+    /// retired.csv
+    fn read_retired(&mut self) {
+        match self.files.get(RETIRED) {
+            None => self.problems.push(Problem::new(
+                RETIRED,
+                None,
+                "file missing",
+                format!(
+                    "create it with header `{}` (it may have no rows)",
+                    RETIRED_COLUMNS.join(",")
+                ),
+            )),
+            Some(text) => {
+                let mut seen: HashMap<String, u64> = HashMap::new();
+                for row in read_csv(RETIRED, text, RETIRED_COLUMNS, &mut self.problems) {
+                    let [id, in_version, replaced_by, reason] = [
+                        &row.fields[0],
+                        &row.fields[1],
+                        &row.fields[2],
+                        &row.fields[3],
+                    ];
+                    let at = Some(row.line);
+                    if let Some(first) = seen.insert(id.clone(), row.line) {
+                        self.problems.push(Problem::new(
+                            RETIRED,
+                            at,
+                            format!("`{id}` is retired twice (first on line {first})"),
+                            "keep one row per retired id",
+                        ));
+                    }
+                    if let Some((f, l)) = self.id_first.get(id.as_str()) {
+                        self.problems.push(Problem::new(
+                            f,
+                            Some(*l),
+                            format!("title id `{id}` was retired in {in_version} (retired.csv:{}) and may never be reused", row.line),
+                            "give the title a new id (a rename keeps its old id only if it was never retired)",
+                        ));
+                    }
+                    if in_version.is_empty() || reason.is_empty() {
+                        self.problems.push(Problem::new(
+                            RETIRED,
+                            at,
+                            format!("retired id `{id}` has no version or reason"),
+                            "fill in retired_in_version and reason",
+                        ));
+                    }
+                    if !replaced_by.is_empty() && !self.id_first.contains_key(replaced_by.as_str())
+                    {
+                        self.problems.push(Problem::new(
+                            RETIRED,
+                            at,
+                            format!("`{id}` is replaced_by unknown title `{replaced_by}`"),
+                            "name an existing title id or leave replaced_by empty",
+                        ));
+                    }
+                    self.retired.push(RetiredId {
+                        id: id.clone(),
+                        retired_in_version: in_version.clone(),
+                        replaced_by: if replaced_by.is_empty() {
+                            None
+                        } else {
+                            Some(replaced_by.clone())
+                        },
+                        reason: reason.clone(),
+                    });
+                }
+            }
+        }
     }
 
-    let titles: Vec<Title> = title_rows
-        .into_iter()
-        .map(|t| {
-            let _ = (&t.file, t.line);
-            t.title
-        })
-        .collect();
-    let by_id: HashMap<String, usize> = titles
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.clone(), i))
-        .collect();
-    let by_family = families
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.clone(), i))
-        .collect();
-    let by_key = key_owner
-        .into_iter()
-        .map(|(k, (id, _, _, _))| (k, by_id[&id]))
-        .collect();
-    let mut crosswalk: Vec<CrosswalkEntry> = crosswalk.into_iter().map(|(e, _, _)| e).collect();
-    crosswalk.sort_by(|a, b| a.onet_soc.cmp(&b.onet_soc));
-    let by_onet = crosswalk
-        .iter()
-        .map(|e| (e.onet_soc.clone(), by_id[&e.title_id]))
-        .collect();
-    let search_keys = titles
-        .iter()
-        .map(|t| {
-            let mut keys = vec![normalize_title(&t.name)];
-            keys.extend(t.aliases.iter().map(|a| normalize_title(a)));
-            keys
-        })
-        .collect();
-    Ok(Taxonomy {
-        version,
-        origin: origin.to_string(),
-        families,
-        titles,
-        crosswalk,
-        retired,
-        by_id,
-        by_family,
-        by_key,
-        by_onet,
-        search_keys,
-    })
+    /// The taxonomy and its indexes (called only when no problem was found).
+    fn assemble(self, origin: &str) -> Taxonomy {
+        let titles: Vec<Title> = self
+            .title_rows
+            .into_iter()
+            .map(|t| {
+                let _ = (&t.file, t.line);
+                t.title
+            })
+            .collect();
+        let by_id: HashMap<String, usize> = titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let by_family = self
+            .families
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), i))
+            .collect();
+        let by_key = self
+            .key_owner
+            .into_iter()
+            .map(|(k, (id, _, _, _))| (k, by_id[&id]))
+            .collect();
+        let mut crosswalk: Vec<CrosswalkEntry> =
+            self.crosswalk.into_iter().map(|(e, _, _)| e).collect();
+        crosswalk.sort_by(|a, b| a.onet_soc.cmp(&b.onet_soc));
+        let by_onet = crosswalk
+            .iter()
+            .map(|e| (e.onet_soc.clone(), by_id[&e.title_id]))
+            .collect();
+        let search_keys = titles
+            .iter()
+            .map(|t| {
+                let mut keys = vec![normalize_title(&t.name)];
+                keys.extend(t.aliases.iter().map(|a| normalize_title(a)));
+                keys
+            })
+            .collect();
+        Taxonomy {
+            version: self.version,
+            origin: origin.to_string(),
+            families: self.families,
+            titles,
+            crosswalk,
+            retired: self.retired,
+            by_id,
+            by_family,
+            by_key,
+            by_onet,
+            search_keys,
+        }
+    }
 }
 
 #[cfg(test)]

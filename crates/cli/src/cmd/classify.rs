@@ -4,7 +4,7 @@
 use super::DeviceArgs;
 use anyhow::{bail, Context};
 use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier, TitleInput};
-use jobshift_classify::{data, eval, finetune, train as tr, HeadKind};
+use jobshift_classify::{eval, examples, finetune, train as tr, HeadKind};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -288,7 +288,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         return eval_descriptions(&a, &dir, &shared);
     }
     let seen = training_titles(&dir)?;
-    let sets = data::load_held_out(&shared, &seen)?;
+    let sets = examples::load_held_out(&shared, &seen)?;
     if sets.is_empty() {
         bail!("no held-out sets found under {}", shared.display());
     }
@@ -461,7 +461,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     jobshift_core::atomic::write_json(&spath, &[&scores])
         .with_context(|| format!("writing {}", spath.display()))?;
     if let Some(to) = &a.recalibrate_to {
-        let meta = jobshift_classify::calibrate::write_recalibrated_classifier(
+        let meta = jobshift_classify::recalibrate::write_recalibrated_classifier(
             &classifier_path(&a.classifier),
             to,
             c.meta.head,
@@ -529,15 +529,15 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
         );
     }
     let mut sets = Vec::new();
-    let hn = data::hn_alias_postings(tax, shared, 200, a.max_postings)?;
+    let hn = examples::hn_alias_postings(tax, shared, 200, a.max_postings)?;
     if hn.items.is_empty() {
         eprintln!("note: no HN full-text postings under {}", shared.display());
     } else {
         sets.push(hn);
     }
     if let Some(g) = &a.generated {
-        sets.push(data::generated_postings(tax, g, true, a.max_postings)?);
-        sets.push(data::generated_postings(tax, g, false, a.max_postings)?);
+        sets.push(examples::generated_postings(tax, g, true, a.max_postings)?);
+        sets.push(examples::generated_postings(tax, g, false, a.max_postings)?);
     }
     if sets.is_empty() {
         bail!("no posting set with descriptions (HN full text not found; pass --generated DIR)");

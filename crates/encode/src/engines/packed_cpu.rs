@@ -17,7 +17,7 @@
 //!   GELU and softmax use polynomial `exp`/`erf` approximations (Cephes `expf`, Abramowitz &
 //!   Stegun 7.1.26, |error| < 1.5e-7) because the standard library's scalar calls do not vectorize.
 //!
-//! Used for `dtype f32` on the CPU; other dtypes and devices use candle ([`crate::mpnet`],
+//! Used for `dtype f32` on the CPU; other dtypes and devices use candle ([`super::mpnet`],
 //! candle-transformers' BERT). Parity with sentence-transformers: `tests/parity.rs`.
 
 use crate::error::EncodeError;
@@ -413,7 +413,7 @@ impl PackedModel {
         let width = (2 * longest).saturating_sub(1).max(1);
         let mut rel = vec![0f32; heads * width];
         for (idx, dist) in (-(longest as i64 - 1)..=(longest as i64 - 1)).enumerate() {
-            let bucket = crate::mpnet::relative_position_bucket(dist, self.cfg.num_buckets);
+            let bucket = super::mpnet::relative_position_bucket(dist, self.cfg.num_buckets);
             for head in 0..heads {
                 rel[head * width + idx] = table[bucket * heads + head];
             }
