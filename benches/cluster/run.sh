@@ -5,6 +5,11 @@
 #
 #   benches/cluster/run.sh BIN DATASET_DIR [EXECUTOR_TASKS]
 #
+# Shuffle files can outgrow the disk at 100M postings: every 5 s a guard samples the shuffle
+# directories (their peak is reported) and stops the executors when the disk's free space falls
+# below MIN_FREE_GB (default 5), so the run fails instead of filling the disk.
+# SKIP_LOCAL=1 skips the two local runs.
+#
 # Run it under `flock /tmp/jobshift-measure.lock` on a shared machine, and note the load.
 set -euo pipefail
 BIN=${1:?usage: run.sh BIN DATASET_DIR [EXECUTOR_TASKS]}
@@ -12,52 +17,45 @@ DATA=${2:?usage: run.sh BIN DATASET_DIR [EXECUTOR_TASKS]}
 TASKS=${3:-2}
 WORK=$(mktemp -d /tmp/jobshift-cluster-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-TICK=$(getconf CLK_TCK)
+. "$(dirname "$0")/lib.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# CPU seconds and peak RSS (MB) of a live process
-proc_usage() {
-  local pid=$1
-  local ticks
-  ticks=$(awk '{print $14+$15}' "/proc/$pid/stat")
-  local hwm
-  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  echo "cpu_s=$(echo "scale=1; $ticks/$TICK" | bc) peak_rss_mb=$((hwm/1024))"
-}
-
-timed() { # label, command...
-  local label=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }
-  read -r wall user sys rss <"$WORK/time"
-  echo "$label: wall_s=$wall client_cpu_s=$(echo "$user+$sys" | bc) client_peak_rss_mb=$((rss/1024))"
+MIN_FREE_GB=${MIN_FREE_GB:-5}
+# peak bytes of the shuffle directories matching $1, written to $2; stops executors on a full disk
+guard() {
+  local pattern=$1 out=$2 peak=0 now free
+  while sleep 5; do
+    now=$(du -scb $pattern 2>/dev/null | tail -1 | cut -f1)
+    [ "${now:-0}" -gt "$peak" ] && peak=$now && echo "$peak" >"$out"
+    free=$(df -B1G --output=avail "$WORK" | tail -1 | tr -d ' ')
+    if [ "$free" -lt "$MIN_FREE_GB" ]; then
+      echo "  guard: ${free} GB free, stopping the executors" >&2
+      kill "${EXEC_PIDS[@]}" 2>/dev/null || true
+    fi
+  done
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(du -sh "$DATA/classified" | cut -f1) Parquet"
-timed "local (--memory-limit none)" "$BIN" report "$DATA" --out "$WORK/r-local" --memory-limit none
-timed "local (--memory-limit 1GiB)" "$BIN" report "$DATA" --out "$WORK/r-local-1g"
+if [ -z "${SKIP_LOCAL:-}" ]; then
+  timed "local (--memory-limit none)" "$BIN" report "$DATA" --out "$WORK/r-local" --memory-limit none
+  timed "local (--memory-limit 1GiB)" "$BIN" report "$DATA" --out "$WORK/r-local-1g"
+fi
 
 for n in 1 2; do
-  sp=$(free_port)
-  "$BIN" cluster scheduler --bind "127.0.0.1:$sp" 2>"$WORK/sched.log" &
-  spid=$!
-  epids=()
-  for i in $(seq 1 "$n"); do
-    ep=$(free_port)
-    "$BIN" cluster executor --scheduler "127.0.0.1:$sp" --bind "127.0.0.1:$ep" \
-      --concurrent-tasks "$TASKS" --work-dir "$WORK/shuffle-$n-$i" 2>"$WORK/exec-$i.log" &
-    epids+=($!)
-  done
-  for _ in $(seq 1 60); do
-    "$BIN" sql "$DATA" "SELECT 1" --cluster "df://127.0.0.1:$sp" >/dev/null 2>&1 && break
-    sleep 1
-  done
-  timed "cluster, $n executor(s) x $TASKS tasks" "$BIN" report "$DATA" --out "$WORK/r-cluster-$n" --cluster "df://127.0.0.1:$sp"
+  start_cluster "$BIN" "$n" "$TASKS" "$n"
+  wait_ready "$BIN" "$DATA"
+  sp=$SCHED_PORT
+  guard "$WORK/shuffle-$n-*" "$WORK/peak-$n" &
+  gpid=$!
+  timed "cluster, $n executor(s) x $TASKS tasks" "$BIN" report "$DATA" --out "$WORK/r-cluster-$n" --cluster "df://127.0.0.1:$sp" --cluster-timeout 7200
+  kill "$gpid" 2>/dev/null || true
+  echo "  peak shuffle bytes on disk: $(cat "$WORK/peak-$n" 2>/dev/null || echo 0)"
   # the same options as the local 1GiB run (report.json records them; the figures are compared by the tests)
-  cmp "$WORK/r-local-1g/report.json" "$WORK/r-cluster-$n/report.json" && echo "  report.json identical to local"
-  echo "  scheduler: $(proc_usage $spid)"
+  if [ -f "$WORK/r-local-1g/report.json" ]; then
+    cmp "$WORK/r-local-1g/report.json" "$WORK/r-cluster-$n/report.json" && echo "  report.json identical to local"
+  fi
+  echo "  scheduler: $(proc_usage "$SCHED_PID")"
   for i in $(seq 1 "$n"); do
-    echo "  executor $i: $(proc_usage ${epids[$((i-1))]}) shuffle_bytes=$(du -sb "$WORK/shuffle-$n-$i" | cut -f1)"
+    echo "  executor $i: $(proc_usage "${EXEC_PIDS[$((i-1))]}") shuffle_bytes=$(du -sb "$WORK/shuffle-$n-$i" | cut -f1)"
   done
-  kill "${epids[@]}" "$spid"; wait "${epids[@]}" "$spid" 2>/dev/null || true
+  stop_cluster
 done
