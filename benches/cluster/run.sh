@@ -8,7 +8,7 @@
 # Shuffle files can outgrow the disk at 100M postings: every 5 s a guard samples the shuffle
 # directories (their peak is reported) and stops the executors when the disk's free space falls
 # below MIN_FREE_GB (default 5), so the run fails instead of filling the disk.
-# SKIP_LOCAL=1 skips the two local runs.
+# SKIP_LOCAL=1 skips the two local runs; EXECUTORS="2" runs only the 2-executor cluster.
 #
 # Run it under `flock /tmp/jobshift-measure.lock` on a shared machine, and note the load.
 set -euo pipefail
@@ -40,7 +40,7 @@ if [ -z "${SKIP_LOCAL:-}" ]; then
   timed "local (--memory-limit 1GiB)" "$BIN" report "$DATA" --out "$WORK/r-local-1g"
 fi
 
-for n in 1 2; do
+for n in ${EXECUTORS:-1 2}; do
   start_cluster "$BIN" "$n" "$TASKS" "$n"
   wait_ready "$BIN" "$DATA"
   sp=$SCHED_PORT
