@@ -7,19 +7,21 @@
 //! accuracy of every cascade step, a per-family table and the most-confused pairs.
 //! Abstentions are scored on the best title (coverage at precision shows what abstaining buys).
 //!
-//! Posting sets (with descriptions and an exact gold title, see `data::hn_alias_postings` and
-//! `data::generated_postings`) also report exact-title accuracy and the share of items the
+//! Posting sets (with descriptions and an exact gold title, see `examples::hn_alias_postings` and
+//! `examples::generated_postings`) also report exact-title accuracy and the share of items the
 //! description step decided; [`with_title`] derives the "title withheld / generic title"
-//! variants used to measure the description step.
+//! variants, and [`description_study`] is the whole study of the description step that
+//! `jobshift eval --descriptions` prints.
 
 use crate::calibrate::{coverage_at_precision, expected_calibration_error};
 use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, TitleInput};
 use crate::embed_cache::EmbedCache;
 use crate::examples::EvalSet;
+use crate::heads::HeadKind;
 use crate::ClassifyError;
 use jobshift_taxonomy::Taxonomy;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 /// Scores of one classifier on one held-out set.
@@ -564,4 +566,160 @@ pub fn export_titles(tax: &Taxonomy, path: &std::path::Path) -> Result<(), Class
         Ok(())
     })
     .map_err(|e| ClassifyError::io(path, e))
+}
+
+/// Normalized titles a classifier was trained or validated on (`train.jsonl` and
+/// `validation.jsonl` in its directory): the held-out sets leave them out.
+pub fn training_titles(dir: &std::path::Path) -> Result<HashSet<String>, ClassifyError> {
+    use std::io::BufRead;
+    let mut seen = HashSet::new();
+    for f in ["train.jsonl", "validation.jsonl"] {
+        let p = dir.join(f);
+        let file = std::fs::File::open(&p).map_err(|e| {
+            ClassifyError::Format(format!(
+                "{}: {e} (written by `jobshift train`; retrain to recreate it)",
+                p.display()
+            ))
+        })?;
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| ClassifyError::io(&p, e))?;
+            let ex: jobshift_core::labels::LabeledExample =
+                serde_json::from_str(&line).map_err(|e| {
+                    ClassifyError::Format(format!("{} line {}: {e}", p.display(), i + 1))
+                })?;
+            seen.insert(jobshift_core::normalize::normalize_title(&ex.title));
+        }
+    }
+    Ok(seen)
+}
+
+/// The heads a classifier directory holds (`heads/<kind>/head.json`), in `HeadKind::ALL` order,
+/// and the kinds it lacks (not trained). With none, the directory's chosen head (`None`).
+pub fn trained_heads(dir: &std::path::Path) -> (Vec<Option<HeadKind>>, Vec<HeadKind>) {
+    let (mut have, mut missing) = (Vec::new(), Vec::new());
+    for h in HeadKind::ALL {
+        if dir
+            .join("heads")
+            .join(h.as_str())
+            .join("head.json")
+            .is_file()
+        {
+            have.push(Some(h));
+        } else {
+            missing.push(h);
+        }
+    }
+    if have.is_empty() {
+        have.push(None);
+    }
+    (have, missing)
+}
+
+/// What [`description_study`] measured: every variant on every set and head, and the
+/// ambiguity-margin sweep of the first head.
+pub struct DescriptionStudy {
+    pub rows: Vec<SetScores>,
+    pub sweep: Vec<SetScores>,
+}
+
+/// The study of the description step on posting sets with descriptions: for each head (loaded
+/// by `load`), each set is scored with the real title, with and without the alias step and the
+/// description step, with a `generic` title in place of the real one, and with the title
+/// withheld; on the first head the ambiguity margin is swept over `margins`. `done` hears of
+/// each finished (set, head).
+pub fn description_study(
+    load: &mut dyn FnMut(Option<HeadKind>) -> Result<Classifier, ClassifyError>,
+    sets: &[EvalSet],
+    heads: &[Option<HeadKind>],
+    generic: &str,
+    margins: &[f32],
+    done: &mut dyn FnMut(&str, &str),
+) -> Result<DescriptionStudy, ClassifyError> {
+    let mut rows = Vec::new();
+    let mut sweep = Vec::new();
+    for (hi, head) in heads.iter().enumerate() {
+        let c = load(*head)?;
+        let mut cache = c.new_cache();
+        let base = c.default_options();
+        let m = base.ambiguity_margin;
+        // (variant name, title mode, alias step, description step, margin)
+        let variants: Vec<(String, TitleMode, bool, bool, f32)> = vec![
+            ("title".into(), TitleMode::Real, true, false, m),
+            (format!("title+desc(m={m})"), TitleMode::Real, true, true, m),
+            ("title,no-alias".into(), TitleMode::Real, false, false, m),
+            (
+                format!("title+desc(m={m}),no-alias"),
+                TitleMode::Real,
+                false,
+                true,
+                m,
+            ),
+            (
+                "title+desc(always),no-alias".into(),
+                TitleMode::Real,
+                false,
+                true,
+                f32::INFINITY,
+            ),
+            (
+                format!("generic={generic}"),
+                TitleMode::Generic(generic),
+                true,
+                false,
+                m,
+            ),
+            (
+                format!("generic={generic}+desc(always)"),
+                TitleMode::Generic(generic),
+                false,
+                true,
+                f32::INFINITY,
+            ),
+            (
+                "withheld+desc(always)".into(),
+                TitleMode::Withheld,
+                false,
+                true,
+                f32::INFINITY,
+            ),
+        ];
+        for set in sets {
+            for (name, mode, alias, desc, margin) in &variants {
+                let s = with_title(set, *mode, name);
+                let opts = CascadeOptions {
+                    use_alias: *alias,
+                    use_description: *desc,
+                    ambiguity_margin: *margin,
+                    ..base
+                };
+                let mut conf = Confusion::new();
+                rows.push(evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
+                done(
+                    rows.last().map(|r| r.set.as_str()).unwrap_or(""),
+                    c.meta.head.as_str(),
+                );
+            }
+            if hi == 0 {
+                // margin sweep on the real titles; HN titles are aliases by construction, so
+                // the sweep there runs without the alias step
+                let alias = !set.name.starts_with("hn_alias");
+                for &mg in margins {
+                    let s = with_title(
+                        set,
+                        TitleMode::Real,
+                        &format!("margin={mg}{}", if alias { "" } else { ",no-alias" }),
+                    );
+                    let opts = CascadeOptions {
+                        use_alias: alias,
+                        use_description: true,
+                        ambiguity_margin: mg,
+                        ..base
+                    };
+                    let mut conf = Confusion::new();
+                    sweep.push(evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
+                }
+            }
+        }
+    }
+    Ok(DescriptionStudy { rows, sweep })
 }

@@ -253,27 +253,6 @@ pub struct EvalArgs {
     pub recalibrate_to: Option<PathBuf>,
 }
 
-/// Normalized titles used for training (exported next to the classifier at train time).
-fn training_titles(dir: &Path) -> anyhow::Result<std::collections::HashSet<String>> {
-    let mut seen = std::collections::HashSet::new();
-    for f in ["train.jsonl", "validation.jsonl"] {
-        let p = dir.join(f);
-        let file = std::fs::File::open(&p).with_context(|| {
-            format!(
-                "{} (written by `jobshift train`; retrain to recreate it)",
-                p.display()
-            )
-        })?;
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.with_context(|| format!("reading {}", p.display()))?;
-            let ex: jobshift_core::labels::LabeledExample = serde_json::from_str(&line)
-                .with_context(|| format!("{} line {}", p.display(), i + 1))?;
-            seen.insert(jobshift_core::normalize::normalize_title(&ex.title));
-        }
-    }
-    Ok(seen)
-}
-
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if !a.labels.is_empty() {
         return eval_labels(&a);
@@ -287,7 +266,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if a.descriptions {
         return eval_descriptions(&a, &dir, &shared);
     }
-    let seen = training_titles(&dir)?;
+    let seen = eval::training_titles(&dir)?;
     let sets = examples::load_held_out(&shared, &seen)?;
     if sets.is_empty() {
         bail!("no held-out sets found under {}", shared.display());
@@ -485,35 +464,21 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The heads a classifier directory holds (`heads/<kind>/head.json`), in `HeadKind::ALL`
-/// order; a head that was not trained is skipped with a note instead of failing `--head all`.
+/// The heads a classifier directory holds, with a note for each head it lacks.
 fn trained_heads(dir: &Path) -> Vec<Option<HeadKind>> {
-    let mut out = Vec::new();
-    for h in HeadKind::ALL {
-        if dir
-            .join("heads")
-            .join(h.as_str())
-            .join("head.json")
-            .is_file()
-        {
-            out.push(Some(h));
-        } else {
-            eprintln!(
-                "note: {} has no {} head (not trained); skipped",
-                dir.display(),
-                h.as_str()
-            );
-        }
+    let (have, missing) = eval::trained_heads(dir);
+    for h in missing {
+        eprintln!(
+            "note: {} has no {} head (not trained); skipped",
+            dir.display(),
+            h.as_str()
+        );
     }
-    if out.is_empty() {
-        out.push(None);
-    }
-    out
+    have
 }
 
 /// `jobshift eval --descriptions`: the description step on posting sets with descriptions.
 fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<()> {
-    use eval::TitleMode;
     let heads: Vec<Option<HeadKind>> = match a.head.as_deref() {
         None => vec![None],
         Some("all") => trained_heads(dir),
@@ -546,94 +511,18 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
         println!("{}: {} postings", s.name, s.items.len());
     }
     drop(first);
-    let generic = a.generic_title.as_str();
-    let mut rows = Vec::new();
-    let mut sweep = Vec::new();
-    for (hi, head) in heads.iter().enumerate() {
-        let c = load_classifier(&a.classifier, *head, &a.device)?;
-        let mut cache = c.new_cache();
-        let base = c.default_options();
-        let m = base.ambiguity_margin;
-        // (variant name, title mode, alias step, description step, margin)
-        let variants: Vec<(String, TitleMode, bool, bool, f32)> = vec![
-            ("title".into(), TitleMode::Real, true, false, m),
-            (format!("title+desc(m={m})"), TitleMode::Real, true, true, m),
-            ("title,no-alias".into(), TitleMode::Real, false, false, m),
-            (
-                format!("title+desc(m={m}),no-alias"),
-                TitleMode::Real,
-                false,
-                true,
-                m,
-            ),
-            (
-                "title+desc(always),no-alias".into(),
-                TitleMode::Real,
-                false,
-                true,
-                f32::INFINITY,
-            ),
-            (
-                format!("generic={generic}"),
-                TitleMode::Generic(generic),
-                true,
-                false,
-                m,
-            ),
-            (
-                format!("generic={generic}+desc(always)"),
-                TitleMode::Generic(generic),
-                false,
-                true,
-                f32::INFINITY,
-            ),
-            (
-                "withheld+desc(always)".into(),
-                TitleMode::Withheld,
-                false,
-                true,
-                f32::INFINITY,
-            ),
-        ];
-        for set in &sets {
-            for (name, mode, alias, desc, margin) in &variants {
-                let s = eval::with_title(set, *mode, name);
-                let opts = CascadeOptions {
-                    use_alias: *alias,
-                    use_description: *desc,
-                    ambiguity_margin: *margin,
-                    ..base
-                };
-                let mut conf = eval::Confusion::new();
-                rows.push(eval::evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
-                eprintln!(
-                    "  {} / {}: done",
-                    rows.last().map(|r| r.set.as_str()).unwrap_or(""),
-                    c.meta.head.as_str()
-                );
-            }
-            if hi == 0 {
-                // margin sweep on the real titles; HN titles are aliases by construction, so
-                // the sweep there runs without the alias step
-                let alias = !set.name.starts_with("hn_alias");
-                for &mg in &a.margins {
-                    let s = eval::with_title(
-                        set,
-                        TitleMode::Real,
-                        &format!("margin={mg}{}", if alias { "" } else { ",no-alias" }),
-                    );
-                    let opts = CascadeOptions {
-                        use_alias: alias,
-                        use_description: true,
-                        ambiguity_margin: mg,
-                        ..base
-                    };
-                    let mut conf = eval::Confusion::new();
-                    sweep.push(eval::evaluate(&c, &s, &mut cache, &opts, &mut conf)?);
-                }
-            }
-        }
-    }
+    let mut load = |head: Option<HeadKind>| {
+        load_classifier(&a.classifier, head, &a.device)
+            .map_err(|e| jobshift_classify::ClassifyError::Format(format!("{e:#}")))
+    };
+    let eval::DescriptionStudy { mut rows, sweep } = eval::description_study(
+        &mut load,
+        &sets,
+        &heads,
+        &a.generic_title,
+        &a.margins,
+        &mut |set, head| eprintln!("  {set} / {head}: done"),
+    )?;
     println!("description step (exact = predicted title is the gold title; desc% = share decided by the description step):");
     print!("{}", eval::render_posting_table(&rows));
     println!(
