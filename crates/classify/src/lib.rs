@@ -77,17 +77,9 @@ impl ClassifyError {
     }
 }
 
-/// The jobshift cache root: `$JOBSHIFT_CACHE`, else `dirs::cache_dir()/jobshift`.
-pub fn cache_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("JOBSHIFT_CACHE") {
-        if !p.is_empty() {
-            return PathBuf::from(p);
-        }
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("jobshift")
-}
+/// The jobshift cache root: `$JOBSHIFT_CACHE`, else `dirs::cache_dir()/jobshift` (the one
+/// jobshift-encode keeps its models under).
+pub use jobshift_encode::cache_root;
 
 /// Where a named classifier lives: `cache_root()/classifiers/<name>`.
 pub fn classifier_dir(name: &str) -> PathBuf {
