@@ -909,12 +909,7 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         .filter_map(Value::as_i64)
         .max()?
         .to_string();
-    let truth: BTreeMap<(String, String), (f64, Option<f64>)> =
-        jobshift_generate::read_change_truth(truth_csv, year.parse().ok()?)
-            .ok()?
-            .into_iter()
-            .map(|(k, t)| (k, (t.injected, t.actual)))
-            .collect();
+    let truth = jobshift_generate::read_change_truth(truth_csv, year.parse().ok()?).ok()?;
     let (mut raw, mut cor, mut raw_real, mut cor_real) = (vec![], vec![], vec![], vec![]);
     // raw errors of the titles that have a corrected change (the same titles as `cor`)
     let (mut raw_same, mut raw_same_real) = (vec![], vec![]);
@@ -929,7 +924,11 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
             continue;
         }
         let id = t.get("id")?.as_str()?;
-        let Some((inj, act)) = truth.get(&("title".to_string(), id.to_string())) else {
+        let Some(jobshift_generate::ChangeTruth {
+            injected: inj,
+            actual: act,
+        }) = truth.get(&("title".to_string(), id.to_string()))
+        else {
             continue;
         };
         let raw_change = t
@@ -989,7 +988,7 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
     let base_truth = truth
         .iter()
         .find(|((s, _), _)| s == "baseline")
-        .map(|(_, v)| v.0);
+        .map(|(_, v)| v.injected);
     Some(serde_json::json!({
         "year": year,
         "abs_error_points_vs_injected_raw": stats(&mut raw),

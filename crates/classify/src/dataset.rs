@@ -164,6 +164,18 @@ pub fn classification_columns(classifier: &Classifier, preds: &[Prediction]) -> 
     ]
 }
 
+/// The (title, description) input of every row of a postings `batch` read from `path`.
+pub fn postings_inputs<'a>(
+    batch: &'a RecordBatch,
+    path: &Path,
+) -> Result<Vec<TitleInput<'a>>, ClassifyError> {
+    let titles = string_column(batch, schema::TITLE, path)?;
+    let descriptions = batch
+        .column_by_name(schema::DESCRIPTION)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+    Ok(title_inputs(titles, descriptions, 0..batch.num_rows()))
+}
+
 /// The (title, description) inputs of rows `lo..hi` of a postings batch.
 pub fn title_inputs<'a>(
     titles: &'a StringArray,
@@ -329,10 +341,6 @@ impl DatasetRun {
             })?;
             cols.push(col.clone());
         }
-        let methods = classification
-            .last()
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .cloned();
         cols.extend(classification);
         let out_batch =
             RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| pq_err(path, e))?;
@@ -345,10 +353,11 @@ impl DatasetRun {
             Ok(())
         })
         .map_err(|e| ClassifyError::io(&out_path, e))?;
-        if let Some(methods) = methods {
-            for m in methods.iter().flatten() {
-                *self.report.by_method.entry(m.to_string()).or_default() += 1;
-            }
+        let methods = out_batch
+            .column_by_name(schema::METHOD)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+        for m in methods.into_iter().flatten().flatten() {
+            *self.report.by_method.entry(m.to_string()).or_default() += 1;
         }
         self.report.rows += n;
         self.report.files_done_now += 1;
@@ -389,17 +398,11 @@ impl DatasetRun {
 
 /// A progress bar over `total_rows` postings (hidden when `show` is false).
 pub fn progress_bar(total_rows: u64, show: bool) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let pb = indicatif::ProgressBar::new(total_rows);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "classifying [{bar:30}] {pos}/{len} postings ({per_sec}, eta {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    pb
+    crate::progress_bar(
+        show,
+        total_rows,
+        "classifying [{bar:30}] {pos}/{len} postings ({per_sec}, eta {eta})",
+    )
 }
 
 /// Classify every postings file of `dataset_dir` into `dataset_dir/classified/`.
@@ -417,19 +420,11 @@ pub fn classify_dataset(
     let mut cache = classifier.new_cache();
     for file in &pending {
         let batch = read_parquet(&file.path)?;
-        let titles = string_column(&batch, schema::TITLE, &file.path)?;
-        let descs = batch
-            .column_by_name(schema::DESCRIPTION)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
-        let n = batch.num_rows();
-        let mut preds: Vec<Prediction> = Vec::with_capacity(n);
-        let mut lo = 0;
-        while lo < n {
-            let hi = (lo + opts.chunk_rows.max(1)).min(n);
-            let inputs = title_inputs(titles, descs, lo..hi);
-            preds.extend(classifier.classify(&inputs, &mut cache, &cascade, &mut stats)?);
-            pb.inc((hi - lo) as u64);
-            lo = hi;
+        let inputs = postings_inputs(&batch, &file.path)?;
+        let mut preds: Vec<Prediction> = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(opts.chunk_rows.max(1)) {
+            preds.extend(classifier.classify(chunk, &mut cache, &cascade, &mut stats)?);
+            pb.inc(chunk.len() as u64);
         }
         run.write(file, &batch, classification_columns(classifier, &preds))?;
     }

@@ -490,18 +490,11 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
             ..Default::default()
         },
     )?;
-    let pb = if opts.progress {
-        let pb = indicatif::ProgressBar::new(total as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "fine-tuning [{bar:30}] {pos}/{len} steps, loss {msg} (eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = crate::progress_bar(
+        opts.progress,
+        total as u64,
+        "fine-tuning [{bar:30}] {pos}/{len} steps, loss {msg} (eta {eta})",
+    );
     let mut losses: Vec<f32> = Vec::with_capacity(total);
     let warmup = (total / 10).max(1);
     for (step, batch) in plan.iter().enumerate() {

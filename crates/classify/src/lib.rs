@@ -37,6 +37,20 @@ pub use train::{train, train_default, TrainOptions, TrainReport};
 
 use std::path::{Path, PathBuf};
 
+/// A progress bar over `total` items in `template` (indicatif's syntax), or a hidden one when
+/// `show` is false: training, fine-tuning and dataset classification draw theirs with it.
+pub(crate) fn progress_bar(show: bool, total: u64, template: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(total);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
 /// Everything that can go wrong in classification.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {

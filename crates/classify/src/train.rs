@@ -128,15 +128,10 @@ fn say(on: bool, msg: &str) {
 }
 
 fn progress_bar(on: bool, total: u64, what: &str) -> indicatif::ProgressBar {
-    if !on {
-        return indicatif::ProgressBar::hidden();
-    }
-    let pb = indicatif::ProgressBar::new(total);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    let pb = crate::progress_bar(
+        on,
+        total,
+        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
     );
     pb.set_message(what.to_string());
     pb

@@ -24,7 +24,9 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{col, lit, ParquetReadOptions, SessionContext};
 use futures::StreamExt;
-use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier, ClassifierMeta};
+use jobshift_classify::classifier::{
+    CascadeOptions, CascadeStats, Classifier, ClassifierMeta, TitleInput,
+};
 use jobshift_classify::dataset::{self, DatasetRun, PendingFile};
 use jobshift_classify::{ClassifyError, ClassifyReport};
 use jobshift_core::schema;
@@ -36,6 +38,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const UDF_NAME: &str = "jobshift_classify";
 /// Bytes of [`content_key`].
 const KEY_BYTES: i32 = 16;
+/// A [`content_key`].
+type Key = [u8; KEY_BYTES as usize];
 /// The output field holding [`content_key`].
 const KEY_FIELD: &str = "key";
 
@@ -77,7 +81,7 @@ fn output_fields() -> Fields {
 
 /// A 128-bit hash of a posting's title and description (null and empty alike: the cascade reads
 /// a null title as empty and ignores a null description).
-pub fn content_key(title: Option<&str>, description: Option<&str>) -> [u8; KEY_BYTES as usize] {
+pub fn content_key(title: Option<&str>, description: Option<&str>) -> Key {
     let mut h = blake3::Hasher::new();
     let t = title.unwrap_or("");
     h.update(&(t.len() as u64).to_le_bytes());
@@ -94,6 +98,12 @@ pub fn content_key(title: Option<&str>, description: Option<&str>) -> [u8; KEY_B
     let mut key = [0u8; KEY_BYTES as usize];
     key.copy_from_slice(&h.finalize().as_bytes()[..KEY_BYTES as usize]);
     key
+}
+
+/// The [`content_key`] of a cascade input (built by `dataset::title_inputs`, which already reads
+/// a null title as empty and a null description as none).
+fn input_key(input: &TitleInput<'_>) -> Key {
+    content_key(Some(input.title), input.description)
 }
 
 /// Classifiers this process has loaded, by directory (an executor loads each once).
@@ -175,12 +185,7 @@ impl ScalarUDFImpl for ClassifyUdf {
         let preds = classifier
             .classify(&inputs, &mut cache, &options, &mut stats)
             .map_err(|e| DataFusionError::Execution(format!("executor on {}: {e}", host_name())))?;
-        let keys = FixedSizeBinaryArray::try_from_iter((0..n).map(|i| {
-            content_key(
-                (!titles.is_null(i)).then(|| titles.value(i)),
-                (!descriptions.is_null(i)).then(|| descriptions.value(i)),
-            )
-        }))?;
+        let keys = FixedSizeBinaryArray::try_from_iter(inputs.iter().map(input_key))?;
         let mut columns: Vec<ArrayRef> = vec![Arc::new(keys)];
         columns.extend(dataset::classification_columns(&classifier, &preds));
         Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
@@ -205,15 +210,11 @@ pub struct ClusterClassifyOptions {
     pub progress: bool,
 }
 
-fn classify_err(e: impl std::fmt::Display) -> crate::ClusterError {
-    crate::ClusterError::Usage(e.to_string())
-}
-
 /// The cluster's answers for one postings file: batches of classification columns, and where
 /// each content key's answer is in them (batch, row).
 struct Answers {
     batches: Vec<RecordBatch>,
-    by_key: HashMap<[u8; KEY_BYTES as usize], (usize, usize)>,
+    by_key: HashMap<Key, (usize, usize)>,
 }
 
 /// The classification columns of one postings file, from the cluster.
@@ -252,10 +253,10 @@ async fn classify_file(
             Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
             columns,
         )?);
-        for i in 0..keys.len() {
-            let mut k = [0u8; KEY_BYTES as usize];
-            k.copy_from_slice(keys.value(i));
-            answers.by_key.entry(k).or_insert((at, i));
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(k) = key.and_then(|k| Key::try_from(k).ok()) {
+                answers.by_key.entry(k).or_insert((at, i));
+            }
         }
     }
     Ok(answers)
@@ -268,29 +269,31 @@ pub async fn classify_dataset(
     dataset_dir: &Path,
     opts: &ClusterClassifyOptions,
 ) -> Result<ClassifyReport, crate::ClusterError> {
-    let dir = std::path::absolute(&opts.classifier_dir).map_err(classify_err)?;
-    let meta = ClassifierMeta::read(&dir).map_err(|e| match e {
-        ClassifyError::Io { .. } => classify_err(format!(
-            "no classifier at {}: {e} (run `jobshift train`, or pass --classifier DIR)",
-            dir.display()
-        )),
-        e => classify_err(e),
-    })?;
+    let given = &opts.classifier_dir;
+    let dir = std::path::absolute(given).map_err(|e| ClassifyError::io(given, e))?;
+    if !dir.join("classifier.json").is_file() {
+        return Err(ClassifyError::NoClassifier {
+            path: dir,
+            hint: "run `jobshift train` (or pass --classifier DIR)".into(),
+        }
+        .into());
+    }
+    let meta = ClassifierMeta::read(&dir)?;
     let cascade = opts
         .cascade
         .unwrap_or_else(|| CascadeOptions::defaults_for(&meta));
     // the directory as given, as a local run records it (a local rerun then finds the work done)
-    let identity = dataset::classifier_identity(&opts.classifier_dir, &meta, &cascade);
-    let mut run = DatasetRun::begin(dataset_dir, identity, opts.force).map_err(classify_err)?;
+    let identity = dataset::classifier_identity(given, &meta, &cascade);
+    let mut run = DatasetRun::begin(dataset_dir, identity, opts.force)?;
     let pending: Vec<PendingFile> = run.pending().to_vec();
     let pb = dataset::progress_bar(pending.iter().map(|f| f.rows).sum(), opts.progress);
-    let dir_s = dir.to_string_lossy().into_owned();
-    let options = serde_json::to_string(&cascade).map_err(classify_err)?;
-    let mut results = futures::stream::iter(pending.iter().cloned())
+    let dir = dir.to_string_lossy().into_owned();
+    let options = serde_json::to_string(&cascade).map_err(ClassifyError::from)?;
+    let mut results = futures::stream::iter(pending)
         .map(|file| {
-            let (ctx, dir_s, options) = (ctx, &dir_s, &options);
+            let (dir, options) = (&dir, &options);
             async move {
-                let got = classify_file(ctx, &file.path, dir_s, options).await;
+                let got = classify_file(ctx, &file.path, dir, options).await;
                 (file, got)
             }
         })
@@ -303,14 +306,13 @@ pub async fn classify_dataset(
                   these paths and has the model fetched; rerun to resume from the files done"
                 .into(),
         })?;
-        let batch = dataset::read_parquet(&file.path).map_err(classify_err)?;
+        let batch = dataset::read_parquet(&file.path)?;
         let columns = assemble(&batch, &answers, &file.path)?;
-        run.write(&file, &batch, columns).map_err(classify_err)?;
+        run.write(&file, &batch, columns)?;
         pb.inc(batch.num_rows() as u64);
     }
-    drop(results);
     pb.finish_and_clear();
-    run.finish(CascadeStats::default()).map_err(classify_err)
+    Ok(run.finish(CascadeStats::default())?)
 }
 
 /// The classification columns for the rows of `batch`, in its order, from the cluster's answers.
@@ -318,28 +320,11 @@ fn assemble(
     batch: &RecordBatch,
     answers: &Answers,
     path: &Path,
-) -> Result<Vec<ArrayRef>, crate::ClusterError> {
-    let strings = |name: &str| {
-        batch
-            .column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-    };
-    let (Some(titles), descriptions) = (strings(schema::TITLE), strings(schema::DESCRIPTION))
-    else {
-        return Err(classify_err(format!(
-            "{}: no string column {:?}; is this a jobshift postings file? (re-run `jobshift ingest`)",
-            path.display(),
-            schema::TITLE
-        )));
-    };
+) -> Result<Vec<ArrayRef>, ClassifyError> {
     let mut picks: Vec<(usize, usize)> = Vec::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        let key = content_key(
-            (!titles.is_null(i)).then(|| titles.value(i)),
-            descriptions.and_then(|d| (!d.is_null(i)).then(|| d.value(i))),
-        );
-        let at = answers.by_key.get(&key).ok_or_else(|| {
-            classify_err(format!(
+    for (i, input) in dataset::postings_inputs(batch, path)?.iter().enumerate() {
+        let at = answers.by_key.get(&input_key(input)).ok_or_else(|| {
+            ClassifyError::Format(format!(
                 "{}: row {i} came back from the cluster unclassified (do the executors read a \
                  different file at this path?)",
                 path.display()
@@ -361,7 +346,8 @@ fn assemble(
                 .iter()
                 .map(|b| b.column(c).as_ref())
                 .collect();
-            datafusion::arrow::compute::interleave(&arrays, &picks).map_err(classify_err)
+            datafusion::arrow::compute::interleave(&arrays, &picks)
+                .map_err(|e| ClassifyError::Format(format!("{}: {e}", path.display())))
         })
         .collect()
 }

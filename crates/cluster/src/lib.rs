@@ -33,4 +33,6 @@ pub enum ClusterError {
     Usage(String),
     #[error(transparent)]
     Trends(#[from] jobshift_trends::TrendsError),
+    #[error(transparent)]
+    Classify(#[from] jobshift_classify::ClassifyError),
 }

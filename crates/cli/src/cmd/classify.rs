@@ -678,6 +678,24 @@ pub struct ClassifyArgs {
     pub cluster: super::cluster::ClusterArgs,
 }
 
+impl ClassifyArgs {
+    /// Whether a flag changes the classifier's own cascade options.
+    fn overrides_cascade(&self) -> bool {
+        self.no_description || self.min_confidence.is_some() || self.ambiguity_margin.is_some()
+    }
+
+    /// `--no-description`, `--min-confidence` and `--ambiguity-margin` applied to `c`.
+    fn override_cascade(&self, c: &mut CascadeOptions) {
+        c.use_description = !self.no_description;
+        if let Some(m) = self.min_confidence {
+            c.min_confidence = m;
+        }
+        if let Some(m) = self.ambiguity_margin {
+            c.ambiguity_margin = m;
+        }
+    }
+}
+
 /// Postings files a cluster classifies at once (each is one query; a file is one task).
 const CLUSTER_FILES_IN_FLIGHT: usize = 8;
 
@@ -691,17 +709,11 @@ fn classify_on_cluster(a: &ClassifyArgs, url: &jobshift_cluster::ClusterUrl) -> 
     }
     let dir = classifier_path(&a.classifier);
     let mut cascade = None;
-    if a.no_description || a.min_confidence.is_some() || a.ambiguity_margin.is_some() {
+    if a.overrides_cascade() {
         let meta = jobshift_classify::ClassifierMeta::read(&dir)
             .with_context(|| format!("reading the classifier at {}", dir.display()))?;
         let mut c = CascadeOptions::defaults_for(&meta);
-        c.use_description = !a.no_description;
-        if let Some(m) = a.min_confidence {
-            c.min_confidence = m;
-        }
-        if let Some(m) = a.ambiguity_margin {
-            c.ambiguity_margin = m;
-        }
+        a.override_cascade(&mut c);
         cascade = Some(c);
     }
     let opts = jobshift_cluster::classify::ClusterClassifyOptions {
@@ -753,13 +765,7 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
         // hand the encoder many texts per call: it sorts them by length into full GPU batches
         cascade.batch_size = GPU_TEXTS_PER_CALL;
     }
-    cascade.use_description = !a.no_description;
-    if let Some(m) = a.min_confidence {
-        cascade.min_confidence = m;
-    }
-    if let Some(m) = a.ambiguity_margin {
-        cascade.ambiguity_margin = m;
-    }
+    a.override_cascade(&mut cascade);
     let opts = jobshift_classify::ClassifyOptions {
         cascade: Some(cascade),
         force: a.force,
