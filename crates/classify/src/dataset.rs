@@ -19,12 +19,13 @@ use crate::classifier::{
 use crate::ClassifyError;
 use arrow::array::{Array, ArrayRef, Float32Array, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
+use jobshift_core::classified::{ClassifiedManifest, ClassifierIdentity, DoneFile, MANIFEST_FILE};
 use jobshift_core::commit::{self, WriterLock, RESUMABLE_PREFIX};
 use jobshift_core::dataset::DatasetDir;
 use jobshift_core::schema::{self, classified_schema, postings_schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,36 +65,25 @@ pub struct ClassifyReport {
     pub stats: CascadeStats,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Manifest {
-    /// Identity of the classifier (dir + model + head + taxonomy + thresholds).
-    classifier: String,
-    /// input relative path → done record
-    files: BTreeMap<String, DoneFile>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct DoneFile {
-    input_bytes: u64,
-    rows: usize,
-}
-
 /// What a classified dataset's manifest records of the classifier that wrote it: its directory,
 /// model, head, taxonomy and seed, and the cascade's switches and thresholds. A run with another
 /// identity redoes every file.
-pub fn classifier_identity(dir: &Path, meta: &ClassifierMeta, o: &CascadeOptions) -> String {
-    format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        dir.display(),
-        meta.model_id,
-        meta.head.as_str(),
-        meta.taxonomy_version,
-        meta.seed,
-        o.use_alias,
-        o.use_description,
-        o.ambiguity_margin,
-        o.min_confidence
-    )
+pub fn classifier_identity(
+    dir: &Path,
+    meta: &ClassifierMeta,
+    o: &CascadeOptions,
+) -> ClassifierIdentity {
+    ClassifierIdentity {
+        dir: dir.to_path_buf(),
+        model_id: meta.model_id.clone(),
+        head: meta.head.as_str().to_string(),
+        taxonomy_version: meta.taxonomy_version.clone(),
+        seed: meta.seed,
+        use_alias: o.use_alias,
+        use_description: o.use_description,
+        ambiguity_margin: o.ambiguity_margin,
+        min_confidence: o.min_confidence,
+    }
 }
 
 fn pq_err(path: &Path, e: impl std::fmt::Display) -> ClassifyError {
@@ -212,7 +202,7 @@ pub struct DatasetRun {
     work: PathBuf,
     stage_root: PathBuf,
     manifest_path: PathBuf,
-    manifest: Manifest,
+    manifest: ClassifiedManifest,
     pending: Vec<PendingFile>,
     report: ClassifyReport,
     start: Instant,
@@ -222,7 +212,11 @@ impl DatasetRun {
     /// Take the dataset's writer lock and find what is left to do for the classifier `identity`
     /// ([`classifier_identity`]): everything when `force` or when the classifier changed, else
     /// the files neither committed nor staged by an interrupted run.
-    pub fn begin(dataset_dir: &Path, identity: String, force: bool) -> Result<Self, ClassifyError> {
+    pub fn begin(
+        dataset_dir: &Path,
+        identity: ClassifierIdentity,
+        force: bool,
+    ) -> Result<Self, ClassifyError> {
         let start = Instant::now();
         let ds = DatasetDir::new(dataset_dir);
         let in_root = ds.postings();
@@ -238,15 +232,12 @@ impl DatasetRun {
         let stage_root = work.join("classified");
         let files =
             DatasetDir::parquet_files(&in_root).map_err(|e| ClassifyError::io(&in_root, e))?;
-        let read_manifest = |p: &Path| -> Option<Manifest> {
-            std::fs::read(p)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-        };
-        let committed: Manifest =
-            read_manifest(&out_root.join("manifest.json")).unwrap_or_default();
-        let manifest_path = stage_root.join("manifest.json");
-        let mut manifest = match read_manifest(&manifest_path) {
+        // an unreadable manifest is treated as none: every file is redone
+        let read_manifest = |dir: &Path| ClassifiedManifest::read(dir).ok().flatten();
+        let identity = identity.to_string();
+        let committed = read_manifest(&out_root).unwrap_or_default();
+        let manifest_path = stage_root.join(MANIFEST_FILE);
+        let mut manifest = match read_manifest(&stage_root) {
             // an interrupted run of the same classifier: resume from its staged files
             Some(m) if m.classifier == identity && !force => m,
             _ => {
@@ -257,9 +248,9 @@ impl DatasetRun {
             }
         };
         if manifest.classifier != identity || force {
-            manifest = Manifest {
+            manifest = ClassifiedManifest {
                 classifier: identity,
-                files: BTreeMap::new(),
+                ..Default::default()
             };
         }
         let mut report = ClassifyReport {

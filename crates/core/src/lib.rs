@@ -10,10 +10,13 @@
 //! - [`dataset`]: where things live inside a dataset directory;
 //! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs;
 //! - [`test_support`]: tests skip for a missing asset only through it (fails in CI);
+//! - [`classified`]: `classified/manifest.json`, what classify (or the generator) records about
+//!   how a classified table was made and what the report reads back;
 //! - [`commit`]: one writer at a time per dataset, staged runs committed all-or-nothing, and
 //!   readers that never see a half-moved dataset.
 
 pub mod atomic;
+pub mod classified;
 pub mod commit;
 pub mod dataset;
 pub mod labels;

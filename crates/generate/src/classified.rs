@@ -34,6 +34,7 @@ use arrow::array::{
     ArrayRef, Date32Builder, Float32Builder, StringBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow::record_batch::RecordBatch;
+use jobshift_core::classified::{ClassifiedManifest, MANIFEST_FILE};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -313,16 +314,22 @@ pub fn generate_classified(
     let rows = change_table(catalog, &plan);
     write_change_table(&rows, &out_dir.join("truth-changes.csv"))?;
     write_expected_counts(catalog, &plan, &out_dir.join("expected-counts.csv"))?;
-    let cls_manifest = serde_json::json!({
-        "classifier": match &copts.confusion {
-            Some(c) => format!("simulated from the confusion matrix {} (jobshift generate --classified-only)", c.source),
-            None => "generator truth: perfect classification (jobshift generate --classified-only)".to_string(),
+    let cls_manifest = ClassifiedManifest {
+        classifier: match &copts.confusion {
+            Some(c) => format!(
+                "simulated from the confusion matrix {} (jobshift generate --classified-only)",
+                c.source
+            ),
+            None => "generator truth: perfect classification (jobshift generate --classified-only)"
+                .to_string(),
         },
-        "confusion": copts.confusion.as_ref().map(|c| c.source.clone()),
-    });
+        confusion: copts.confusion.as_ref().map(|c| c.source.clone()),
+        ..Default::default()
+    };
     if !copts.postings_table {
-        let mpath = classified.join("manifest.json");
-        jobshift_core::atomic::write_json(&mpath, &cls_manifest).map_err(|e| io_err(&mpath, e))?;
+        cls_manifest
+            .write(&classified)
+            .map_err(|e| io_err(&classified.join(MANIFEST_FILE), e))?;
     }
     let summary = ClassifiedSummary {
         out_dir: out_dir.to_path_buf(),
