@@ -324,183 +324,21 @@ fn run_staged(
 
     // ---- 1. read ----
     for (fi, path) in inputs.iter().enumerate() {
-        let display = path.display().to_string();
-        let input_err = |e: io::Error| IngestError::Input {
-            file: path.clone(),
-            source: e,
-        };
-        let meta = fs::metadata(path).map_err(input_err)?;
-        if meta.is_dir() {
-            return Err(IngestError::InputFormat {
-                file: path.clone(),
-                message: "is a directory; pass the files inside it".into(),
-            });
-        }
-        let format = match opts.format.or(formats::detect(path).0) {
-            Some(f) => f,
-            None => {
-                return Err(IngestError::InputFormat {
-                    file: path.clone(),
-                    message: "cannot tell the format from the file name; pass --format csv|tsv|jsonl|json|parquet".into(),
-                })
-            }
-        };
-        let (digest, bytes) = file_blake3(path).map_err(input_err)?;
-        let already = ingested.get(&digest).cloned();
-        let replay = already.is_some();
-        let source = opts
-            .source
-            .clone()
-            .unwrap_or_else(|| formats::source_name(path));
-        let mut rep = InputReport {
-            file: display.clone(),
-            format: format.to_string(),
-            source: source.clone(),
-            blake3: digest.clone(),
-            bytes,
-            already_ingested: replay,
-            ..Default::default()
-        };
-        if let Some(a) = &already {
-            rep.notes.push(format!(
-                "same bytes as {} ingested by run {}: its records count as duplicates and do not extend the kept postings again",
-                a.file, a.run_id
-            ));
-        }
-        let ctx = FileContext {
-            input_file: display.clone(),
-            source,
-            file_index: fi as u32,
-            map: &opts.column_map,
-            max_field_bytes: opts.max_field_bytes,
-            replay,
-        };
-        let pb = progress_bar(
-            opts.progress,
-            bytes,
-            path.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default(),
-        );
-        let reader = readers::open(path, format, limits).map_err(input_err)?;
-        let mut columns: BTreeMap<String, String> = BTreeMap::new();
-        let mut consume = |outcomes: Vec<Outcome>| -> Result<(), IngestError> {
-            for o in outcomes {
-                rep.read += 1;
-                let bad = match o {
-                    Outcome::Accepted {
-                        month,
-                        shard,
-                        posting,
-                        keys,
-                        columns: cols,
-                        repairs,
-                    } => {
-                        for (f, c) in cols {
-                            columns.entry(f.as_str().to_string()).or_insert(c);
-                        }
-                        if !repairs.is_empty() {
-                            rep.repaired += 1;
-                            for k in &repairs {
-                                *counters
-                                    .repaired_by_reason
-                                    .entry(k.to_string())
-                                    .or_default() += 1;
-                            }
-                        }
-                        spill
-                            .push(month, shard, &posting, &keys)
-                            .map_err(|e| IngestError::io(staging, e))?;
-                        continue;
-                    }
-                    Outcome::Rejected(b) => b,
-                };
-                rep.rejected += 1;
-                if bad.lossy_utf8 {
-                    rep.repaired += 1;
-                    *counters
-                        .repaired_by_reason
-                        .entry("invalid_utf8_replaced".into())
-                        .or_default() += 1;
-                }
-                *counters
-                    .rejected_by_reason
-                    .entry(bad.reason.key().to_string())
-                    .or_default() += 1;
-                write_reject(&mut rejects, &display, &bad)
-                    .map_err(|e| IngestError::io(&rejects_path, e))?;
-            }
-            Ok(())
-        };
-        // A reader thread parses the file while the chunks it produced are processed in
-        // parallel here and consumed in input order.
-        let (reader, consumed) = std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ReadItem>, u64)>(2);
-            let handle = scope.spawn(move || read_chunks(reader, tx));
-            let mut consumed: Result<(), IngestError> = Ok(());
-            for (chunk, pos) in rx.iter() {
-                let outcomes: Vec<Outcome> = chunk
-                    .into_par_iter()
-                    .map(|item| process_item(item, &ctx, format, opts))
-                    .collect();
-                consumed = consume(outcomes);
-                if consumed.is_err() {
-                    break;
-                }
-                pb.set_position(pos);
-            }
-            drop(rx);
-            let reader = handle
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
-            (reader, consumed)
-        });
-        consumed?;
-        pb.finish_and_clear();
-        match reader {
-            Ok(reader) => rep.notes.extend(reader.notes()),
-            // unreadable from the start: the run stops and the dataset is unchanged
-            Err(e) if rep.read == 0 => return Err(input_err(e)),
-            // truncated or corrupt part-way (a cut download): the records read so far are
-            // kept and the unreadable rest is one rejected record, so the other files of the
-            // run are not thrown away; the file is not marked ingested, so fixing it and
-            // ingesting it again reads it in full
-            Err(e) => {
-                let bad = BadRecord {
-                    number: rep.read + 1,
-                    line: 0,
-                    reason: readers::Reject::TruncatedInput {
-                        message: e.to_string(),
-                    },
-                    raw: String::new(),
-                    lossy_utf8: false,
-                };
-                rep.read += 1;
-                rep.rejected += 1;
-                *counters
-                    .rejected_by_reason
-                    .entry(bad.reason.key().to_string())
-                    .or_default() += 1;
-                write_reject(&mut rejects, &display, &bad)
-                    .map_err(|e| IngestError::io(&rejects_path, e))?;
-                rep.notes.push(format!(
-                    "truncated: unreadable after record {} ({e}); the records before it are kept",
-                    rep.read - 1
-                ));
-                rep.columns = columns;
-                counters.inputs.push(rep);
-                continue;
-            }
-        }
-        rep.columns = columns;
-        if rep.read == 0 && !rep.notes.iter().any(|n| n.contains("empty")) {
-            rep.notes.push("no records".into());
-        }
-        ingested.entry(digest).or_insert(IngestedInput {
-            file: display,
-            run_id: run_id.to_string(),
-        });
-        counters.inputs.push(rep);
+        read_input(
+            path,
+            fi,
+            ReadRun {
+                opts,
+                limits,
+                staging,
+                run_id,
+                spill: &mut spill,
+                rejects: &mut rejects,
+                rejects_path: &rejects_path,
+                counters: &mut counters,
+                ingested: &mut ingested,
+            },
+        )?;
     }
     spill.finish().map_err(|e| IngestError::io(staging, e))?;
     rejects
@@ -509,43 +347,7 @@ fn run_staged(
     drop(rejects);
 
     // ---- 2. de-duplicate, 3. write ----
-    let dup_rel = format!("duplicates/{run_id}.jsonl");
-    let dup_path = staging.join(&dup_rel);
-    fs::create_dir_all(staging.join("duplicates")).map_err(|e| IngestError::io(staging, e))?;
-    let mut dups_out =
-        BufWriter::new(File::create(&dup_path).map_err(|e| IngestError::io(&dup_path, e))?);
-    let input_names: Vec<String> = counters.inputs.iter().map(|i| i.file.clone()).collect();
-    let total_spilled: u64 = spill.counts.values().sum();
-    let pb = if opts.progress {
-        let pb = ProgressBar::new(total_spilled);
-        if let Ok(s) =
-            ProgressStyle::with_template("de-duplicating [{bar:30}] {pos}/{len} {per_sec} {eta}")
-        {
-            pb.set_style(s.progress_chars("=> "));
-        }
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
-    let dedup = passes::dedup_and_write(
-        &spill,
-        out,
-        staging,
-        opts,
-        &mut passes::DecisionLog {
-            inputs: &mut counters.inputs,
-            input_names: &input_names,
-            duplicates: &mut dups_out,
-            duplicates_path: &dup_path,
-            progress: &pb,
-        },
-    )?;
-    pb.finish_and_clear();
-    dups_out
-        .flush()
-        .map_err(|e| IngestError::io(&dup_path, e))?;
-    drop(dups_out);
-    let _ = fs::remove_dir_all(staging.join("spill"));
+    let (dedup, dup_rel, dup_path) = dedup_step(&spill, out, staging, run_id, opts, &mut counters)?;
     let mut rows_written: BTreeMap<MonthKey, u64> = BTreeMap::new();
     let mut extended = 0u64;
     for w in &dedup.written {
@@ -555,18 +357,7 @@ fn run_staged(
         }
     }
 
-    // Total postings after the run.
-    let mut postings_total = 0u64;
-    for k in dedup.existing.iter() {
-        if rows_written.contains_key(k) {
-            continue;
-        }
-        let dir = store::month_dir(out, *k);
-        for f in DatasetDir::parquet_files(&dir).map_err(|e| IngestError::io(&dir, e))? {
-            postings_total += store::parquet_rows(&f)?;
-        }
-    }
-    postings_total += rows_written.values().sum::<u64>();
+    let postings_total = postings_total(out, &dedup.existing, &rows_written)?;
 
     let mut report = IngestReport {
         run_id: run_id.to_string(),
@@ -623,6 +414,285 @@ fn run_staged(
     let p = staging.join("ingest-report.json");
     atomic::write_json(&p, &report).map_err(|e| IngestError::io(&p, e))?;
     Ok(report)
+}
+
+/// What reading one input needs from the run: its settings and where accepted postings,
+/// rejects, counts and the ingested-inputs record go.
+struct ReadRun<'a> {
+    opts: &'a IngestOptions,
+    limits: Limits,
+    staging: &'a Path,
+    run_id: &'a str,
+    spill: &'a mut Spill,
+    rejects: &'a mut BufWriter<File>,
+    rejects_path: &'a Path,
+    counters: &'a mut Counters,
+    ingested: &'a mut BTreeMap<String, IngestedInput>,
+}
+
+/// Step 1 for one input file (`fi`: its position among the run's inputs): detect the format,
+/// stream it through the reader thread, spill accepted postings, write rejects, and record the
+/// file's [`InputReport`]. A file cut off part-way keeps the records before the cut.
+fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestError> {
+    let ReadRun {
+        opts,
+        limits,
+        staging,
+        run_id,
+        spill,
+        rejects,
+        rejects_path,
+        counters,
+        ingested,
+    } = run;
+    let display = path.display().to_string();
+    let input_err = |e: io::Error| IngestError::Input {
+        file: path.to_path_buf(),
+        source: e,
+    };
+    let meta = fs::metadata(path).map_err(input_err)?;
+    if meta.is_dir() {
+        return Err(IngestError::InputFormat {
+            file: path.to_path_buf(),
+            message: "is a directory; pass the files inside it".into(),
+        });
+    }
+    let format = match opts.format.or(formats::detect(path).0) {
+        Some(f) => f,
+        None => {
+            return Err(IngestError::InputFormat {
+                file: path.to_path_buf(),
+                message: "cannot tell the format from the file name; pass --format csv|tsv|jsonl|json|parquet".into(),
+            })
+        }
+    };
+    let (digest, bytes) = file_blake3(path).map_err(input_err)?;
+    let already = ingested.get(&digest).cloned();
+    let replay = already.is_some();
+    let source = opts
+        .source
+        .clone()
+        .unwrap_or_else(|| formats::source_name(path));
+    let mut rep = InputReport {
+        file: display.clone(),
+        format: format.to_string(),
+        source: source.clone(),
+        blake3: digest.clone(),
+        bytes,
+        already_ingested: replay,
+        ..Default::default()
+    };
+    if let Some(a) = &already {
+        rep.notes.push(format!(
+            "same bytes as {} ingested by run {}: its records count as duplicates and do not extend the kept postings again",
+            a.file, a.run_id
+        ));
+    }
+    let ctx = FileContext {
+        input_file: display.clone(),
+        source,
+        file_index: fi as u32,
+        map: &opts.column_map,
+        max_field_bytes: opts.max_field_bytes,
+        replay,
+    };
+    let pb = progress_bar(
+        opts.progress,
+        bytes,
+        path.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+    );
+    let reader = readers::open(path, format, limits).map_err(input_err)?;
+    let mut columns: BTreeMap<String, String> = BTreeMap::new();
+    let mut consume = |outcomes: Vec<Outcome>| -> Result<(), IngestError> {
+        for o in outcomes {
+            rep.read += 1;
+            let bad = match o {
+                Outcome::Accepted {
+                    month,
+                    shard,
+                    posting,
+                    keys,
+                    columns: cols,
+                    repairs,
+                } => {
+                    for (f, c) in cols {
+                        columns.entry(f.as_str().to_string()).or_insert(c);
+                    }
+                    if !repairs.is_empty() {
+                        rep.repaired += 1;
+                        for k in &repairs {
+                            *counters
+                                .repaired_by_reason
+                                .entry(k.to_string())
+                                .or_default() += 1;
+                        }
+                    }
+                    spill
+                        .push(month, shard, &posting, &keys)
+                        .map_err(|e| IngestError::io(staging, e))?;
+                    continue;
+                }
+                Outcome::Rejected(b) => b,
+            };
+            rep.rejected += 1;
+            if bad.lossy_utf8 {
+                rep.repaired += 1;
+                *counters
+                    .repaired_by_reason
+                    .entry("invalid_utf8_replaced".into())
+                    .or_default() += 1;
+            }
+            *counters
+                .rejected_by_reason
+                .entry(bad.reason.key().to_string())
+                .or_default() += 1;
+            write_reject(rejects, &display, &bad).map_err(|e| IngestError::io(rejects_path, e))?;
+        }
+        Ok(())
+    };
+    // A reader thread parses the file while the chunks it produced are processed in
+    // parallel here and consumed in input order.
+    let (reader, consumed) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ReadItem>, u64)>(2);
+        let handle = scope.spawn(move || read_chunks(reader, tx));
+        let mut consumed: Result<(), IngestError> = Ok(());
+        for (chunk, pos) in rx.iter() {
+            let outcomes: Vec<Outcome> = chunk
+                .into_par_iter()
+                .map(|item| process_item(item, &ctx, format, opts))
+                .collect();
+            consumed = consume(outcomes);
+            if consumed.is_err() {
+                break;
+            }
+            pb.set_position(pos);
+        }
+        drop(rx);
+        let reader = handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
+        (reader, consumed)
+    });
+    consumed?;
+    pb.finish_and_clear();
+    match reader {
+        Ok(reader) => rep.notes.extend(reader.notes()),
+        // unreadable from the start: the run stops and the dataset is unchanged
+        Err(e) if rep.read == 0 => return Err(input_err(e)),
+        // truncated or corrupt part-way (a cut download): the records read so far are
+        // kept and the unreadable rest is one rejected record, so the other files of the
+        // run are not thrown away; the file is not marked ingested, so fixing it and
+        // ingesting it again reads it in full
+        Err(e) => {
+            let bad = BadRecord {
+                number: rep.read + 1,
+                line: 0,
+                reason: readers::Reject::TruncatedInput {
+                    message: e.to_string(),
+                },
+                raw: String::new(),
+                lossy_utf8: false,
+            };
+            rep.read += 1;
+            rep.rejected += 1;
+            *counters
+                .rejected_by_reason
+                .entry(bad.reason.key().to_string())
+                .or_default() += 1;
+            write_reject(rejects, &display, &bad).map_err(|e| IngestError::io(rejects_path, e))?;
+            rep.notes.push(format!(
+                "truncated: unreadable after record {} ({e}); the records before it are kept",
+                rep.read - 1
+            ));
+            rep.columns = columns;
+            counters.inputs.push(rep);
+            return Ok(());
+        }
+    }
+    rep.columns = columns;
+    if rep.read == 0 && !rep.notes.iter().any(|n| n.contains("empty")) {
+        rep.notes.push("no records".into());
+    }
+    ingested.entry(digest).or_insert(IngestedInput {
+        file: display,
+        run_id: run_id.to_string(),
+    });
+    counters.inputs.push(rep);
+    Ok(())
+}
+
+/// Steps 2 and 3: de-duplicate the spilled postings against each other and the dataset, and
+/// write the months (see `passes`); every duplicate decision goes to `duplicates/RUN.jsonl`.
+/// Returns the passes' outcome and that file (relative to the dataset, and staged).
+fn dedup_step(
+    spill: &Spill,
+    out: &Path,
+    staging: &Path,
+    run_id: &str,
+    opts: &IngestOptions,
+    counters: &mut Counters,
+) -> Result<(passes::DedupSummary, String, PathBuf), IngestError> {
+    let dup_rel = format!("duplicates/{run_id}.jsonl");
+    let dup_path = staging.join(&dup_rel);
+    fs::create_dir_all(staging.join("duplicates")).map_err(|e| IngestError::io(staging, e))?;
+    let mut dups_out =
+        BufWriter::new(File::create(&dup_path).map_err(|e| IngestError::io(&dup_path, e))?);
+    let input_names: Vec<String> = counters.inputs.iter().map(|i| i.file.clone()).collect();
+    let total_spilled: u64 = spill.counts.values().sum();
+    let pb = if opts.progress {
+        let pb = ProgressBar::new(total_spilled);
+        if let Ok(s) =
+            ProgressStyle::with_template("de-duplicating [{bar:30}] {pos}/{len} {per_sec} {eta}")
+        {
+            pb.set_style(s.progress_chars("=> "));
+        }
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let dedup = passes::dedup_and_write(
+        &spill,
+        out,
+        staging,
+        opts,
+        &mut passes::DecisionLog {
+            inputs: &mut counters.inputs,
+            input_names: &input_names,
+            duplicates: &mut dups_out,
+            duplicates_path: &dup_path,
+            progress: &pb,
+        },
+    )?;
+    pb.finish_and_clear();
+    dups_out
+        .flush()
+        .map_err(|e| IngestError::io(&dup_path, e))?;
+    drop(dups_out);
+    let _ = fs::remove_dir_all(staging.join("spill"));
+    Ok((dedup, dup_rel, dup_path))
+}
+
+/// Postings in the dataset after the run: the months written now plus the untouched ones.
+fn postings_total(
+    out: &Path,
+    existing: &std::collections::BTreeSet<MonthKey>,
+    rows_written: &BTreeMap<MonthKey, u64>,
+) -> Result<u64, IngestError> {
+    let mut postings_total = 0u64;
+    for k in existing.iter() {
+        if rows_written.contains_key(k) {
+            continue;
+        }
+        let dir = store::month_dir(out, *k);
+        for f in DatasetDir::parquet_files(&dir).map_err(|e| IngestError::io(&dir, e))? {
+            postings_total += store::parquet_rows(&f)?;
+        }
+    }
+    postings_total += rows_written.values().sum::<u64>();
+
+    Ok(postings_total)
 }
 
 fn write_reject(w: &mut impl Write, file: &str, b: &BadRecord) -> io::Result<()> {
