@@ -651,98 +651,139 @@ fn raw_of(a: &Accepted) -> String {
     serde_json::json!({"task": a.task, "worker": a.worker, "answer": a.answer, "assignment": a.assignment}).to_string()
 }
 
-fn aggregate_and_write(
+/// The answers as indices (sorted: deterministic): items (tasks), workers and classes (every
+/// answer and gold label), with each item's gold class when it has one.
+struct Indexed {
+    items: Vec<String>,
+    workers: Vec<String>,
+    classes: Vec<String>,
+    annotations: Vec<Annotation>,
+    gold: Vec<Option<usize>>,
+}
+
+impl Indexed {
+    fn new(answers: &[Accepted], c: &Collected) -> Self {
+        let mut items: Vec<String> = answers.iter().map(|a| a.task.clone()).collect();
+        items.sort();
+        items.dedup();
+        let mut workers: Vec<String> = answers.iter().map(|a| a.worker.clone()).collect();
+        workers.sort();
+        workers.dedup();
+        let gold_of = |task: &str| -> Option<String> {
+            c.gold_by_task.get(task).cloned().or_else(|| {
+                c.texts
+                    .get(task)
+                    .and_then(|t| t.posting_id.as_ref())
+                    .and_then(|p| c.gold_by_posting.get(p).cloned())
+            })
+        };
+        let gold_answers: Vec<Option<String>> = items.iter().map(|t| gold_of(t)).collect();
+        let mut classes: Vec<String> = answers.iter().map(|a| a.answer.clone()).collect();
+        classes.extend(gold_answers.iter().flatten().cloned());
+        classes.sort();
+        classes.dedup();
+        let item_ix: HashMap<&str, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let worker_ix: HashMap<&str, usize> = workers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let class_ix: HashMap<&str, usize> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let annotations: Vec<Annotation> = answers
+            .iter()
+            .map(|a| Annotation {
+                item: item_ix[a.task.as_str()],
+                worker: worker_ix[a.worker.as_str()],
+                label: class_ix[a.answer.as_str()],
+            })
+            .collect();
+        let gold: Vec<Option<usize>> = gold_answers
+            .iter()
+            .map(|g| g.as_ref().map(|g| class_ix[g.as_str()]))
+            .collect();
+        Indexed {
+            items,
+            workers,
+            classes,
+            annotations,
+            gold,
+        }
+    }
+}
+
+/// Per worker: answers, gold answers and the right ones, and (agreeing, compared) with the
+/// majority of the other answers on the same items.
+struct WorkerCounts {
+    answers: Vec<usize>,
+    gold: Vec<usize>,
+    gold_right: Vec<usize>,
+    agree: Vec<(usize, usize)>,
+}
+
+impl WorkerCounts {
+    fn new(ix: &Indexed) -> Self {
+        let (ni, nw) = (ix.items.len(), ix.workers.len());
+        let (all_anns, gold) = (&ix.annotations, &ix.gold);
+        // Per-worker gold accuracy and answer counts.
+        let mut n_ans = vec![0usize; nw];
+        let mut gold_n = vec![0usize; nw];
+        let mut gold_ok = vec![0usize; nw];
+        for a in all_anns {
+            n_ans[a.worker] += 1;
+            if let Some(g) = gold[a.item] {
+                gold_n[a.worker] += 1;
+                gold_ok[a.worker] += usize::from(g == a.label);
+            }
+        }
+        // Agreement with the majority of the other answers on the item.
+        let mut by_item: Vec<Vec<(usize, usize)>> = vec![Vec::new(); ni];
+        for a in all_anns {
+            by_item[a.item].push((a.worker, a.label));
+        }
+        let mut agree = vec![(0usize, 0usize); nw];
+        for answers in &by_item {
+            for &(w, l) in answers {
+                let mut counts: HashMap<usize, usize> = HashMap::new();
+                for &(w2, l2) in answers {
+                    if w2 != w {
+                        *counts.entry(l2).or_default() += 1;
+                    }
+                }
+                if let Some(&top) = counts.values().max() {
+                    agree[w].1 += 1;
+                    if counts.get(&l) == Some(&top) {
+                        agree[w].0 += 1;
+                    }
+                }
+            }
+        }
+
+        WorkerCounts {
+            answers: n_ans,
+            gold: gold_n,
+            gold_right: gold_ok,
+            agree,
+        }
+    }
+}
+
+/// Why each worker is flagged (`None`: not flagged): gold accuracy below the minimum when they
+/// answered enough gold items, else Dawid–Skene's estimate below it over enough answers.
+fn flag_workers(
     opts: &ImportOptions,
-    catalog: &TitleCatalog,
-    answers: Vec<Accepted>,
-    mut c: Collected,
-) -> Result<ImportReport> {
-    // Index items, workers and classes (sorted: deterministic).
-    let mut items: Vec<String> = answers.iter().map(|a| a.task.clone()).collect();
-    items.sort();
-    items.dedup();
-    let mut workers: Vec<String> = answers.iter().map(|a| a.worker.clone()).collect();
-    workers.sort();
-    workers.dedup();
-    let gold_of = |task: &str| -> Option<String> {
-        c.gold_by_task.get(task).cloned().or_else(|| {
-            c.texts
-                .get(task)
-                .and_then(|t| t.posting_id.as_ref())
-                .and_then(|p| c.gold_by_posting.get(p).cloned())
-        })
-    };
-    let gold_answers: Vec<Option<String>> = items.iter().map(|t| gold_of(t)).collect();
-    let mut classes: Vec<String> = answers.iter().map(|a| a.answer.clone()).collect();
-    classes.extend(gold_answers.iter().flatten().cloned());
-    classes.sort();
-    classes.dedup();
-    let item_ix: HashMap<&str, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let worker_ix: HashMap<&str, usize> = workers
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let class_ix: HashMap<&str, usize> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let all_anns: Vec<Annotation> = answers
-        .iter()
-        .map(|a| Annotation {
-            item: item_ix[a.task.as_str()],
-            worker: worker_ix[a.worker.as_str()],
-            label: class_ix[a.answer.as_str()],
-        })
-        .collect();
-    let gold: Vec<Option<usize>> = gold_answers
-        .iter()
-        .map(|g| g.as_ref().map(|g| class_ix[g.as_str()]))
-        .collect();
-    let (ni, nw, nk) = (items.len(), workers.len(), classes.len());
-    let ds_opts = DsOptions::default();
-
-    // Per-worker gold accuracy and answer counts.
-    let mut n_ans = vec![0usize; nw];
-    let mut gold_n = vec![0usize; nw];
-    let mut gold_ok = vec![0usize; nw];
-    for a in &all_anns {
-        n_ans[a.worker] += 1;
-        if let Some(g) = gold[a.item] {
-            gold_n[a.worker] += 1;
-            gold_ok[a.worker] += usize::from(g == a.label);
-        }
-    }
-    // Agreement with the majority of the other answers on the item.
-    let mut by_item: Vec<Vec<(usize, usize)>> = vec![Vec::new(); ni];
-    for a in &all_anns {
-        by_item[a.item].push((a.worker, a.label));
-    }
-    let mut agree = vec![(0usize, 0usize); nw];
-    for answers in &by_item {
-        for &(w, l) in answers {
-            let mut counts: HashMap<usize, usize> = HashMap::new();
-            for &(w2, l2) in answers {
-                if w2 != w {
-                    *counts.entry(l2).or_default() += 1;
-                }
-            }
-            if let Some(&top) = counts.values().max() {
-                agree[w].1 += 1;
-                if counts.get(&l) == Some(&top) {
-                    agree[w].0 += 1;
-                }
-            }
-        }
-    }
-
-    let ds_full = aggregate::dawid_skene(ni, nw, nk, &all_anns, &gold, &ds_opts);
-    // Flag workers.
+    counts: &WorkerCounts,
+    worker_accuracy: &[f64],
+) -> Vec<Option<String>> {
+    let (n_ans, gold_n, gold_ok) = (&counts.answers, &counts.gold, &counts.gold_right);
+    let nw = n_ans.len();
     let mut flagged = vec![None::<String>; nw];
     for w in 0..nw {
         if gold_n[w] >= opts.min_gold_answers.max(1) {
@@ -754,36 +795,31 @@ fn aggregate_and_write(
                 ));
             }
         } else if n_ans[w] >= MIN_ANSWERS_TO_FLAG_ON_ESTIMATE
-            && ds_full.worker_accuracy[w] < opts.min_worker_accuracy
+            && worker_accuracy[w] < opts.min_worker_accuracy
         {
             flagged[w] = Some(format!(
                 "estimated accuracy {:.2} over {} answers is below {} (too few gold answers to judge on gold)",
-                ds_full.worker_accuracy[w], n_ans[w], opts.min_worker_accuracy
+                worker_accuracy[w], n_ans[w], opts.min_worker_accuracy
             ));
         }
     }
-    let anns: Vec<Annotation> = if opts.exclude_flagged {
-        all_anns
-            .iter()
-            .copied()
-            .filter(|a| flagged[a.worker].is_none())
-            .collect()
-    } else {
-        all_anns.clone()
-    };
-    let ds = if opts.exclude_flagged {
-        aggregate::dawid_skene(ni, nw, nk, &anns, &gold, &ds_opts)
-    } else {
-        ds_full.clone()
-    };
-    let mv = aggregate::majority_vote(ni, &anns);
+    flagged
+}
 
-    // Gold evaluation: majority vs Dawid–Skene without clamping.
+/// On the items with a gold label: majority vote against Dawid–Skene without clamping to gold.
+fn gold_evaluation(
+    ix: &Indexed,
+    anns: &[Annotation],
+    mv: &[Option<aggregate::Vote>],
+    ds_opts: &DsOptions,
+) -> Option<GoldEvaluation> {
+    let (ni, nw, nk) = (ix.items.len(), ix.workers.len(), ix.classes.len());
+    let gold = &ix.gold;
     let gold_items: Vec<usize> = (0..ni).filter(|&i| gold[i].is_some()).collect();
-    let gold_evaluation = if gold_items.is_empty() {
+    if gold_items.is_empty() {
         None
     } else {
-        let ds_free = aggregate::dawid_skene(ni, nw, nk, &anns, &[], &ds_opts);
+        let ds_free = aggregate::dawid_skene(ni, nw, nk, anns, &[], ds_opts);
         let scored: Vec<usize> = gold_items
             .iter()
             .copied()
@@ -803,7 +839,48 @@ fn aggregate_and_write(
                 .count() as f64
                 / n,
         })
+    }
+}
+
+fn aggregate_and_write(
+    opts: &ImportOptions,
+    catalog: &TitleCatalog,
+    answers: Vec<Accepted>,
+    mut c: Collected,
+) -> Result<ImportReport> {
+    let ix = Indexed::new(&answers, &c);
+    let (ni, nw, nk) = (ix.items.len(), ix.workers.len(), ix.classes.len());
+    let (items, workers, classes, gold) = (&ix.items, &ix.workers, &ix.classes, &ix.gold);
+    let all_anns = &ix.annotations;
+    let ds_opts = DsOptions::default();
+    let counts = WorkerCounts::new(&ix);
+    let (n_ans, gold_n, gold_ok, agree) = (
+        &counts.answers,
+        &counts.gold,
+        &counts.gold_right,
+        &counts.agree,
+    );
+
+    let ds_full = aggregate::dawid_skene(ni, nw, nk, all_anns, gold, &ds_opts);
+    let flagged = flag_workers(opts, &counts, &ds_full.worker_accuracy);
+    let anns: Vec<Annotation> = if opts.exclude_flagged {
+        all_anns
+            .iter()
+            .copied()
+            .filter(|a| flagged[a.worker].is_none())
+            .collect()
+    } else {
+        all_anns.clone()
     };
+    let ds = if opts.exclude_flagged {
+        aggregate::dawid_skene(ni, nw, nk, &anns, gold, &ds_opts)
+    } else {
+        ds_full.clone()
+    };
+    let mv = aggregate::majority_vote(ni, &anns);
+
+    let gold_items = gold.iter().filter(|g| g.is_some()).count();
+    let gold_evaluation = gold_evaluation(&ix, &anns, &mv, &ds_opts);
 
     // Agreement.
     let label_lists: Vec<Vec<usize>> = {
@@ -928,7 +1005,7 @@ fn aggregate_and_write(
         rejected_by_reason,
         page_revisions: c.page_revisions,
         items: ni,
-        gold_items: gold_items.len(),
+        gold_items,
         items_with_one_answer: single,
         labels_written: labels.len(),
         none_fits,
