@@ -1,9 +1,11 @@
-//! The titles the generator draws from: a thin, owned copy of what it needs from the taxonomy
-//! (id, name, definition, family, level, aliases), so generation does not depend on the
-//! taxonomy's internals and tests can use a small hand-built list.
+//! The titles the generator draws from, taken from a taxonomy's snapshot
+//! ([`jobshift_taxonomy::TaxonomySnapshot`], the copy the labeller keeps too) with a level each
+//! and an index by id, so generation does not depend on the taxonomy's internals and tests can
+//! use a small hand-built list.
 
 use crate::GenerateError;
 use jobshift_core::{Level, Tier};
+use jobshift_taxonomy::TaxonomySnapshot;
 
 /// One standardized title as the generator sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,21 +92,34 @@ impl Catalog {
         Self::from_taxonomy(&tax)
     }
 
-    /// Copy what the generator needs out of a loaded taxonomy.
+    /// The titles of a loaded taxonomy.
     pub fn from_taxonomy(tax: &jobshift_taxonomy::Taxonomy) -> Result<Self, GenerateError> {
-        let titles = tax
-            .titles()
-            .iter()
-            .map(|t| TitleSpec {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                definition: t.definition.clone(),
-                family: t.family.clone(),
-                level: t.level,
-                aliases: t.aliases.clone(),
+        Self::from_snapshot(tax.snapshot())
+    }
+
+    /// The titles of a taxonomy snapshot; every title needs its level (the tier it counts in).
+    pub fn from_snapshot(snapshot: TaxonomySnapshot) -> Result<Self, GenerateError> {
+        let titles = snapshot
+            .titles
+            .into_iter()
+            .map(|t| {
+                let level = t.level.ok_or_else(|| {
+                    GenerateError::Catalog(format!(
+                        "title {:?} of taxonomy {} has no level",
+                        t.id, snapshot.version
+                    ))
+                })?;
+                Ok(TitleSpec {
+                    id: t.id,
+                    name: t.name,
+                    definition: t.definition,
+                    family: t.family,
+                    level,
+                    aliases: t.aliases,
+                })
             })
-            .collect();
-        Self::new(format!("taxonomy {}", tax.version()), titles)
+            .collect::<Result<Vec<_>, GenerateError>>()?;
+        Self::new(format!("taxonomy {}", snapshot.version), titles)
     }
 
     /// A small hand-built list (~80 titles: every title the study names plus a few common ones

@@ -7,36 +7,30 @@
 
 use crate::error::{LabelError, Result};
 use jobshift_core::normalize::normalize_title;
+use jobshift_taxonomy::TaxonomySnapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogTitle {
-    pub id: String,
-    pub name: String,
-    pub family: String,
-    #[serde(default)]
-    pub definition: String,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-}
+/// A family of the catalog (the taxonomy's snapshot of it).
+pub use jobshift_taxonomy::FamilySnapshot as CatalogFamily;
+/// A title annotators pick from (the taxonomy's snapshot of it).
+pub use jobshift_taxonomy::TitleSnapshot as CatalogTitle;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CatalogFamily {
-    pub id: String,
-    pub name: String,
-}
-
-/// A taxonomy snapshot with a search index.
+/// A taxonomy snapshot ([`TaxonomySnapshot`], read through `Deref`) with a search index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TitleCatalog {
-    pub version: String,
-    pub origin: String,
-    pub families: Vec<CatalogFamily>,
-    pub titles: Vec<CatalogTitle>,
+    #[serde(flatten)]
+    snapshot: TaxonomySnapshot,
     #[serde(skip)]
     index: CatalogIndex,
+}
+
+impl std::ops::Deref for TitleCatalog {
+    type Target = TaxonomySnapshot;
+    fn deref(&self) -> &TaxonomySnapshot {
+        &self.snapshot
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -65,11 +59,18 @@ impl TitleCatalog {
         families: Vec<CatalogFamily>,
         titles: Vec<CatalogTitle>,
     ) -> Self {
-        let mut c = TitleCatalog {
+        Self::from_snapshot(TaxonomySnapshot {
             version: version.into(),
             origin: origin.into(),
             families,
             titles,
+        })
+    }
+
+    /// A catalog of `snapshot`'s titles.
+    pub fn from_snapshot(snapshot: TaxonomySnapshot) -> Self {
+        let mut c = TitleCatalog {
+            snapshot,
             index: CatalogIndex::default(),
         };
         c.reindex();
@@ -79,7 +80,7 @@ impl TitleCatalog {
     fn reindex(&mut self) {
         let mut by_id = HashMap::with_capacity(self.titles.len());
         let mut keys = Vec::with_capacity(self.titles.len());
-        for (i, t) in self.titles.iter().enumerate() {
+        for (i, t) in self.snapshot.titles.iter().enumerate() {
             by_id.insert(t.id.clone(), i);
             let mut k = vec![normalize_title(&t.name)];
             k.extend(t.aliases.iter().map(|a| normalize_title(a)));
@@ -90,26 +91,7 @@ impl TitleCatalog {
 
     /// Snapshot of a loaded taxonomy.
     pub fn from_taxonomy(tax: &jobshift_taxonomy::Taxonomy) -> Self {
-        let families = tax
-            .families()
-            .iter()
-            .map(|f| CatalogFamily {
-                id: f.id.clone(),
-                name: f.name.clone(),
-            })
-            .collect();
-        let titles = tax
-            .titles()
-            .iter()
-            .map(|t| CatalogTitle {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                family: t.family.clone(),
-                definition: t.definition.clone(),
-                aliases: t.aliases.clone(),
-            })
-            .collect();
-        TitleCatalog::new(tax.version(), tax.origin(), families, titles)
+        Self::from_snapshot(tax.snapshot())
     }
 
     /// The built-in taxonomy, or a taxonomy directory when `dir` is given.
@@ -215,6 +197,7 @@ pub(crate) fn test_catalog() -> TitleCatalog {
         family: fam.into(),
         definition: format!("Does {name} work."),
         aliases: aliases.iter().map(|s| s.to_string()).collect(),
+        level: None,
     };
     TitleCatalog::new(
         "test-1",

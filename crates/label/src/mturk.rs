@@ -568,6 +568,7 @@ mod tests {
                         format!("{} {}", &h[..7], &h[7..12])
                     })
                     .collect(),
+                level: None,
             })
             .collect();
         TitleCatalog::new(

@@ -10,6 +10,7 @@
 mod load;
 mod problem;
 mod search;
+mod snapshot;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use jobshift_core::{Level, Tier};
 pub use problem::Problem;
 use serde::Serialize;
+pub use snapshot::{FamilySnapshot, TaxonomySnapshot, TitleSnapshot};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 

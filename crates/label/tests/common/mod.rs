@@ -15,6 +15,7 @@ pub fn catalog() -> TitleCatalog {
         family: fam.into(),
         definition: format!("Works as a {name}."),
         aliases: aliases.iter().map(|s| s.to_string()).collect(),
+        level: None,
     };
     TitleCatalog::new(
         "test-1",
