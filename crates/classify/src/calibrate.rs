@@ -3,10 +3,8 @@
 //! - [`Isotonic`]: a monotone map from a head's raw top-1 probability to the probability that the
 //!   prediction is right, fitted on a validation split by pool-adjacent-violators. It works for
 //!   every head (the random forest's vote shares are far from probabilities).
-//! - [`fit_scale`]: the softmax scale (inverse temperature) of the similarity heads, chosen by
-//!   validation log-likelihood over a grid.
-//! - [`expected_calibration_error`], [`coverage_at_precision`], [`coverage_precision_curve`]
-//!   and [`threshold_for_precision`] for reports; [`net_correct_threshold`] chooses the
+//! - [`expected_calibration_error`], [`coverage_at_precision`] and [`coverage_precision_curve`]
+//!   for reports; [`net_correct_threshold`] chooses the
 //!   abstention threshold (`min_confidence`) from validation.
 //! - [`Recalibration`]: what a re-fit on a population's labels recorded (fitted and written by
 //!   [`crate::recalibrate`]).
@@ -237,45 +235,6 @@ pub fn net_correct_threshold(conf: &[f32], correct: &[bool]) -> OperatingPoint {
     }
 }
 
-/// The confidence threshold that keeps precision ≥ `target` (see [`coverage_at_precision`]).
-pub fn threshold_for_precision(conf: &[f32], correct: &[bool], target: f64) -> f32 {
-    coverage_at_precision(conf, correct, target).1
-}
-
-/// Pick the softmax scale of a similarity head maximizing validation log-likelihood of the
-/// true class. `sims` is `n × k` raw similarities (or logits at scale 1), `y` the true classes.
-pub fn fit_scale(sims: &[f32], k: usize, y: &[usize]) -> f32 {
-    let grid = [
-        5.0f32, 7.5, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 70.0, 100.0,
-    ];
-    let mut best = (f64::NEG_INFINITY, 20.0);
-    for &s in &grid {
-        let mut ll = 0f64;
-        for (row, &t) in sims.chunks(k).zip(y) {
-            let m = row
-                .iter()
-                .filter(|v| v.is_finite())
-                .cloned()
-                .fold(f32::NEG_INFINITY, f32::max);
-            let z: f64 = row
-                .iter()
-                .filter(|v| v.is_finite())
-                .map(|v| (((v - m) * s) as f64).exp())
-                .sum();
-            let v = row[t];
-            ll += if v.is_finite() {
-                ((v - m) * s) as f64 - z.ln()
-            } else {
-                -50.0
-            };
-        }
-        if ll > best.0 {
-            best = (ll, s);
-        }
-    }
-    best.1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,12 +300,5 @@ mod tests {
             0.0
         );
         assert!((expected_calibration_error(&[1.0, 1.0], &[true, false], 10) - 0.5).abs() < 1e-9);
-    }
-
-    #[test]
-    fn scale_prefers_sharper_when_margins_are_reliable() {
-        let sims = [0.9, 0.1, 0.2, 0.8, 0.95, 0.05];
-        let s = fit_scale(&sims, 2, &[0, 1, 0]);
-        assert!(s >= 20.0, "{s}");
     }
 }

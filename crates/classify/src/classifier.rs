@@ -320,7 +320,7 @@ impl Classifier {
 
     /// Like [`load_with`](Self::load_with), running the encoder (and the kNN head's similarity
     /// products) with `options` (`--device`, `--dtype`, batching). Never falls back: a device
-    /// that cannot be used is an error from [`jobshift_encode::device`] before this is called.
+    /// that cannot be used is an error from [`jobshift_encode::parse_device`] before this is called.
     pub fn load_on(
         dir: &Path,
         head: Option<HeadKind>,

@@ -91,7 +91,7 @@ impl Default for FinetuneOptions {
 /// backend only with the `cuda` cargo feature (`cargo build --release --features cuda`); in a
 /// build without it, asking for a GPU is an error that says so, never a silent CPU run.
 pub fn training_device(spec: &str) -> Result<Device, ClassifyError> {
-    jobshift_encode::device::parse_device(spec).map_err(|e| ClassifyError::Training(e.to_string()))
+    jobshift_encode::parse_device(spec).map_err(|e| ClassifyError::Training(e.to_string()))
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

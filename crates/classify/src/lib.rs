@@ -11,7 +11,7 @@
 //!   its bookkeeping, shared with the cluster);
 //! - [`eval::evaluate`] scores it on the O*NET reported titles and the JobBERT titles.
 
-pub mod calibrate;
+mod calibrate;
 pub mod classifier;
 pub mod dataset;
 pub mod embed_cache;
@@ -20,19 +20,20 @@ pub mod examples;
 pub mod finetune;
 pub mod heads;
 mod knn_device;
-pub mod recalibrate;
+mod recalibrate;
 pub mod roles;
 pub mod seniority;
 pub mod train;
-pub mod trainable_bert;
-pub mod trainable_mpnet;
-pub mod trainable_ops;
+mod trainable_bert;
+mod trainable_mpnet;
+mod trainable_ops;
 
 pub use classifier::{
     CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction, TitleInput,
 };
 pub use dataset::{classify_dataset, ClassifyOptions, ClassifyReport};
 pub use heads::{HeadKind, HeadParams};
+pub use recalibrate::write_recalibrated_classifier;
 pub use train::{train, train_default, TrainOptions, TrainReport};
 
 use std::path::{Path, PathBuf};

@@ -312,7 +312,11 @@ pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, 
 /// `--no-onet-alternates`) both thresholds must be given.
 pub const MIN_VALIDATION_FOR_THRESHOLDS: usize = 500;
 
-/// Train a classifier with `opts`; writes `opts.out`.
+/// Train a classifier with `opts`; writes `opts.out`. The steps: the training set
+/// ([`training_set`]), its embeddings ([`embed_split`]), one [`fit_head`] per head asked for,
+/// the chosen head installed as `head/`, the alias step's confidence ([`measure_alias_step`]),
+/// the thresholds ([`choose_thresholds`]), `classifier.json`, an optional description head, and
+/// the held-out evaluation ([`evaluate_held_out`]).
 pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     let start = Instant::now();
     let show = opts.progress;
@@ -336,34 +340,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         onet_rows_without_title: onet_unmapped,
         record: training_data,
     } = set;
-    say(
-        show,
-        &format!(
-            "training data: O*NET alternate titles from {} (blake3 {}); examples {counts:?}",
-            training_data.onet_alternates,
-            short_hash(&training_data.onet_alternates_blake3)
-        ),
-    );
-    say(
-        show,
-        &format!(
-            "split by title (seed {}): {} train (blake3 {}), {} validation (blake3 {}); all examples blake3 {}",
-            opts.seed,
-            train_ex.len(),
-            short_hash(&training_data.train_blake3),
-            val_ex.len(),
-            short_hash(&training_data.validation_blake3),
-            short_hash(&training_data.examples_blake3),
-        ),
-    );
-    if val_ex.len() < MIN_VALIDATION_FOR_THRESHOLDS
-        && (opts.min_confidence.is_none() || opts.ambiguity_margin.is_none())
-    {
-        return Err(ClassifyError::Training(format!(
-            "the validation split has {} examples (fewer than {MIN_VALIDATION_FOR_THRESHOLDS}): too few to choose the abstention threshold and the ambiguity margin. Train with the O*NET alternate titles (leave out --no-onet-alternates) or give both --min-confidence and --ambiguity-margin",
-            val_ex.len()
-        )));
-    }
+    announce_training_set(opts, &training_data, &counts, &train_ex, &val_ex)?;
 
     let classes: Vec<String> = tax.titles().iter().map(|t| t.id.clone()).collect();
     let class_of: HashMap<&str, u32> = classes
@@ -378,48 +355,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     let dim = encoder.dim();
     let cache_key = format!("{model_id}|{}", opts.model);
     let mut cache = EmbedCache::persistent(&cache_key, dim)?;
-
-    let train_clean: Vec<String> = train_ex.iter().map(|e| clean_title(&e.title)).collect();
-    let val_clean: Vec<String> = val_ex.iter().map(|e| clean_title(&e.title)).collect();
-    let all: Vec<&str> = train_clean
-        .iter()
-        .chain(&val_clean)
-        .map(|s| s.as_str())
-        .collect();
-    embed_all(
+    let split = embed_split(
         &mut cache,
+        &cache_key,
         encoder.as_ref(),
-        &all,
-        "embedding training titles",
+        &train_ex,
+        &val_ex,
+        &class_of,
         show,
     )?;
-    cache.save(&cache_key)?;
-
-    fn refs(v: &[String]) -> Vec<&str> {
-        v.iter().map(|s| s.as_str()).collect()
-    }
-    let xtr = cache.matrix(&refs(&train_clean))?;
-    let xva = cache.matrix(&refs(&val_clean))?;
-    let ytr: Vec<u32> = train_ex
-        .iter()
-        .map(|e| class_of[e.title_id.as_str()])
-        .collect();
-    let yva: Vec<usize> = val_ex
-        .iter()
-        .map(|e| class_of[e.title_id.as_str()] as usize)
-        .collect();
-    // class-balanced row weights × label confidence
-    let mut per_class = vec![0usize; k];
-    for &y in &ytr {
-        per_class[y as usize] += 1;
-    }
-    let wtr: Vec<f32> = train_ex
-        .iter()
-        .zip(&ytr)
-        .map(|(e, &y)| e.confidence.clamp(0.0, 1.0) / (per_class[y as usize] as f32).sqrt())
-        .collect();
-    let mean_w = wtr.iter().sum::<f32>() / wtr.len().max(1) as f32;
-    let wtr: Vec<f32> = wtr.iter().map(|w| w / mean_w.max(1e-12)).collect();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| ClassifyError::io(&opts.out, e))?;
     let mut validations = Vec::new();
@@ -428,85 +372,17 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     // per head, on validation: raw top-1 score, right or not, top-2 margin
     let mut val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)> = HashMap::new();
     for &kind in &opts.heads {
-        say(
-            show,
-            &format!("training head {kind} on {} rows × {dim}", ytr.len()),
-        );
-        let t0 = Instant::now();
-        let mut head = Head::fit(kind, &xtr, dim, &ytr, &wtr, k, &opts.params)?;
-        let train_seconds = t0.elapsed().as_secs_f64();
-        if matches!(kind, HeadKind::Centroid | HeadKind::Knn) && !yva.is_empty() {
-            // temperature: the scale maximizing validation likelihood
-            // (on at most 2000 validation rows: kNN scoring is a full similarity scan)
-            let m = yva.len().min(2000);
-            let pick: Vec<usize> = (0..m).map(|i| i * yva.len() / m).collect();
-            let xs_owned: Vec<f32> = pick
-                .iter()
-                .flat_map(|&i| xva[i * dim..(i + 1) * dim].iter().copied())
-                .collect();
-            let ys_owned: Vec<usize> = pick.iter().map(|&i| yva[i]).collect();
-            let (xs, ys) = (&xs_owned[..], &ys_owned[..]);
-            let mut best_s = (f64::NEG_INFINITY, 20.0f32);
-            for s in [5.0f32, 10.0, 15.0, 20.0, 30.0, 50.0, 80.0] {
-                head.set_scale(s);
-                let p = head.predict_proba(xs)?;
-                let ll: f64 = p
-                    .chunks(k)
-                    .zip(ys)
-                    .map(|(r, &y)| (r[y].max(1e-9) as f64).ln())
-                    .sum();
-                if ll > best_s.0 {
-                    best_s = (ll, s);
-                }
-            }
-            head.set_scale(best_s.1);
-        }
-        let t1 = Instant::now();
-        let p = if yva.is_empty() {
-            Vec::new()
-        } else {
-            head.predict_proba(&xva)?
-        };
-        let predict_seconds = t1.elapsed().as_secs_f64();
-        let mut raw = Vec::new();
-        let mut ok = Vec::new();
-        let mut margins = Vec::new();
-        let mut ok5 = 0usize;
-        for (row, &y) in p.chunks(k).zip(&yva) {
-            let top = top_k(row, 5);
-            raw.push(top[0].1);
-            margins.push(top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0));
-            ok.push(top[0].0 == y);
-            if top.iter().any(|t| t.0 == y) {
-                ok5 += 1;
-            }
-        }
-        let iso = Isotonic::fit(&raw, &ok);
-        let conf: Vec<f32> = raw.iter().map(|&s| iso.apply(s)).collect();
-        let top1 = ok.iter().filter(|&&b| b).count() as f64 / ok.len().max(1) as f64;
-        let (cov80, thr80) = coverage_at_precision(&conf, &ok, 0.8);
-        validations.push(HeadValidation {
-            head: kind.as_str().into(),
-            train_seconds,
-            predict_seconds,
-            val_top1: top1,
-            val_top5: ok5 as f64 / ok.len().max(1) as f64,
-            val_ece_calibrated: expected_calibration_error(&conf, &ok, 15),
-            threshold_at_80: thr80,
-            coverage_at_80: cov80,
-        });
-        say(
-            show,
-            &format!("  {kind}: validation top-1 {top1:.3}, trained in {train_seconds:.1}s"),
-        );
+        let fitted = fit_head(kind, &split, dim, k, opts)?;
+        let top1 = fitted.validation.val_top1;
         let hd = opts.out.join("heads").join(kind.as_str());
         std::fs::create_dir_all(&hd).map_err(|e| ClassifyError::io(&hd, e))?;
-        head.save(&hd)?;
+        fitted.head.save(&hd)?;
         let cal_path = hd.join("calibration.json");
-        jobshift_core::atomic::write_json(&cal_path, &iso)
+        jobshift_core::atomic::write_json(&cal_path, &fitted.calibration)
             .map_err(|e| ClassifyError::io(&cal_path, e))?;
-        val_outcomes.insert(kind, (raw, ok, margins));
-        calibrations.insert(kind, iso);
+        validations.push(fitted.validation);
+        val_outcomes.insert(kind, fitted.outcomes);
+        calibrations.insert(kind, fitted.calibration);
         if best.is_none_or(|(b, _)| top1 > b) {
             best = Some((top1, kind));
         }
@@ -525,38 +401,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         std::fs::copy(src.join(f), dst.join(f)).map_err(|e| ClassifyError::io(&dst.join(f), e))?;
     }
 
-    // alias step precision on validation (titles whose raw or cleaned form is an alias)
-    let alias_on_val: Vec<Option<bool>> = val_ex
-        .iter()
-        .map(|e| {
-            tax.match_exact(&e.title)
-                .or_else(|| tax.match_exact(&clean_title(&e.title)))
-                .map(|t| t.id == e.title_id)
-        })
-        .collect();
-    let val_hits = alias_on_val.iter().flatten().count();
-    let val_right = alias_on_val.iter().flatten().filter(|&&r| r).count();
-    // Held out by title, the O*NET validation split rarely hits an alias (aliases always
-    // train), so the alias step's precision is measured on real vacancy titles too: the
-    // JobBERT validation split (the held-out evaluation uses its test split).
-    let (rw_hits, rw_right) = alias_precision_jobbert_validation(&tax)?;
-    let (hits, right) = (val_hits + rw_hits, val_right + rw_right);
-    // the alias confidence is the measured precision (Laplace-smoothed: 0.5 with no hits)
-    let alias_confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
-    say(
-        show,
-        &format!(
-            "alias step: {val_hits} hits ({val_right} right) on validation, {rw_hits} hits ({rw_right} right) on JobBERT validation titles → confidence {alias_confidence:.3}"
-        ),
-    );
+    let alias = measure_alias_step(&tax, &val_ex, show)?;
     let chosen_calibration = calibrations
         .get(&chosen)
         .cloned()
         .unwrap_or_else(Isotonic::identity);
     let thresholds = choose_thresholds(
         val_outcomes.get(&chosen),
-        &alias_on_val,
-        alias_confidence,
+        &alias.on_validation,
+        alias.confidence,
         &chosen_calibration,
     );
     let min_confidence = opts
@@ -575,18 +428,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     );
 
     if opts.export_examples {
-        for (name, exs) in [("train.jsonl", &train_ex), ("validation.jsonl", &val_ex)] {
-            let p = opts.out.join(name);
-            jobshift_core::atomic::with_writer(&p, |w| {
-                use std::io::Write;
-                for e in exs.iter() {
-                    serde_json::to_writer(&mut *w, e).map_err(std::io::Error::other)?;
-                    w.write_all(b"\n")?;
-                }
-                Ok(())
-            })
-            .map_err(|e| ClassifyError::io(&p, e))?;
-        }
+        export_examples(&opts.out, &train_ex, &val_ex)?;
     }
 
     let mut meta = ClassifierMeta {
@@ -605,7 +447,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         classes: classes.clone(),
         calibration: chosen_calibration,
         desc_calibration: None,
-        alias_confidence,
+        alias_confidence: alias.confidence,
         ambiguity_margin,
         min_confidence,
         scores: serde_json::json!({
@@ -616,9 +458,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
             "validation": validations,
             "threshold_for_precision_80": validations.iter().find(|v| v.head == chosen.as_str()).map(|v| v.threshold_at_80),
             "alias_validation": {
-                "hits": hits, "right": right, "confidence": alias_confidence,
-                "onet_validation_hits": val_hits, "onet_validation_right": val_right,
-                "jobbert_validation_hits": rw_hits, "jobbert_validation_right": rw_right,
+                "hits": alias.hits, "right": alias.right, "confidence": alias.confidence,
+                "onet_validation_hits": alias.validation_hits, "onet_validation_right": alias.validation_right,
+                "jobbert_validation_hits": alias.jobbert_hits, "jobbert_validation_right": alias.jobbert_right,
             },
             "thresholds": thresholds,
         }),
@@ -653,38 +495,20 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     cache.save(&cache_key)?;
     drop(encoder);
 
-    // held-out evaluation of every head
-    let mut held_out = Vec::new();
-    if opts.evaluate {
-        if let Some(shared) = shared.as_deref() {
-            let sets = examples::load_held_out(shared, &seen)?;
-            eval::export_titles(&tax, &opts.out.join("taxonomy_titles.jsonl"))?;
-            for s in &sets {
-                eval::export_set(&tax, s, &opts.out.join(format!("heldout_{}.jsonl", s.name)))?;
-            }
-            if !sets.is_empty() {
-                let (scores, confusion) = evaluate_heads(
-                    &opts.out,
-                    &opts.heads,
-                    chosen,
-                    &sets,
-                    &mut cache,
-                    &cache_key,
-                    show,
-                )?;
-                held_out = scores;
-                write_eval(&opts.out, &held_out, &confusion)?;
-                meta.scores["held_out"] =
-                    serde_json::to_value(held_out.iter().map(summary_row).collect::<Vec<_>>())?;
-                meta.write(&opts.out)?;
-            }
-        } else {
-            say(
-                show,
-                "shared data not found (set JOBSHIFT_SHARED_DATA): held-out evaluation skipped",
-            );
-        }
-    }
+    let held_out = if opts.evaluate {
+        evaluate_held_out(
+            opts,
+            &tax,
+            shared.as_deref(),
+            &seen,
+            chosen,
+            &mut meta,
+            &mut cache,
+            &cache_key,
+        )?
+    } else {
+        Vec::new()
+    };
     Ok(TrainReport {
         dir: opts.out.clone(),
         model_id,
@@ -699,6 +523,355 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         held_out,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Print what the classifier trains on, and refuse a validation split too small to choose the
+/// thresholds from (unless both are given).
+fn announce_training_set(
+    opts: &TrainOptions,
+    training_data: &TrainingData,
+    counts: &BTreeMap<String, usize>,
+    train_ex: &[LabeledExample],
+    val_ex: &[LabeledExample],
+) -> Result<(), ClassifyError> {
+    let show = opts.progress;
+    say(
+        show,
+        &format!(
+            "training data: O*NET alternate titles from {} (blake3 {}); examples {counts:?}",
+            training_data.onet_alternates,
+            short_hash(&training_data.onet_alternates_blake3)
+        ),
+    );
+    say(
+        show,
+        &format!(
+            "split by title (seed {}): {} train (blake3 {}), {} validation (blake3 {}); all examples blake3 {}",
+            opts.seed,
+            train_ex.len(),
+            short_hash(&training_data.train_blake3),
+            val_ex.len(),
+            short_hash(&training_data.validation_blake3),
+            short_hash(&training_data.examples_blake3),
+        ),
+    );
+    if val_ex.len() < MIN_VALIDATION_FOR_THRESHOLDS
+        && (opts.min_confidence.is_none() || opts.ambiguity_margin.is_none())
+    {
+        return Err(ClassifyError::Training(format!(
+            "the validation split has {} examples (fewer than {MIN_VALIDATION_FOR_THRESHOLDS}): too few to choose the abstention threshold and the ambiguity margin. Train with the O*NET alternate titles (leave out --no-onet-alternates) or give both --min-confidence and --ambiguity-margin",
+            val_ex.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The training and validation examples as embedding rows, class labels, and the training
+/// rows' weights.
+struct EmbeddedSplit {
+    xtr: Vec<f32>,
+    xva: Vec<f32>,
+    ytr: Vec<u32>,
+    yva: Vec<usize>,
+    wtr: Vec<f32>,
+}
+
+/// Embed both splits (cleaned titles, through the persistent cache, saved under `cache_key`)
+/// and label them; training rows are weighted class-balanced × label confidence, normalized to
+/// mean 1.
+fn embed_split(
+    cache: &mut EmbedCache,
+    cache_key: &str,
+    encoder: &dyn jobshift_encode::Encoder,
+    train_ex: &[LabeledExample],
+    val_ex: &[LabeledExample],
+    class_of: &HashMap<&str, u32>,
+    show: bool,
+) -> Result<EmbeddedSplit, ClassifyError> {
+    let k = class_of.len();
+    let train_clean: Vec<String> = train_ex.iter().map(|e| clean_title(&e.title)).collect();
+    let val_clean: Vec<String> = val_ex.iter().map(|e| clean_title(&e.title)).collect();
+    let all: Vec<&str> = train_clean
+        .iter()
+        .chain(&val_clean)
+        .map(|s| s.as_str())
+        .collect();
+    embed_all(cache, encoder, &all, "embedding training titles", show)?;
+    cache.save(cache_key)?;
+
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(|s| s.as_str()).collect()
+    }
+    let xtr = cache.matrix(&refs(&train_clean))?;
+    let xva = cache.matrix(&refs(&val_clean))?;
+    let ytr: Vec<u32> = train_ex
+        .iter()
+        .map(|e| class_of[e.title_id.as_str()])
+        .collect();
+    let yva: Vec<usize> = val_ex
+        .iter()
+        .map(|e| class_of[e.title_id.as_str()] as usize)
+        .collect();
+    // class-balanced row weights × label confidence
+    let mut per_class = vec![0usize; k];
+    for &y in &ytr {
+        per_class[y as usize] += 1;
+    }
+    let wtr: Vec<f32> = train_ex
+        .iter()
+        .zip(&ytr)
+        .map(|(e, &y)| e.confidence.clamp(0.0, 1.0) / (per_class[y as usize] as f32).sqrt())
+        .collect();
+    let mean_w = wtr.iter().sum::<f32>() / wtr.len().max(1) as f32;
+    let wtr: Vec<f32> = wtr.iter().map(|w| w / mean_w.max(1e-12)).collect();
+    Ok(EmbeddedSplit {
+        xtr,
+        xva,
+        ytr,
+        yva,
+        wtr,
+    })
+}
+
+/// One trained head, its validation scores and the calibration fitted on validation, and per
+/// validation row: the raw top-1 score, whether it is right, the top-2 margin.
+struct FittedHead {
+    head: Head,
+    validation: HeadValidation,
+    calibration: Isotonic,
+    outcomes: (Vec<f32>, Vec<bool>, Vec<f32>),
+}
+
+/// Fit head `kind` on the training split (a similarity head's softmax scale chosen on
+/// validation), then score and calibrate it on validation.
+fn fit_head(
+    kind: HeadKind,
+    split: &EmbeddedSplit,
+    dim: usize,
+    k: usize,
+    opts: &TrainOptions,
+) -> Result<FittedHead, ClassifyError> {
+    let show = opts.progress;
+    let EmbeddedSplit {
+        xtr,
+        xva,
+        ytr,
+        yva,
+        wtr,
+    } = split;
+    say(
+        show,
+        &format!("training head {kind} on {} rows × {dim}", ytr.len()),
+    );
+    let t0 = Instant::now();
+    let mut head = Head::fit(kind, xtr, dim, ytr, wtr, k, &opts.params)?;
+    let train_seconds = t0.elapsed().as_secs_f64();
+    if matches!(kind, HeadKind::Centroid | HeadKind::Knn) && !yva.is_empty() {
+        fit_scale_on_validation(&mut head, xva, yva, dim, k)?;
+    }
+    let t1 = Instant::now();
+    let p = if yva.is_empty() {
+        Vec::new()
+    } else {
+        head.predict_proba(xva)?
+    };
+    let predict_seconds = t1.elapsed().as_secs_f64();
+    let mut raw = Vec::new();
+    let mut ok = Vec::new();
+    let mut margins = Vec::new();
+    let mut ok5 = 0usize;
+    for (row, &y) in p.chunks(k).zip(yva) {
+        let top = top_k(row, 5);
+        raw.push(top[0].1);
+        margins.push(top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0));
+        ok.push(top[0].0 == y);
+        if top.iter().any(|t| t.0 == y) {
+            ok5 += 1;
+        }
+    }
+    let iso = Isotonic::fit(&raw, &ok);
+    let conf: Vec<f32> = raw.iter().map(|&s| iso.apply(s)).collect();
+    let top1 = ok.iter().filter(|&&b| b).count() as f64 / ok.len().max(1) as f64;
+    let (cov80, thr80) = coverage_at_precision(&conf, &ok, 0.8);
+    let validation = HeadValidation {
+        head: kind.as_str().into(),
+        train_seconds,
+        predict_seconds,
+        val_top1: top1,
+        val_top5: ok5 as f64 / ok.len().max(1) as f64,
+        val_ece_calibrated: expected_calibration_error(&conf, &ok, 15),
+        threshold_at_80: thr80,
+        coverage_at_80: cov80,
+    };
+    say(
+        show,
+        &format!("  {kind}: validation top-1 {top1:.3}, trained in {train_seconds:.1}s"),
+    );
+    Ok(FittedHead {
+        head,
+        validation,
+        calibration: iso,
+        outcomes: (raw, ok, margins),
+    })
+}
+
+/// Set a similarity head's softmax scale (inverse temperature) to the one of a grid that
+/// maximizes validation likelihood, on at most 2000 validation rows (kNN scoring is a full
+/// similarity scan).
+fn fit_scale_on_validation(
+    head: &mut Head,
+    xva: &[f32],
+    yva: &[usize],
+    dim: usize,
+    k: usize,
+) -> Result<(), ClassifyError> {
+    let m = yva.len().min(2000);
+    let pick: Vec<usize> = (0..m).map(|i| i * yva.len() / m).collect();
+    let xs_owned: Vec<f32> = pick
+        .iter()
+        .flat_map(|&i| xva[i * dim..(i + 1) * dim].iter().copied())
+        .collect();
+    let ys_owned: Vec<usize> = pick.iter().map(|&i| yva[i]).collect();
+    let (xs, ys) = (&xs_owned[..], &ys_owned[..]);
+    let mut best_s = (f64::NEG_INFINITY, 20.0f32);
+    for s in [5.0f32, 10.0, 15.0, 20.0, 30.0, 50.0, 80.0] {
+        head.set_scale(s);
+        let p = head.predict_proba(xs)?;
+        let ll: f64 = p
+            .chunks(k)
+            .zip(ys)
+            .map(|(r, &y)| (r[y].max(1e-9) as f64).ln())
+            .sum();
+        if ll > best_s.0 {
+            best_s = (ll, s);
+        }
+    }
+    head.set_scale(best_s.1);
+    Ok(())
+}
+
+/// How often the alias step (an exact name/alias match) is right: on the validation split and
+/// on the shipped JobBERT validation titles.
+struct AliasStep {
+    /// Per validation example: `None` when no alias matches, else whether the match is right.
+    on_validation: Vec<Option<bool>>,
+    validation_hits: usize,
+    validation_right: usize,
+    jobbert_hits: usize,
+    jobbert_right: usize,
+    hits: usize,
+    right: usize,
+    /// The measured precision, Laplace-smoothed (0.5 with no hits): the alias step's confidence.
+    confidence: f32,
+}
+
+/// Measure the alias step ([`AliasStep`]).
+fn measure_alias_step(
+    tax: &Taxonomy,
+    val_ex: &[LabeledExample],
+    show: bool,
+) -> Result<AliasStep, ClassifyError> {
+    // alias step precision on validation (titles whose raw or cleaned form is an alias)
+    let on_validation: Vec<Option<bool>> = val_ex
+        .iter()
+        .map(|e| {
+            tax.match_exact(&e.title)
+                .or_else(|| tax.match_exact(&clean_title(&e.title)))
+                .map(|t| t.id == e.title_id)
+        })
+        .collect();
+    let val_hits = on_validation.iter().flatten().count();
+    let val_right = on_validation.iter().flatten().filter(|&&r| r).count();
+    // Held out by title, the O*NET validation split rarely hits an alias (aliases always
+    // train), so the alias step's precision is measured on real vacancy titles too: the
+    // JobBERT validation split (the held-out evaluation uses its test split).
+    let (rw_hits, rw_right) = alias_precision_jobbert_validation(tax)?;
+    let (hits, right) = (val_hits + rw_hits, val_right + rw_right);
+    let confidence = (right as f32 + 1.0) / (hits as f32 + 2.0);
+    say(
+        show,
+        &format!(
+            "alias step: {val_hits} hits ({val_right} right) on validation, {rw_hits} hits ({rw_right} right) on JobBERT validation titles → confidence {confidence:.3}"
+        ),
+    );
+    Ok(AliasStep {
+        on_validation,
+        validation_hits: val_hits,
+        validation_right: val_right,
+        jobbert_hits: rw_hits,
+        jobbert_right: rw_right,
+        hits,
+        right,
+        confidence,
+    })
+}
+
+/// Write both splits as JSONL (`train.jsonl`, `validation.jsonl`) into the classifier
+/// directory: what `jobshift finetune` trains on and what a rebuild is compared with.
+fn export_examples(
+    out: &Path,
+    train_ex: &[LabeledExample],
+    val_ex: &[LabeledExample],
+) -> Result<(), ClassifyError> {
+    for (name, exs) in [("train.jsonl", train_ex), ("validation.jsonl", val_ex)] {
+        let p = out.join(name);
+        jobshift_core::atomic::with_writer(&p, |w| {
+            use std::io::Write;
+            for e in exs.iter() {
+                serde_json::to_writer(&mut *w, e).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+        .map_err(|e| ClassifyError::io(&p, e))?;
+    }
+    Ok(())
+}
+
+/// Score every trained head on the held-out sets under `shared` (titles `seen` in training
+/// removed), write `eval.json` and the chosen head's confusion matrix, and record the scores in
+/// `classifier.json`. Without the shared data it says so and scores nothing.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_held_out(
+    opts: &TrainOptions,
+    tax: &Taxonomy,
+    shared: Option<&Path>,
+    seen: &std::collections::HashSet<String>,
+    chosen: HeadKind,
+    meta: &mut ClassifierMeta,
+    cache: &mut EmbedCache,
+    cache_key: &str,
+) -> Result<Vec<SetScores>, ClassifyError> {
+    let show = opts.progress;
+    let Some(shared) = shared else {
+        say(
+            show,
+            "shared data not found (set JOBSHIFT_SHARED_DATA): held-out evaluation skipped",
+        );
+        return Ok(Vec::new());
+    };
+    let sets = examples::load_held_out(shared, seen)?;
+    eval::export_titles(tax, &opts.out.join("taxonomy_titles.jsonl"))?;
+    for s in &sets {
+        eval::export_set(tax, s, &opts.out.join(format!("heldout_{}.jsonl", s.name)))?;
+    }
+    if sets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (held_out, confusion) = evaluate_heads(
+        &opts.out,
+        &opts.heads,
+        chosen,
+        &sets,
+        cache,
+        cache_key,
+        show,
+    )?;
+    write_eval(&opts.out, &held_out, &confusion)?;
+    meta.scores["held_out"] =
+        serde_json::to_value(held_out.iter().map(summary_row).collect::<Vec<_>>())?;
+    meta.write(&opts.out)?;
+    Ok(held_out)
 }
 
 /// Precision of the alias step on the JobBERT *validation* split shipped with jobshift

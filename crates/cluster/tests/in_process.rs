@@ -19,9 +19,8 @@ fn free_port() -> u16 {
 }
 
 fn generate(dir: &Path) {
-    let catalog =
-        jobshift_generate::run::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
-            .expect("taxonomy");
+    let catalog = jobshift_generate::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
+        .expect("taxonomy");
     let opts = GenerateOptions {
         postings: 30_000,
         seed: 7,

@@ -15,17 +15,17 @@
 //! and [`resolve_model`].
 
 pub mod bench;
-pub mod cache;
-pub mod device;
-pub mod engines;
-pub mod error;
+mod cache;
+mod device;
+mod engines;
+mod error;
 pub mod fetch;
 pub mod io;
 pub mod manifest;
 pub mod registry;
-pub mod sentence_transformer;
-pub mod st_config;
-pub mod static_encoder;
+mod sentence_transformer;
+mod st_config;
+mod static_encoder;
 
 pub use cache::{CachedEncoder, EmbeddingCache};
 pub use candle_core::DType;
@@ -38,7 +38,7 @@ pub use registry::{
     KnownModel, KNOWN_MODELS,
 };
 pub use sentence_transformer::{parse_dtype, LoadOptions, SentenceTransformer};
-pub use static_encoder::StaticEncoder;
+pub use static_encoder::{DistillOptions, StaticEncoder};
 
 /// Row-major `n × dim` vectors, one row per input text, in input order.
 #[derive(Debug, Clone, PartialEq, Default)]

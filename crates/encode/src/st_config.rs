@@ -15,8 +15,6 @@ pub struct ModuleEntry {
     #[serde(default)]
     pub idx: usize,
     #[serde(default)]
-    pub name: String,
-    #[serde(default)]
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -104,7 +102,6 @@ fn identity() -> String {
 /// Everything a sentence-transformers directory says about how to turn text into a vector.
 #[derive(Debug, Clone)]
 pub struct StConfig {
-    pub root: PathBuf,
     /// Directory of the Transformer module (config.json, tokenizer.json, weights).
     pub transformer_dir: PathBuf,
     /// `max_seq_length` from `sentence_bert_config.json`, if given.
@@ -187,7 +184,6 @@ impl StConfig {
         } else {
             vec![ModuleEntry {
                 idx: 0,
-                name: "0".into(),
                 path: String::new(),
                 kind: "sentence_transformers.models.Transformer".into(),
             }]
@@ -242,7 +238,6 @@ impl StConfig {
             SbertFile::default()
         };
         Ok(StConfig {
-            root: root.to_path_buf(),
             transformer_dir,
             max_seq_length: sbert.max_seq_length,
             do_lower_case: sbert.do_lower_case,

@@ -134,6 +134,7 @@ impl Companies {
     }
 
     /// How many companies are in the scrape in each month.
+    #[cfg(test)]
     pub fn active_counts(&self, months: usize) -> Vec<usize> {
         (0..months)
             .map(|m| self.list.iter().filter(|c| c.active(m)).count())

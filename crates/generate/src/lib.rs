@@ -12,29 +12,31 @@
 //! - [`classified`]: classified-only output (truth → classified Parquet, no text) for
 //!   benchmarking the report at 100M+ postings, with optional simulated misclassification.
 //!
-//! The lead's entry point is [`generate`]; tests and the demo score recovery with [`plan_for`]
+//! Modules are private; the contract is what this file re-exports. The lead's entry point is
+//! [`generate`]; tests and the demo score recovery with [`plan_for`]
 //! and [`change_table`].
 
-pub mod calibrate;
-pub mod catalog;
-pub mod changes;
-pub mod classified;
-pub mod companies;
-pub mod describe;
-pub mod plan;
-pub mod posting;
-pub mod rawtitle;
-pub mod rng;
-pub mod run;
-pub mod sink;
-pub mod vocab;
+mod calibrate;
+mod catalog;
+mod changes;
+mod classified;
+mod companies;
+mod describe;
+mod plan;
+mod posting;
+mod rawtitle;
+mod rng;
+mod run;
+mod sink;
+mod vocab;
 
 pub use calibrate::{Calibration, ChangeSource, StudyTargets, TitleCalibration};
 pub use catalog::{Catalog, TitleSpec};
 pub use changes::{change_table, read_change_truth, ChangeRow, ChangeTruth};
 pub use classified::{generate_classified, ClassifiedOptions, ClassifiedSummary, ConfusionSim};
+pub use companies::default_company_count;
 pub use plan::{MonthPlan, Plan, YearMonth};
-pub use run::{generate, generate_with, plan_for, GenerateSummary, Progress};
+pub use run::{generate, generate_with, load_catalog_for, plan_for, GenerateSummary, Progress};
 pub use sink::OutputFormat;
 
 use std::path::PathBuf;

@@ -54,6 +54,7 @@ pub fn family_vocab(family: &str) -> &'static FamilyVocab {
 }
 
 /// Families with vocabulary data (sorted).
+#[cfg(test)]
 pub fn known_families() -> Vec<&'static str> {
     families().keys().map(|s| s.as_str()).collect()
 }

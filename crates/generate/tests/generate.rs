@@ -369,7 +369,7 @@ fn plan_size_does_not_grow_with_n() {
         assert_eq!(m.counts.len(), cat.len());
     }
     assert_eq!(
-        jobshift_generate::companies::default_company_count(10_000_000_000),
+        jobshift_generate::default_company_count(10_000_000_000),
         50_000
     );
 }

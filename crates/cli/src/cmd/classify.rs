@@ -440,7 +440,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     jobshift_core::atomic::write_json(&spath, &[&scores])
         .with_context(|| format!("writing {}", spath.display()))?;
     if let Some(to) = &a.recalibrate_to {
-        let meta = jobshift_classify::recalibrate::write_recalibrated_classifier(
+        let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(&a.classifier),
             to,
             c.meta.head,

@@ -130,7 +130,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         exact_volumes: a.exact_volumes,
         labels_rate: a.labels_rate,
     };
-    let catalog = jobshift_generate::run::load_catalog_for(&opts.taxonomy)?;
+    let catalog = jobshift_generate::load_catalog_for(&opts.taxonomy)?;
     if a.classified_only {
         return run_classified(&a, &catalog, &opts);
     }

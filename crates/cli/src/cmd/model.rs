@@ -245,7 +245,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 None => None,
             };
             let corpus_lines: Option<Vec<&str>> = corpus_text.as_ref().map(|t| t.lines().collect());
-            let opts = jobshift_encode::static_encoder::DistillOptions {
+            let opts = jobshift_encode::DistillOptions {
                 pca_dims: dims,
                 corpus: corpus_lines.as_deref(),
                 progress: true,
