@@ -411,6 +411,13 @@ impl Classifier {
     }
 
     /// Classify a batch through the cascade. `cache` holds title embeddings across calls.
+    ///
+    /// The steps, each a method below: 0. titles that name no role or several
+    /// ([`Classifier::postings_without_a_role`]); 1. the exact alias ([`Classifier::alias_step`]);
+    /// 2. the title embedding, each distinct cleaned title once ([`Classifier::title_scores`]);
+    /// 3. the description where the title is ambiguous, or where it names no role
+    /// ([`Classifier::description_scores`]); 4. the confidence and the abstention
+    /// ([`Classifier::decide`]).
     pub fn classify(
         &self,
         inputs: &[TitleInput<'_>],
@@ -437,14 +444,80 @@ impl Classifier {
         // 0. postings whose title field names no role, or several
         let t0 = Instant::now();
         let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
-        let described = |i: usize| {
-            inputs[i]
-                .description
-                .filter(|d| opts.use_description && !d.trim().is_empty())
-        };
+        let description_only =
+            self.postings_without_a_role(inputs, &cleaned, opts, &mut out, stats);
+        let mut is_description_only = vec![false; inputs.len()];
+        for &i in &description_only {
+            is_description_only[i] = true;
+        }
+        // 1. alias
+        if opts.use_alias {
+            self.alias_step(
+                inputs,
+                &cleaned,
+                &is_description_only,
+                opts,
+                &mut out,
+                stats,
+            );
+        }
+        stats.alias_time += t0.elapsed();
+        // 2. title embedding, each distinct cleaned title once
+        let todo: Vec<usize> = (0..inputs.len())
+            .filter(|&i| out[i].is_none() && !is_description_only[i])
+            .collect();
+        if todo.is_empty() && description_only.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
+        }
+        let titles = self.title_scores(&todo, &cleaned, cache, opts, stats)?;
+        // 3. description for ambiguous titles, and alone where the title names no role
+        let t3 = Instant::now();
+        let desc_probs = self.description_scores(
+            inputs,
+            &cleaned,
+            &todo,
+            &description_only,
+            &titles,
+            opts,
+            stats,
+        )?;
+        stats.description_time += t3.elapsed();
+        // 4. confidence and abstention
+        let k = self.meta.classes.len();
+        for &i in todo.iter().chain(&description_only) {
+            let (row, method): (&[f32], Method) = match desc_probs.get(&i) {
+                Some(p) => (p.as_slice(), Method::Description),
+                None => match titles.slot.get(cleaned[i].as_str()) {
+                    Some(&s) => (&titles.probs[s * k..][..k], Method::TitleEmbedding),
+                    None => {
+                        // description-only row without a description (cannot happen: kept
+                        // only when described); abstain rather than guess
+                        out[i] = Some(self.abstention(inputs[i].title, reason::NOT_A_TITLE, 0.0));
+                        stats.unclassified += 1;
+                        continue;
+                    }
+                },
+            };
+            out[i] =
+                Some(self.decide(&inputs[i], row, method, is_description_only[i], opts, stats));
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Step 0: a title field that names no role (empty, a location, "Multiple roles") is
+    /// abstained on, or — with a description — classified by the role the text names; rows
+    /// whose text names none are returned, for the description alone. A title naming several
+    /// roles takes the first and keeps all in `roles`. Exact aliases are left to step 1.
+    fn postings_without_a_role(
+        &self,
+        inputs: &[TitleInput<'_>],
+        cleaned: &[String],
+        opts: &CascadeOptions,
+        out: &mut [Option<Prediction>],
+        stats: &mut CascadeStats,
+    ) -> Vec<usize> {
         // rows whose description alone is embedded (title names no role, text names no title)
         let mut description_only: Vec<usize> = Vec::new();
-        let mut is_description_only = vec![false; inputs.len()];
         for (i, inp) in inputs.iter().enumerate() {
             let alias_hit = opts.use_alias
                 && (self.taxonomy.match_exact(inp.title).is_some()
@@ -452,7 +525,7 @@ impl Classifier {
             if alias_hit {
                 continue;
             }
-            let desc = described(i);
+            let desc = described(inp, opts);
             if inp.title.trim().is_empty() && desc.is_none() {
                 out[i] = Some(self.abstention(inp.title, reason::EMPTY_TITLE, 0.0));
                 stats.unclassified += 1;
@@ -467,7 +540,6 @@ impl Classifier {
                         let found = self.roles.roles_in_posting(d, ROLE_SCAN_CHARS);
                         if found.is_empty() {
                             description_only.push(i);
-                            is_description_only[i] = true;
                         } else {
                             stats.role_from_description += 1;
                             stats.several_roles += usize::from(found.len() > 1);
@@ -499,50 +571,67 @@ impl Classifier {
                 }
             }
         }
-        // 1. alias
-        if opts.use_alias {
-            for (i, inp) in inputs.iter().enumerate() {
-                if out[i].is_some() || is_description_only[i] {
-                    continue;
-                }
-                let has_description =
-                    opts.use_description && inp.description.is_some_and(|d| !d.trim().is_empty());
-                if has_description && is_generic_title(&cleaned[i]) {
-                    // "Consultant" may be an alias, but the description knows better
-                    continue;
-                }
-                let hit = self
-                    .taxonomy
-                    .match_exact(inp.title)
-                    .or_else(|| self.taxonomy.match_exact(&cleaned[i]));
-                if let Some(t) = hit {
-                    stats.alias_hits += 1;
-                    out[i] = Some(Prediction {
-                        title_id: t.id.clone(),
-                        confidence: self.meta.alias_confidence,
-                        method: Method::Alias,
-                        alternatives: vec![(t.id.clone(), 1.0)],
-                        seniority: resolve_seniority(inp.title, Some(t.level)),
-                        top5: vec![t.id.clone()],
-                        best: t.id.clone(),
-                        reason: None,
-                        roles: Vec::new(),
-                    });
-                }
+        description_only
+    }
+
+    /// Step 1: a title (raw or cleaned) that is a taxonomy name or alias takes that title —
+    /// except a generic one ("Consultant") when a description is there to decide.
+    fn alias_step(
+        &self,
+        inputs: &[TitleInput<'_>],
+        cleaned: &[String],
+        is_description_only: &[bool],
+        opts: &CascadeOptions,
+        out: &mut [Option<Prediction>],
+        stats: &mut CascadeStats,
+    ) {
+        for (i, inp) in inputs.iter().enumerate() {
+            if out[i].is_some() || is_description_only[i] {
+                continue;
+            }
+            let has_description =
+                opts.use_description && inp.description.is_some_and(|d| !d.trim().is_empty());
+            if has_description && is_generic_title(&cleaned[i]) {
+                // "Consultant" may be an alias, but the description knows better
+                continue;
+            }
+            let hit = self
+                .taxonomy
+                .match_exact(inp.title)
+                .or_else(|| self.taxonomy.match_exact(&cleaned[i]));
+            if let Some(t) = hit {
+                stats.alias_hits += 1;
+                out[i] = Some(Prediction {
+                    title_id: t.id.clone(),
+                    confidence: self.meta.alias_confidence,
+                    method: Method::Alias,
+                    alternatives: vec![(t.id.clone(), 1.0)],
+                    seniority: resolve_seniority(inp.title, Some(t.level)),
+                    top5: vec![t.id.clone()],
+                    best: t.id.clone(),
+                    reason: None,
+                    roles: Vec::new(),
+                });
             }
         }
-        stats.alias_time += t0.elapsed();
-        // 2. title embedding, each distinct cleaned title once
+    }
+
+    /// Step 2: the head's class probabilities for each distinct cleaned title of the rows
+    /// `todo`, embedding only what `cache` lacks and scoring only titles no earlier call scored
+    /// (a title's scores depend on its embedding alone, so a kept row is the row the head would
+    /// return again).
+    fn title_scores<'c>(
+        &self,
+        todo: &[usize],
+        cleaned: &'c [String],
+        cache: &mut EmbedCache,
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Result<TitleScores<'c>, ClassifyError> {
         let t1 = Instant::now();
-        let todo: Vec<usize> = (0..inputs.len())
-            .filter(|&i| out[i].is_none() && !is_description_only[i])
-            .collect();
-        if todo.is_empty() && description_only.is_empty() {
-            return Ok(out.into_iter().flatten().collect());
-        }
         let mut distinct: Vec<&str> = Vec::new();
         let mut slot: HashMap<&str, usize> = HashMap::new();
-        for &i in &todo {
+        for &i in todo {
             let c = cleaned[i].as_str();
             if !slot.contains_key(c) {
                 slot.insert(c, distinct.len());
@@ -560,8 +649,6 @@ impl Classifier {
         stats.title_cache_hits += todo.len() - (cache.encoded - before);
         stats.title_encode_time += t1.elapsed();
         let t2 = Instant::now();
-        // score only the titles no earlier call scored; a title's scores depend on its
-        // embedding alone, so a kept row is the row the head would return again
         let k = self.meta.classes.len();
         let unscored: Vec<&str> = {
             let kept = cache.head_scores(self.id);
@@ -598,12 +685,29 @@ impl Classifier {
             kept.insert(t, f);
         }
         stats.title_head_time += t2.elapsed();
-        // 3. description for ambiguous titles
-        let t3 = Instant::now();
+        Ok(TitleScores { slot, probs })
+    }
+
+    /// Step 3: probabilities from the description — averaged with the title's where the title
+    /// is ambiguous (top-2 margin below `ambiguity_margin`, or generic), alone for the rows
+    /// `description_only` (never blended with a meaningless title's scores). Row → probabilities.
+    #[allow(clippy::too_many_arguments)]
+    fn description_scores(
+        &self,
+        inputs: &[TitleInput<'_>],
+        cleaned: &[String],
+        todo: &[usize],
+        description_only: &[usize],
+        titles: &TitleScores<'_>,
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Result<HashMap<usize, Vec<f32>>, ClassifyError> {
+        let k = self.meta.classes.len();
+        let (slot, probs) = (&titles.slot, &titles.probs);
         let mut desc_rows: Vec<usize> = Vec::new();
         let mut desc_texts: Vec<String> = Vec::new();
         if opts.use_description {
-            for &i in &todo {
+            for &i in todo {
                 let row = &probs[slot[cleaned[i].as_str()] * k..][..k];
                 let top = top_k(row, 2);
                 let margin = top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0);
@@ -619,11 +723,9 @@ impl Classifier {
                 }
             }
         }
-        // postings whose title names no role and whose text names no taxonomy title: the
-        // description alone (never blended with a meaningless title's scores)
         let n_blended = desc_rows.len();
-        for &i in &description_only {
-            if let Some(d) = described(i) {
+        for &i in description_only {
+            if let Some(d) = described(&inputs[i], opts) {
                 desc_rows.push(i);
                 desc_texts.push(description_text("", d, opts.description_chars));
             }
@@ -651,96 +753,93 @@ impl Classifier {
             stats.description_used += desc_rows.len();
             stats.description_only += desc_rows.len() - n_blended;
         }
-        stats.description_time += t3.elapsed();
-        for &i in todo.iter().chain(&description_only) {
-            let (row, method): (&[f32], Method) = match desc_probs.get(&i) {
-                Some(p) => (p.as_slice(), Method::Description),
-                None => match slot.get(cleaned[i].as_str()) {
-                    Some(&s) => (&probs[s * k..][..k], Method::TitleEmbedding),
-                    None => {
-                        // description-only row without a description (cannot happen: kept
-                        // only when described); abstain rather than guess
-                        out[i] = Some(self.abstention(inputs[i].title, reason::NOT_A_TITLE, 0.0));
-                        stats.unclassified += 1;
-                        continue;
-                    }
-                },
-            };
-            let top = top_k(row, 5);
-            let calib = match method {
-                Method::Description => self
-                    .meta
-                    .desc_calibration
-                    .as_ref()
-                    .unwrap_or(&self.meta.calibration),
-                _ => &self.meta.calibration,
-            };
-            let mut confidence = calib.apply(top[0].1);
-            if let Some(r) = self
+        Ok(desc_probs)
+    }
+
+    /// Step 4 for one row scored by `method` (`row`: its class probabilities): the calibrated
+    /// (and, when re-fitted, recalibrated) confidence, the top titles, and below
+    /// `min_confidence` an abstention — unless the posting names its role in the header or a
+    /// role line, which is then taken.
+    fn decide(
+        &self,
+        input: &TitleInput<'_>,
+        row: &[f32],
+        method: Method,
+        description_alone: bool,
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Prediction {
+        let top = top_k(row, 5);
+        let calib = match method {
+            Method::Description => self
                 .meta
-                .recalibration
+                .desc_calibration
                 .as_ref()
-                .filter(|r| r.head == self.meta.head)
-            {
-                confidence = r.map.apply(confidence);
-            }
-            let best = self.class_title(top[0].0);
-            let abstain = confidence < opts.min_confidence;
-            if abstain {
-                // a low-confidence title whose posting names its role in the header or a role
-                // line: the named role
-                if let Some(d) = described(i) {
-                    let found: Vec<RoleMention> = self
-                        .roles
-                        .roles_in_posting(d, ROLE_SCAN_CHARS)
-                        .into_iter()
-                        .filter(|m| m.tier <= RoleTier::RoleLine)
-                        .collect();
-                    if !found.is_empty() {
-                        stats.role_from_description += 1;
-                        stats.several_roles += usize::from(found.len() > 1);
-                        out[i] = Some(self.role_prediction(inputs[i].title, d, &found));
-                        continue;
-                    }
-                }
-                stats.unclassified += 1;
-            }
-            let description_alone = is_description_only[i];
-            out[i] = Some(Prediction {
-                title_id: if abstain {
-                    UNCLASSIFIED.to_string()
-                } else {
-                    best.id.clone()
-                },
-                confidence,
-                method: if abstain {
-                    Method::Unclassified
-                } else {
-                    method
-                },
-                alternatives: top
-                    .iter()
-                    .take(3)
-                    .map(|(c, s)| (self.class_title(*c).id.clone(), *s))
-                    .collect(),
-                seniority: resolve_seniority(
-                    inputs[i].title,
-                    if abstain { None } else { Some(best.level) },
-                ),
-                top5: top
-                    .iter()
-                    .map(|(c, _)| self.class_title(*c).id.clone())
-                    .collect(),
-                best: best.id.clone(),
-                reason: abstain.then_some(if description_alone {
-                    reason::NOT_A_TITLE
-                } else {
-                    reason::LOW_CONFIDENCE
-                }),
-                roles: Vec::new(),
-            });
+                .unwrap_or(&self.meta.calibration),
+            _ => &self.meta.calibration,
+        };
+        let mut confidence = calib.apply(top[0].1);
+        if let Some(r) = self
+            .meta
+            .recalibration
+            .as_ref()
+            .filter(|r| r.head == self.meta.head)
+        {
+            confidence = r.map.apply(confidence);
         }
-        Ok(out.into_iter().flatten().collect())
+        let best = self.class_title(top[0].0);
+        let abstain = confidence < opts.min_confidence;
+        if abstain {
+            // a low-confidence title whose posting names its role in the header or a role
+            // line: the named role
+            if let Some(d) = described(input, opts) {
+                let found: Vec<RoleMention> = self
+                    .roles
+                    .roles_in_posting(d, ROLE_SCAN_CHARS)
+                    .into_iter()
+                    .filter(|m| m.tier <= RoleTier::RoleLine)
+                    .collect();
+                if !found.is_empty() {
+                    stats.role_from_description += 1;
+                    stats.several_roles += usize::from(found.len() > 1);
+                    return self.role_prediction(input.title, d, &found);
+                }
+            }
+            stats.unclassified += 1;
+        }
+        Prediction {
+            title_id: if abstain {
+                UNCLASSIFIED.to_string()
+            } else {
+                best.id.clone()
+            },
+            confidence,
+            method: if abstain {
+                Method::Unclassified
+            } else {
+                method
+            },
+            alternatives: top
+                .iter()
+                .take(3)
+                .map(|(c, s)| (self.class_title(*c).id.clone(), *s))
+                .collect(),
+            seniority: resolve_seniority(
+                input.title,
+                if abstain { None } else { Some(best.level) },
+            ),
+            top5: top
+                .iter()
+                .map(|(c, _)| self.class_title(*c).id.clone())
+                .collect(),
+            best: best.id.clone(),
+            reason: abstain.then_some(if description_alone {
+                reason::NOT_A_TITLE
+            } else {
+                reason::LOW_CONFIDENCE
+            }),
+            roles: Vec::new(),
+        }
     }
 
     /// An abstention that names its reason.
@@ -802,4 +901,17 @@ pub fn description_text(title: &str, description: &str, max_chars: usize) -> Str
         d.truncate(cut);
     }
     format!("{title}. {d}")
+}
+
+/// Step 2's result: each distinct cleaned title's row in `probs` (classes wide).
+struct TitleScores<'c> {
+    slot: HashMap<&'c str, usize>,
+    probs: Vec<f32>,
+}
+
+/// The posting's description when the cascade may read it (descriptions on, not blank).
+fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a str> {
+    input
+        .description
+        .filter(|d| opts.use_description && !d.trim().is_empty())
 }
