@@ -61,6 +61,10 @@ pub struct SetScores {
     /// Per cascade step: share of items and top-1 accuracy.
     pub methods: BTreeMap<String, MethodScore>,
     pub per_family: Vec<FamilyRow>,
+    /// Precision and recall per gold or predicted title (answered predictions only).
+    pub per_title: Vec<TitleRow>,
+    /// Confidence against accuracy in ten bins (what [`SetScores::ece`] summarizes).
+    pub reliability: Vec<ReliabilityBin>,
     pub most_confused: Vec<ConfusedPair>,
     pub seconds: f64,
     pub stats: CascadeStats,
@@ -88,11 +92,127 @@ pub struct MethodScore {
     pub top1: f64,
 }
 
+/// One family: `n` items whose gold title is in it, `top1` their best-guess accuracy; the
+/// precision and recall columns count answered predictions only (an abstention is a miss for
+/// recall and no prediction for precision), a prediction being right by the set's rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyRow {
     pub family: String,
     pub n: usize,
     pub top1: f64,
+    /// Answered predictions in this family.
+    pub predicted: usize,
+    /// Share of them that are right (`None` when nothing was predicted in the family).
+    pub precision: Option<f64>,
+    /// Share of the family's `n` items answered and right.
+    pub recall: f64,
+}
+
+/// One title, as [`FamilyRow`] for a family: `support` items have it as their gold title,
+/// `predicted` answered predictions name it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TitleRow {
+    pub title: String,
+    pub support: usize,
+    pub predicted: usize,
+    pub precision: Option<f64>,
+    pub recall: f64,
+    /// Harmonic mean of precision and recall (0 when either is 0 or undefined).
+    pub f1: f64,
+}
+
+/// One bin of the reliability diagram: items whose confidence is in `[from, to)` (the last bin
+/// includes 1), their mean confidence and the share whose best title is right. A calibrated
+/// classifier has `accuracy ≈ mean_confidence` in every bin.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    pub from: f64,
+    pub to: f64,
+    pub n: usize,
+    pub mean_confidence: f64,
+    pub accuracy: f64,
+}
+
+/// One evaluated item as the per-title table counts it: its gold title (when known), the
+/// predicted title, whether the prediction was answered (not abstained) and whether it is right.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    pub gold: Option<&'a str>,
+    pub predicted: &'a str,
+    pub answered: bool,
+    pub right: bool,
+}
+
+/// Per-title precision and recall (see [`TitleRow`]) of `items` grouped by `key` (the title
+/// itself, or its family); rows in key order.
+pub fn precision_recall<'a>(
+    items: &[Scored<'a>],
+    key: impl Fn(&'a str) -> Option<String>,
+) -> Vec<TitleRow> {
+    // key → (support, support answered and right, predicted, predicted and right)
+    let mut rows: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    for it in items {
+        if let Some(g) = it.gold.and_then(&key) {
+            let r = rows.entry(g).or_default();
+            r.0 += 1;
+            r.1 += usize::from(it.answered && it.right);
+        }
+        if it.answered {
+            if let Some(p) = key(it.predicted) {
+                let r = rows.entry(p).or_default();
+                r.2 += 1;
+                r.3 += usize::from(it.right);
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|(title, (support, found, predicted, right))| {
+            let precision = (predicted > 0).then(|| right as f64 / predicted as f64);
+            let recall = if support == 0 {
+                0.0
+            } else {
+                found as f64 / support as f64
+            };
+            let p = precision.unwrap_or(0.0);
+            let f1 = if p + recall > 0.0 {
+                2.0 * p * recall / (p + recall)
+            } else {
+                0.0
+            };
+            TitleRow {
+                title,
+                support,
+                predicted,
+                precision,
+                recall,
+                f1,
+            }
+        })
+        .collect()
+}
+
+/// The reliability diagram of confidences `conf` against `right`, in `bins` equal-width bins
+/// over [0, 1] (empty bins left out).
+pub fn reliability(conf: &[f32], right: &[bool], bins: usize) -> Vec<ReliabilityBin> {
+    let bins = bins.max(1);
+    let mut acc = vec![(0usize, 0f64, 0usize); bins];
+    for (&c, &r) in conf.iter().zip(right) {
+        let b = ((c.clamp(0.0, 1.0) as f64 * bins as f64) as usize).min(bins - 1);
+        acc[b].0 += 1;
+        acc[b].1 += c as f64;
+        acc[b].2 += usize::from(r);
+    }
+    acc.into_iter()
+        .enumerate()
+        .filter(|(_, a)| a.0 > 0)
+        .map(|(b, (n, sum, ok))| ReliabilityBin {
+            from: b as f64 / bins as f64,
+            to: (b + 1) as f64 / bins as f64,
+            n,
+            mean_confidence: sum / n as f64,
+            accuracy: ok as f64 / n as f64,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,6 +384,8 @@ pub fn evaluate(
     let (mut exact, mut with_gold_title) = (0usize, 0usize);
     let (mut answered, mut answered_right) = (0usize, 0usize);
     let mut outcomes = Vec::with_capacity(n);
+    // (gold title, predicted title, answered, right) per item, for the precision/recall tables
+    let mut scored_items: Vec<(Option<String>, String, bool, bool)> = Vec::with_capacity(n);
     for (item, p) in set.items.iter().zip(&preds) {
         if let Some(g) = &item.gold_title {
             with_gold_title += 1;
@@ -317,6 +439,12 @@ pub fn evaluate(
         // the confusion row: the exact gold title when the set knows it (labelled postings: a
         // matrix by title, for the trends correction), else the gold code's default title
         let exact_gold = item.gold_title.as_ref();
+        scored_items.push((
+            exact_gold.or(gold.primary.as_ref()).cloned(),
+            p.best.clone(),
+            p.method != Method::Unclassified,
+            ok,
+        ));
         if let Some(primary) = exact_gold.or(gold.primary.as_ref()) {
             let fam_id = c
                 .title(primary)
@@ -369,6 +497,23 @@ pub fn evaluate(
     };
     let conf: Vec<f32> = outcomes.iter().map(|o| o.confidence).collect();
     let right: Vec<bool> = outcomes.iter().map(|o| o.right).collect();
+    let scored: Vec<Scored<'_>> = scored_items
+        .iter()
+        .map(|(g, p, answered, right)| Scored {
+            gold: g.as_deref(),
+            predicted: p,
+            answered: *answered,
+            right: *right,
+        })
+        .collect();
+    let per_title = precision_recall(&scored, |id| {
+        (id != jobshift_core::schema::UNCLASSIFIED).then(|| id.to_string())
+    });
+    let family_pr: BTreeMap<String, TitleRow> =
+        precision_recall(&scored, |id| c.title(id).map(|t| t.family.clone()))
+            .into_iter()
+            .map(|r| (r.title.clone(), r))
+            .collect();
     let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let mut cov = BTreeMap::new();
     for target in [0.8, 0.9, 0.95] {
@@ -431,12 +576,20 @@ pub fn evaluate(
             .collect(),
         per_family: per_family
             .into_iter()
-            .map(|(f, (m, ok))| FamilyRow {
-                family: f,
-                n: m,
-                top1: frac(ok, m),
+            .map(|(f, (m, ok))| {
+                let pr = family_pr.get(&f);
+                FamilyRow {
+                    n: m,
+                    top1: frac(ok, m),
+                    predicted: pr.map_or(0, |r| r.predicted),
+                    precision: pr.and_then(|r| r.precision),
+                    recall: pr.map_or(0.0, |r| r.recall),
+                    family: f,
+                }
             })
             .collect(),
+        per_title,
+        reliability: reliability(&conf, &right, 10),
         most_confused: confused,
         seconds: start.elapsed().as_secs_f64(),
         stats,
@@ -722,4 +875,72 @@ pub fn description_study(
         }
     }
     Ok(DescriptionStudy { rows, sweep })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_counts_answers_and_recall_counts_abstentions_as_misses() {
+        let it = |gold: Option<&'static str>, predicted, answered, right| Scored {
+            gold,
+            predicted,
+            answered,
+            right,
+        };
+        let items = [
+            it(Some("a"), "a", true, true),
+            it(Some("a"), "b", true, false),
+            it(Some("a"), "a", false, true), // abstained on a right best guess: a miss
+            it(Some("b"), "b", true, true),
+            it(None, "b", true, false), // no gold title: counts for b's precision only
+        ];
+        let rows = precision_recall(&items, |t| Some(t.to_string()));
+        assert_eq!(
+            rows,
+            vec![
+                TitleRow {
+                    title: "a".into(),
+                    support: 3,
+                    predicted: 1,
+                    precision: Some(1.0),
+                    recall: 1.0 / 3.0,
+                    f1: 0.5,
+                },
+                TitleRow {
+                    title: "b".into(),
+                    support: 1,
+                    predicted: 3,
+                    precision: Some(1.0 / 3.0),
+                    recall: 1.0,
+                    f1: 0.5,
+                },
+            ]
+        );
+        // grouped by a coarser key (families): a and b are one group; unknown keys drop out
+        let fam = precision_recall(&items, |t| (t != "zz").then(|| "f".to_string()));
+        assert_eq!(fam.len(), 1);
+        assert_eq!((fam[0].support, fam[0].predicted), (4, 4));
+        assert_eq!(fam[0].precision, Some(0.5));
+        assert_eq!(fam[0].recall, 0.5);
+        // a title never predicted has no precision and an F1 of 0
+        let never = precision_recall(&[it(Some("c"), "d", false, false)], |t| Some(t.into()));
+        assert_eq!(never[0].precision, None);
+        assert_eq!(never[0].f1, 0.0);
+    }
+
+    #[test]
+    fn reliability_bins_confidence_against_accuracy() {
+        let conf = [0.05, 0.15, 0.12, 0.95, 1.0, 1.0];
+        let right = [false, true, false, true, true, false];
+        let bins = reliability(&conf, &right, 10);
+        assert_eq!(bins.len(), 3, "{bins:?}");
+        assert_eq!((bins[0].from, bins[0].n, bins[0].accuracy), (0.0, 1, 0.0));
+        assert_eq!((bins[1].n, bins[1].accuracy), (2, 0.5));
+        assert!((bins[1].mean_confidence - 0.135).abs() < 1e-6);
+        // 1.0 falls in the last bin, with 0.95
+        assert_eq!((bins[2].from, bins[2].to, bins[2].n), (0.9, 1.0, 3));
+        assert!((bins[2].accuracy - 2.0 / 3.0).abs() < 1e-12);
+    }
 }

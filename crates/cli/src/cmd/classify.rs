@@ -341,14 +341,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             r.n as f64 / r.seconds.max(1e-9)
         );
         if a.details {
-            println!("  per family (gold):");
-            for f in &r.per_family {
-                println!("    {:<32} n={:<5} top-1 {:.3}", f.family, f.n, f.top1);
-            }
-            println!("  most confused (gold → predicted):");
-            for p in r.most_confused.iter().take(10) {
-                println!("    {:>4}  {} → {}", p.count, p.gold, p.predicted);
-            }
+            print_details(r);
         }
     }
     // Without --json the evaluation refreshes the classifier's stored one (eval.json and the
@@ -372,6 +365,59 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         confusion_out.display()
     );
     Ok(())
+}
+
+/// `eval --details`: the per-family and per-title precision/recall tables, the reliability
+/// diagram and the most-confused pairs of one set.
+fn print_details(r: &eval::SetScores) {
+    let opt = |p: Option<f64>| p.map_or("    -".to_string(), |p| format!("{p:.3}"));
+    println!(
+        "  per family (gold n, best-guess top-1; precision and recall of answered predictions):"
+    );
+    for f in &r.per_family {
+        println!(
+            "    {:<32} n={:<5} top-1 {:.3}  predicted {:<5} precision {}  recall {:.3}",
+            f.family,
+            f.n,
+            f.top1,
+            f.predicted,
+            opt(f.precision),
+            f.recall
+        );
+    }
+    let mut titles: Vec<&eval::TitleRow> = r.per_title.iter().filter(|t| t.support > 0).collect();
+    titles.sort_by(|a, b| b.support.cmp(&a.support).then(a.title.cmp(&b.title)));
+    println!(
+        "  per title, the {} most frequent gold titles of {} (the whole table is in the JSON scores):",
+        titles.len().min(25),
+        titles.len()
+    );
+    for t in titles.iter().take(25) {
+        println!(
+            "    {:<36} support {:<5} predicted {:<5} precision {}  recall {:.3}  F1 {:.3}",
+            t.title,
+            t.support,
+            t.predicted,
+            opt(t.precision),
+            t.recall,
+            t.f1
+        );
+    }
+    println!(
+        "  reliability (confidence bin: items, mean confidence, share right; ECE {:.3}):",
+        r.ece
+    );
+    for b in &r.reliability {
+        let bar = "#".repeat((b.accuracy * 40.0).round() as usize);
+        println!(
+            "    {:.1}–{:.1}  n={:<6} confidence {:.3}  right {:.3}  {bar}",
+            b.from, b.to, b.n, b.mean_confidence, b.accuracy
+        );
+    }
+    println!("  most confused (gold → predicted):");
+    for p in r.most_confused.iter().take(10) {
+        println!("    {:>4}  {} → {}", p.count, p.gold, p.predicted);
+    }
 }
 
 /// `jobshift eval --labels`: the classifier on the user's own labelled postings, with the
