@@ -1,7 +1,8 @@
 //! Ballista in process: a scheduler and an executor run as tasks of the test (jobshift's own
 //! nodes, on free loopback ports), and `jobshift sql` and the report run through them on a
 //! generated classified dataset; both must equal local runs exactly (the report to the last bit
-//! of every interval, compared as its JSON).
+//! of every interval, compared as its JSON). Classification runs through them too (the cascade
+//! as the executors' scalar function) and must write the files a local run writes.
 
 use jobshift_cluster::node::{run_executor, run_scheduler, ExecutorOptions, SchedulerOptions};
 use jobshift_cluster::{client, ClusterUrl};
@@ -134,4 +135,113 @@ async fn an_unreachable_scheduler_is_named_with_the_fix() {
     assert!(err.contains(&format!("scheduler {url}")), "{err}");
     assert!(err.contains("jobshift cluster scheduler --bind"), "{err}");
     assert!(started.elapsed() < client::CONNECT_TIMEOUT + Duration::from_secs(5));
+}
+
+/// Every file under `dir/classified/`, relative path → bytes.
+fn classified_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    let root = dir.join("classified");
+    walk(&root, &root, &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn classification_on_an_in_process_cluster_writes_what_a_local_run_writes() {
+    if jobshift_encode::resolve_model("minilm").is_err() {
+        jobshift_core::test_support::skip_missing("the minilm model (jobshift model fetch minilm)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // a postings table with raw titles (no descriptions), the same files in two datasets
+    let catalog = jobshift_generate::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
+        .expect("taxonomy");
+    let opts = GenerateOptions {
+        postings: 3_000,
+        seed: 11,
+        from: YearMonth::new(2025, 1),
+        to: YearMonth::new(2025, 4),
+        rows_per_file: 500,
+        ..GenerateOptions::default()
+    };
+    let copts = ClassifiedOptions {
+        raw_titles: true,
+        postings_table: true,
+        ..ClassifiedOptions::default()
+    };
+    let (local, remote) = (tmp.path().join("local"), tmp.path().join("remote"));
+    for d in [&local, &remote] {
+        generate_classified(&catalog, &opts, &copts, d, None).expect("generating postings");
+    }
+    // a small classifier: taxonomy names and aliases, kNN, thresholds given
+    let cls = tmp.path().join("classifier");
+    jobshift_classify::train(&jobshift_classify::TrainOptions {
+        out: cls.clone(),
+        name: "in-process-test".into(),
+        no_onet_alternates: true,
+        evaluate: false,
+        min_confidence: Some(0.3),
+        ambiguity_margin: Some(0.05),
+        progress: false,
+        ..jobshift_classify::TrainOptions::default()
+    })
+    .expect("training the test classifier");
+    let classifier = jobshift_classify::Classifier::load(&cls).expect("loading it");
+    let local_report = jobshift_classify::classify_dataset(
+        &local,
+        &classifier,
+        &jobshift_classify::ClassifyOptions {
+            progress: false,
+            ..Default::default()
+        },
+    )
+    .expect("local classification");
+
+    let url = start_cluster().await;
+    let ctx = client::connect(&url).await.unwrap();
+    let cluster_opts = jobshift_cluster::classify::ClusterClassifyOptions {
+        classifier_dir: cls.clone(),
+        cascade: None,
+        force: false,
+        files_in_flight: 4,
+        progress: false,
+    };
+    let remote_report = jobshift_cluster::classify::classify_dataset(&ctx, &remote, &cluster_opts)
+        .await
+        .expect("classification on the cluster");
+    assert_eq!(remote_report.rows, local_report.rows);
+    assert!(local_report.rows >= 2_900, "{} rows", local_report.rows);
+    assert_eq!(remote_report.by_method, local_report.by_method);
+    assert!(
+        local_report.by_method.len() >= 2,
+        "{:?}",
+        local_report.by_method
+    );
+    let (l, r) = (classified_files(&local), classified_files(&remote));
+    assert_eq!(
+        l.keys().collect::<Vec<_>>(),
+        r.keys().collect::<Vec<_>>(),
+        "different files"
+    );
+    for (rel, bytes) in &l {
+        assert!(
+            r[rel] == *bytes,
+            "classified/{rel} differs from the local run's"
+        );
+    }
+    // a second run on the cluster finds everything done
+    let again = jobshift_cluster::classify::classify_dataset(&ctx, &remote, &cluster_opts)
+        .await
+        .unwrap();
+    assert_eq!(again.files_done_now, 0);
 }
