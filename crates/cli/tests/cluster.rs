@@ -272,20 +272,7 @@ fn cluster_help_lists_both_nodes() {
 
 /// Every file under `dir`, by path relative to it, with its bytes.
 fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, read(&p));
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    jobshift_core::test_support::file_tree(dir)
 }
 
 #[test]

@@ -139,21 +139,7 @@ async fn an_unreachable_scheduler_is_named_with_the_fix() {
 
 /// Every file under `dir/classified/`, relative path → bytes.
 fn classified_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    let root = dir.join("classified");
-    walk(&root, &root, &mut out);
-    out
+    jobshift_core::test_support::file_tree(&dir.join("classified"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

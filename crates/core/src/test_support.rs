@@ -1,7 +1,7 @@
 //! Test support: the one place a test decides to skip for a missing asset (a model, the shared
 //! data set, node, Chromium). With `JOBSHIFT_REQUIRE_ASSETS=1` (CI sets it in `.ci/run`) a
 //! missing asset fails the test instead, naming what is missing, so no test can pass by
-//! skipping there.
+//! skipping there. [`file_tree`] is what tests compare two outputs by, byte for byte.
 
 /// Set to `1` to make every missing test asset a failure.
 pub const REQUIRE_ASSETS_ENV: &str = "JOBSHIFT_REQUIRE_ASSETS";
@@ -21,6 +21,35 @@ pub fn skip_missing(what: &str) {
         panic!("{REQUIRE_ASSETS_ENV} is set and this test needs {what}, which is missing");
     }
     eprintln!("SKIP: {what} is missing (with {REQUIRE_ASSETS_ENV}=1 this fails)");
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes (tests compare two runs'
+/// outputs with it). Panics on an unreadable directory or file, naming it.
+pub fn file_tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(
+        root: &std::path::Path,
+        d: &std::path::Path,
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) {
+        let entries =
+            std::fs::read_dir(d).unwrap_or_else(|e| panic!("reading {}: {e}", d.display()));
+        for e in entries {
+            let p = e
+                .unwrap_or_else(|e| panic!("reading {}: {e}", d.display()))
+                .path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let bytes =
+                    std::fs::read(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()));
+                let rel = p.strip_prefix(root).unwrap_or(&p);
+                out.insert(rel.to_string_lossy().into_owned(), bytes);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
 #[cfg(test)]
