@@ -910,67 +910,46 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         .max()?
         .to_string();
     let truth = jobshift_generate::read_change_truth(truth_csv, year.parse().ok()?).ok()?;
-    let (mut raw, mut cor, mut raw_real, mut cor_real) = (vec![], vec![], vec![], vec![]);
-    // raw errors of the titles that have a corrected change (the same titles as `cor`)
-    let (mut raw_same, mut raw_same_real) = (vec![], vec![]);
-    // 95% intervals that cover the realized change: [raw covered, raw n, corrected covered, n]
-    let mut cover = [0u64; 4];
     let interval = |v: Option<&Value>| -> Option<(f64, f64)> {
         let a = v?.as_array()?;
         Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
     };
+    fn at<'v>(v: Option<&'v Value>, year: &str) -> Option<&'v Value> {
+        v.and_then(|c| c.get(year))
+    }
+    let at_year = |v| at(v, &year);
+    let mut titles = Vec::new();
     for t in rep.get("titles")?.as_array()? {
         if t.get("ranked").and_then(Value::as_bool) != Some(true) {
             continue;
         }
-        let id = t.get("id")?.as_str()?;
-        let Some(jobshift_generate::ChangeTruth {
-            injected: inj,
-            actual: act,
-        }) = truth.get(&("title".to_string(), id.to_string()))
-        else {
-            continue;
-        };
-        let raw_change = t
-            .get("change")
-            .and_then(|c| c.get(&year))
-            .and_then(Value::as_f64);
-        if let Some(g) = raw_change {
-            raw.push((g - inj).abs() * 100.0);
-            if let Some(a) = act {
-                raw_real.push((g - a).abs() * 100.0);
-                if let Some((lo, hi)) = interval(t.get("ci95").and_then(|c| c.get(&year))) {
-                    cover[1] += 1;
-                    cover[0] += u64::from(lo <= *a && *a <= hi);
-                }
-            }
-        }
-        if let Some(g) = t
-            .get("corrected")
-            .and_then(|c| c.get("change"))
-            .and_then(|c| c.get(&year))
-            .and_then(Value::as_f64)
-        {
-            cor.push((g - inj).abs() * 100.0);
-            if let Some(r) = raw_change {
-                raw_same.push((r - inj).abs() * 100.0);
-            }
-            if let Some(a) = act {
-                cor_real.push((g - a).abs() * 100.0);
-                if let Some(r) = raw_change {
-                    raw_same_real.push((r - a).abs() * 100.0);
-                }
-                if let Some((lo, hi)) = interval(
-                    t.get("corrected")
-                        .and_then(|c| c.get("ci95"))
-                        .and_then(|c| c.get(&year)),
-                ) {
-                    cover[3] += 1;
-                    cover[2] += u64::from(lo <= *a && *a <= hi);
-                }
-            }
-        }
+        let corrected = t.get("corrected");
+        titles.push(jobshift_generate::RecoveredTitle {
+            id: t.get("id")?.as_str()?.to_string(),
+            raw: at_year(t.get("change")).and_then(Value::as_f64),
+            raw_ci95: interval(at_year(t.get("ci95"))),
+            corrected: at_year(corrected.and_then(|c| c.get("change"))).and_then(Value::as_f64),
+            corrected_ci95: interval(at_year(corrected.and_then(|c| c.get("ci95")))),
+        });
     }
+    let e = jobshift_generate::recovery_errors(&truth, titles);
+    // in points
+    let points = |v: Vec<f64>| -> Vec<f64> { v.into_iter().map(|x| x * 100.0).collect() };
+    let (mut raw, mut cor, mut raw_real, mut cor_real, mut raw_same, mut raw_same_real) = (
+        points(e.raw),
+        points(e.corrected),
+        points(e.raw_real),
+        points(e.corrected_real),
+        points(e.raw_same),
+        points(e.raw_same_real),
+    );
+    // 95% intervals that cover the realized change: [raw covered, raw n, corrected covered, n]
+    let cover = [
+        e.raw_cover.0,
+        e.raw_cover.1,
+        e.corrected_cover.0,
+        e.corrected_cover.1,
+    ];
     let stats = |v: &mut Vec<f64>| -> Value {
         if v.is_empty() {
             return Value::Null;

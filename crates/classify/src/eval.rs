@@ -768,6 +768,62 @@ pub fn trained_heads(dir: &std::path::Path) -> (Vec<Option<HeadKind>>, Vec<HeadK
     (have, missing)
 }
 
+/// The held-out evaluation `jobshift eval` runs: each head of `heads` (`None`: the classifier's
+/// default), loaded by `load`, on every set of `sets` — titles only, with or without the alias
+/// step, the held-out titles embedded once through the persistent cache. Returns a row per
+/// head × set and the confusion matrix of the classifier's default head (the matrix `report
+/// --corrected` reads; with several heads the others' confusions are not added to it).
+pub fn held_out<E: From<ClassifyError>>(
+    dir: &std::path::Path,
+    sets: &[EvalSet],
+    heads: &[Option<HeadKind>],
+    use_alias: bool,
+    mut load: impl FnMut(Option<HeadKind>) -> Result<Classifier, E>,
+) -> Result<(Vec<SetScores>, Confusion), E> {
+    let default_head = crate::ClassifierMeta::read(dir).ok().map(|m| m.head);
+    let mut rows = Vec::new();
+    let mut confusion = Confusion::new();
+    let mut cache: Option<EmbedCache> = None;
+    for &head in heads {
+        let c = load(head)?;
+        let key = format!("{}|{}", c.meta.model_id, c.meta.model);
+        let cache = match &mut cache {
+            Some(c) => c,
+            None => cache.insert(EmbedCache::persistent(&key, c.meta.dim)?),
+        };
+        let opts = CascadeOptions {
+            use_alias,
+            use_description: false,
+            ..c.default_options()
+        };
+        let texts: Vec<String> = sets
+            .iter()
+            .flat_map(|s| {
+                s.items
+                    .iter()
+                    .map(|i| crate::seniority::clean_title(&i.title))
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+        crate::train::embed_all(cache, c.encoder(), &refs, "embedding held-out titles", true)?;
+        cache.save(&key)?;
+        for set in sets {
+            let mut conf = Confusion::new();
+            let s = evaluate(&c, set, cache, &opts, &mut conf)?;
+            if head.is_none() || head == default_head {
+                for (g, row) in conf {
+                    let d = confusion.entry(g).or_default();
+                    for (p, n) in row {
+                        *d.entry(p).or_default() += n;
+                    }
+                }
+            }
+            rows.push(s);
+        }
+    }
+    Ok((rows, confusion))
+}
+
 /// What [`description_study`] measured: every variant on every set and head, and the
 /// ambiguity-margin sweep of the first head.
 pub struct DescriptionStudy {

@@ -251,6 +251,80 @@ pub fn read_change_truth(
     Ok(out)
 }
 
+/// What a pipeline recovered for one title in the compared year: its change and 95 % interval,
+/// raw and corrected for misclassification (when the report has them).
+#[derive(Debug, Clone, Default)]
+pub struct RecoveredTitle {
+    pub id: String,
+    pub raw: Option<f64>,
+    pub raw_ci95: Option<(f64, f64)>,
+    pub corrected: Option<f64>,
+    pub corrected_ci95: Option<(f64, f64)>,
+}
+
+/// How far recovered title changes are from the generator's truth: absolute errors (as
+/// fractions) against the injected and the realized change, and how often the 95 % intervals
+/// cover the realized change. The demo and `jobshift-bench` both score with it.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryErrors {
+    /// |raw − injected| per title with a raw change.
+    pub raw: Vec<f64>,
+    /// |corrected − injected| per title with a corrected change.
+    pub corrected: Vec<f64>,
+    /// |raw − injected| on the titles of `corrected` (like for like).
+    pub raw_same: Vec<f64>,
+    /// |raw − realized| per title with a raw change and a realized one.
+    pub raw_real: Vec<f64>,
+    /// |corrected − realized|.
+    pub corrected_real: Vec<f64>,
+    /// |raw − realized| on the titles of `corrected_real`.
+    pub raw_same_real: Vec<f64>,
+    /// (intervals covering the realized change, intervals scored), raw and corrected.
+    pub raw_cover: (u64, u64),
+    pub corrected_cover: (u64, u64),
+}
+
+/// Score `titles` against `truth` (from [`read_change_truth`]); titles the truth does not know
+/// are skipped.
+pub fn recovery_errors(
+    truth: &BTreeMap<(String, String), ChangeTruth>,
+    titles: impl IntoIterator<Item = RecoveredTitle>,
+) -> RecoveryErrors {
+    let mut e = RecoveryErrors::default();
+    let covers = |ci: Option<(f64, f64)>, a: f64, c: &mut (u64, u64)| {
+        if let Some((lo, hi)) = ci {
+            c.1 += 1;
+            c.0 += u64::from(lo <= a && a <= hi);
+        }
+    };
+    for t in titles {
+        let Some(ChangeTruth { injected, actual }) = truth.get(&("title".to_string(), t.id)) else {
+            continue;
+        };
+        if let Some(g) = t.raw {
+            e.raw.push((g - injected).abs());
+            if let Some(a) = actual {
+                e.raw_real.push((g - a).abs());
+                covers(t.raw_ci95, *a, &mut e.raw_cover);
+            }
+        }
+        if let Some(g) = t.corrected {
+            e.corrected.push((g - injected).abs());
+            if let Some(r) = t.raw {
+                e.raw_same.push((r - injected).abs());
+            }
+            if let Some(a) = actual {
+                e.corrected_real.push((g - a).abs());
+                if let Some(r) = t.raw {
+                    e.raw_same_real.push((r - a).abs());
+                }
+                covers(t.corrected_ci95, *a, &mut e.corrected_cover);
+            }
+        }
+    }
+    e
+}
+
 /// Write `truth-changes.csv` (changes in percent).
 pub fn write_change_table(rows: &[ChangeRow], path: &Path) -> Result<(), GenerateError> {
     jobshift_core::atomic::with_writer(path, |w| {
@@ -329,4 +403,66 @@ pub fn write_expected_counts(
         Ok(())
     })
     .map_err(|e| io_err(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_errors_compare_like_for_like_and_count_covering_intervals() {
+        let truth: BTreeMap<(String, String), ChangeTruth> = [
+            (
+                ("title".to_string(), "a".to_string()),
+                ChangeTruth {
+                    injected: 0.10,
+                    actual: Some(0.12),
+                },
+            ),
+            (
+                ("title".to_string(), "b".to_string()),
+                ChangeTruth {
+                    injected: -0.20,
+                    actual: None,
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let titles = vec![
+            RecoveredTitle {
+                id: "a".into(),
+                raw: Some(0.15),
+                raw_ci95: Some((0.10, 0.20)),
+                corrected: Some(0.11),
+                corrected_ci95: Some((0.13, 0.20)),
+            },
+            RecoveredTitle {
+                id: "b".into(),
+                raw: Some(-0.10),
+                ..Default::default()
+            },
+            RecoveredTitle {
+                id: "unknown".into(),
+                raw: Some(1.0),
+                ..Default::default()
+            },
+        ];
+        let e = recovery_errors(&truth, titles);
+        let close = |v: &[f64], w: &[f64]| {
+            v.len() == w.len() && v.iter().zip(w).all(|(a, b)| (a - b).abs() < 1e-12)
+        };
+        assert!(close(&e.raw, &[0.05, 0.10]), "{:?}", e.raw);
+        assert!(close(&e.corrected, &[0.01]));
+        assert!(
+            close(&e.raw_same, &[0.05]),
+            "raw error on the corrected titles only"
+        );
+        assert!(close(&e.raw_real, &[0.03]), "b has no realized change");
+        assert!(close(&e.corrected_real, &[0.01]));
+        assert!(close(&e.raw_same_real, &[0.03]));
+        // 0.12 is inside the raw interval, outside the corrected one
+        assert_eq!(e.raw_cover, (1, 1));
+        assert_eq!(e.corrected_cover, (0, 1));
+    }
 }

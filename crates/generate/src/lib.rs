@@ -32,7 +32,10 @@ mod vocab;
 
 pub use calibrate::{Calibration, ChangeSource, StudyTargets, TitleCalibration};
 pub use catalog::{Catalog, TitleSpec};
-pub use changes::{change_table, read_change_truth, ChangeRow, ChangeTruth};
+pub use changes::{
+    change_table, read_change_truth, recovery_errors, ChangeRow, ChangeTruth, RecoveredTitle,
+    RecoveryErrors,
+};
 pub use classified::{generate_classified, ClassifiedOptions, ClassifiedSummary, ConfusionSim};
 pub use companies::default_company_count;
 pub use plan::{MonthPlan, Plan, YearMonth};

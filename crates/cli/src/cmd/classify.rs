@@ -276,53 +276,9 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         Some("all") => trained_heads(&dir),
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
-    let default_head = jobshift_classify::ClassifierMeta::read(&dir)
-        .ok()
-        .map(|m| m.head);
-    let mut rows = Vec::new();
-    let mut confusion = eval::Confusion::new();
-    let mut cache: Option<jobshift_classify::embed_cache::EmbedCache> = None;
-    for head in heads {
-        let c = load_classifier(&a.classifier, head, &a.device)?;
-        let key = format!("{}|{}", c.meta.model_id, c.meta.model);
-        let cache = match &mut cache {
-            Some(c) => c,
-            None => cache.insert(jobshift_classify::embed_cache::EmbedCache::persistent(
-                &key, c.meta.dim,
-            )?),
-        };
-        let opts = CascadeOptions {
-            use_alias: !a.no_alias,
-            use_description: false,
-            ..c.default_options()
-        };
-        let texts: Vec<String> = sets
-            .iter()
-            .flat_map(|s| {
-                s.items
-                    .iter()
-                    .map(|i| jobshift_classify::seniority::clean_title(&i.title))
-            })
-            .collect();
-        let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-        tr::embed_all(cache, c.encoder(), &refs, "embedding held-out titles", true)?;
-        cache.save(&key)?;
-        for set in &sets {
-            let mut conf = eval::Confusion::new();
-            let s = eval::evaluate(&c, set, cache, &opts, &mut conf)?;
-            // the matrix beside the classifier is its default head's (with --head all, the
-            // other heads' confusions are not added to it)
-            if head.is_none() || head == default_head {
-                for (g, row) in conf {
-                    let d = confusion.entry(g).or_default();
-                    for (p, n) in row {
-                        *d.entry(p).or_default() += n;
-                    }
-                }
-            }
-            rows.push(s);
-        }
-    }
+    let (rows, confusion) = eval::held_out(&dir, &sets, &heads, !a.no_alias, |head| {
+        load_classifier(&a.classifier, head, &a.device)
+    })?;
     print!("{}", eval::render_table(&rows));
     for r in &rows {
         let steps: Vec<String> = r

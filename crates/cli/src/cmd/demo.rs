@@ -206,28 +206,33 @@ fn ensure_classifier(model: &str) -> anyhow::Result<PathBuf> {
 fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyhow::Result<()> {
     let year = trends.latest_year();
     let truth = jobshift_generate::read_change_truth(changes_csv, year)?;
-    let mut raw_err = Vec::new();
-    let mut corr_err = Vec::new();
-    // raw errors of the titles that have a corrected change (like for like)
-    let mut raw_same = Vec::new();
-    let mut real_err = Vec::new();
-    for s in trends.titles.iter().filter(|s| s.ranked) {
-        let Some(t) = truth.get(&("title".to_string(), s.id.clone())) else {
-            continue;
-        };
-        if let Some(Some(g)) = s.change.get(&year) {
-            raw_err.push((g - t.injected).abs());
-            if let Some(actual) = t.actual {
-                real_err.push((g - actual).abs());
-            }
-        }
-        if let Some(Some(g)) = s.corrected_change.as_ref().and_then(|c| c.get(&year)) {
-            corr_err.push((g - t.injected).abs());
-            if let Some(Some(r)) = s.change.get(&year) {
-                raw_same.push((r - t.injected).abs());
-            }
-        }
-    }
+    let errors = jobshift_generate::recovery_errors(
+        &truth,
+        trends
+            .titles
+            .iter()
+            .filter(|s| s.ranked)
+            .map(|s| jobshift_generate::RecoveredTitle {
+                id: s.id.clone(),
+                raw: s.change.get(&year).copied().flatten(),
+                raw_ci95: s.ci95.get(&year).copied().flatten(),
+                corrected: s
+                    .corrected_change
+                    .as_ref()
+                    .and_then(|c| c.get(&year).copied().flatten()),
+                corrected_ci95: s
+                    .corrected_ci95
+                    .as_ref()
+                    .and_then(|c| c.get(&year).copied().flatten()),
+            }),
+    );
+    let jobshift_generate::RecoveryErrors {
+        raw: mut raw_err,
+        corrected: mut corr_err,
+        mut raw_same,
+        raw_real: mut real_err,
+        ..
+    } = errors;
     if let (Some(Some(g)), Some(t)) = (
         trends.baseline.change.get(&year),
         truth
