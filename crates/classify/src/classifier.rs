@@ -19,7 +19,7 @@ use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
 use crate::roles::{not_a_title, RoleFinder, RoleMention, RoleTier};
-use crate::seniority::{clean_title, is_generic_title, resolve_seniority};
+use crate::seniority::{bracket_groups, clean_title, is_generic_title, resolve_seniority};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
 use jobshift_core::Seniority;
@@ -519,9 +519,7 @@ impl Classifier {
         // rows whose description alone is embedded (title names no role, text names no title)
         let mut description_only: Vec<usize> = Vec::new();
         for (i, inp) in inputs.iter().enumerate() {
-            let alias_hit = opts.use_alias
-                && (self.taxonomy.match_exact(inp.title).is_some()
-                    || self.taxonomy.match_exact(&cleaned[i]).is_some());
+            let alias_hit = opts.use_alias && self.alias_hit(inp.title, &cleaned[i]).is_some();
             if alias_hit {
                 continue;
             }
@@ -595,11 +593,7 @@ impl Classifier {
                 // "Consultant" may be an alias, but the description knows better
                 continue;
             }
-            let hit = self
-                .taxonomy
-                .match_exact(inp.title)
-                .or_else(|| self.taxonomy.match_exact(&cleaned[i]));
-            if let Some(t) = hit {
+            if let Some(t) = self.alias_hit(inp.title, &cleaned[i]) {
                 stats.alias_hits += 1;
                 out[i] = Some(Prediction {
                     title_id: t.id.clone(),
@@ -614,6 +608,64 @@ impl Classifier {
                 });
             }
         }
+    }
+
+    /// The title an exact name or alias gives a posting title (raw, else cleaned), refined by a
+    /// bracketed specialty: "Senior Software Engineer (Backend)" is "Backend Engineer" when that
+    /// is an alias. The specialty replaces the plain match only when the plain match is the
+    /// generic title of its O*NET occupation (the crosswalk's default, as software engineer is
+    /// for Software Developers) and the specialty is in the same family — "Full Stack Engineer
+    /// (React)" stays full stack, "Software Engineer (Windows)" stays software. Without a plain
+    /// match it is taken only when the cleaned title is a bare head word or generic ("Founding
+    /// Engineer (Full-stack)"); a longer title is left to the embedding.
+    fn alias_hit(&self, raw: &str, cleaned: &str) -> Option<&Title> {
+        let plain = self
+            .taxonomy
+            .match_exact(raw)
+            .or_else(|| self.taxonomy.match_exact(cleaned));
+        let specialty = if raw.contains(['(', '[']) {
+            self.bracket_specialty(raw, cleaned)
+        } else {
+            None
+        };
+        match (plain, specialty) {
+            // "Founding Engineer (Full-stack)": the title is only its head word (or generic)
+            (None, Some(s))
+                if cleaned.split_whitespace().count() <= 1 || is_generic_title(cleaned) =>
+            {
+                Some(s)
+            }
+            // "Senior Software Engineer (Backend)": a generic title, refined within its family
+            (Some(p), Some(s))
+                if s.id != p.id && s.family == p.family && self.is_onet_default(p) =>
+            {
+                Some(s)
+            }
+            (p, _) => p,
+        }
+    }
+
+    /// A bracketed group of `raw` (whole, or one of its `/`, `,`, `&`, `+` parts) joined to the
+    /// cleaned title's last word, when that is an exact alias ("Platform/API" + "engineer" →
+    /// "Platform engineer").
+    fn bracket_specialty(&self, raw: &str, cleaned: &str) -> Option<&Title> {
+        let head = cleaned.split_whitespace().last()?;
+        for group in bracket_groups(raw) {
+            let parts = std::iter::once(group).chain(group.split(['/', ',', '&', '+']));
+            for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
+                if let Some(t) = self.taxonomy.match_exact(&format!("{part} {head}")) {
+                    return Some(t);
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `t` is the title its O*NET occupation's postings count under by default.
+    fn is_onet_default(&self, t: &Title) -> bool {
+        self.taxonomy
+            .title_for_onet(&t.onet_soc)
+            .is_some_and(|d| d.id == t.id)
     }
 
     /// Step 2: the head's class probabilities for each distinct cleaned title of the rows

@@ -285,6 +285,32 @@ pub fn strip_brackets(raw: &str) -> String {
     out
 }
 
+/// The text inside each pair of round or square brackets of `raw`, outermost pairs only, in
+/// order ("Founding Engineer (Platform/API) [Remote]" → "Platform/API", "Remote").
+pub fn bracket_groups(raw: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0usize;
+    for (i, ch) in raw.char_indices() {
+        match ch {
+            '(' | '[' => {
+                if depth == 0 {
+                    start = i + ch.len_utf8();
+                }
+                depth += 1;
+            }
+            ')' | ']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(&raw[start..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Split on tail separators; keep the first segment and any later segment that is not a pure
 /// location / remote / employment tail.
 fn strip_tails(text: &str) -> String {
@@ -689,6 +715,17 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn bracket_groups_are_the_outermost_pairs_in_order() {
+        assert_eq!(
+            bracket_groups("Founding Engineer (Platform/API) [Remote]"),
+            vec!["Platform/API", "Remote"]
+        );
+        assert_eq!(bracket_groups("A (b (c) d) e"), vec!["b (c) d"]);
+        assert!(bracket_groups("No brackets) here (unclosed").is_empty());
+        assert_eq!(bracket_groups("Ingénieur (Données)"), vec!["Données"]);
+    }
 
     #[test]
     fn cleans_the_study_example() {
