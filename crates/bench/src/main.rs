@@ -914,10 +914,9 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         let a = v?.as_array()?;
         Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
     };
-    fn at<'v>(v: Option<&'v Value>, year: &str) -> Option<&'v Value> {
+    fn at_year<'v>(v: Option<&'v Value>, year: &str) -> Option<&'v Value> {
         v.and_then(|c| c.get(year))
     }
-    let at_year = |v| at(v, &year);
     let mut titles = Vec::new();
     for t in rep.get("titles")?.as_array()? {
         if t.get("ranked").and_then(Value::as_bool) != Some(true) {
@@ -926,10 +925,11 @@ fn score_recovery(report_json: &Path, truth_csv: &Path) -> Option<Value> {
         let corrected = t.get("corrected");
         titles.push(jobshift_generate::RecoveredTitle {
             id: t.get("id")?.as_str()?.to_string(),
-            raw: at_year(t.get("change")).and_then(Value::as_f64),
-            raw_ci95: interval(at_year(t.get("ci95"))),
-            corrected: at_year(corrected.and_then(|c| c.get("change"))).and_then(Value::as_f64),
-            corrected_ci95: interval(at_year(corrected.and_then(|c| c.get("ci95")))),
+            raw: at_year(t.get("change"), &year).and_then(Value::as_f64),
+            raw_ci95: interval(at_year(t.get("ci95"), &year)),
+            corrected: at_year(corrected.and_then(|c| c.get("change")), &year)
+                .and_then(Value::as_f64),
+            corrected_ci95: interval(at_year(corrected.and_then(|c| c.get("ci95")), &year)),
         });
     }
     let e = jobshift_generate::recovery_errors(&truth, titles);

@@ -444,8 +444,17 @@ impl Classifier {
         // 0. postings whose title field names no role, or several
         let t0 = Instant::now();
         let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
-        let description_only =
-            self.postings_without_a_role(inputs, &cleaned, opts, &mut out, stats);
+        // the alias each title names (looked up once; steps 0 and 1 both read it)
+        let alias: Vec<Option<&Title>> = inputs
+            .iter()
+            .zip(&cleaned)
+            .map(|(inp, c)| {
+                opts.use_alias
+                    .then(|| self.alias_hit(inp.title, c))
+                    .flatten()
+            })
+            .collect();
+        let description_only = self.postings_without_a_role(inputs, &alias, opts, &mut out, stats);
         let mut is_description_only = vec![false; inputs.len()];
         for &i in &description_only {
             is_description_only[i] = true;
@@ -455,6 +464,7 @@ impl Classifier {
             self.alias_step(
                 inputs,
                 &cleaned,
+                &alias,
                 &is_description_only,
                 opts,
                 &mut out,
@@ -511,7 +521,7 @@ impl Classifier {
     fn postings_without_a_role(
         &self,
         inputs: &[TitleInput<'_>],
-        cleaned: &[String],
+        alias: &[Option<&Title>],
         opts: &CascadeOptions,
         out: &mut [Option<Prediction>],
         stats: &mut CascadeStats,
@@ -519,8 +529,7 @@ impl Classifier {
         // rows whose description alone is embedded (title names no role, text names no title)
         let mut description_only: Vec<usize> = Vec::new();
         for (i, inp) in inputs.iter().enumerate() {
-            let alias_hit = opts.use_alias && self.alias_hit(inp.title, &cleaned[i]).is_some();
-            if alias_hit {
+            if alias[i].is_some() {
                 continue;
             }
             let desc = described(inp, opts);
@@ -555,17 +564,8 @@ impl Classifier {
                         .collect();
                     let first = &self.taxonomy.titles()[several[0]];
                     stats.alias_hits += 1;
-                    out[i] = Some(Prediction {
-                        title_id: first.id.clone(),
-                        confidence: self.meta.alias_confidence,
-                        method: Method::Alias,
-                        alternatives: vec![(first.id.clone(), 1.0)],
-                        seniority: resolve_seniority(inp.title, Some(first.level)),
-                        top5: ids.iter().take(5).cloned().collect(),
-                        best: first.id.clone(),
-                        reason: None,
-                        roles: ids,
-                    });
+                    let top5 = ids.iter().take(5).cloned().collect();
+                    out[i] = Some(self.alias_prediction(inp.title, first, top5, ids));
                 }
             }
         }
@@ -578,6 +578,7 @@ impl Classifier {
         &self,
         inputs: &[TitleInput<'_>],
         cleaned: &[String],
+        alias: &[Option<&Title>],
         is_description_only: &[bool],
         opts: &CascadeOptions,
         out: &mut [Option<Prediction>],
@@ -593,20 +594,31 @@ impl Classifier {
                 // "Consultant" may be an alias, but the description knows better
                 continue;
             }
-            if let Some(t) = self.alias_hit(inp.title, &cleaned[i]) {
+            if let Some(t) = alias[i] {
                 stats.alias_hits += 1;
-                out[i] = Some(Prediction {
-                    title_id: t.id.clone(),
-                    confidence: self.meta.alias_confidence,
-                    method: Method::Alias,
-                    alternatives: vec![(t.id.clone(), 1.0)],
-                    seniority: resolve_seniority(inp.title, Some(t.level)),
-                    top5: vec![t.id.clone()],
-                    best: t.id.clone(),
-                    reason: None,
-                    roles: Vec::new(),
-                });
+                out[i] = Some(self.alias_prediction(inp.title, t, vec![t.id.clone()], Vec::new()));
             }
+        }
+    }
+
+    /// A prediction by the alias step: title `t` at the alias step's measured confidence.
+    fn alias_prediction(
+        &self,
+        raw_title: &str,
+        t: &Title,
+        top5: Vec<String>,
+        roles: Vec<String>,
+    ) -> Prediction {
+        Prediction {
+            title_id: t.id.clone(),
+            confidence: self.meta.alias_confidence,
+            method: Method::Alias,
+            alternatives: vec![(t.id.clone(), 1.0)],
+            seniority: resolve_seniority(raw_title, Some(t.level)),
+            top5,
+            best: t.id.clone(),
+            reason: None,
+            roles,
         }
     }
 

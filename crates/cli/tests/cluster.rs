@@ -4,6 +4,7 @@
 //! and an executor killed during a query: the query completes with the same output or fails
 //! with a clear error, and no output is half-written either way.
 
+use jobshift_core::test_support::file_tree;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -270,11 +271,6 @@ fn cluster_help_lists_both_nodes() {
     );
 }
 
-/// Every file under `dir`, by path relative to it, with its bytes.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    jobshift_core::test_support::file_tree(dir)
-}
-
 #[test]
 fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
     if jobshift_encode::resolve_model("minilm").is_err() {
@@ -295,7 +291,7 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         raw.to_str().unwrap(),
     ]);
     let local = tmp.path().join("local");
-    let inputs: Vec<String> = tree(&raw.join("postings"))
+    let inputs: Vec<String> = file_tree(&raw.join("postings"))
         .into_keys()
         .map(|rel| raw.join("postings").join(rel).display().to_string())
         .collect();
@@ -305,7 +301,7 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
     ok(&ingest);
     let remote = tmp.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
-    for (rel, bytes) in tree(&local) {
+    for (rel, bytes) in file_tree(&local) {
         let p = remote.join(&rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
@@ -342,8 +338,8 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         "{remote_out}"
     );
     let (a, b) = (
-        tree(&local.join("classified")),
-        tree(&remote.join("classified")),
+        file_tree(&local.join("classified")),
+        file_tree(&remote.join("classified")),
     );
     assert!(
         a.keys().filter(|k| k.ends_with(".parquet")).count() >= 3,
@@ -399,7 +395,7 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         "the error does not name the executor and the fix:\n{err}"
     );
     assert_eq!(
-        tree(&remote.join("classified")),
+        file_tree(&remote.join("classified")),
         b,
         "a failed run changed classified/"
     );

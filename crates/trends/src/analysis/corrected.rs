@@ -156,8 +156,7 @@ fn correct_titles(
     min_postings: u64,
     notes: &mut Vec<String>,
 ) {
-    let latest = *years.last().unwrap_or(&0);
-    let prev = years[years.len() - 2];
+    let (latest, prev) = super::compared_years(years);
     let mut below_minimum = 0usize;
     for t in titles.iter_mut() {
         let counts = corrected.get(&t.id).cloned().unwrap_or_default();

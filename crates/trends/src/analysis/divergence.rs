@@ -10,8 +10,7 @@ pub(super) fn within_family(
     min_postings: u64,
     years: &[i32],
 ) -> Vec<Divergence> {
-    let latest = *years.last().unwrap_or(&0);
-    let prev = years[years.len() - 2];
+    let (latest, prev) = super::compared_years(years);
     let mut divergence = Vec::new();
     for f in families {
         let (fc, fp) = (f.count(latest) as f64, f.count(prev) as f64);

@@ -310,7 +310,7 @@ pub(crate) async fn run_in(
         mut families,
     } = groups::build(&ctx, &win, meta, catalog, &mut queries, &mut notes).await?;
     queries.push(("monthly".to_string(), q_monthly));
-    let latest = *years.last().unwrap_or(&0);
+    let (latest, _) = compared_years(&years);
     // 4. market kind
     let market = market::kind(&titles, opts);
     // 5. ranking
@@ -414,6 +414,12 @@ fn recorded_classifier(classified_dir: &Path, notes: &mut Vec<String>) -> serde_
             serde_json::Value::Null
         }
     }
+}
+
+/// The compared years: the latest window year and the one before it (`years` holds at least
+/// two, as the window resolution guarantees).
+pub(super) fn compared_years(years: &[i32]) -> (i32, i32) {
+    (*years.last().unwrap_or(&0), years[years.len() - 2])
 }
 
 pub(super) fn describe(w: &Window) -> String {

@@ -14,8 +14,7 @@ pub(super) fn movers(
     years: &[i32],
     notes: &mut Vec<String>,
 ) -> (Movers, u64, String) {
-    let latest = *years.last().unwrap_or(&0);
-    let prev = years[years.len() - 2];
+    let (latest, prev) = super::compared_years(years);
     let base_prev = baseline.count(prev);
     let (min_postings, min_rule) = match opts.min_postings {
         Some(n) => (
