@@ -538,6 +538,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The directories of one corpus size.
+struct StageDirs {
+    dir: PathBuf,
+    corpus: PathBuf,
+    dataset: PathBuf,
+    synth: PathBuf,
+}
+
+fn shown(args: &[String]) -> String {
+    cmd_string("jobshift", args)
+}
+
+fn p(x: &Path) -> String {
+    x.display().to_string()
+}
+
 fn run_stage(
     ctx: &mut Ctx,
     a: &Args,
@@ -547,196 +563,256 @@ fn run_stage(
 ) -> anyhow::Result<()> {
     let dir = ctx.out.join(size_label(size));
     std::fs::create_dir_all(&dir)?;
-    let corpus = dir.join("corpus");
-    let dataset = dir.join("dataset");
-    let synth = dir.join("synth");
-    let exe = ctx.exe.clone();
-    let shown = |args: &[String]| cmd_string("jobshift", args);
-    let p = |x: &Path| x.display().to_string();
+    let d = StageDirs {
+        corpus: dir.join("corpus"),
+        dataset: dir.join("dataset"),
+        synth: dir.join("synth"),
+        dir,
+    };
     match stage {
-        "generate" => {
-            let mut args: Vec<String> = vec![
-                "generate".into(),
-                "--postings".into(),
-                size.to_string(),
-                "--out".into(),
-                p(&corpus),
-                "--format".into(),
-                "parquet".into(),
-            ];
-            if a.exact_volumes {
-                args.push("--exact-volumes".into());
-            }
-            if a.corrected {
-                // a labelled sample: the classify stage measures the confusion on it
-                args.extend(["--labels-rate".into(), a.labels_rate.to_string()]);
-            }
-            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
-            m.output_bytes = dir_bytes(&corpus);
-            ctx.record(m)?;
+        "generate" => stage_generate(ctx, a, size, &d),
+        "ingest" => stage_ingest(ctx, a, size, &d),
+        "classify" if !d.dataset.join("postings").is_dir() && d.synth.join("postings").is_dir() => {
+            stage_classify_synth(ctx, a, size, &d)
         }
-        "ingest" => {
-            let mut files = Vec::new();
-            parquet_files(&corpus.join("postings"), &mut files);
-            if files.is_empty() {
-                bail!(
-                    "ingest at {}: no postings in {}; run the generate stage first",
-                    size_label(size),
-                    corpus.display()
-                );
-            }
-            let records = parquet_rows(&corpus.join("postings"));
-            let mut args: Vec<String> = vec!["ingest".into()];
-            args.extend(files.iter().map(|f| p(f)));
-            args.extend(["--out".into(), p(&dataset), "--quiet".into()]);
-            let shown_args: Vec<String> = vec![
-                "ingest".into(),
-                format!("{}/postings/*.parquet", p(&corpus)),
-                "--out".into(),
-                p(&dataset),
-                "--quiet".into(),
-            ];
-            let mut m = ctx.measure(
-                size,
-                stage,
-                "jobshift",
-                &exe,
-                &args,
-                cmd_string("jobshift", &shown_args).replace('\'', ""),
-                records,
-            )?;
-            m.output_bytes = dir_bytes(&dataset.join("postings"));
-            m.extra.insert(
-                "postings_kept".into(),
-                Value::from(parquet_rows(&dataset.join("postings"))),
-            );
-            ctx.record(m)?;
-        }
-        "classify" if !dataset.join("postings").is_dir() && synth.join("postings").is_dir() => {
-            // the real classifier on the synthetic postings table (titles only), then its
-            // confusion on the labelled sample, for the report's correction
-            let rows = parquet_rows(&synth.join("postings"));
-            let args: Vec<String> = vec![
-                "classify".into(),
-                p(&synth),
-                "--no-description".into(),
-                "--force".into(),
-            ];
-            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
-            m.output_bytes = dir_bytes(&synth.join("classified"));
-            m.extra
-                .insert("input".into(), Value::from("synth postings table"));
-            ctx.record(m)?;
-            eval_labels(ctx, size, &synth.join("labels"), &synth, true)?;
-        }
-        "classify" => {
-            let rows = parquet_rows(&dataset.join("postings"));
-            if rows == 0 {
-                bail!(
-                    "classify at {}: no ingested postings in {}; run the ingest stage first",
-                    size_label(size),
-                    dataset.display()
-                );
-            }
-            let args: Vec<String> = vec!["classify".into(), p(&dataset)];
-            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
-            m.output_bytes = dir_bytes(&dataset.join("classified"));
-            ctx.record(m)?;
-            eval_labels(ctx, size, &corpus.join("labels"), &dataset, false)?;
-        }
-        "synth" => {
-            let mut args: Vec<String> = vec![
-                "generate".into(),
-                "--classified-only".into(),
-                "--postings".into(),
-                size.to_string(),
-                "--out".into(),
-                p(&synth),
-            ];
-            if let Some(c) = &a.simulate_confusion {
-                args.extend(["--simulate-confusion".into(), p(c)]);
-            }
-            if a.synth_postings {
-                args.extend([
-                    "--postings-table".into(),
-                    "--labels-rate".into(),
-                    a.labels_rate.to_string(),
-                ]);
-            }
-            if a.exact_volumes {
-                args.push("--exact-volumes".into());
-            }
-            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
-            m.output_bytes = dir_bytes(&synth.join(if a.synth_postings {
-                "postings"
-            } else {
-                "classified"
-            }));
-            if let Ok(s) = std::fs::read_to_string(synth.join("manifest.json")) {
-                if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                    for k in [
-                        "mode",
-                        "predicted_correct",
-                        "predicted_unclassified",
-                        "confusion",
-                    ] {
-                        if let Some(x) = v.get(k) {
-                            m.extra.insert(k.into(), x.clone());
-                        }
-                    }
-                }
-            }
-            ctx.record(m)?;
-        }
-        "report" => {
-            let (ds, truth) = if dataset.join("classified").is_dir() {
-                (dataset.clone(), corpus.join("truth-changes.csv"))
-            } else if synth.join("classified").is_dir() {
-                (synth.clone(), synth.join("truth-changes.csv"))
-            } else {
-                bail!(
-                    "report at {}: neither {}/classified nor {}/classified exists; run classify or synth first",
-                    size_label(size),
-                    dataset.display(),
-                    synth.display()
-                );
-            };
-            let which = if ds == dataset { "dataset" } else { "synth" };
-            let rdir = dir.join(format!("report-{which}"));
-            let rows = parquet_rows(&ds.join("classified"));
-            let mut args: Vec<String> = vec!["report".into(), p(&ds), "--out".into(), p(&rdir)];
-            if a.corrected {
-                let measured = ds.join("confusion.json");
-                if measured.is_file() {
-                    // the matrix measured on the corpus' own labelled sample (eval-labels)
-                    args.extend(["--confusion".into(), p(&measured)]);
-                } else {
-                    args.push("--corrected".into());
-                }
-            }
-            args.extend(a.report_args.split_whitespace().map(str::to_string));
-            let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
-            m.output_bytes = dir_bytes(&rdir);
-            m.extra.insert("input".into(), Value::from(which));
-            m.extra.insert(
-                "input_bytes".into(),
-                Value::from(dir_bytes(&ds.join("classified"))),
-            );
-            if m.ok {
-                if let Some(acc) = score_recovery(&rdir.join("report.json"), &truth) {
-                    m.extra.insert("recovery".into(), acc);
-                }
-            }
-            let js_ok = m.ok;
-            let js_wall = m.wall_s;
-            ctx.record(m)?;
-            if js_ok && !a.no_peers {
-                if let Some(b) = benches {
-                    duckdb_peer(ctx, a, size, &ds, &rdir, b, js_wall, rows)?;
-                }
-            }
-        }
+        "classify" => stage_classify(ctx, a, size, &d),
+        "synth" => stage_synth(ctx, a, size, &d),
+        "report" => stage_report(ctx, a, size, &d, benches),
         _ => unreachable!("validated"),
+    }
+}
+
+/// The corpus, with a labelled sample when the report is corrected.
+fn stage_generate(ctx: &mut Ctx, a: &Args, size: u64, d: &StageDirs) -> anyhow::Result<()> {
+    let StageDirs { corpus, .. } = d;
+    let exe = ctx.exe.clone();
+    let stage = "generate";
+    let mut args: Vec<String> = vec![
+        "generate".into(),
+        "--postings".into(),
+        size.to_string(),
+        "--out".into(),
+        p(&corpus),
+        "--format".into(),
+        "parquet".into(),
+    ];
+    if a.exact_volumes {
+        args.push("--exact-volumes".into());
+    }
+    if a.corrected {
+        // a labelled sample: the classify stage measures the confusion on it
+        args.extend(["--labels-rate".into(), a.labels_rate.to_string()]);
+    }
+    let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
+    m.output_bytes = dir_bytes(&corpus);
+    ctx.record(m)?;
+    Ok(())
+}
+
+/// Ingest the corpus' postings files into the dataset.
+fn stage_ingest(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> anyhow::Result<()> {
+    let StageDirs {
+        corpus, dataset, ..
+    } = d;
+    let exe = ctx.exe.clone();
+    let stage = "ingest";
+    let mut files = Vec::new();
+    parquet_files(&corpus.join("postings"), &mut files);
+    if files.is_empty() {
+        bail!(
+            "ingest at {}: no postings in {}; run the generate stage first",
+            size_label(size),
+            corpus.display()
+        );
+    }
+    let records = parquet_rows(&corpus.join("postings"));
+    let mut args: Vec<String> = vec!["ingest".into()];
+    args.extend(files.iter().map(|f| p(f)));
+    args.extend(["--out".into(), p(&dataset), "--quiet".into()]);
+    let shown_args: Vec<String> = vec![
+        "ingest".into(),
+        format!("{}/postings/*.parquet", p(&corpus)),
+        "--out".into(),
+        p(&dataset),
+        "--quiet".into(),
+    ];
+    let mut m = ctx.measure(
+        size,
+        stage,
+        "jobshift",
+        &exe,
+        &args,
+        cmd_string("jobshift", &shown_args).replace('\'', ""),
+        records,
+    )?;
+    m.output_bytes = dir_bytes(&dataset.join("postings"));
+    m.extra.insert(
+        "postings_kept".into(),
+        Value::from(parquet_rows(&dataset.join("postings"))),
+    );
+    ctx.record(m)?;
+    Ok(())
+}
+
+/// The real classifier on the synthetic postings table (titles only), then its confusion on
+/// the labelled sample, for the report's correction.
+fn stage_classify_synth(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> anyhow::Result<()> {
+    let StageDirs { synth, .. } = d;
+    let exe = ctx.exe.clone();
+    let stage = "classify";
+    // the real classifier on the synthetic postings table (titles only), then its
+    // confusion on the labelled sample, for the report's correction
+    let rows = parquet_rows(&synth.join("postings"));
+    let args: Vec<String> = vec![
+        "classify".into(),
+        p(&synth),
+        "--no-description".into(),
+        "--force".into(),
+    ];
+    let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
+    m.output_bytes = dir_bytes(&synth.join("classified"));
+    m.extra
+        .insert("input".into(), Value::from("synth postings table"));
+    ctx.record(m)?;
+    eval_labels(ctx, size, &synth.join("labels"), &synth, true)?;
+    Ok(())
+}
+
+/// Classify the ingested dataset, then measure the confusion on the corpus' labelled sample.
+fn stage_classify(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> anyhow::Result<()> {
+    let StageDirs {
+        corpus, dataset, ..
+    } = d;
+    let exe = ctx.exe.clone();
+    let stage = "classify";
+    let rows = parquet_rows(&dataset.join("postings"));
+    if rows == 0 {
+        bail!(
+            "classify at {}: no ingested postings in {}; run the ingest stage first",
+            size_label(size),
+            dataset.display()
+        );
+    }
+    let args: Vec<String> = vec!["classify".into(), p(&dataset)];
+    let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
+    m.output_bytes = dir_bytes(&dataset.join("classified"));
+    ctx.record(m)?;
+    eval_labels(ctx, size, &corpus.join("labels"), &dataset, false)?;
+    Ok(())
+}
+
+/// A classified-only (or postings-table) corpus, generated straight into a dataset.
+fn stage_synth(ctx: &mut Ctx, a: &Args, size: u64, d: &StageDirs) -> anyhow::Result<()> {
+    let StageDirs { synth, .. } = d;
+    let exe = ctx.exe.clone();
+    let stage = "synth";
+    let mut args: Vec<String> = vec![
+        "generate".into(),
+        "--classified-only".into(),
+        "--postings".into(),
+        size.to_string(),
+        "--out".into(),
+        p(&synth),
+    ];
+    if let Some(c) = &a.simulate_confusion {
+        args.extend(["--simulate-confusion".into(), p(c)]);
+    }
+    if a.synth_postings {
+        args.extend([
+            "--postings-table".into(),
+            "--labels-rate".into(),
+            a.labels_rate.to_string(),
+        ]);
+    }
+    if a.exact_volumes {
+        args.push("--exact-volumes".into());
+    }
+    let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
+    m.output_bytes = dir_bytes(&synth.join(if a.synth_postings {
+        "postings"
+    } else {
+        "classified"
+    }));
+    if let Ok(s) = std::fs::read_to_string(synth.join("manifest.json")) {
+        if let Ok(v) = serde_json::from_str::<Value>(&s) {
+            for k in [
+                "mode",
+                "predicted_correct",
+                "predicted_unclassified",
+                "confusion",
+            ] {
+                if let Some(x) = v.get(k) {
+                    m.extra.insert(k.into(), x.clone());
+                }
+            }
+        }
+    }
+    ctx.record(m)?;
+    Ok(())
+}
+
+/// The report on whichever dataset was classified, its recovery of the true changes, and the
+/// DuckDB peer on the same input.
+fn stage_report(
+    ctx: &mut Ctx,
+    a: &Args,
+    size: u64,
+    d: &StageDirs,
+    benches: Option<&Path>,
+) -> anyhow::Result<()> {
+    let StageDirs {
+        dir,
+        corpus,
+        dataset,
+        synth,
+    } = d;
+    let exe = ctx.exe.clone();
+    let stage = "report";
+    let (ds, truth) = if dataset.join("classified").is_dir() {
+        (dataset.clone(), corpus.join("truth-changes.csv"))
+    } else if synth.join("classified").is_dir() {
+        (synth.clone(), synth.join("truth-changes.csv"))
+    } else {
+        bail!(
+            "report at {}: neither {}/classified nor {}/classified exists; run classify or synth first",
+            size_label(size),
+            dataset.display(),
+            synth.display()
+        );
+    };
+    let which = if &ds == dataset { "dataset" } else { "synth" };
+    let rdir = dir.join(format!("report-{which}"));
+    let rows = parquet_rows(&ds.join("classified"));
+    let mut args: Vec<String> = vec!["report".into(), p(&ds), "--out".into(), p(&rdir)];
+    if a.corrected {
+        let measured = ds.join("confusion.json");
+        if measured.is_file() {
+            // the matrix measured on the corpus' own labelled sample (eval-labels)
+            args.extend(["--confusion".into(), p(&measured)]);
+        } else {
+            args.push("--corrected".into());
+        }
+    }
+    args.extend(a.report_args.split_whitespace().map(str::to_string));
+    let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
+    m.output_bytes = dir_bytes(&rdir);
+    m.extra.insert("input".into(), Value::from(which));
+    m.extra.insert(
+        "input_bytes".into(),
+        Value::from(dir_bytes(&ds.join("classified"))),
+    );
+    if m.ok {
+        if let Some(acc) = score_recovery(&rdir.join("report.json"), &truth) {
+            m.extra.insert("recovery".into(), acc);
+        }
+    }
+    let js_ok = m.ok;
+    let js_wall = m.wall_s;
+    ctx.record(m)?;
+    if js_ok && !a.no_peers {
+        if let Some(b) = benches {
+            duckdb_peer(ctx, a, size, &ds, &rdir, b, js_wall, rows)?;
+        }
     }
     Ok(())
 }

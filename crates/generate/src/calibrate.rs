@@ -16,7 +16,7 @@
 //!
 //! All changes are fractions here (-0.08 = -8%); the CSV holds percent.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, TitleSpec};
 use crate::rng::{rng_for, std_normal, Key};
 use crate::GenerateError;
 use jobshift_core::{Level, Tier};
@@ -295,6 +295,255 @@ fn bisect_mu(
     }
 }
 
+/// Step 1: each title's base volume and its unnamed offsets for 2025 and 2024 (seeded).
+fn base_volumes(titles: &[TitleSpec], seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n = titles.len();
+    let mut volume = vec![0.0f64; n];
+    let mut delta25 = vec![0.0f64; n];
+    let mut delta24 = vec![0.0f64; n];
+    let mut fam_offset: Vec<(String, f64)> = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        let mut r = rng_for(seed, &[Key::S("title-volume"), Key::S(&t.id)]);
+        let hint = VOLUME_HINTS
+            .iter()
+            .find(|(id, _)| *id == t.id)
+            .map(|(_, h)| *h)
+            .unwrap_or(1.0);
+        // hinted (very common) titles keep most of their hint; the long tail is lognormal
+        let sd = if hint != 1.0 { 0.3 } else { 1.1 };
+        volume[i] =
+            (sd * std_normal(&mut r)).clamp(-3.0, 3.0).exp() * hint * family_weight(&t.family);
+        let fo = match fam_offset.iter().find(|(f, _)| *f == t.family) {
+            Some((_, v)) => *v,
+            None => {
+                let mut fr = rng_for(seed, &[Key::S("family-offset"), Key::S(&t.family)]);
+                let v = (FAMILY_SPREAD_SD * std_normal(&mut fr)).clamp(-0.06, 0.06);
+                fam_offset.push((t.family.clone(), v));
+                v
+            }
+        };
+        let mut dr = rng_for(seed, &[Key::S("title-change"), Key::S(&t.id)]);
+        delta25[i] = fo + (TITLE_SPREAD_SD * std_normal(&mut dr)).clamp(-0.12, 0.12);
+        delta24[i] = (TITLE_SPREAD_SD * std_normal(&mut dr)).clamp(-0.12, 0.12);
+    }
+
+    (volume, delta25, delta24)
+}
+
+/// Step 2: the 2025 changes fixed by the study (named titles) or by a family rule (jittered).
+fn fixed_changes_2025(
+    titles: &[TitleSpec],
+    targets: &StudyTargets,
+    seed: u64,
+) -> Vec<Option<(f64, ChangeSource)>> {
+    let n = titles.len();
+    let mut change25: Vec<Option<(f64, ChangeSource)>> = vec![None; n];
+    for (i, t) in titles.iter().enumerate() {
+        if let Some(c) = targets.named(&t.id).and_then(|nc| nc.change_2025) {
+            change25[i] = Some((c, ChangeSource::Study));
+        } else if let Some(rule) = targets.family_rules.iter().find(|r| r.family == t.family) {
+            if let Some(c) = rule.change_2025 {
+                let mut r = rng_for(seed, &[Key::S("family-rule"), Key::S(&t.id)]);
+                let jitter = (r.random::<f64>() - 0.5) * 0.03;
+                change25[i] = Some((c + jitter, ChangeSource::FamilyRule));
+            }
+        }
+    }
+
+    change25
+}
+
+/// The 2025 changes solved so far: every title's change and where it came from.
+struct Changes2025 {
+    change: Vec<f64>,
+    source: Vec<ChangeSource>,
+}
+
+/// Step 3, one tier: makes sure the tier's unnamed titles can absorb the named ones (raising
+/// their volume if needed), then solves their common shift μ so the tier reaches its change.
+fn solve_tier_2025(
+    tier: Tier,
+    titles: &[TitleSpec],
+    targets: &StudyTargets,
+    volume: &mut [f64],
+    delta25: &[f64],
+    change25: &[Option<(f64, ChangeSource)>],
+    out: &mut Changes2025,
+) -> Result<(), GenerateError> {
+    let n = titles.len();
+    let c_tier = targets.tier_change(tier).ok_or_else(|| {
+        GenerateError::Calibration(format!(
+            "the study targets have no change for tier {}",
+            tier.as_str()
+        ))
+    })?;
+    let idx: Vec<usize> = (0..n).filter(|&i| titles[i].level.tier() == tier).collect();
+    let fixed: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| change25[i].is_some())
+        .collect();
+    let free: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| change25[i].is_none())
+        .collect();
+    if idx.is_empty() {
+        return Err(GenerateError::Calibration(format!(
+            "the catalog has no title in tier {}; cannot reproduce the study's tier figures",
+            tier.as_str()
+        )));
+    }
+    if free.is_empty() {
+        return Err(GenerateError::Calibration(format!(
+            "every title in tier {} is fixed by the study; at least one unnamed title is needed to reach the tier's {:+.1}%",
+            tier.as_str(),
+            c_tier * 100.0
+        )));
+    }
+    let fv: f64 = fixed.iter().map(|&i| volume[i]).sum();
+    let f_after: f64 = fixed
+        .iter()
+        .map(|&i| volume[i] * (1.0 + change25[i].map(|c| c.0).unwrap_or(0.0)))
+        .sum();
+    // the mean change the free titles need is c_tier + (fv/U)(c_tier - mean_fixed);
+    // keep it within [-0.15, +0.08] by raising U if necessary
+    let mean_fixed = if fv > 0.0 { f_after / fv - 1.0 } else { c_tier };
+    let mut u: f64 = free.iter().map(|&i| volume[i]).sum();
+    let need = c_tier + fv / u * (c_tier - mean_fixed);
+    let (lo_ok, hi_ok) = (-0.15, 0.08);
+    if need < lo_ok || need > hi_ok {
+        let room = if need < lo_ok {
+            c_tier - lo_ok
+        } else {
+            hi_ok - c_tier
+        };
+        let u_needed = fv * (c_tier - mean_fixed).abs() / room.max(1e-6);
+        let scale = u_needed / u;
+        for &i in &free {
+            volume[i] *= scale;
+        }
+        u = u_needed;
+    }
+    let target = (1.0 + c_tier) * (fv + u) - f_after;
+    let items: Vec<(f64, f64, (f64, f64))> = free
+        .iter()
+        .map(|&i| (volume[i], delta25[i], solved_bounds(&titles[i].family)))
+        .collect();
+    let mu = bisect_mu(&items, target, |c| 1.0 + c, true).ok_or_else(|| {
+        GenerateError::Calibration(format!(
+            "cannot solve the unnamed titles of tier {} for {:+.1}% within the bounds",
+            tier.as_str(),
+            c_tier * 100.0
+        ))
+    })?;
+    for &i in &fixed {
+        let (c, s) = change25[i].expect("fixed");
+        out.change[i] = c;
+        out.source[i] = s;
+    }
+    for (k, &i) in free.iter().enumerate() {
+        let (_, d, (lo, hi)) = items[k];
+        out.change[i] = (mu + d).clamp(lo, hi);
+        out.source[i] = ChangeSource::Solved;
+    }
+    Ok(())
+}
+
+/// Step 4: tier shares (senior leadership fixed, middle management from the baseline equation,
+/// individual contributors the rest); rescales `volume` so each tier has its share.
+fn tier_shares(
+    titles: &[TitleSpec],
+    targets: &StudyTargets,
+    volume: &mut [f64],
+) -> Result<[(Tier, f64); 3], GenerateError> {
+    let n = titles.len();
+    let c = |t: Tier| targets.tier_change(t).unwrap_or(targets.baseline_2025);
+    let (c_sl, c_mm, c_ic) = (
+        c(Tier::SeniorLeadership),
+        c(Tier::MiddleManagement),
+        c(Tier::IndividualContributors),
+    );
+    let b = targets.baseline_2025;
+    let s_sl = SENIOR_LEADERSHIP_SHARE;
+    if (c_mm - c_ic).abs() < 1e-12 {
+        return Err(GenerateError::Calibration(
+            "middle management and individual contributors have the same change; tier shares are not identifiable".into(),
+        ));
+    }
+    let s_mm = ((b - c_ic) - s_sl * (c_sl - c_ic)) / (c_mm - c_ic);
+    let s_ic = 1.0 - s_sl - s_mm;
+    if !(0.0..1.0).contains(&s_mm) || !(0.0..1.0).contains(&s_ic) {
+        return Err(GenerateError::Calibration(format!(
+            "the baseline {:+.1}% is not a mix of the tier changes ({:+.1}%, {:+.1}%, {:+.1}%) with senior leadership at {:.0}%",
+            b * 100.0,
+            c_sl * 100.0,
+            c_mm * 100.0,
+            c_ic * 100.0,
+            s_sl * 100.0
+        )));
+    }
+    let shares = [
+        (Tier::IndividualContributors, s_ic),
+        (Tier::MiddleManagement, s_mm),
+        (Tier::SeniorLeadership, s_sl),
+    ];
+    for (tier, share) in shares {
+        let tot: f64 = (0..n)
+            .filter(|&i| titles[i].level.tier() == tier)
+            .map(|i| volume[i])
+            .sum();
+        for i in 0..n {
+            if titles[i].level.tier() == tier {
+                volume[i] *= share / tot;
+            }
+        }
+    }
+
+    Ok(shares)
+}
+
+/// Step 5: 2024-vs-2023 changes, named where the study reports them, the rest solved for the
+/// (assumed) 2024 baseline.
+fn changes_2024(
+    titles: &[TitleSpec],
+    targets: &StudyTargets,
+    volume: &[f64],
+    delta24: &[f64],
+) -> Result<(Vec<f64>, Vec<ChangeSource>), GenerateError> {
+    let n = titles.len();
+    let mut change24 = vec![0.0f64; n];
+    let mut source24 = vec![ChangeSource::Solved; n];
+    let mut fixed_before = 0.0;
+    let mut items = Vec::new();
+    let mut free_idx = Vec::new();
+    for i in 0..n {
+        if let Some(c24) = targets.named(&titles[i].id).and_then(|nc| nc.change_2024) {
+            change24[i] = c24;
+            source24[i] = ChangeSource::Study;
+            fixed_before += volume[i] / (1.0 + c24);
+        } else {
+            items.push((volume[i], delta24[i], (SOLVED_MIN, SOLVED_MAX)));
+            free_idx.push(i);
+        }
+    }
+    let total_2024: f64 = volume.iter().sum();
+    let target_before = total_2024 / (1.0 + targets.baseline_2024) - fixed_before;
+    if !free_idx.is_empty() {
+        let mu = bisect_mu(&items, target_before, |c| 1.0 / (1.0 + c), false).ok_or_else(|| {
+            GenerateError::Calibration(format!(
+                "cannot solve 2024-vs-2023 changes for the baseline {:+.1}%",
+                targets.baseline_2024 * 100.0
+            ))
+        })?;
+        for (k, &i) in free_idx.iter().enumerate() {
+            let (_, d, (lo, hi)) = items[k];
+            change24[i] = (mu + d).clamp(lo, hi);
+        }
+    }
+    Ok((change24, source24))
+}
+
 impl Calibration {
     /// Solve volumes and changes for `catalog` so the study's figures hold. Deterministic in `seed`.
     pub fn solve(
@@ -311,208 +560,26 @@ impl Calibration {
             .map(|t| t.title_id.clone())
             .collect();
         missing_named.sort();
-
-        // 1. base volumes and unnamed offsets
-        let mut volume = vec![0.0f64; n];
-        let mut delta25 = vec![0.0f64; n];
-        let mut delta24 = vec![0.0f64; n];
-        let mut fam_offset: Vec<(String, f64)> = Vec::new();
-        for (i, t) in titles.iter().enumerate() {
-            let mut r = rng_for(seed, &[Key::S("title-volume"), Key::S(&t.id)]);
-            let hint = VOLUME_HINTS
-                .iter()
-                .find(|(id, _)| *id == t.id)
-                .map(|(_, h)| *h)
-                .unwrap_or(1.0);
-            // hinted (very common) titles keep most of their hint; the long tail is lognormal
-            let sd = if hint != 1.0 { 0.3 } else { 1.1 };
-            volume[i] =
-                (sd * std_normal(&mut r)).clamp(-3.0, 3.0).exp() * hint * family_weight(&t.family);
-            let fo = match fam_offset.iter().find(|(f, _)| *f == t.family) {
-                Some((_, v)) => *v,
-                None => {
-                    let mut fr = rng_for(seed, &[Key::S("family-offset"), Key::S(&t.family)]);
-                    let v = (FAMILY_SPREAD_SD * std_normal(&mut fr)).clamp(-0.06, 0.06);
-                    fam_offset.push((t.family.clone(), v));
-                    v
-                }
-            };
-            let mut dr = rng_for(seed, &[Key::S("title-change"), Key::S(&t.id)]);
-            delta25[i] = fo + (TITLE_SPREAD_SD * std_normal(&mut dr)).clamp(-0.12, 0.12);
-            delta24[i] = (TITLE_SPREAD_SD * std_normal(&mut dr)).clamp(-0.12, 0.12);
-        }
-
-        // 2. fixed (named / family-rule) 2025 changes
-        let mut change25: Vec<Option<(f64, ChangeSource)>> = vec![None; n];
-        for (i, t) in titles.iter().enumerate() {
-            if let Some(c) = targets.named(&t.id).and_then(|nc| nc.change_2025) {
-                change25[i] = Some((c, ChangeSource::Study));
-            } else if let Some(rule) = targets.family_rules.iter().find(|r| r.family == t.family) {
-                if let Some(c) = rule.change_2025 {
-                    let mut r = rng_for(seed, &[Key::S("family-rule"), Key::S(&t.id)]);
-                    let jitter = (r.random::<f64>() - 0.5) * 0.03;
-                    change25[i] = Some((c + jitter, ChangeSource::FamilyRule));
-                }
-            }
-        }
-
-        // 3. per tier: make sure the unnamed can absorb the named, then solve μ
-        let mut change25_final = vec![0.0f64; n];
-        let mut source25 = vec![ChangeSource::Solved; n];
+        let (mut volume, delta25, delta24) = base_volumes(titles, seed);
+        let change25 = fixed_changes_2025(titles, targets, seed);
+        let mut solved = Changes2025 {
+            change: vec![0.0f64; n],
+            source: vec![ChangeSource::Solved; n],
+        };
         for tier in Tier::ALL {
-            let c_tier = targets.tier_change(tier).ok_or_else(|| {
-                GenerateError::Calibration(format!(
-                    "the study targets have no change for tier {}",
-                    tier.as_str()
-                ))
-            })?;
-            let idx: Vec<usize> = (0..n).filter(|&i| titles[i].level.tier() == tier).collect();
-            let fixed: Vec<usize> = idx
-                .iter()
-                .copied()
-                .filter(|&i| change25[i].is_some())
-                .collect();
-            let free: Vec<usize> = idx
-                .iter()
-                .copied()
-                .filter(|&i| change25[i].is_none())
-                .collect();
-            if idx.is_empty() {
-                return Err(GenerateError::Calibration(format!(
-                    "the catalog has no title in tier {}; cannot reproduce the study's tier figures",
-                    tier.as_str()
-                )));
-            }
-            if free.is_empty() {
-                return Err(GenerateError::Calibration(format!(
-                    "every title in tier {} is fixed by the study; at least one unnamed title is needed to reach the tier's {:+.1}%",
-                    tier.as_str(),
-                    c_tier * 100.0
-                )));
-            }
-            let fv: f64 = fixed.iter().map(|&i| volume[i]).sum();
-            let f_after: f64 = fixed
-                .iter()
-                .map(|&i| volume[i] * (1.0 + change25[i].map(|c| c.0).unwrap_or(0.0)))
-                .sum();
-            // the mean change the free titles need is c_tier + (fv/U)(c_tier - mean_fixed);
-            // keep it within [-0.15, +0.08] by raising U if necessary
-            let mean_fixed = if fv > 0.0 { f_after / fv - 1.0 } else { c_tier };
-            let mut u: f64 = free.iter().map(|&i| volume[i]).sum();
-            let need = c_tier + fv / u * (c_tier - mean_fixed);
-            let (lo_ok, hi_ok) = (-0.15, 0.08);
-            if need < lo_ok || need > hi_ok {
-                let room = if need < lo_ok {
-                    c_tier - lo_ok
-                } else {
-                    hi_ok - c_tier
-                };
-                let u_needed = fv * (c_tier - mean_fixed).abs() / room.max(1e-6);
-                let scale = u_needed / u;
-                for &i in &free {
-                    volume[i] *= scale;
-                }
-                u = u_needed;
-            }
-            let target = (1.0 + c_tier) * (fv + u) - f_after;
-            let items: Vec<(f64, f64, (f64, f64))> = free
-                .iter()
-                .map(|&i| (volume[i], delta25[i], solved_bounds(&titles[i].family)))
-                .collect();
-            let mu = bisect_mu(&items, target, |c| 1.0 + c, true).ok_or_else(|| {
-                GenerateError::Calibration(format!(
-                    "cannot solve the unnamed titles of tier {} for {:+.1}% within the bounds",
-                    tier.as_str(),
-                    c_tier * 100.0
-                ))
-            })?;
-            for &i in &fixed {
-                let (c, s) = change25[i].expect("fixed");
-                change25_final[i] = c;
-                source25[i] = s;
-            }
-            for (k, &i) in free.iter().enumerate() {
-                let (_, d, (lo, hi)) = items[k];
-                change25_final[i] = (mu + d).clamp(lo, hi);
-                source25[i] = ChangeSource::Solved;
-            }
+            solve_tier_2025(
+                tier,
+                titles,
+                targets,
+                &mut volume,
+                &delta25,
+                &change25,
+                &mut solved,
+            )?;
         }
-
-        // 4. tier shares: s_sl fixed, s_mm from the baseline equation, s_ic the rest
-        let c = |t: Tier| targets.tier_change(t).unwrap_or(targets.baseline_2025);
-        let (c_sl, c_mm, c_ic) = (
-            c(Tier::SeniorLeadership),
-            c(Tier::MiddleManagement),
-            c(Tier::IndividualContributors),
-        );
-        let b = targets.baseline_2025;
-        let s_sl = SENIOR_LEADERSHIP_SHARE;
-        if (c_mm - c_ic).abs() < 1e-12 {
-            return Err(GenerateError::Calibration(
-                "middle management and individual contributors have the same change; tier shares are not identifiable".into(),
-            ));
-        }
-        let s_mm = ((b - c_ic) - s_sl * (c_sl - c_ic)) / (c_mm - c_ic);
-        let s_ic = 1.0 - s_sl - s_mm;
-        if !(0.0..1.0).contains(&s_mm) || !(0.0..1.0).contains(&s_ic) {
-            return Err(GenerateError::Calibration(format!(
-                "the baseline {:+.1}% is not a mix of the tier changes ({:+.1}%, {:+.1}%, {:+.1}%) with senior leadership at {:.0}%",
-                b * 100.0,
-                c_sl * 100.0,
-                c_mm * 100.0,
-                c_ic * 100.0,
-                s_sl * 100.0
-            )));
-        }
-        let shares = [
-            (Tier::IndividualContributors, s_ic),
-            (Tier::MiddleManagement, s_mm),
-            (Tier::SeniorLeadership, s_sl),
-        ];
-        for (tier, share) in shares {
-            let tot: f64 = (0..n)
-                .filter(|&i| titles[i].level.tier() == tier)
-                .map(|i| volume[i])
-                .sum();
-            for i in 0..n {
-                if titles[i].level.tier() == tier {
-                    volume[i] *= share / tot;
-                }
-            }
-        }
-
-        // 5. 2024 vs 2023: named where reported, the rest solved for the (assumed) baseline
-        let mut change24 = vec![0.0f64; n];
-        let mut source24 = vec![ChangeSource::Solved; n];
-        let mut fixed_before = 0.0;
-        let mut items = Vec::new();
-        let mut free_idx = Vec::new();
-        for i in 0..n {
-            if let Some(c24) = targets.named(&titles[i].id).and_then(|nc| nc.change_2024) {
-                change24[i] = c24;
-                source24[i] = ChangeSource::Study;
-                fixed_before += volume[i] / (1.0 + c24);
-            } else {
-                items.push((volume[i], delta24[i], (SOLVED_MIN, SOLVED_MAX)));
-                free_idx.push(i);
-            }
-        }
-        let total_2024: f64 = volume.iter().sum();
-        let target_before = total_2024 / (1.0 + targets.baseline_2024) - fixed_before;
-        if !free_idx.is_empty() {
-            let mu =
-                bisect_mu(&items, target_before, |c| 1.0 / (1.0 + c), false).ok_or_else(|| {
-                    GenerateError::Calibration(format!(
-                        "cannot solve 2024-vs-2023 changes for the baseline {:+.1}%",
-                        targets.baseline_2024 * 100.0
-                    ))
-                })?;
-            for (k, &i) in free_idx.iter().enumerate() {
-                let (_, d, (lo, hi)) = items[k];
-                change24[i] = (mu + d).clamp(lo, hi);
-            }
-        }
-
+        let shares = tier_shares(titles, targets, &mut volume)?;
+        let (change24, source24) = changes_2024(titles, targets, &volume, &delta24)?;
+        let (change25_final, source25) = (solved.change, solved.source);
         let out = titles
             .iter()
             .enumerate()

@@ -208,6 +208,77 @@ struct FileJob {
     end: u64,
 }
 
+/// The taxonomy columns written for each title, by title index.
+fn title_cols(catalog: &Catalog) -> Vec<TitleCols> {
+    catalog
+        .titles()
+        .iter()
+        .map(|t| TitleCols {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            family: t.family.clone(),
+            level: t.level.as_str(),
+            tier: t.tier().as_str(),
+        })
+        .collect()
+}
+
+/// The files to write: each month's unique postings in runs of `rows_per_file`.
+fn file_jobs(plan: &Plan, rows_per_file: u64) -> Vec<FileJob> {
+    let mut jobs = Vec::new();
+    for (mi, mp) in plan.months.iter().enumerate() {
+        let mut s = 0;
+        let mut f = 0;
+        while s < mp.unique {
+            let e = (s + rows_per_file).min(mp.unique);
+            jobs.push(FileJob {
+                month: mi,
+                file_no: f,
+                start: s,
+                end: e,
+            });
+            s = e;
+            f += 1;
+        }
+    }
+    jobs
+}
+
+/// A classify-style manifest, so `jobshift report --corrected` finds the confusion matrix that
+/// was simulated.
+fn write_manifest(copts: &ClassifiedOptions, classified: &Path) -> Result<(), GenerateError> {
+    let cls_manifest = ClassifiedManifest {
+        classifier: match &copts.confusion {
+            Some(c) => format!(
+                "simulated from the confusion matrix {} (jobshift generate --classified-only)",
+                c.source
+            ),
+            None => "generator truth: perfect classification (jobshift generate --classified-only)"
+                .to_string(),
+        },
+        confusion: copts.confusion.as_ref().map(|c| c.source.clone()),
+        ..Default::default()
+    };
+    cls_manifest
+        .write(classified)
+        .map_err(|e| io_err(&classified.join(MANIFEST_FILE), e))
+}
+
+/// The summary's one-line description of what was generated.
+fn mode_text(copts: &ClassifiedOptions, exact_volumes: bool) -> String {
+    format!(
+        "classified-only, {}{}",
+        if copts.postings_table {
+            "postings table (raw titles, not classified)"
+        } else if copts.confusion.is_some() {
+            "simulated classification"
+        } else {
+            "perfect classification"
+        },
+        if exact_volumes { ", exact volumes" } else { "" }
+    )
+}
+
 /// Generate a classified dataset into `out_dir` (see the module doc). `opts.postings` is the
 /// number of rows; copy and malformed rates are ignored (every row is a unique posting).
 pub fn generate_classified(
@@ -232,17 +303,7 @@ pub fn generate_classified(
         .map(|m| companies.for_month(m))
         .collect();
     let industries = title_industries(catalog);
-    let cols: Vec<TitleCols> = catalog
-        .titles()
-        .iter()
-        .map(|t| TitleCols {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            family: t.family.clone(),
-            level: t.level.as_str(),
-            tier: t.tier().as_str(),
-        })
-        .collect();
+    let cols = title_cols(catalog);
     let table = if copts.postings_table {
         "postings"
     } else {
@@ -255,22 +316,7 @@ pub fn generate_classified(
         std::fs::create_dir_all(&labels_dir).map_err(|e| io_err(&labels_dir, e))?;
     }
 
-    let mut jobs = Vec::new();
-    for (mi, mp) in plan.months.iter().enumerate() {
-        let mut s = 0;
-        let mut f = 0;
-        while s < mp.unique {
-            let e = (s + opts.rows_per_file).min(mp.unique);
-            jobs.push(FileJob {
-                month: mi,
-                file_no: f,
-                start: s,
-                end: e,
-            });
-            s = e;
-            f += 1;
-        }
-    }
+    let jobs = file_jobs(&plan, opts.rows_per_file);
     let total: u64 = plan.total_unique();
     let done = AtomicU64::new(0);
     let correct = AtomicU64::new(0);
@@ -314,40 +360,12 @@ pub fn generate_classified(
     let rows = change_table(catalog, &plan);
     write_change_table(&rows, &out_dir.join("truth-changes.csv"))?;
     write_expected_counts(catalog, &plan, &out_dir.join("expected-counts.csv"))?;
-    let cls_manifest = ClassifiedManifest {
-        classifier: match &copts.confusion {
-            Some(c) => format!(
-                "simulated from the confusion matrix {} (jobshift generate --classified-only)",
-                c.source
-            ),
-            None => "generator truth: perfect classification (jobshift generate --classified-only)"
-                .to_string(),
-        },
-        confusion: copts.confusion.as_ref().map(|c| c.source.clone()),
-        ..Default::default()
-    };
     if !copts.postings_table {
-        cls_manifest
-            .write(&classified)
-            .map_err(|e| io_err(&classified.join(MANIFEST_FILE), e))?;
+        write_manifest(copts, &classified)?;
     }
     let summary = ClassifiedSummary {
         out_dir: out_dir.to_path_buf(),
-        mode: format!(
-            "classified-only, {}{}",
-            if copts.postings_table {
-                "postings table (raw titles, not classified)"
-            } else if copts.confusion.is_some() {
-                "simulated classification"
-            } else {
-                "perfect classification"
-            },
-            if opts.exact_volumes {
-                ", exact volumes"
-            } else {
-                ""
-            }
-        ),
+        mode: mode_text(copts, opts.exact_volumes),
         seed: opts.seed,
         from: opts.from.to_string(),
         to: opts.to.to_string(),
@@ -374,6 +392,92 @@ pub fn generate_classified(
     Ok(summary)
 }
 
+/// Column builders for one batch of the classified table (the postings table is its prefix).
+struct Columns {
+    id: StringBuilder,
+    source: StringBuilder,
+    company: StringBuilder,
+    title: StringBuilder,
+    null: StringBuilder,
+    country: StringBuilder,
+    date: Date32Builder,
+    prec: StringBuilder,
+    extra: StringBuilder,
+    dups: UInt32Builder,
+    file: StringBuilder,
+    rec: UInt64Builder,
+    tid: StringBuilder,
+    tname: StringBuilder,
+    family: StringBuilder,
+    level: StringBuilder,
+    tier: StringBuilder,
+    sen: StringBuilder,
+    conf: Float32Builder,
+    method: StringBuilder,
+}
+
+impl Columns {
+    fn with_capacity(n: usize, input_file: &str) -> Self {
+        Columns {
+            id: StringBuilder::with_capacity(n, n * 17),
+            source: StringBuilder::with_capacity(n, n * 9),
+            company: StringBuilder::with_capacity(n, n * 24),
+            title: StringBuilder::with_capacity(n, n * 24),
+            null: StringBuilder::with_capacity(n, 0),
+            country: StringBuilder::with_capacity(n, n * 2),
+            date: Date32Builder::with_capacity(n),
+            prec: StringBuilder::with_capacity(n, n * 3),
+            extra: StringBuilder::with_capacity(n, 0),
+            dups: UInt32Builder::with_capacity(n),
+            file: StringBuilder::with_capacity(n, n * input_file.len()),
+            rec: UInt64Builder::with_capacity(n),
+            tid: StringBuilder::with_capacity(n, n * 20),
+            tname: StringBuilder::with_capacity(n, n * 20),
+            family: StringBuilder::with_capacity(n, n * 16),
+            level: StringBuilder::with_capacity(n, n * 12),
+            tier: StringBuilder::with_capacity(n, n * 20),
+            sen: StringBuilder::with_capacity(n, n * 6),
+            conf: Float32Builder::with_capacity(n),
+            method: StringBuilder::with_capacity(n, n * 8),
+        }
+    }
+
+    /// The arrays in schema order; `fields` of them (the postings table stops early).
+    fn finish(mut self, fields: usize) -> Vec<ArrayRef> {
+        let nulls: ArrayRef = Arc::new(self.null.finish());
+        let dates: ArrayRef = Arc::new(self.date.finish());
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.id.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.company.finish()),
+            Arc::new(self.title.finish()),
+            nulls.clone(), // description
+            nulls.clone(), // location
+            Arc::new(self.country.finish()),
+            dates.clone(), // posted_date
+            Arc::new(self.prec.finish()),
+            dates.clone(), // first_seen
+            dates,         // last_seen
+            nulls.clone(), // url
+            Arc::new(self.extra.finish()),
+            Arc::new(self.dups.finish()),
+            Arc::new(self.file.finish()),
+            Arc::new(self.rec.finish()),
+            Arc::new(self.tid.finish()),
+            Arc::new(self.tname.finish()),
+            Arc::new(self.family.finish()),
+            Arc::new(self.level.finish()),
+            Arc::new(self.tier.finish()),
+            Arc::new(self.sen.finish()),
+            nulls, // soc
+            Arc::new(self.conf.finish()),
+            Arc::new(self.method.finish()),
+        ];
+        columns.truncate(fields);
+        columns
+    }
+}
+
 struct Env<'a> {
     opts: &'a GenerateOptions,
     copts: &'a ClassifiedOptions,
@@ -392,6 +496,125 @@ fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
 
 impl Env<'_> {
     /// Write one file; returns (postings predicted correctly, predicted unclassified).
+    /// The rows `pos..end` of a file: drawn employers, dates, seniorities and (raw) titles, with
+    /// the truth or a simulated prediction; appends sampled labels to `labels` and counts the
+    /// correct and unclassified predictions.
+    fn batch(
+        &self,
+        job: &FileJob,
+        perm: &crate::run::Perm,
+        (pos, end): (u64, u64),
+        input_file: &str,
+        labels: &mut String,
+        (correct, unclassified): (&mut u64, &mut u64),
+    ) -> Result<Vec<ArrayRef>, GenerateError> {
+        let postings_table = self.copts.postings_table;
+        let mp = &self.plan.months[job.month];
+        let ym: YearMonth = mp.ym;
+        let noise = TitleNoise { ambiguous: 0.04 };
+        let n = (end - pos) as usize;
+        let mut rng = rng_for(
+            self.opts.seed,
+            &[
+                Key::S("classified"),
+                Key::N(job.month as u64),
+                Key::N(pos / BATCH_ROWS),
+            ],
+        );
+        let mut label_rng = rng_for(
+            self.opts.seed,
+            &[
+                Key::S("labels"),
+                Key::N(job.month as u64),
+                Key::N(pos / BATCH_ROWS),
+            ],
+        );
+        let mut cols = Columns::with_capacity(n, input_file);
+        for i in pos..end {
+            let slot = perm.at(i);
+            let t = mp.title_of_slot(slot);
+            let (company_id, country_idx) = self.samplers[job.month].draw_employer(
+                self.companies,
+                &self.industries[t],
+                &mut rng,
+            );
+            let company = &self.companies.list[company_id as usize];
+            let country = &COUNTRIES[country_idx];
+            let spec = &self.catalog.titles()[t];
+            let seniority = draw_seniority(spec.level, &mut rng);
+            let date = days_since_epoch(draw_date(ym, &mut rng));
+            let _ = write!(cols.id, "p{:04}{:02}-{slot:08}", ym.year, ym.month);
+            cols.id.append_value("");
+            cols.source.append_value("generated");
+            cols.company.append_value(&company.name);
+            let title: Cow<str> = if self.copts.raw_titles || postings_table {
+                let city = *pick(&mut rng, country.cities);
+                Cow::Owned(raw_title(spec, seniority, country, city, noise, &mut rng).0)
+            } else {
+                Cow::Borrowed(&spec.name)
+            };
+            if self.opts.labels_rate > 0.0 && label_rng.random::<f64>() < self.opts.labels_rate {
+                let posting_id = format!("p{:04}{:02}-{slot:08}", ym.year, ym.month);
+                push_labelled(labels, &title, None, &spec.id, posting_id)?;
+            }
+            cols.title.append_value(&title);
+            cols.null.append_null();
+            cols.country.append_value(country.iso);
+            cols.date.append_value(date);
+            cols.prec.append_value("day");
+            cols.dups.append_value(0);
+            cols.file.append_value(&input_file);
+            cols.rec.append_value(i + 1);
+            cols.sen.append_value(seniority.as_str());
+            cols.conf.append_value(1.0);
+            let pred = match &self.copts.confusion {
+                _ if postings_table => {
+                    let _ = write!(cols.extra, "{{\"true_title_id\":\"{}\"}}", spec.id);
+                    cols.extra.append_value("");
+                    Some(t)
+                }
+                None => {
+                    cols.extra.append_null();
+                    cols.method.append_value("truth");
+                    Some(t)
+                }
+                Some(c) => {
+                    let _ = write!(cols.extra, "{{\"true_title_id\":\"{}\"}}", spec.id);
+                    cols.extra.append_value("");
+                    cols.method.append_value("simulated");
+                    c.draw(t, rng.random::<f64>())
+                }
+            };
+            match pred {
+                Some(p) => {
+                    if p == t {
+                        *correct += 1;
+                    }
+                    let c = &self.cols[p];
+                    cols.tid.append_value(&c.id);
+                    cols.tname.append_value(&c.name);
+                    cols.family.append_value(&c.family);
+                    cols.level.append_value(c.level);
+                    cols.tier.append_value(c.tier);
+                }
+                None => {
+                    *unclassified += 1;
+                    cols.tid.append_value(jobshift_core::schema::UNCLASSIFIED);
+                    cols.tname.append_null();
+                    cols.family.append_null();
+                    cols.level.append_null();
+                    cols.tier.append_null();
+                }
+            }
+        }
+        let fields = if postings_table {
+            jobshift_core::schema::postings_schema().fields().len()
+        } else {
+            usize::MAX
+        };
+        Ok(cols.finish(fields))
+    }
+
     fn write_file(
         &self,
         job: &FileJob,
@@ -426,160 +649,18 @@ impl Env<'_> {
         let mut writer =
             ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| io_err(path, e))?;
         let input_file = format!("generated/{ym}/part-{:03}", job.file_no);
-        let noise = TitleNoise { ambiguous: 0.04 };
         let (mut correct, mut unclassified) = (0u64, 0u64);
         let mut pos = job.start;
         while pos < job.end {
             let end = (pos + BATCH_ROWS).min(job.end);
-            let n = (end - pos) as usize;
-            let mut rng = rng_for(
-                self.opts.seed,
-                &[
-                    Key::S("classified"),
-                    Key::N(job.month as u64),
-                    Key::N(pos / BATCH_ROWS),
-                ],
-            );
-            let mut label_rng = rng_for(
-                self.opts.seed,
-                &[
-                    Key::S("labels"),
-                    Key::N(job.month as u64),
-                    Key::N(pos / BATCH_ROWS),
-                ],
-            );
-            let mut b_id = StringBuilder::with_capacity(n, n * 17);
-            let mut b_source = StringBuilder::with_capacity(n, n * 9);
-            let mut b_company = StringBuilder::with_capacity(n, n * 24);
-            let mut b_title = StringBuilder::with_capacity(n, n * 24);
-            let mut b_null = StringBuilder::with_capacity(n, 0);
-            let mut b_country = StringBuilder::with_capacity(n, n * 2);
-            let mut b_date = Date32Builder::with_capacity(n);
-            let mut b_prec = StringBuilder::with_capacity(n, n * 3);
-            let mut b_extra = StringBuilder::with_capacity(n, 0);
-            let mut b_dups = UInt32Builder::with_capacity(n);
-            let mut b_file = StringBuilder::with_capacity(n, n * input_file.len());
-            let mut b_rec = UInt64Builder::with_capacity(n);
-            let mut b_tid = StringBuilder::with_capacity(n, n * 20);
-            let mut b_tname = StringBuilder::with_capacity(n, n * 20);
-            let mut b_family = StringBuilder::with_capacity(n, n * 16);
-            let mut b_level = StringBuilder::with_capacity(n, n * 12);
-            let mut b_tier = StringBuilder::with_capacity(n, n * 20);
-            let mut b_sen = StringBuilder::with_capacity(n, n * 6);
-            let mut b_conf = Float32Builder::with_capacity(n);
-            let mut b_method = StringBuilder::with_capacity(n, n * 8);
-            for i in pos..end {
-                let slot = perm.at(i);
-                let t = mp.title_of_slot(slot);
-                let (company_id, country_idx) = self.samplers[job.month].draw_employer(
-                    self.companies,
-                    &self.industries[t],
-                    &mut rng,
-                );
-                let company = &self.companies.list[company_id as usize];
-                let country = &COUNTRIES[country_idx];
-                let spec = &self.catalog.titles()[t];
-                let seniority = draw_seniority(spec.level, &mut rng);
-                let date = days_since_epoch(draw_date(ym, &mut rng));
-                let _ = write!(b_id, "p{:04}{:02}-{slot:08}", ym.year, ym.month);
-                b_id.append_value("");
-                b_source.append_value("generated");
-                b_company.append_value(&company.name);
-                let title: Cow<str> = if self.copts.raw_titles || postings_table {
-                    let city = *pick(&mut rng, country.cities);
-                    Cow::Owned(raw_title(spec, seniority, country, city, noise, &mut rng).0)
-                } else {
-                    Cow::Borrowed(&spec.name)
-                };
-                if self.opts.labels_rate > 0.0 && label_rng.random::<f64>() < self.opts.labels_rate
-                {
-                    let posting_id = format!("p{:04}{:02}-{slot:08}", ym.year, ym.month);
-                    push_labelled(&mut labels, &title, None, &spec.id, posting_id)?;
-                }
-                b_title.append_value(&title);
-                b_null.append_null();
-                b_country.append_value(country.iso);
-                b_date.append_value(date);
-                b_prec.append_value("day");
-                b_dups.append_value(0);
-                b_file.append_value(&input_file);
-                b_rec.append_value(i + 1);
-                b_sen.append_value(seniority.as_str());
-                b_conf.append_value(1.0);
-                let pred = match &self.copts.confusion {
-                    _ if postings_table => {
-                        let _ = write!(b_extra, "{{\"true_title_id\":\"{}\"}}", spec.id);
-                        b_extra.append_value("");
-                        Some(t)
-                    }
-                    None => {
-                        b_extra.append_null();
-                        b_method.append_value("truth");
-                        Some(t)
-                    }
-                    Some(c) => {
-                        let _ = write!(b_extra, "{{\"true_title_id\":\"{}\"}}", spec.id);
-                        b_extra.append_value("");
-                        b_method.append_value("simulated");
-                        c.draw(t, rng.random::<f64>())
-                    }
-                };
-                match pred {
-                    Some(p) => {
-                        if p == t {
-                            correct += 1;
-                        }
-                        let c = &self.cols[p];
-                        b_tid.append_value(&c.id);
-                        b_tname.append_value(&c.name);
-                        b_family.append_value(&c.family);
-                        b_level.append_value(c.level);
-                        b_tier.append_value(c.tier);
-                    }
-                    None => {
-                        unclassified += 1;
-                        b_tid.append_value(jobshift_core::schema::UNCLASSIFIED);
-                        b_tname.append_null();
-                        b_family.append_null();
-                        b_level.append_null();
-                        b_tier.append_null();
-                    }
-                }
-            }
-            let nulls: ArrayRef = Arc::new(b_null.finish());
-            let dates: ArrayRef = Arc::new(b_date.finish());
-            let columns: Vec<ArrayRef> = vec![
-                Arc::new(b_id.finish()),
-                Arc::new(b_source.finish()),
-                Arc::new(b_company.finish()),
-                Arc::new(b_title.finish()),
-                nulls.clone(), // description
-                nulls.clone(), // location
-                Arc::new(b_country.finish()),
-                dates.clone(), // posted_date
-                Arc::new(b_prec.finish()),
-                dates.clone(), // first_seen
-                dates,         // last_seen
-                nulls.clone(), // url
-                Arc::new(b_extra.finish()),
-                Arc::new(b_dups.finish()),
-                Arc::new(b_file.finish()),
-                Arc::new(b_rec.finish()),
-                Arc::new(b_tid.finish()),
-                Arc::new(b_tname.finish()),
-                Arc::new(b_family.finish()),
-                Arc::new(b_level.finish()),
-                Arc::new(b_tier.finish()),
-                Arc::new(b_sen.finish()),
-                nulls, // soc
-                Arc::new(b_conf.finish()),
-                Arc::new(b_method.finish()),
-            ];
-            let columns = if postings_table {
-                columns[..schema.fields().len()].to_vec()
-            } else {
-                columns
-            };
+            let columns = self.batch(
+                job,
+                &perm,
+                (pos, end),
+                &input_file,
+                &mut labels,
+                (&mut correct, &mut unclassified),
+            )?;
             let batch =
                 RecordBatch::try_new(schema.clone(), columns).map_err(|e| io_err(path, e))?;
             writer.write(&batch).map_err(|e| io_err(path, e))?;

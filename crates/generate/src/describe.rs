@@ -8,7 +8,7 @@ use crate::catalog::TitleSpec;
 use crate::companies::Company;
 use crate::rng::{chance, pick, GenRng};
 use crate::vocab::{
-    family_vocab, BENEFITS_COMMON, CLOSINGS, INDUSTRIES, SOFT_SKILLS, WORK_SETTINGS,
+    family_vocab, FamilyVocab, BENEFITS_COMMON, CLOSINGS, INDUSTRIES, SOFT_SKILLS, WORK_SETTINGS,
 };
 use jobshift_core::{Level, Seniority};
 use rand::seq::SliceRandom;
@@ -197,14 +197,10 @@ fn level_duties(level: Level, team: &str, rng: &mut GenRng) -> Vec<String> {
 }
 
 /// Write the description of one posting.
-pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
-    let t = d.title;
-    let v = family_vocab(&t.family);
+/// "About us": size, industry, headquarters, head count.
+fn about_company(d: &DescribeInput<'_>, rng: &mut GenRng) -> Section {
     let ind = &INDUSTRIES[d.company.industry];
     let country = d.company.country();
-    let mut sections: Vec<Section> = Vec::new();
-
-    // about the company
     let size_word = match d.company.size {
         s if s > 200.0 => "global",
         s if s > 20.0 => "leading",
@@ -216,7 +212,7 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
     let employees = (d.company.size * rng.random_range(40.0..80.0))
         .round()
         .max(8.0) as u64;
-    sections.push(Section {
+    Section {
         header: pick(rng, &["About Us", "Who we are", "About the company", "Our company"]).to_string(),
         paragraphs: vec![format!(
             "{} is a {size_word} {} company headquartered in {}. {} {} Today we are {employees} people{}.",
@@ -228,9 +224,12 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
             if d.company.multinational { " across several countries" } else { "" }
         )],
         bullets: vec![],
-    });
+    }
+}
 
-    // the role
+/// The role: who is sought, for which team, where; sometimes with an alias of the title.
+fn about_role(d: &DescribeInput<'_>, v: &FamilyVocab, rng: &mut GenRng) -> Section {
+    let t = d.title;
     let mention = chance(rng, 0.85);
     let who = if mention {
         format!("{}{}", seniority_adj(d.seniority), t.name)
@@ -265,7 +264,7 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
             t.name
         ));
     }
-    sections.push(Section {
+    Section {
         header: pick(
             rng,
             &[
@@ -279,9 +278,12 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         .to_string(),
         paragraphs: role,
         bullets: vec![],
-    });
+    }
+}
 
-    // responsibilities
+/// Duties: the title's definition, its level's, and a few of its family's.
+fn responsibilities(d: &DescribeInput<'_>, v: &FamilyVocab, rng: &mut GenRng) -> Section {
+    let t = d.title;
     let mut duties: Vec<String> = vec![upper_first(trim_period(&t.definition))];
     duties.extend(level_duties(t.level, &v.team, rng));
     let mut fam: Vec<&String> = v.duties.iter().collect();
@@ -295,7 +297,7 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         "Be the {} the rest of the business relies on",
         t.name
     ));
-    sections.push(Section {
+    Section {
         header: pick(
             rng,
             &[
@@ -309,9 +311,12 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         .to_string(),
         paragraphs: vec![],
         bullets: duties,
-    });
+    }
+}
 
-    // requirements
+/// Requirements: experience by seniority, degree, tools, skills, one soft skill.
+fn requirements(d: &DescribeInput<'_>, v: &FamilyVocab, rng: &mut GenRng) -> Section {
+    let t = d.title;
     let mut req = Vec::new();
     match years(d.seniority, rng) {
         None => req.push(format!(
@@ -346,7 +351,7 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         ));
     }
     req.push(pick(rng, SOFT_SKILLS).to_string());
-    sections.push(Section {
+    Section {
         header: pick(
             rng,
             &[
@@ -360,9 +365,12 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         .to_string(),
         paragraphs: vec![],
         bullets: req,
-    });
+    }
+}
 
-    // pay and benefits
+/// Pay (when the posting states it) and benefits, some by country.
+fn pay_and_benefits(d: &DescribeInput<'_>, rng: &mut GenRng) -> Section {
+    let country = d.company.country();
     let mut ben: Vec<&str> = BENEFITS_COMMON.to_vec();
     ben.shuffle(rng);
     let nb = rng.random_range(3..=6);
@@ -377,7 +385,7 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
     if let Some(p) = pay_line(d, rng) {
         paras.push(p);
     }
-    sections.push(Section {
+    Section {
         header: pick(
             rng,
             &[
@@ -390,8 +398,18 @@ pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
         .to_string(),
         paragraphs: paras,
         bullets,
-    });
+    }
+}
 
+pub fn describe(d: &DescribeInput<'_>, rng: &mut GenRng) -> String {
+    let v = family_vocab(&d.title.family);
+    let sections = vec![
+        about_company(d, rng),
+        about_role(d, v, rng),
+        responsibilities(d, v, rng),
+        requirements(d, v, rng),
+        pay_and_benefits(d, rng),
+    ];
     let setting = if d.remote {
         "Remote"
     } else {

@@ -10,7 +10,7 @@ use crate::calibrate::{Calibration, StudyTargets};
 use crate::catalog::Catalog;
 use crate::changes::{change_table, write_change_table, write_expected_counts};
 use crate::companies::{default_company_count, Companies};
-use crate::plan::{Plan, YearMonth, REPOST_MAX_BACK};
+use crate::plan::{MonthPlan, Plan, YearMonth, REPOST_MAX_BACK};
 use crate::posting::{title_industries, Ctx, DupKind, Record};
 use crate::rawtitle::TitleNoise;
 use crate::rng::{rng_for, Key};
@@ -204,16 +204,14 @@ impl Selector {
 }
 
 /// Generate with an explicit catalog, reporting progress after every batch.
-pub fn generate_with(
-    catalog: &Catalog,
-    opts: &GenerateOptions,
-    out_dir: &Path,
-    progress: Option<&(dyn Fn(&Progress) + Sync)>,
-) -> Result<GenerateSummary, GenerateError> {
-    let started = Instant::now();
-    opts.validate()?;
-    let fp = fingerprint(catalog, opts);
-    std::fs::create_dir_all(out_dir).map_err(|e| io_err(out_dir, e))?;
+/// Where a run starts: a finished corpus made with the same options, or the months already done.
+enum Start {
+    Complete(GenerateSummary),
+    Resume(State),
+}
+
+/// Reads `out_dir`'s manifest or resume state; refuses a directory holding another run's output.
+fn start(out_dir: &Path, fp: &str) -> Result<Start, GenerateError> {
     let manifest_path = out_dir.join(MANIFEST_FILE);
     let state_path = out_dir.join(STATE_FILE);
     if manifest_path.exists() {
@@ -227,7 +225,7 @@ pub fn generate_with(
         })?;
         if prev.fingerprint == fp {
             prev.already_complete = true;
-            return Ok(prev);
+            return Ok(Start::Complete(prev));
         }
         return Err(GenerateError::OutputDir(format!(
             "{} already holds a generated corpus made with other options (see {}); choose an empty directory or delete it",
@@ -235,7 +233,7 @@ pub fn generate_with(
             manifest_path.display()
         )));
     }
-    let mut state: State = if state_path.exists() {
+    if state_path.exists() {
         let text = std::fs::read_to_string(&state_path).map_err(|e| io_err(&state_path, e))?;
         let s: State = serde_json::from_str(&text).map_err(|e| io_err(&state_path, e))?;
         if s.fingerprint != fp {
@@ -245,58 +243,80 @@ pub fn generate_with(
                 state_path.display()
             )));
         }
-        s
-    } else {
-        if out_dir.join("postings").exists() {
-            return Err(GenerateError::OutputDir(format!(
-                "{} already has a postings/ directory not made by this generator run; choose an empty directory",
-                out_dir.display()
-            )));
-        }
-        State {
-            fingerprint: fp.clone(),
-            done: BTreeMap::new(),
-        }
-    };
+        return Ok(Start::Resume(s));
+    }
+    if out_dir.join("postings").exists() {
+        return Err(GenerateError::OutputDir(format!(
+            "{} already has a postings/ directory not made by this generator run; choose an empty directory",
+            out_dir.display()
+        )));
+    }
+    Ok(Start::Resume(State {
+        fingerprint: fp.to_string(),
+        done: BTreeMap::new(),
+    }))
+}
 
-    let plan = plan_for(catalog, opts)?;
-    let n_companies = opts
-        .companies
-        .unwrap_or_else(|| default_company_count(opts.postings));
-    let companies = Companies::build(opts.seed, n_companies, plan.months.len());
-    let industries = title_industries(catalog);
-    let noise = TitleNoise {
-        ambiguous: opts.rates.ambiguous_title,
-    };
-    let postings_dir = out_dir.join("postings");
-    let parts_dir = out_dir.join(TRUTH_PARTS);
-    let text = opts.format.is_text();
-    let csv = opts.format == crate::OutputFormat::Csv;
-    let truth_ext = if text { "csv" } else { "parquet" };
-    let total = plan.total_records();
-    let mut written: u64 = state.done.values().map(|s| s.records).sum();
-    let resumed_months = state.done.len();
+/// What every month of one run shares.
+struct MonthRun<'a> {
+    catalog: &'a Catalog,
+    opts: &'a GenerateOptions,
+    plan: &'a Plan,
+    companies: &'a Companies,
+    industries: &'a [Vec<usize>],
+    out_dir: &'a Path,
+    progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
+    /// Records the whole run writes, for progress.
+    total: u64,
+}
 
-    for (mi, mp) in plan.months.iter().enumerate() {
+/// One month's open outputs and counters.
+struct MonthSink {
+    key: String,
+    stats: MonthStats,
+    truth: TruthFile,
+    labels: String,
+    label_rng: crate::rng::GenRng,
+    file_no: usize,
+    file: Option<PostingsFile>,
+}
+
+impl MonthRun<'_> {
+    fn truth_ext(&self) -> &'static str {
+        if self.opts.format.is_text() {
+            "csv"
+        } else {
+            "parquet"
+        }
+    }
+
+    /// Generates month `mi` (postings files, truth part, labels) and returns its counts.
+    fn month(
+        &self,
+        mi: usize,
+        mp: &MonthPlan,
+        written: &mut u64,
+    ) -> Result<MonthStats, GenerateError> {
+        let opts = self.opts;
+        let text = opts.format.is_text();
+        let csv = opts.format == crate::OutputFormat::Csv;
         let key = mp.ym.to_string();
-        if state.done.contains_key(&key) {
-            continue;
-        }
         let window_start = mi.saturating_sub(REPOST_MAX_BACK);
         let samplers: Vec<_> = (window_start..=mi)
-            .map(|m| companies.for_month(m))
+            .map(|m| self.companies.for_month(m))
             .collect();
         let ctx = Ctx {
             seed: opts.seed,
-            catalog,
-            plan: &plan,
-            companies: &companies,
+            catalog: self.catalog,
+            plan: self.plan,
+            companies: self.companies,
             month_companies: &samplers,
             window_start,
-            noise,
-            title_industries: &industries,
+            noise: TitleNoise {
+                ambiguous: opts.rates.ambiguous_title,
+            },
+            title_industries: self.industries,
         };
-        let mut stats = MonthStats::default();
         let mut perm_rng = rng_for(opts.seed, &[Key::S("perm"), Key::N(mi as u64)]);
         let perm = Perm::new(mp.unique, &mut perm_rng);
         let sel = |k: &str, need: u64| Selector {
@@ -307,12 +327,19 @@ pub fn generate_with(
         let mut sel_exact = sel("exact", mp.exact_copies);
         let mut sel_near = sel("near", mp.near_copies);
         let mut sel_bad = sel("malformed", mp.malformed);
-        let truth_part = parts_dir.join(format!("{key}.{truth_ext}"));
-        let mut truth = TruthFile::create(&truth_part, !text)?;
-        let mut labels = String::new();
-        let mut label_rng = rng_for(opts.seed, &[Key::S("labels"), Key::N(mi as u64)]);
-        let mut file_no = 0usize;
-        let mut file: Option<PostingsFile> = None;
+        let truth_part = self
+            .out_dir
+            .join(TRUTH_PARTS)
+            .join(format!("{key}.{}", self.truth_ext()));
+        let mut sink = MonthSink {
+            key,
+            stats: MonthStats::default(),
+            truth: TruthFile::create(&truth_part, !text)?,
+            labels: String::new(),
+            label_rng: rng_for(opts.seed, &[Key::S("labels"), Key::N(mi as u64)]),
+            file_no: 0,
+            file: None,
+        };
         let mut copy_no: u64 = 0;
         let mut pos: u64 = 0;
         while pos < mp.unique {
@@ -346,83 +373,147 @@ pub fn generate_with(
                     out
                 })
                 .collect();
-            for group in built {
-                for r in group {
-                    if file
-                        .as_ref()
-                        .is_some_and(|f| f.rows() >= opts.rows_per_file)
-                    {
-                        let f = file.take().expect("checked");
-                        f.finish()?;
-                    }
-                    if file.is_none() {
-                        let name = format!("part-{key}-{file_no:03}.{}", opts.format.ext());
-                        stats.files.push(format!("postings/{name}"));
-                        file = Some(PostingsFile::create(&postings_dir.join(name), opts.format)?);
-                        file_no += 1;
-                    }
-                    let mut row = TruthRow::from_record(&r);
-                    match r.dup_kind {
-                        DupKind::Original => stats.originals += 1,
-                        DupKind::Repost => stats.reposts += 1,
-                        DupKind::ExactCopy => stats.exact_copies += 1,
-                        DupKind::NearCopy => stats.near_copies += 1,
-                        DupKind::Malformed => stats.malformed += 1,
-                    }
-                    if r.ambiguous_title && r.dup_kind.is_unique() {
-                        stats.ambiguous_titles += 1;
-                    }
-                    if opts.labels_rate > 0.0
-                        && r.dup_kind.is_unique()
-                        && label_rng.random::<f64>() < opts.labels_rate
-                    {
-                        push_labelled(
-                            &mut labels,
-                            &r.title,
-                            (!r.description.is_empty()).then_some(r.description.as_str()),
-                            &catalog.titles()[r.title_index].id,
-                            r.posting_ref.clone(),
-                        )?;
-                    }
-                    let kind = file.as_mut().expect("opened").write(r)?;
-                    if let Some(k) = kind {
-                        row.malformed_kind = Some(k.as_str());
-                        *stats
-                            .malformed_by_kind
-                            .entry(k.as_str().to_string())
-                            .or_default() += 1;
-                    }
-                    truth.write(row, catalog)?;
-                    stats.records += 1;
-                    written += 1;
-                }
+            for r in built.into_iter().flatten() {
+                self.write_record(&mut sink, r)?;
+                *written += 1;
             }
             pos = end;
-            if let Some(cb) = progress {
+            if let Some(cb) = self.progress {
                 cb(&Progress {
-                    records_written: written,
-                    records_total: total,
+                    records_written: *written,
+                    records_total: self.total,
                     month: mp.ym,
                 });
             }
         }
-        if let Some(f) = file.take() {
+        if let Some(f) = sink.file.take() {
             f.finish()?;
         }
-        truth.finish(catalog)?;
+        sink.truth.finish(self.catalog)?;
         if opts.labels_rate > 0.0 {
-            let p = out_dir.join("labels").join(format!("month={key}.jsonl"));
-            jobshift_core::atomic::write_bytes(&p, labels.as_bytes()).map_err(|e| io_err(&p, e))?;
+            let p = self
+                .out_dir
+                .join("labels")
+                .join(format!("month={}.jsonl", sink.key));
+            jobshift_core::atomic::write_bytes(&p, sink.labels.as_bytes())
+                .map_err(|e| io_err(&p, e))?;
         }
+        Ok(sink.stats)
+    }
+
+    /// Writes one record to the month's postings file (opening the next file when one is full),
+    /// its truth row, and, when sampled, its label; counts it.
+    fn write_record(&self, sink: &mut MonthSink, r: Record) -> Result<(), GenerateError> {
+        let opts = self.opts;
+        let stats = &mut sink.stats;
+        if sink
+            .file
+            .as_ref()
+            .is_some_and(|f| f.rows() >= opts.rows_per_file)
+        {
+            let f = sink.file.take().expect("checked");
+            f.finish()?;
+        }
+        if sink.file.is_none() {
+            let name = format!(
+                "part-{}-{:03}.{}",
+                sink.key,
+                sink.file_no,
+                opts.format.ext()
+            );
+            stats.files.push(format!("postings/{name}"));
+            let path = self.out_dir.join("postings").join(name);
+            sink.file = Some(PostingsFile::create(&path, opts.format)?);
+            sink.file_no += 1;
+        }
+        let mut row = TruthRow::from_record(&r);
+        match r.dup_kind {
+            DupKind::Original => stats.originals += 1,
+            DupKind::Repost => stats.reposts += 1,
+            DupKind::ExactCopy => stats.exact_copies += 1,
+            DupKind::NearCopy => stats.near_copies += 1,
+            DupKind::Malformed => stats.malformed += 1,
+        }
+        if r.ambiguous_title && r.dup_kind.is_unique() {
+            stats.ambiguous_titles += 1;
+        }
+        if opts.labels_rate > 0.0
+            && r.dup_kind.is_unique()
+            && sink.label_rng.random::<f64>() < opts.labels_rate
+        {
+            push_labelled(
+                &mut sink.labels,
+                &r.title,
+                (!r.description.is_empty()).then_some(r.description.as_str()),
+                &self.catalog.titles()[r.title_index].id,
+                r.posting_ref.clone(),
+            )?;
+        }
+        let kind = sink.file.as_mut().expect("opened").write(r)?;
+        if let Some(k) = kind {
+            row.malformed_kind = Some(k.as_str());
+            *stats
+                .malformed_by_kind
+                .entry(k.as_str().to_string())
+                .or_default() += 1;
+        }
+        sink.truth.write(row, self.catalog)?;
+        stats.records += 1;
+        Ok(())
+    }
+}
+
+pub fn generate_with(
+    catalog: &Catalog,
+    opts: &GenerateOptions,
+    out_dir: &Path,
+    progress: Option<&(dyn Fn(&Progress) + Sync)>,
+) -> Result<GenerateSummary, GenerateError> {
+    let started = Instant::now();
+    opts.validate()?;
+    let fp = fingerprint(catalog, opts);
+    std::fs::create_dir_all(out_dir).map_err(|e| io_err(out_dir, e))?;
+    let manifest_path = out_dir.join(MANIFEST_FILE);
+    let state_path = out_dir.join(STATE_FILE);
+    let mut state = match start(out_dir, &fp)? {
+        Start::Complete(summary) => return Ok(summary),
+        Start::Resume(state) => state,
+    };
+
+    let plan = plan_for(catalog, opts)?;
+    let n_companies = opts
+        .companies
+        .unwrap_or_else(|| default_company_count(opts.postings));
+    let companies = Companies::build(opts.seed, n_companies, plan.months.len());
+    let industries = title_industries(catalog);
+    let run = MonthRun {
+        catalog,
+        opts,
+        plan: &plan,
+        companies: &companies,
+        industries: &industries,
+        out_dir,
+        progress,
+        total: plan.total_records(),
+    };
+    let mut written: u64 = state.done.values().map(|s| s.records).sum();
+    let resumed_months = state.done.len();
+    for (mi, mp) in plan.months.iter().enumerate() {
+        let key = mp.ym.to_string();
+        if state.done.contains_key(&key) {
+            continue;
+        }
+        let stats = run.month(mi, mp, &mut written)?;
         state.done.insert(key, stats);
         jobshift_core::atomic::write_json(&state_path, &state)
             .map_err(|e| io_err(&state_path, e))?;
     }
 
     // merge truth parts
-    let truth_name = format!("truth.{truth_ext}");
+    let parts_dir = out_dir.join(TRUTH_PARTS);
+    let truth_name = format!("truth.{}", run.truth_ext());
     let truth_path = out_dir.join(&truth_name);
-    merge_truth(&plan, &parts_dir, &truth_path, text)?;
+    merge_truth(&plan, &parts_dir, &truth_path, opts.format.is_text())?;
     let rows = change_table(catalog, &plan);
     write_change_table(&rows, &out_dir.join("truth-changes.csv"))?;
     write_expected_counts(catalog, &plan, &out_dir.join("expected-counts.csv"))?;

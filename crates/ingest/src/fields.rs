@@ -446,30 +446,42 @@ pub struct Built {
     pub norm_description: String,
 }
 
-/// Build the canonical posting of a record, or say why it is rejected.
-pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Reject> {
-    let norm_names: Vec<String> = rec
-        .fields
-        .iter()
-        .map(|(k, _)| normalize_column(k))
-        .collect();
-    let mut used = vec![false; rec.fields.len()];
-    let mut columns = Vec::new();
-    let mut repairs = Vec::new();
-    if rec.lossy_utf8 {
-        repairs.push("invalid_utf8_replaced");
+/// Picks each canonical field's column from one record: the column the user mapped, else the
+/// first candidate column with a non-empty value; remembers which columns it used.
+struct Picker<'r> {
+    rec: &'r RawRecord,
+    map: &'r ColumnMap,
+    norm_names: Vec<String>,
+    used: Vec<bool>,
+    columns: Vec<(CanonicalField, String)>,
+}
+
+impl<'r> Picker<'r> {
+    fn new(rec: &'r RawRecord, map: &'r ColumnMap) -> Self {
+        Picker {
+            rec,
+            map,
+            norm_names: rec
+                .fields
+                .iter()
+                .map(|(k, _)| normalize_column(k))
+                .collect(),
+            used: vec![false; rec.fields.len()],
+            columns: Vec::new(),
+        }
     }
 
-    // Pick the first candidate column with a non-empty value.
-    let mut pick = |field: CanonicalField, used: &mut Vec<bool>| -> Option<(usize, String)> {
-        let over = ctx.map.get(field);
+    /// The first candidate column of `field` with a non-empty value: its index and text.
+    fn pick(&mut self, field: CanonicalField) -> Option<(usize, String)> {
+        let rec = self.rec;
+        let norm_names = &self.norm_names;
         let idx_for = |cand: &str| -> Option<usize> {
             rec.fields.iter().position(|(k, _)| k == cand).or_else(|| {
                 let n = normalize_column(cand);
                 norm_names.iter().position(|x| *x == n)
             })
         };
-        let list: Vec<usize> = match over {
+        let list: Vec<usize> = match self.map.get(field) {
             Some(col) => idx_for(col).into_iter().collect(),
             None => field
                 .candidates()
@@ -480,141 +492,188 @@ pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Re
         for i in list {
             if let Some(v) = value_text(&rec.fields[i].1) {
                 if !v.trim().is_empty() {
-                    used[i] = true;
-                    columns.push((field, rec.fields[i].0.clone()));
+                    self.used[i] = true;
+                    self.columns.push((field, rec.fields[i].0.clone()));
                     return Some((i, v));
                 }
             }
         }
         None
-    };
+    }
 
-    // Title.
-    let title_pick = pick(CanonicalField::Title, &mut used);
-    let mut header_company = None;
-    let title = match title_pick {
-        Some((i, v)) if is_header_column(&norm_names[i]) => {
-            let (role, company) = role_from_header(&v);
-            header_company = company;
-            // The header keeps more than the role: it stays in `extra` too.
-            used[i] = false;
-            if role.chars().count() < clean(&v).chars().count() && !v.contains('|') {
-                repairs.push("header_title_truncated");
+    /// The title, and the company when the title column is a "Company | Role | …" header line.
+    fn title(
+        &mut self,
+        repairs: &mut Vec<&'static str>,
+    ) -> Result<(String, Option<String>), Reject> {
+        let mut header_company = None;
+        let title = match self.pick(CanonicalField::Title) {
+            Some((i, v)) if is_header_column(&self.norm_names[i]) => {
+                let (role, company) = role_from_header(&v);
+                header_company = company;
+                // The header keeps more than the role: it stays in `extra` too.
+                self.used[i] = false;
+                if role.chars().count() < clean(&v).chars().count() && !v.contains('|') {
+                    repairs.push("header_title_truncated");
+                }
+                role
             }
-            role
+            Some((_, v)) => clean(&v),
+            None => return Err(Reject::MissingTitle),
+        };
+        if title.is_empty() {
+            return Err(Reject::MissingTitle);
         }
-        Some((_, v)) => clean(&v),
-        None => return Err(Reject::MissingTitle),
-    };
-    if title.is_empty() {
-        return Err(Reject::MissingTitle);
-    }
-    if is_binary(&title) {
-        return Err(Reject::BinaryData {
-            field: "title".into(),
-        });
-    }
-
-    // Date.
-    let (posted, precision) = match pick(CanonicalField::Date, &mut used) {
-        Some((i, v)) => match dates::parse_date(&v) {
-            Ok(x) => x,
-            Err(e) => {
-                let column = rec.fields[i].0.clone();
-                let value: String = v.chars().take(100).collect();
-                return Err(match e {
-                    DateError::Unparseable => Reject::UnparseableDate { column, value },
-                    DateError::OutOfRange => Reject::DateOutOfRange { column, value },
-                });
-            }
-        },
-        None => return Err(Reject::MissingDate),
-    };
-
-    let description = pick(CanonicalField::Description, &mut used)
-        .map(|(_, v)| html_to_text(&v))
-        .filter(|d| !d.is_empty());
-    if let Some(d) = &description {
-        if d.contains('\0') || is_binary(&d.chars().take(2000).collect::<String>()) {
+        if is_binary(&title) {
             return Err(Reject::BinaryData {
-                field: "description".into(),
+                field: "title".into(),
             });
         }
+        Ok((title, header_company))
     }
-    let company = pick(CanonicalField::Company, &mut used)
-        .map(|(_, v)| clean(&v))
-        .or_else(|| header_company.clone().map(|c| clean(&c)))
-        .filter(|c| !c.is_empty());
-    let location = pick(CanonicalField::Location, &mut used)
-        .map(|(_, v)| clean(&v))
-        .filter(|c| !c.is_empty());
-    let country_raw = pick(CanonicalField::Country, &mut used).map(|(_, v)| v);
-    let url = pick(CanonicalField::Url, &mut used)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|c| !c.is_empty());
 
-    let mut country = country_raw.as_deref().and_then(country::from_country_field);
-    if country.is_none() {
-        country = location.as_deref().and_then(country::from_location);
+    /// The posting date and its precision.
+    fn date(&mut self) -> Result<(chrono::NaiveDate, Precision), Reject> {
+        match self.pick(CanonicalField::Date) {
+            Some((i, v)) => dates::parse_date(&v).map_err(|e| {
+                let column = self.rec.fields[i].0.clone();
+                let value: String = v.chars().take(100).collect();
+                match e {
+                    DateError::Unparseable => Reject::UnparseableDate { column, value },
+                    DateError::OutOfRange => Reject::DateOutOfRange { column, value },
+                }
+            }),
+            None => Err(Reject::MissingDate),
+        }
     }
-    if country.is_none() && header_company.is_some() {
-        // Header parts after the company ("Acme | Engineer | Berlin, Germany | Full-time").
-        if let Some((i, v)) = title_pick_header(rec, &norm_names) {
-            let _ = i;
-            for part in v.split('|').skip(1) {
-                if let Some(c) = country::from_location(part) {
-                    country = Some(c);
-                    break;
+
+    /// The description as text (HTML stripped); rejects binary data.
+    fn description(&mut self) -> Result<Option<String>, Reject> {
+        let description = self
+            .pick(CanonicalField::Description)
+            .map(|(_, v)| html_to_text(&v))
+            .filter(|d| !d.is_empty());
+        if let Some(d) = &description {
+            if d.contains('\0') || is_binary(&d.chars().take(2000).collect::<String>()) {
+                return Err(Reject::BinaryData {
+                    field: "description".into(),
+                });
+            }
+        }
+        Ok(description)
+    }
+
+    /// The country code: from the country field, else the location, else the parts of a header
+    /// line after the company ("Acme | Engineer | Berlin, Germany | Full-time").
+    fn country(
+        &self,
+        country_raw: Option<&str>,
+        location: Option<&str>,
+        from_header: bool,
+    ) -> Option<String> {
+        let mut country = country_raw.and_then(country::from_country_field);
+        if country.is_none() {
+            country = location.and_then(country::from_location);
+        }
+        if country.is_none() && from_header {
+            if let Some((_, v)) = title_pick_header(self.rec, &self.norm_names) {
+                for part in v.split('|').skip(1) {
+                    if let Some(c) = country::from_location(part) {
+                        country = Some(c);
+                        break;
+                    }
                 }
             }
         }
+        country
     }
 
-    // Everything else goes to `extra`.
-    let mut extra = serde_json::Map::new();
-    for (i, (k, v)) in rec.fields.iter().enumerate() {
-        if used[i] {
-            continue;
+    /// Every column not used for a canonical field, as a JSON object (None when empty); the raw
+    /// country value, when it did not map to a code, is not lost.
+    fn extra(&self, country_unmapped: Option<&str>) -> Option<String> {
+        let mut extra = serde_json::Map::new();
+        for (i, (k, v)) in self.rec.fields.iter().enumerate() {
+            if self.used[i] {
+                continue;
+            }
+            let keep = match v {
+                Value::Null => false,
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if keep {
+                extra.insert(k.clone(), v.clone());
+            }
         }
-        let keep = match v {
-            Value::Null => false,
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if keep {
-            extra.insert(k.clone(), v.clone());
-        }
-    }
-    // The raw country value, when it did not map to a code, is not lost.
-    if country.is_none() {
-        if let Some(c) = &country_raw {
+        if let Some(c) = country_unmapped {
             extra
                 .entry("country_raw".to_string())
-                .or_insert_with(|| Value::String(c.clone()));
+                .or_insert_with(|| Value::String(c.to_string()));
+        }
+        if extra.is_empty() {
+            None
+        } else {
+            Some(Value::Object(extra).to_string())
         }
     }
-    let extra = if extra.is_empty() {
-        None
-    } else {
-        Some(Value::Object(extra).to_string())
-    };
+}
+
+/// content_hash(company, title, location, description) and the same plus the date, sharing
+/// the hashing of the first four normalized fields (identical to jobshift_core's content_hash):
+/// the exact-duplicate key and the posting id.
+fn content_keys(fields: [&str; 4], date: &str) -> (String, String) {
+    let mut h = blake3::Hasher::new();
+    for f in fields {
+        h.update(&(f.len() as u64).to_le_bytes());
+        h.update(f.as_bytes());
+    }
+    let exact_key = h.finalize().to_hex()[..32].to_string();
+    h.update(&(date.len() as u64).to_le_bytes());
+    h.update(date.as_bytes());
+    let posting_id = h.finalize().to_hex()[..32].to_string();
+    (exact_key, posting_id)
+}
+
+/// Build the canonical posting of a record, or say why it is rejected.
+pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Reject> {
+    let mut p = Picker::new(rec, ctx.map);
+    let mut repairs = Vec::new();
+    if rec.lossy_utf8 {
+        repairs.push("invalid_utf8_replaced");
+    }
+    let (title, header_company) = p.title(&mut repairs)?;
+    let (posted, precision) = p.date()?;
+    let description = p.description()?;
+    let company = p
+        .pick(CanonicalField::Company)
+        .map(|(_, v)| clean(&v))
+        .or_else(|| header_company.clone().map(|c| clean(&c)))
+        .filter(|c| !c.is_empty());
+    let location = p
+        .pick(CanonicalField::Location)
+        .map(|(_, v)| clean(&v))
+        .filter(|c| !c.is_empty());
+    let country_raw = p.pick(CanonicalField::Country).map(|(_, v)| v);
+    let url = p
+        .pick(CanonicalField::Url)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|c| !c.is_empty());
+    let country = p.country(
+        country_raw.as_deref(),
+        location.as_deref(),
+        header_company.is_some(),
+    );
+    let extra = p.extra(country_raw.as_deref().filter(|_| country.is_none()));
 
     let n_company = normalize_text_fast(company.as_deref().unwrap_or(""));
     let n_title = normalize_title_fast(&title);
     let n_location = normalize_text_fast(location.as_deref().unwrap_or(""));
     let n_description = normalize_text_fast(description.as_deref().unwrap_or(""));
     let date_str = dates::from_days(dates::to_days(posted)).to_string();
-    // content_hash(company, title, location, description) and the same plus the date, sharing
-    // the hashing of the first four fields (identical to jobshift_core's content_hash).
-    let mut h = blake3::Hasher::new();
-    for f in [&n_company, &n_title, &n_location, &n_description] {
-        h.update(&(f.len() as u64).to_le_bytes());
-        h.update(f.as_bytes());
-    }
-    let exact_key = h.finalize().to_hex()[..32].to_string();
-    h.update(&(date_str.len() as u64).to_le_bytes());
-    h.update(date_str.as_bytes());
-    let posting_id = h.finalize().to_hex()[..32].to_string();
+    let (exact_key, posting_id) = content_keys(
+        [&n_company, &n_title, &n_location, &n_description],
+        &date_str,
+    );
 
     Ok(Built {
         posting: Posting {
@@ -640,7 +699,7 @@ pub fn build_posting(rec: &RawRecord, ctx: &FileContext<'_>) -> Result<Built, Re
             replay: ctx.replay,
         },
         repairs,
-        columns,
+        columns: p.columns,
         norm_company: n_company,
         norm_title: n_title,
         norm_description: n_description,

@@ -430,6 +430,123 @@ struct ReadRun<'a> {
     ingested: &'a mut BTreeMap<String, IngestedInput>,
 }
 
+/// The input's format: `--format`, else from the file name; a directory is refused.
+fn input_format(path: &Path, opts: &IngestOptions) -> Result<formats::Format, IngestError> {
+    let meta = fs::metadata(path).map_err(|e| IngestError::Input {
+        file: path.to_path_buf(),
+        source: e,
+    })?;
+    if meta.is_dir() {
+        return Err(IngestError::InputFormat {
+            file: path.to_path_buf(),
+            message: "is a directory; pass the files inside it".into(),
+        });
+    }
+    match opts.format.or(formats::detect(path).0) {
+        Some(f) => Ok(f),
+        None => Err(IngestError::InputFormat {
+            file: path.to_path_buf(),
+            message: "cannot tell the format from the file name; pass --format csv|tsv|jsonl|json|parquet".into(),
+        }),
+    }
+}
+
+/// Where one input file's outcomes go: its report, the run's counters, the spill and the
+/// rejects file.
+struct FileSink<'a> {
+    display: &'a str,
+    rep: InputReport,
+    /// canonical field → the column that fed it (first seen)
+    columns: BTreeMap<String, String>,
+    staging: &'a Path,
+    spill: &'a mut Spill,
+    rejects: &'a mut BufWriter<File>,
+    rejects_path: &'a Path,
+    counters: &'a mut Counters,
+}
+
+impl FileSink<'_> {
+    /// Spills accepted postings and counts their repairs; writes rejects with their reasons.
+    fn consume(&mut self, outcomes: Vec<Outcome>) -> Result<(), IngestError> {
+        for o in outcomes {
+            self.rep.read += 1;
+            let bad = match o {
+                Outcome::Accepted {
+                    month,
+                    shard,
+                    posting,
+                    keys,
+                    columns: cols,
+                    repairs,
+                } => {
+                    for (f, c) in cols {
+                        self.columns.entry(f.as_str().to_string()).or_insert(c);
+                    }
+                    if !repairs.is_empty() {
+                        self.rep.repaired += 1;
+                        for k in &repairs {
+                            *self
+                                .counters
+                                .repaired_by_reason
+                                .entry(k.to_string())
+                                .or_default() += 1;
+                        }
+                    }
+                    self.spill
+                        .push(month, shard, &posting, &keys)
+                        .map_err(|e| IngestError::io(self.staging, e))?;
+                    continue;
+                }
+                Outcome::Rejected(b) => b,
+            };
+            if bad.lossy_utf8 {
+                self.rep.repaired += 1;
+                *self
+                    .counters
+                    .repaired_by_reason
+                    .entry("invalid_utf8_replaced".into())
+                    .or_default() += 1;
+            }
+            self.reject(&bad)?;
+        }
+        Ok(())
+    }
+
+    /// Counts a rejected record by reason and writes it to the rejects file.
+    fn reject(&mut self, bad: &BadRecord) -> Result<(), IngestError> {
+        self.rep.rejected += 1;
+        *self
+            .counters
+            .rejected_by_reason
+            .entry(bad.reason.key().to_string())
+            .or_default() += 1;
+        write_reject(self.rejects, self.display, bad)
+            .map_err(|e| IngestError::io(self.rejects_path, e))
+    }
+
+    /// A file unreadable part-way (a cut download): the records read so far are kept and the
+    /// unreadable rest is one rejected record, so the other files of the run are not thrown
+    /// away.
+    fn truncated(&mut self, e: io::Error) -> Result<(), IngestError> {
+        let bad = BadRecord {
+            number: self.rep.read + 1,
+            line: 0,
+            reason: readers::Reject::TruncatedInput {
+                message: e.to_string(),
+            },
+            raw: String::new(),
+            lossy_utf8: false,
+        };
+        self.rep.read += 1;
+        self.reject(&bad)?;
+        self.rep.notes.push(format!(
+            "truncated: unreadable after record {} ({e}); the records before it are kept",
+            self.rep.read - 1
+        ));
+        Ok(())
+    }
+}
+
 /// Step 1 for one input file (`fi`: its position among the run's inputs): detect the format,
 /// stream it through the reader thread, spill accepted postings, write rejects, and record the
 /// file's [`InputReport`]. A file cut off part-way keeps the records before the cut.
@@ -450,22 +567,7 @@ fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestErro
         file: path.to_path_buf(),
         source: e,
     };
-    let meta = fs::metadata(path).map_err(input_err)?;
-    if meta.is_dir() {
-        return Err(IngestError::InputFormat {
-            file: path.to_path_buf(),
-            message: "is a directory; pass the files inside it".into(),
-        });
-    }
-    let format = match opts.format.or(formats::detect(path).0) {
-        Some(f) => f,
-        None => {
-            return Err(IngestError::InputFormat {
-                file: path.to_path_buf(),
-                message: "cannot tell the format from the file name; pass --format csv|tsv|jsonl|json|parquet".into(),
-            })
-        }
-    };
+    let format = input_format(path, opts)?;
     let (digest, bytes) = file_blake3(path).map_err(input_err)?;
     let already = ingested.get(&digest).cloned();
     let replay = already.is_some();
@@ -504,53 +606,15 @@ fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestErro
             .unwrap_or_default(),
     );
     let reader = readers::open(path, format, limits).map_err(input_err)?;
-    let mut columns: BTreeMap<String, String> = BTreeMap::new();
-    let mut consume = |outcomes: Vec<Outcome>| -> Result<(), IngestError> {
-        for o in outcomes {
-            rep.read += 1;
-            let bad = match o {
-                Outcome::Accepted {
-                    month,
-                    shard,
-                    posting,
-                    keys,
-                    columns: cols,
-                    repairs,
-                } => {
-                    for (f, c) in cols {
-                        columns.entry(f.as_str().to_string()).or_insert(c);
-                    }
-                    if !repairs.is_empty() {
-                        rep.repaired += 1;
-                        for k in &repairs {
-                            *counters
-                                .repaired_by_reason
-                                .entry(k.to_string())
-                                .or_default() += 1;
-                        }
-                    }
-                    spill
-                        .push(month, shard, &posting, &keys)
-                        .map_err(|e| IngestError::io(staging, e))?;
-                    continue;
-                }
-                Outcome::Rejected(b) => b,
-            };
-            rep.rejected += 1;
-            if bad.lossy_utf8 {
-                rep.repaired += 1;
-                *counters
-                    .repaired_by_reason
-                    .entry("invalid_utf8_replaced".into())
-                    .or_default() += 1;
-            }
-            *counters
-                .rejected_by_reason
-                .entry(bad.reason.key().to_string())
-                .or_default() += 1;
-            write_reject(rejects, &display, &bad).map_err(|e| IngestError::io(rejects_path, e))?;
-        }
-        Ok(())
+    let mut sink = FileSink {
+        display: &display,
+        rep,
+        columns: BTreeMap::new(),
+        staging,
+        spill,
+        rejects,
+        rejects_path,
+        counters,
     };
     // A reader thread parses the file while the chunks it produced are processed in
     // parallel here and consumed in input order.
@@ -563,7 +627,7 @@ fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestErro
                 .into_par_iter()
                 .map(|item| process_item(item, &ctx, format, opts))
                 .collect();
-            consumed = consume(outcomes);
+            consumed = sink.consume(outcomes);
             if consumed.is_err() {
                 break;
             }
@@ -578,48 +642,39 @@ fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestErro
     consumed?;
     pb.finish_and_clear();
     match reader {
-        Ok(reader) => rep.notes.extend(reader.notes()),
+        Ok(reader) => sink.rep.notes.extend(reader.notes()),
         // unreadable from the start: the run stops and the dataset is unchanged
-        Err(e) if rep.read == 0 => return Err(input_err(e)),
-        // truncated or corrupt part-way (a cut download): the records read so far are
-        // kept and the unreadable rest is one rejected record, so the other files of the
-        // run are not thrown away; the file is not marked ingested, so fixing it and
+        Err(e) if sink.rep.read == 0 => return Err(input_err(e)),
+        // truncated or corrupt part-way: the file is not marked ingested, so fixing it and
         // ingesting it again reads it in full
         Err(e) => {
-            let bad = BadRecord {
-                number: rep.read + 1,
-                line: 0,
-                reason: readers::Reject::TruncatedInput {
-                    message: e.to_string(),
-                },
-                raw: String::new(),
-                lossy_utf8: false,
-            };
-            rep.read += 1;
-            rep.rejected += 1;
-            *counters
-                .rejected_by_reason
-                .entry(bad.reason.key().to_string())
-                .or_default() += 1;
-            write_reject(rejects, &display, &bad).map_err(|e| IngestError::io(rejects_path, e))?;
-            rep.notes.push(format!(
-                "truncated: unreadable after record {} ({e}); the records before it are kept",
-                rep.read - 1
-            ));
+            sink.truncated(e)?;
+            let FileSink {
+                mut rep,
+                columns,
+                counters,
+                ..
+            } = sink;
             rep.columns = columns;
             counters.inputs.push(rep);
             return Ok(());
         }
     }
+    let FileSink {
+        mut rep,
+        columns,
+        counters,
+        ..
+    } = sink;
     rep.columns = columns;
     if rep.read == 0 && !rep.notes.iter().any(|n| n.contains("empty")) {
         rep.notes.push("no records".into());
     }
+    counters.inputs.push(rep);
     ingested.entry(digest).or_insert(IngestedInput {
         file: display,
         run_id: run_id.to_string(),
     });
-    counters.inputs.push(rep);
     Ok(())
 }
 

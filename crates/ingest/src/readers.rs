@@ -739,13 +739,10 @@ impl JsonArrayReader {
         }
         Ok(())
     }
-}
 
-impl RecordReader for JsonArrayReader {
-    fn next_item(&mut self) -> io::Result<Option<ReadItem>> {
-        if self.finished {
-            return Ok(None);
-        }
+    /// At the first call: skips a BOM and whitespace and opens the array (`[`), or notes that
+    /// the file is empty or not an array. False when there is nothing to read.
+    fn start(&mut self) -> io::Result<bool> {
         if !self.started {
             self.started = true;
             self.skip_separators(false)?;
@@ -753,7 +750,7 @@ impl RecordReader for JsonArrayReader {
                 None => {
                     self.notes.push("empty file: no records".to_string());
                     self.finished = true;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Some(b'[') => {
                     self.bump();
@@ -764,60 +761,50 @@ impl RecordReader for JsonArrayReader {
                 ),
             }
         }
-        self.skip_separators(true)?;
-        let start_line = self.line;
-        let first = match self.peek_byte()? {
-            None => {
-                self.finished = true;
-                if self.in_array {
-                    // The array was never closed: the file is truncated. Nothing more to read.
-                    self.notes
-                        .push("JSON array not closed with `]` (file truncated?)".to_string());
+        Ok(true)
+    }
+
+    /// After the closing `]`: anything but whitespace is trailing data, one rejected record.
+    fn after_array(&mut self, start_line: u64) -> io::Result<Option<ReadItem>> {
+        self.skip_separators(false)?;
+        if self.peek_byte()?.is_some() {
+            let mut rest = Vec::new();
+            let mut total = 0usize;
+            loop {
+                let chunk = self.inner.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
                 }
-                return Ok(None);
-            }
-            Some(b) => b,
-        };
-        if self.in_array && first == b']' {
-            self.bump();
-            self.in_array = false;
-            // Anything but whitespace after the array is trailing data: one rejected record.
-            self.skip_separators(false)?;
-            if self.peek_byte()?.is_some() {
-                let mut rest = Vec::new();
-                let mut total = 0usize;
-                loop {
-                    let chunk = self.inner.fill_buf()?;
-                    if chunk.is_empty() {
-                        break;
-                    }
-                    let n = chunk.len();
-                    let cap = 4096.min(self.limits.max_field_bytes);
-                    if rest.len() < cap {
-                        rest.extend_from_slice(&chunk[..n.min(cap - rest.len())]);
-                    }
-                    total += n;
-                    self.inner.consume(n);
+                let n = chunk.len();
+                let cap = 4096.min(self.limits.max_field_bytes);
+                if rest.len() < cap {
+                    rest.extend_from_slice(&chunk[..n.min(cap - rest.len())]);
                 }
-                self.finished = true;
-                self.number += 1;
-                let (text, l) = lossy(&rest);
-                return Ok(Some(ReadItem::Bad(BadRecord {
-                    number: self.number,
-                    line: start_line,
-                    reason: Reject::TrailingData,
-                    raw: if total > rest.len() {
-                        format!("{text}…[truncated, {total} bytes]")
-                    } else {
-                        text
-                    },
-                    lossy_utf8: l,
-                })));
+                total += n;
+                self.inner.consume(n);
             }
             self.finished = true;
-            return Ok(None);
+            self.number += 1;
+            let (text, l) = lossy(&rest);
+            return Ok(Some(ReadItem::Bad(BadRecord {
+                number: self.number,
+                line: start_line,
+                reason: Reject::TrailingData,
+                raw: if total > rest.len() {
+                    format!("{text}…[truncated, {total} bytes]")
+                } else {
+                    text
+                },
+                lossy_utf8: l,
+            })));
         }
-        // Scan one element: until a ',' or ']' at depth 0 outside strings, or EOF.
+        self.finished = true;
+        Ok(None)
+    }
+
+    /// Scans one element: until a ',' or ']' at depth 0 outside strings, or EOF. Returns its
+    /// bytes (kept only up to the record limit), its full length, and whether EOF ended it.
+    fn scan_element(&mut self) -> io::Result<(Vec<u8>, usize, bool)> {
         let mut buf: Vec<u8> = Vec::new();
         let mut total = 0usize;
         let mut depth: i64 = 0;
@@ -881,6 +868,35 @@ impl RecordReader for JsonArrayReader {
                 break;
             }
         }
+        Ok((buf, total, ended_at_eof))
+    }
+}
+
+impl RecordReader for JsonArrayReader {
+    fn next_item(&mut self) -> io::Result<Option<ReadItem>> {
+        if self.finished || !self.start()? {
+            return Ok(None);
+        }
+        self.skip_separators(true)?;
+        let start_line = self.line;
+        let first = match self.peek_byte()? {
+            None => {
+                self.finished = true;
+                if self.in_array {
+                    // The array was never closed: the file is truncated. Nothing more to read.
+                    self.notes
+                        .push("JSON array not closed with `]` (file truncated?)".to_string());
+                }
+                return Ok(None);
+            }
+            Some(b) => b,
+        };
+        if self.in_array && first == b']' {
+            self.bump();
+            self.in_array = false;
+            return self.after_array(start_line);
+        }
+        let (buf, total, ended_at_eof) = self.scan_element()?;
         self.number += 1;
         if total > self.limits.max_record_bytes {
             let (text, l) = lossy(&buf[..buf.len().min(4096).min(self.limits.max_field_bytes)]);

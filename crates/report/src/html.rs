@@ -71,29 +71,9 @@ fn row(t: &Trends, s: &Series) -> Value {
     })
 }
 
-pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
+/// Bars for the market and each seniority tier, the market first.
+fn tier_bars(t: &Trends) -> Vec<Bar> {
     let (y, p) = (t.latest_year(), t.previous_year());
-    let pp = if t.years.len() >= 3 {
-        t.years[t.years.len() - 3].to_string()
-    } else {
-        "—".into()
-    };
-    let find = |id: &String| t.title(id);
-    let decl: Vec<Bar> = t
-        .movers
-        .decliners
-        .iter()
-        .filter_map(find)
-        .filter_map(|s| bar(t, s))
-        .collect();
-    let gain: Vec<Bar> = t
-        .movers
-        .gainers
-        .iter()
-        .filter_map(find)
-        .filter_map(|s| bar(t, s))
-        .collect();
-    let reference = reference(t);
     let mut tier_bars: Vec<Bar> = t
         .tiers
         .iter()
@@ -122,9 +102,12 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
             },
         );
     }
-    let tiers_svg = svg::bars(&tier_bars, None);
+    tier_bars
+}
 
-    // families as small multiples: families with at least two ranked titles, by volume
+/// Families as small multiples: families with at least two ranked titles, by volume.
+fn family_multiples(t: &Trends) -> Vec<Value> {
+    let (y, p) = (t.latest_year(), t.previous_year());
     let mut families = Vec::new();
     for f in &t.families {
         let mut members: Vec<&Series> = t
@@ -157,70 +140,83 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
             break;
         }
     }
+    families
+}
 
-    let trajectory_svg = if t.years.len() >= 3 {
-        let rows: Vec<Trajectory> = t
-            .movers
-            .decliners
-            .iter()
-            .chain(t.movers.gainers.iter())
-            .filter_map(find)
-            .filter_map(|s| {
-                Some(Trajectory {
-                    label: s.name.clone(),
-                    points: vec![(p, s.change_in(p)?), (y, s.change_in(y)?)],
-                })
+/// The movers' changes in the last two compared years, beside the market's (three years or more).
+fn trajectory_svg(t: &Trends) -> String {
+    let (y, p) = (t.latest_year(), t.previous_year());
+    if t.years.len() < 3 {
+        return String::new();
+    }
+    let rows: Vec<Trajectory> = t
+        .movers
+        .decliners
+        .iter()
+        .chain(t.movers.gainers.iter())
+        .filter_map(|id| t.title(id))
+        .filter_map(|s| {
+            Some(Trajectory {
+                label: s.name.clone(),
+                points: vec![(p, s.change_in(p)?), (y, s.change_in(y)?)],
             })
-            .collect();
-        let base: Vec<(i32, f64)> = [p, y]
-            .iter()
-            .filter_map(|yy| Some((*yy, t.baseline.change_in(*yy)?)))
-            .collect();
-        svg::trajectories(&rows, &base)
-    } else {
-        String::new()
-    };
+        })
+        .collect();
+    let base: Vec<(i32, f64)> = [p, y]
+        .iter()
+        .filter_map(|yy| Some((*yy, t.baseline.change_in(*yy)?)))
+        .collect();
+    svg::trajectories(&rows, &base)
+}
 
+/// One card per watched title: its counts against the market's, and its changes year by year.
+fn watch_cards(t: &Trends) -> Vec<Value> {
+    let y = t.latest_year();
     let baseline_counts: Vec<(i32, f64)> = t
         .years
         .iter()
         .map(|yy| (*yy, t.baseline.count(*yy) as f64))
         .collect();
-    let watch: Vec<Value> = t
-        .watch
+    t.watch
         .iter()
-        .filter_map(find)
+        .filter_map(|id| t.title(id))
         .map(|s| {
             let counts: Vec<(i32, f64)> = t.years.iter().map(|yy| (*yy, s.count(*yy) as f64)).collect();
             let traj: Vec<String> = t.years.iter().skip(1).map(|yy| format!("{yy}: {} {}", opct(s.change_in(*yy)), ci(s.ci95.get(yy).copied().flatten()))).collect();
             let acc = s.acceleration.get(&y).copied().flatten().map(|a| format!("; acceleration {}", crate::format::pts(a))).unwrap_or_default();
             json!({"svg": svg::counts_line(&s.name, &counts, &baseline_counts), "text": format!("{}{acc}", traj.join("; "))})
         })
-        .collect();
+        .collect()
+}
 
-    let monthly_chart = |label: &str, points: &[jobshift_trends::MonthPoint]| -> String {
-        let months: Vec<String> = points.iter().map(|p| p.month.to_string()).collect();
-        let mut lines: Vec<(&str, &str, Vec<Option<f64>>)> = vec![
-            (
-                "postings",
-                "#bbb",
-                points.iter().map(|p| Some(p.count as f64)).collect(),
-            ),
-            (
-                "3-month average",
-                "#2c7fb8",
-                points.iter().map(|p| p.ma3).collect(),
-            ),
-        ];
-        if points.iter().any(|p| p.sa.is_some()) {
-            lines.push((
-                "seasonally adjusted",
-                "#c0392b",
-                points.iter().map(|p| p.sa).collect(),
-            ));
-        }
-        svg::monthly_line(label, &months, &lines)
-    };
+/// One monthly line chart: postings, their 3-month average and, when computed, the seasonally
+/// adjusted series.
+fn monthly_chart(label: &str, points: &[jobshift_trends::MonthPoint]) -> String {
+    let months: Vec<String> = points.iter().map(|p| p.month.to_string()).collect();
+    let mut lines: Vec<(&str, &str, Vec<Option<f64>>)> = vec![
+        (
+            "postings",
+            "#bbb",
+            points.iter().map(|p| Some(p.count as f64)).collect(),
+        ),
+        (
+            "3-month average",
+            "#2c7fb8",
+            points.iter().map(|p| p.ma3).collect(),
+        ),
+    ];
+    if points.iter().any(|p| p.sa.is_some()) {
+        lines.push((
+            "seasonally adjusted",
+            "#c0392b",
+            points.iter().map(|p| p.sa).collect(),
+        ));
+    }
+    svg::monthly_line(label, &months, &lines)
+}
+
+/// Monthly charts: the market, each tier, each watched title.
+fn monthly_svgs(t: &Trends) -> Vec<String> {
     let mut monthly_svgs: Vec<String> = vec![monthly_chart("All postings", &t.monthly.market)];
     for s in &t.tiers {
         if let Some(p) = t.monthly.tiers.get(&s.id) {
@@ -228,48 +224,50 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
         }
     }
     for id in &t.watch {
-        if let (Some(s), Some(p)) = (find(id), t.monthly.titles.get(id)) {
+        if let (Some(s), Some(p)) = (t.title(id), t.monthly.titles.get(id)) {
             monthly_svgs.push(monthly_chart(&s.name, p));
         }
     }
-    let mover_rows: Vec<Value> = t
-        .movers
-        .decliners
-        .iter()
-        .chain(t.movers.gainers.iter())
-        .filter_map(find)
+    monthly_svgs
+}
+
+/// Table rows for the given titles.
+fn rows<'a>(t: &Trends, ids: impl Iterator<Item = &'a String>) -> Vec<Value> {
+    ids.filter_map(|id| t.title(id))
         .map(|s| row(t, s))
-        .collect();
-    let emerging_rows: Vec<Value> = t
-        .movers
-        .emerging
-        .iter()
-        .filter_map(find)
-        .map(|s| row(t, s))
-        .collect();
-    let divergence_rows: Vec<Value> = t
-        .divergence
+        .collect()
+}
+
+/// Titles whose change differs most from the rest of their family.
+fn divergence_rows(t: &Trends) -> Vec<Value> {
+    t.divergence
         .iter()
         .filter(|d| d.divergence.abs() >= 0.05)
         .take(20)
         .map(|d| json!({"title": d.title_name, "family": d.family_name, "title_change": pct(d.title_change), "rest_change": pct(d.rest_change), "divergence": crate::format::pts(d.divergence), "significant": if d.significant { "yes" } else { "no" }}))
-        .collect();
-    let corrected_rows: Vec<Value> = if t.correction.is_some() {
-        t.titles
-            .iter()
-            .filter(|s| s.ranked)
-            .map(|s| {
-                let c = s.corrected_counts.clone().unwrap_or_default();
-                let cc = s.corrected_change.as_ref().and_then(|m| m.get(&y).copied().flatten());
-                json!({"name": s.name, "raw_prev": count(s.count(p)), "raw": count(s.count(y)), "raw_change": opct(s.change_in(y)),
-                       "cor_prev": fcount(c.get(&p).copied().unwrap_or(0.0)), "cor": fcount(c.get(&y).copied().unwrap_or(0.0)), "cor_change": opct(cc)})
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let correction_text = t
-        .correction
+        .collect()
+}
+
+/// Raw beside corrected counts and changes for the ranked titles (empty without a correction).
+fn corrected_rows(t: &Trends) -> Vec<Value> {
+    let (y, p) = (t.latest_year(), t.previous_year());
+    if t.correction.is_none() {
+        return Vec::new();
+    }
+    t.titles
+        .iter()
+        .filter(|s| s.ranked)
+        .map(|s| {
+            let c = s.corrected_counts.clone().unwrap_or_default();
+            let cc = s.corrected_change.as_ref().and_then(|m| m.get(&y).copied().flatten());
+            json!({"name": s.name, "raw_prev": count(s.count(p)), "raw": count(s.count(y)), "raw_change": opct(s.change_in(y)),
+                   "cor_prev": fcount(c.get(&p).copied().unwrap_or(0.0)), "cor": fcount(c.get(&y).copied().unwrap_or(0.0)), "cor_change": opct(cc)})
+        })
+        .collect()
+}
+
+fn correction_text(t: &Trends) -> String {
+    t.correction
         .as_ref()
         .map(|c| {
             format!(
@@ -281,27 +279,60 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
                 crate::format::em_summary(c)
             )
         })
-        .unwrap_or_default();
-    let panel = t.panel.as_ref().map(|pi| format!(
+        .unwrap_or_default()
+}
+
+fn panel_text(t: &Trends) -> Option<String> {
+    t.panel.as_ref().map(|pi| format!(
         "Restricted to the {} of {} companies that posted in every window ({}). Postings kept per window: {}.",
         count(pi.companies), count(pi.companies_all),
         t.years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", "),
         t.years.iter().map(|y| format!("{y}: {} of {}", count(pi.postings_panel.get(y).copied().unwrap_or(0)), count(pi.postings_all.get(y).copied().unwrap_or(0)))).collect::<Vec<_>>().join("; ")
-    ));
-    let all_rows: Vec<Value> = t
-        .titles
+    ))
+}
+
+/// The appendix table: every title, counts for every year.
+fn all_rows(t: &Trends) -> Vec<Value> {
+    let y = t.latest_year();
+    t.titles
         .iter()
         .map(|s| json!({
             "name": s.name, "counts": t.years.iter().map(|yy| count(s.count(*yy))).collect::<Vec<_>>(),
             "change": opct(s.change_in(y)), "cls": cls(s.change_in(y)), "ci": ci(s.ci95.get(&y).copied().flatten()),
             "excess": opts(s.excess.get(&y).copied().flatten()), "ranked": if s.ranked { "yes" } else { "no" },
         }))
-        .collect();
-    let tier_cards: Vec<Value> = t
-        .tiers
+        .collect()
+}
+
+fn tier_cards(t: &Trends) -> Vec<Value> {
+    let (y, p) = (t.latest_year(), t.previous_year());
+    t.tiers
         .iter()
         .map(|s| json!({"name": s.name, "change": opct(s.change_in(y)), "cls": cls(s.change_in(y)), "prev_count": count(s.count(p)), "count": count(s.count(y)), "excess": opts(s.excess.get(&y).copied().flatten())}))
-        .collect();
+        .collect()
+}
+
+/// Bars for ranked movers (decliners or gainers).
+fn mover_bars(t: &Trends, ids: &[String]) -> Vec<Bar> {
+    ids.iter()
+        .filter_map(|id| t.title(id))
+        .filter_map(|s| bar(t, s))
+        .collect()
+}
+
+pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
+    let (y, p) = (t.latest_year(), t.previous_year());
+    let pp = if t.years.len() >= 3 {
+        t.years[t.years.len() - 3].to_string()
+    } else {
+        "—".into()
+    };
+    let decl = mover_bars(t, &t.movers.decliners);
+    let gain = mover_bars(t, &t.movers.gainers);
+    let reference = reference(t);
+    let tiers_svg = svg::bars(&tier_bars(t), None);
+    let mover_rows = rows(t, t.movers.decliners.iter().chain(t.movers.gainers.iter()));
+    let emerging_rows = rows(t, t.movers.emerging.iter());
 
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE)
@@ -319,7 +350,7 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
             taxonomy_version => t.inputs.taxonomy_version,
             latest => y, prev => p, prev_prev => pp,
             baseline => json!({"change": opct(t.baseline.change_in(y)), "cls": cls(t.baseline.change_in(y)), "prev_count": count(t.baseline.count(p)), "count": count(t.baseline.count(y)), "ci": ci(t.baseline.ci95.get(&y).copied().flatten())}),
-            tier_cards => tier_cards,
+            tier_cards => tier_cards(t),
             unclassified => json!({"count": count(t.unclassified.count(y)), "share": share(t.unclassified.share.get(&y).copied().unwrap_or(0.0))}),
             market_note => t.market.note,
             metric_text => match t.movers.metric { RankBy::Change => "change in postings,", RankBy::Share => "change in share of all postings,", },
@@ -329,18 +360,18 @@ pub(crate) fn render(t: &Trends) -> Result<String, ReportError> {
             mover_rows => mover_rows,
             emerging_rows => emerging_rows,
             tiers_svg => tiers_svg,
-            trajectory_svg => trajectory_svg,
-            watch => watch,
-            monthly_svgs => monthly_svgs,
+            trajectory_svg => trajectory_svg(t),
+            watch => watch_cards(t),
+            monthly_svgs => monthly_svgs(t),
             monthly_method => t.monthly.seasonal_adjustment,
-            families => families,
-            divergence_rows => divergence_rows,
+            families => family_multiples(t),
+            divergence_rows => divergence_rows(t),
             corrected => t.correction.is_some(),
-            corrected_rows => corrected_rows,
-            correction_text => correction_text,
-            panel => panel,
+            corrected_rows => corrected_rows(t),
+            correction_text => correction_text(t),
+            panel => panel_text(t),
             title_count => t.titles.len(),
-            all_rows => all_rows,
+            all_rows => all_rows(t),
             window_rule => format!("{} to {} ({}), against the same months of {}", t.window.from, t.window.to, t.window.rule, t.years.iter().rev().skip(1).map(|y| y.to_string()).collect::<Vec<_>>().join(", ")),
             ci_method => t.ci_method,
             min_rule => t.min_postings_rule,
