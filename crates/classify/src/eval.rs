@@ -14,9 +14,9 @@
 //! `jobshift eval --descriptions` prints.
 
 use crate::calibrate::{coverage_at_precision, expected_calibration_error};
-use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, TitleInput};
+use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Method, Prediction, TitleInput};
 use crate::embed_cache::EmbedCache;
-use crate::examples::EvalSet;
+use crate::examples::{EvalItem, EvalSet};
 use crate::heads::HeadKind;
 use crate::ClassifyError;
 use jobshift_taxonomy::Taxonomy;
@@ -242,6 +242,53 @@ pub fn write_confusion(
     jobshift_core::atomic::write_json(path, &doc).map_err(|e| ClassifyError::io(path, e))
 }
 
+/// [`label_study`]'s result: the scores, a report per labels file, and where the confusion
+/// matrix and the scores were written.
+pub struct LabelStudy {
+    pub scores: SetScores,
+    pub reports: Vec<crate::examples::LabelFileReport>,
+    pub confusion_path: std::path::PathBuf,
+    pub scores_path: std::path::PathBuf,
+}
+
+/// `jobshift eval --labels`: the classifier on the user's own labelled postings (see
+/// [`evaluate_labels`]), writing the confusion matrix by title (default: `confusion.json`
+/// beside the first labels path: `DIR/labels` → `DIR/confusion.json`) and the scores (default:
+/// `eval-labels.json` beside the matrix).
+pub fn label_study(
+    c: &Classifier,
+    labels: &[std::path::PathBuf],
+    opts: &CascadeOptions,
+    confusion_out: Option<std::path::PathBuf>,
+    scores_out: Option<std::path::PathBuf>,
+) -> Result<LabelStudy, ClassifyError> {
+    let (scores, confusion, reports) = evaluate_labels(c, labels, opts)?;
+    let beside = labels
+        .first()
+        .and_then(|p| p.parent())
+        .unwrap_or(std::path::Path::new("."));
+    let confusion_path = confusion_out.unwrap_or_else(|| beside.join("confusion.json"));
+    let description = format!(
+        "confusion of classifier {} (head {}, {}) on {} labelled postings from {:?}: gold title -> predicted title -> count ('unclassified' = abstained)",
+        c.meta.name,
+        c.meta.head.as_str(),
+        if opts.use_description { "titles and descriptions" } else { "titles only" },
+        scores.n,
+        labels
+    );
+    write_confusion(&confusion_path, &description, Some(scores.n), &confusion)?;
+    let scores_path =
+        scores_out.unwrap_or_else(|| confusion_path.with_file_name("eval-labels.json"));
+    jobshift_core::atomic::write_json(&scores_path, &[&scores])
+        .map_err(|e| ClassifyError::io(&scores_path, e))?;
+    Ok(LabelStudy {
+        scores,
+        reports,
+        confusion_path,
+        scores_path,
+    })
+}
+
 /// The classifier on the user's own labelled postings ([`crate::examples::labelled_set`], files or
 /// directories of labelled examples) with cascade `opts` (descriptions are read only when
 /// `opts.use_description`): the scores, the confusion matrix by exact title, and a report per
@@ -341,6 +388,285 @@ fn is_right(c: &Classifier, gold: &Gold, pred: &str) -> bool {
     }
 }
 
+/// Running counts over a set's items; [`Tally::scores`] turns them into [`SetScores`].
+#[derive(Default)]
+struct Tally {
+    top1: usize,
+    top5: usize,
+    s6: usize,
+    s2: usize,
+    fam: usize,
+    lev: usize,
+    /// Items whose gold code maps to at least one taxonomy title (family and level denominators).
+    with_title: usize,
+    exact: usize,
+    with_gold_title: usize,
+    answered: usize,
+    answered_right: usize,
+    per_method: BTreeMap<String, (usize, usize)>,
+    per_family: BTreeMap<String, (usize, usize)>,
+    // macro-F1 over gold primary titles
+    tp: HashMap<String, usize>,
+    fp: HashMap<String, usize>,
+    fnn: HashMap<String, usize>,
+    pairs: HashMap<(String, String), usize>,
+    outcomes: Vec<Outcome>,
+    /// (gold title, predicted title, answered, right) per item, for the precision/recall tables
+    scored_items: Vec<(Option<String>, String, bool, bool)>,
+}
+
+impl Tally {
+    /// Counts one item's prediction against its gold answer, and adds it to `confusion`.
+    fn add(
+        &mut self,
+        c: &Classifier,
+        item: &EvalItem,
+        p: &Prediction,
+        gold: &Gold,
+        confusion: &mut Confusion,
+    ) {
+        if let Some(g) = &item.gold_title {
+            self.with_gold_title += 1;
+            if &p.best == g {
+                self.exact += 1;
+            }
+        }
+        let ok = is_right(c, gold, &p.best);
+        self.outcomes.push(Outcome {
+            confidence: p.confidence,
+            method: p.method,
+            right: ok,
+            exact: item.gold_title.as_ref().map(|g| &p.best == g),
+        });
+        if ok {
+            self.top1 += 1;
+        }
+        if p.method != Method::Unclassified {
+            self.answered += 1;
+            self.answered_right += usize::from(ok);
+        }
+        if p.top5.iter().any(|t| is_right(c, gold, t)) {
+            self.top5 += 1;
+        }
+        let pt = c.title(&p.best);
+        if let Some(t) = pt {
+            if gold.soc6.contains(soc6(&t.onet_soc)) || gold.soc6.contains(soc6(&t.soc)) {
+                self.s6 += 1;
+            }
+            if gold.soc2.contains(soc2(&t.onet_soc)) || gold.soc2.contains(soc2(&t.soc)) {
+                self.s2 += 1;
+            }
+        }
+        if !gold.titles.is_empty() {
+            self.with_title += 1;
+            if let Some(t) = pt {
+                if gold.families.contains(&t.family) {
+                    self.fam += 1;
+                }
+                if gold.levels.contains(t.level.as_str()) {
+                    self.lev += 1;
+                }
+            }
+        }
+        let m = self
+            .per_method
+            .entry(p.method.as_str().to_string())
+            .or_default();
+        m.0 += 1;
+        if ok {
+            m.1 += 1;
+        }
+        // the confusion row: the exact gold title when the set knows it (labelled postings: a
+        // matrix by title, for the trends correction), else the gold code's default title
+        let exact_gold = item.gold_title.as_ref();
+        self.scored_items.push((
+            exact_gold.or(gold.primary.as_ref()).cloned(),
+            p.best.clone(),
+            p.method != Method::Unclassified,
+            ok,
+        ));
+        if let Some(primary) = exact_gold.or(gold.primary.as_ref()) {
+            let fam_id = c
+                .title(primary)
+                .map(|t| t.family.clone())
+                .unwrap_or_default();
+            let f = self.per_family.entry(fam_id).or_default();
+            f.0 += 1;
+            if ok {
+                f.1 += 1;
+                *self.tp.entry(primary.clone()).or_default() += 1;
+            } else {
+                *self.fnn.entry(primary.clone()).or_default() += 1;
+                *self.fp.entry(p.best.clone()).or_default() += 1;
+                *self
+                    .pairs
+                    .entry((primary.clone(), p.best.clone()))
+                    .or_default() += 1;
+            }
+            let predicted = if p.method == Method::Unclassified {
+                jobshift_core::schema::UNCLASSIFIED.to_string()
+            } else if exact_gold.is_some() {
+                p.best.clone()
+            } else if ok {
+                primary.clone()
+            } else {
+                p.best.clone()
+            };
+            *confusion
+                .entry(primary.clone())
+                .or_default()
+                .entry(predicted)
+                .or_default() += 1;
+        }
+    }
+
+    /// Macro-F1 over the gold titles.
+    fn macro_f1(&self) -> f64 {
+        let gold_titles: BTreeSet<&String> = self.tp.keys().chain(self.fnn.keys()).collect();
+        if gold_titles.is_empty() {
+            return 0.0;
+        }
+        gold_titles
+            .iter()
+            .map(|t| {
+                let a = *self.tp.get(*t).unwrap_or(&0) as f64;
+                let b = *self.fp.get(*t).unwrap_or(&0) as f64;
+                let d = *self.fnn.get(*t).unwrap_or(&0) as f64;
+                if a == 0.0 {
+                    0.0
+                } else {
+                    2.0 * a / (2.0 * a + b + d)
+                }
+            })
+            .sum::<f64>()
+            / gold_titles.len() as f64
+    }
+
+    /// The 20 most frequent (gold, predicted) errors, most frequent first.
+    fn most_confused(&mut self) -> Vec<ConfusedPair> {
+        let mut confused: Vec<ConfusedPair> = std::mem::take(&mut self.pairs)
+            .into_iter()
+            .map(|((g, p), count)| ConfusedPair {
+                gold: g,
+                predicted: p,
+                count,
+            })
+            .collect();
+        confused.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.gold.cmp(&b.gold))
+                .then(a.predicted.cmp(&b.predicted))
+        });
+        confused.truncate(20);
+        confused
+    }
+
+    fn scores(
+        mut self,
+        c: &Classifier,
+        set: &EvalSet,
+        stats: CascadeStats,
+        seconds: f64,
+    ) -> SetScores {
+        let n = self.outcomes.len();
+        let macro_f1 = self.macro_f1();
+        let most_confused = self.most_confused();
+        let conf: Vec<f32> = self.outcomes.iter().map(|o| o.confidence).collect();
+        let right: Vec<bool> = self.outcomes.iter().map(|o| o.right).collect();
+        let scored: Vec<Scored<'_>> = self
+            .scored_items
+            .iter()
+            .map(|(g, p, answered, right)| Scored {
+                gold: g.as_deref(),
+                predicted: p,
+                answered: *answered,
+                right: *right,
+            })
+            .collect();
+        let per_title = precision_recall(&scored, |id| {
+            (id != jobshift_core::schema::UNCLASSIFIED).then(|| id.to_string())
+        });
+        let family_pr: BTreeMap<String, TitleRow> =
+            precision_recall(&scored, |id| c.title(id).map(|t| t.family.clone()))
+                .into_iter()
+                .map(|r| (r.title.clone(), r))
+                .collect();
+        let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let mut cov = BTreeMap::new();
+        for target in [0.8, 0.9, 0.95] {
+            cov.insert(
+                format!("{:.0}%", target * 100.0),
+                coverage_at_precision(&conf, &right, target).0,
+            );
+        }
+        SetScores {
+            set: set.name.clone(),
+            head: c.meta.head.as_str().to_string(),
+            n,
+            removed_seen_in_training: set.removed_seen,
+            removed_unmapped: set.removed_unmapped,
+            top1: frac(self.top1, n),
+            top1_strict: frac(self.answered_right, n),
+            coverage: frac(self.answered, n),
+            precision: frac(self.answered_right, self.answered),
+            top5: frac(self.top5, n),
+            macro_f1,
+            soc6: frac(self.s6, n),
+            soc2: frac(self.s2, n),
+            family: frac(self.fam, self.with_title),
+            level: frac(self.lev, self.with_title),
+            ece: expected_calibration_error(&conf, &right, 15),
+            ece_exact: (self.with_gold_title == n && n > 0).then(|| {
+                let exact: Vec<bool> = self
+                    .outcomes
+                    .iter()
+                    .map(|o| o.exact == Some(true))
+                    .collect();
+                expected_calibration_error(&conf, &exact, 15)
+            }),
+            exact_title: (self.with_gold_title > 0).then(|| frac(self.exact, self.with_gold_title)),
+            description_share: frac(stats.description_used, n),
+            coverage_at_precision: cov,
+            methods: self
+                .per_method
+                .into_iter()
+                .map(|(k, (m, ok))| {
+                    (
+                        k,
+                        MethodScore {
+                            n: m,
+                            share: frac(m, n),
+                            top1: frac(ok, m),
+                        },
+                    )
+                })
+                .collect(),
+            per_family: self
+                .per_family
+                .into_iter()
+                .map(|(f, (m, ok))| {
+                    let pr = family_pr.get(&f);
+                    FamilyRow {
+                        n: m,
+                        top1: frac(ok, m),
+                        predicted: pr.map_or(0, |r| r.predicted),
+                        precision: pr.and_then(|r| r.precision),
+                        recall: pr.map_or(0.0, |r| r.recall),
+                        family: f,
+                    }
+                })
+                .collect(),
+            per_title,
+            reliability: reliability(&conf, &right, 10),
+            most_confused,
+            seconds,
+            stats,
+            outcomes: self.outcomes,
+        }
+    }
+}
+
 /// Evaluate `c` on `set` with cascade options `opts`. Also accumulates `confusion`.
 pub fn evaluate(
     c: &Classifier,
@@ -370,231 +696,16 @@ pub fn evaluate(
     for chunk in inputs.chunks(4096) {
         preds.extend(c.classify(chunk, cache, opts, &mut stats)?);
     }
-    let n = preds.len();
-    let (mut top1, mut top5, mut s6, mut s2, mut fam, mut lev) =
-        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
-    let mut with_title = 0usize;
-    let mut per_method: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut per_family: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    // macro-F1 over gold primary titles
-    let mut tp: HashMap<String, usize> = HashMap::new();
-    let mut fp: HashMap<String, usize> = HashMap::new();
-    let mut fnn: HashMap<String, usize> = HashMap::new();
-    let mut pairs: HashMap<(String, String), usize> = HashMap::new();
-    let (mut exact, mut with_gold_title) = (0usize, 0usize);
-    let (mut answered, mut answered_right) = (0usize, 0usize);
-    let mut outcomes = Vec::with_capacity(n);
-    // (gold title, predicted title, answered, right) per item, for the precision/recall tables
-    let mut scored_items: Vec<(Option<String>, String, bool, bool)> = Vec::with_capacity(n);
-    for (item, p) in set.items.iter().zip(&preds) {
-        if let Some(g) = &item.gold_title {
-            with_gold_title += 1;
-            if &p.best == g {
-                exact += 1;
-            }
-        }
-        let gold = resolve_gold(c.taxonomy(), &item.gold_onet, &by_onet);
-        let ok = is_right(c, &gold, &p.best);
-        outcomes.push(Outcome {
-            confidence: p.confidence,
-            method: p.method,
-            right: ok,
-            exact: item.gold_title.as_ref().map(|g| &p.best == g),
-        });
-        if ok {
-            top1 += 1;
-        }
-        if p.method != Method::Unclassified {
-            answered += 1;
-            answered_right += usize::from(ok);
-        }
-        if p.top5.iter().any(|t| is_right(c, &gold, t)) {
-            top5 += 1;
-        }
-        let pt = c.title(&p.best);
-        if let Some(t) = pt {
-            if gold.soc6.contains(soc6(&t.onet_soc)) || gold.soc6.contains(soc6(&t.soc)) {
-                s6 += 1;
-            }
-            if gold.soc2.contains(soc2(&t.onet_soc)) || gold.soc2.contains(soc2(&t.soc)) {
-                s2 += 1;
-            }
-        }
-        if !gold.titles.is_empty() {
-            with_title += 1;
-            if let Some(t) = pt {
-                if gold.families.contains(&t.family) {
-                    fam += 1;
-                }
-                if gold.levels.contains(t.level.as_str()) {
-                    lev += 1;
-                }
-            }
-        }
-        let m = per_method.entry(p.method.as_str().to_string()).or_default();
-        m.0 += 1;
-        if ok {
-            m.1 += 1;
-        }
-        // the confusion row: the exact gold title when the set knows it (labelled postings: a
-        // matrix by title, for the trends correction), else the gold code's default title
-        let exact_gold = item.gold_title.as_ref();
-        scored_items.push((
-            exact_gold.or(gold.primary.as_ref()).cloned(),
-            p.best.clone(),
-            p.method != Method::Unclassified,
-            ok,
-        ));
-        if let Some(primary) = exact_gold.or(gold.primary.as_ref()) {
-            let fam_id = c
-                .title(primary)
-                .map(|t| t.family.clone())
-                .unwrap_or_default();
-            let f = per_family.entry(fam_id).or_default();
-            f.0 += 1;
-            if ok {
-                f.1 += 1;
-                *tp.entry(primary.clone()).or_default() += 1;
-            } else {
-                *fnn.entry(primary.clone()).or_default() += 1;
-                *fp.entry(p.best.clone()).or_default() += 1;
-                *pairs.entry((primary.clone(), p.best.clone())).or_default() += 1;
-            }
-            let predicted = if p.method == Method::Unclassified {
-                jobshift_core::schema::UNCLASSIFIED.to_string()
-            } else if exact_gold.is_some() {
-                p.best.clone()
-            } else if ok {
-                primary.clone()
-            } else {
-                p.best.clone()
-            };
-            *confusion
-                .entry(primary.clone())
-                .or_default()
-                .entry(predicted)
-                .or_default() += 1;
-        }
-    }
-    let gold_titles: BTreeSet<&String> = tp.keys().chain(fnn.keys()).collect();
-    let macro_f1 = if gold_titles.is_empty() {
-        0.0
-    } else {
-        gold_titles
-            .iter()
-            .map(|t| {
-                let a = *tp.get(*t).unwrap_or(&0) as f64;
-                let b = *fp.get(*t).unwrap_or(&0) as f64;
-                let d = *fnn.get(*t).unwrap_or(&0) as f64;
-                if a == 0.0 {
-                    0.0
-                } else {
-                    2.0 * a / (2.0 * a + b + d)
-                }
-            })
-            .sum::<f64>()
-            / gold_titles.len() as f64
+    let mut tally = Tally {
+        outcomes: Vec::with_capacity(preds.len()),
+        scored_items: Vec::with_capacity(preds.len()),
+        ..Tally::default()
     };
-    let conf: Vec<f32> = outcomes.iter().map(|o| o.confidence).collect();
-    let right: Vec<bool> = outcomes.iter().map(|o| o.right).collect();
-    let scored: Vec<Scored<'_>> = scored_items
-        .iter()
-        .map(|(g, p, answered, right)| Scored {
-            gold: g.as_deref(),
-            predicted: p,
-            answered: *answered,
-            right: *right,
-        })
-        .collect();
-    let per_title = precision_recall(&scored, |id| {
-        (id != jobshift_core::schema::UNCLASSIFIED).then(|| id.to_string())
-    });
-    let family_pr: BTreeMap<String, TitleRow> =
-        precision_recall(&scored, |id| c.title(id).map(|t| t.family.clone()))
-            .into_iter()
-            .map(|r| (r.title.clone(), r))
-            .collect();
-    let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let mut cov = BTreeMap::new();
-    for target in [0.8, 0.9, 0.95] {
-        cov.insert(
-            format!("{:.0}%", target * 100.0),
-            coverage_at_precision(&conf, &right, target).0,
-        );
+    for (item, p) in set.items.iter().zip(&preds) {
+        let gold = resolve_gold(c.taxonomy(), &item.gold_onet, &by_onet);
+        tally.add(c, item, p, &gold, confusion);
     }
-    let mut confused: Vec<ConfusedPair> = pairs
-        .into_iter()
-        .map(|((g, p), count)| ConfusedPair {
-            gold: g,
-            predicted: p,
-            count,
-        })
-        .collect();
-    confused.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then(a.gold.cmp(&b.gold))
-            .then(a.predicted.cmp(&b.predicted))
-    });
-    confused.truncate(20);
-    Ok(SetScores {
-        set: set.name.clone(),
-        head: c.meta.head.as_str().to_string(),
-        n,
-        removed_seen_in_training: set.removed_seen,
-        removed_unmapped: set.removed_unmapped,
-        top1: frac(top1, n),
-        top1_strict: frac(answered_right, n),
-        coverage: frac(answered, n),
-        precision: frac(answered_right, answered),
-        top5: frac(top5, n),
-        macro_f1,
-        soc6: frac(s6, n),
-        soc2: frac(s2, n),
-        family: frac(fam, with_title),
-        level: frac(lev, with_title),
-        ece: expected_calibration_error(&conf, &right, 15),
-        ece_exact: (with_gold_title == n && n > 0).then(|| {
-            let exact: Vec<bool> = outcomes.iter().map(|o| o.exact == Some(true)).collect();
-            expected_calibration_error(&conf, &exact, 15)
-        }),
-        exact_title: (with_gold_title > 0).then(|| frac(exact, with_gold_title)),
-        description_share: frac(stats.description_used, n),
-        coverage_at_precision: cov,
-        methods: per_method
-            .into_iter()
-            .map(|(k, (m, ok))| {
-                (
-                    k,
-                    MethodScore {
-                        n: m,
-                        share: frac(m, n),
-                        top1: frac(ok, m),
-                    },
-                )
-            })
-            .collect(),
-        per_family: per_family
-            .into_iter()
-            .map(|(f, (m, ok))| {
-                let pr = family_pr.get(&f);
-                FamilyRow {
-                    n: m,
-                    top1: frac(ok, m),
-                    predicted: pr.map_or(0, |r| r.predicted),
-                    precision: pr.and_then(|r| r.precision),
-                    recall: pr.map_or(0.0, |r| r.recall),
-                    family: f,
-                }
-            })
-            .collect(),
-        per_title,
-        reliability: reliability(&conf, &right, 10),
-        most_confused: confused,
-        seconds: start.elapsed().as_secs_f64(),
-        stats,
-        outcomes,
-    })
+    Ok(tally.scores(c, set, stats, start.elapsed().as_secs_f64()))
 }
 
 /// A compact text table of scores (one row per set × head).

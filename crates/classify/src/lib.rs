@@ -23,6 +23,8 @@ mod knn_device;
 mod recalibrate;
 pub mod roles;
 pub mod seniority;
+mod summary;
+pub mod title_file;
 pub mod train;
 mod trainable_bert;
 mod trainable_mpnet;
@@ -34,7 +36,8 @@ pub use classifier::{
 pub use dataset::{classify_dataset, ClassifyOptions, ClassifyReport};
 pub use heads::{HeadKind, HeadParams};
 pub use recalibrate::write_recalibrated_classifier;
-pub use train::{train, train_default, TrainOptions, TrainReport};
+pub use summary::{ClassifySummary, SetDetails, StepTimes, Thresholds};
+pub use train::{classifier_for_model, train, train_default, TrainOptions, TrainReport};
 
 use std::path::{Path, PathBuf};
 

@@ -366,66 +366,19 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
     )?;
 
     std::fs::create_dir_all(&opts.out).map_err(|e| ClassifyError::io(&opts.out, e))?;
-    let mut validations = Vec::new();
-    let mut calibrations: HashMap<HeadKind, Isotonic> = HashMap::new();
-    let mut best: Option<(f64, HeadKind)> = None;
-    // per head, on validation: raw top-1 score, right or not, top-2 margin
-    let mut val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)> = HashMap::new();
-    for &kind in &opts.heads {
-        let fitted = fit_head(kind, &split, dim, k, opts)?;
-        let top1 = fitted.validation.val_top1;
-        let hd = opts.out.join("heads").join(kind.as_str());
-        std::fs::create_dir_all(&hd).map_err(|e| ClassifyError::io(&hd, e))?;
-        fitted.head.save(&hd)?;
-        let cal_path = hd.join("calibration.json");
-        jobshift_core::atomic::write_json(&cal_path, &fitted.calibration)
-            .map_err(|e| ClassifyError::io(&cal_path, e))?;
-        validations.push(fitted.validation);
-        val_outcomes.insert(kind, fitted.outcomes);
-        calibrations.insert(kind, fitted.calibration);
-        if best.is_none_or(|(b, _)| top1 > b) {
-            best = Some((top1, kind));
-        }
-    }
-    let chosen = if opts.auto_head {
-        best.map(|b| b.1)
-    } else {
-        opts.heads.first().copied()
-    }
-    .ok_or_else(|| ClassifyError::Training("no head to train".into()))?;
-    // the chosen head becomes head/
-    let src = opts.out.join("heads").join(chosen.as_str());
-    let dst = opts.out.join("head");
-    std::fs::create_dir_all(&dst).map_err(|e| ClassifyError::io(&dst, e))?;
-    for f in ["head.json", "head.f32"] {
-        std::fs::copy(src.join(f), dst.join(f)).map_err(|e| ClassifyError::io(&dst.join(f), e))?;
-    }
+    let FittedHeads {
+        validations,
+        mut calibrations,
+        val_outcomes,
+        chosen,
+    } = fit_heads(opts, &split, dim, k)?;
 
     let alias = measure_alias_step(&tax, &val_ex, show)?;
     let chosen_calibration = calibrations
-        .get(&chosen)
-        .cloned()
+        .remove(&chosen)
         .unwrap_or_else(Isotonic::identity);
-    let thresholds = choose_thresholds(
-        val_outcomes.get(&chosen),
-        &alias.on_validation,
-        alias.confidence,
-        &chosen_calibration,
-    );
-    let min_confidence = opts
-        .min_confidence
-        .unwrap_or(thresholds.min_confidence.threshold);
-    let ambiguity_margin = opts.ambiguity_margin.unwrap_or(thresholds.ambiguity_margin);
-    say(
-        show,
-        &format!(
-            "thresholds: min_confidence {min_confidence:.3}{} (validation coverage {:.3}, precision {:.3}); ambiguity_margin {ambiguity_margin:.3}{}",
-            if opts.min_confidence.is_some() { " (given)" } else { "" },
-            thresholds.min_confidence.coverage,
-            thresholds.min_confidence.precision,
-            if opts.ambiguity_margin.is_some() { " (given)" } else { "" },
-        ),
-    );
+    let (thresholds, min_confidence, ambiguity_margin) =
+        thresholds(opts, val_outcomes.get(&chosen), &alias, &chosen_calibration);
 
     if opts.export_examples {
         export_examples(&opts.out, &train_ex, &val_ex)?;
@@ -469,27 +422,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         recipe: RECIPE,
     };
     if let Some(ds) = &opts.postings {
-        let desc_ex = alias_matched_postings(&tax, ds, opts.postings_per_title)?;
-        say(
-            show,
-            &format!(
-                "alias-matched postings with descriptions: {}",
-                desc_ex.len()
-            ),
-        );
-        if desc_ex.len() >= 50 {
-            let (cal, n) = train_description_head(
-                &opts.out,
-                &desc_ex,
-                encoder.as_ref(),
-                &class_of,
-                k,
-                opts,
-                show,
-            )?;
-            meta.desc_calibration = Some(cal);
-            meta.scores["description_head_rows"] = serde_json::json!(n);
-        }
+        add_description_head(opts, &tax, ds, encoder.as_ref(), &class_of, &mut meta)?;
     }
     meta.write(&opts.out)?;
     cache.save(&cache_key)?;
@@ -523,6 +456,124 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         held_out,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Every head fitted and scored on validation, and the one chosen.
+struct FittedHeads {
+    validations: Vec<HeadValidation>,
+    calibrations: HashMap<HeadKind, Isotonic>,
+    /// per head, on validation: raw top-1 score, right or not, top-2 margin
+    val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)>,
+    chosen: HeadKind,
+}
+
+/// Fits each head of `opts.heads` (saved under `heads/KIND/` with its calibration), chooses the
+/// best on validation (or the first, without `auto_head`) and copies it to `head/`.
+fn fit_heads(
+    opts: &TrainOptions,
+    split: &EmbeddedSplit,
+    dim: usize,
+    k: usize,
+) -> Result<FittedHeads, ClassifyError> {
+    let mut validations = Vec::new();
+    let mut calibrations: HashMap<HeadKind, Isotonic> = HashMap::new();
+    let mut best: Option<(f64, HeadKind)> = None;
+    let mut val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)> = HashMap::new();
+    for &kind in &opts.heads {
+        let fitted = fit_head(kind, split, dim, k, opts)?;
+        let top1 = fitted.validation.val_top1;
+        let hd = opts.out.join("heads").join(kind.as_str());
+        std::fs::create_dir_all(&hd).map_err(|e| ClassifyError::io(&hd, e))?;
+        fitted.head.save(&hd)?;
+        let cal_path = hd.join("calibration.json");
+        jobshift_core::atomic::write_json(&cal_path, &fitted.calibration)
+            .map_err(|e| ClassifyError::io(&cal_path, e))?;
+        validations.push(fitted.validation);
+        val_outcomes.insert(kind, fitted.outcomes);
+        calibrations.insert(kind, fitted.calibration);
+        if best.is_none_or(|(b, _)| top1 > b) {
+            best = Some((top1, kind));
+        }
+    }
+    let chosen = if opts.auto_head {
+        best.map(|b| b.1)
+    } else {
+        opts.heads.first().copied()
+    }
+    .ok_or_else(|| ClassifyError::Training("no head to train".into()))?;
+    // the chosen head becomes head/
+    let src = opts.out.join("heads").join(chosen.as_str());
+    let dst = opts.out.join("head");
+    std::fs::create_dir_all(&dst).map_err(|e| ClassifyError::io(&dst, e))?;
+    for f in ["head.json", "head.f32"] {
+        std::fs::copy(src.join(f), dst.join(f)).map_err(|e| ClassifyError::io(&dst.join(f), e))?;
+    }
+    Ok(FittedHeads {
+        validations,
+        calibrations,
+        val_outcomes,
+        chosen,
+    })
+}
+
+/// The description head: trained on postings of `ds` whose title matches an alias exactly
+/// (at least 50 of them), with its own calibration.
+fn add_description_head(
+    opts: &TrainOptions,
+    tax: &Taxonomy,
+    ds: &Path,
+    encoder: &dyn jobshift_encode::Encoder,
+    class_of: &HashMap<&str, u32>,
+    meta: &mut ClassifierMeta,
+) -> Result<(), ClassifyError> {
+    let show = opts.progress;
+    let k = class_of.len();
+    let desc_ex = alias_matched_postings(tax, ds, opts.postings_per_title)?;
+    say(
+        show,
+        &format!(
+            "alias-matched postings with descriptions: {}",
+            desc_ex.len()
+        ),
+    );
+    if desc_ex.len() >= 50 {
+        let (cal, n) =
+            train_description_head(&opts.out, &desc_ex, encoder, class_of, k, opts, show)?;
+        meta.desc_calibration = Some(cal);
+        meta.scores["description_head_rows"] = serde_json::json!(n);
+    }
+    Ok(())
+}
+
+/// The abstention threshold and ambiguity margin: chosen on validation unless given.
+fn thresholds(
+    opts: &TrainOptions,
+    outcomes: Option<&(Vec<f32>, Vec<bool>, Vec<f32>)>,
+    alias: &AliasStep,
+    calibration: &Isotonic,
+) -> (ThresholdChoice, f32, f32) {
+    let show = opts.progress;
+    let thresholds = choose_thresholds(
+        outcomes,
+        &alias.on_validation,
+        alias.confidence,
+        calibration,
+    );
+    let min_confidence = opts
+        .min_confidence
+        .unwrap_or(thresholds.min_confidence.threshold);
+    let ambiguity_margin = opts.ambiguity_margin.unwrap_or(thresholds.ambiguity_margin);
+    say(
+        show,
+        &format!(
+            "thresholds: min_confidence {min_confidence:.3}{} (validation coverage {:.3}, precision {:.3}); ambiguity_margin {ambiguity_margin:.3}{}",
+            if opts.min_confidence.is_some() { " (given)" } else { "" },
+            thresholds.min_confidence.coverage,
+            thresholds.min_confidence.precision,
+            if opts.ambiguity_margin.is_some() { " (given)" } else { "" },
+        ),
+    );
+    (thresholds, min_confidence, ambiguity_margin)
 }
 
 /// Print what the classifier trains on, and refuse a validation split too small to choose the
@@ -1176,6 +1227,29 @@ pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyErr
     };
     train(&opts)?;
     Ok(dir)
+}
+
+/// The classifier for encoder `model`: the default classifier for `minilm` (shared with
+/// `jobshift train`, see [`train_default`]), else `demo-MODEL` in the cache, trained once.
+/// Returns the training report when it trained now.
+pub fn classifier_for_model(model: &str) -> Result<(PathBuf, Option<TrainReport>), ClassifyError> {
+    if model == "minilm" {
+        return Ok((train_default(false, true)?, None));
+    }
+    let name = format!("demo-{model}");
+    let dir = crate::classifier_dir(&name);
+    if dir.join("classifier.json").is_file() {
+        return Ok((dir, None));
+    }
+    let opts = TrainOptions {
+        model: model.to_string(),
+        name,
+        out: dir.clone(),
+        progress: true,
+        ..Default::default()
+    };
+    let rep = train(&opts)?;
+    Ok((dir, Some(rep)))
 }
 
 /// Alias-matched postings (the description model's training data), from label sources.

@@ -123,3 +123,36 @@ pub fn plan(companies: &[&Company]) -> Vec<PlannedCompany> {
         })
         .collect()
 }
+
+/// One line per company: its ATS, last status and success, failures, open and closed postings,
+/// and postings per run (what `jobshift collect status` prints).
+pub struct HealthTable<'a>(pub &'a [CompanyHealth]);
+
+impl std::fmt::Display for HealthTable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  postings per run",
+            "company", "ats", "last", "last success", "fails", "open", "closed"
+        )?;
+        for h in self.0 {
+            writeln!(
+                f,
+                "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  {}",
+                h.name,
+                h.ats,
+                h.last_status.as_deref().unwrap_or("-"),
+                h.last_success.as_deref().unwrap_or("never"),
+                h.consecutive_failures,
+                h.open_postings,
+                h.closed_postings,
+                h.postings_per_run
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )?;
+        }
+        Ok(())
+    }
+}

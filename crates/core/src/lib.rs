@@ -20,6 +20,7 @@ pub mod classified;
 pub mod commit;
 pub mod dataset;
 pub mod labels;
+pub mod memory;
 pub mod month;
 pub mod normalize;
 pub mod schema;

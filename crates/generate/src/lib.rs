@@ -28,6 +28,7 @@ mod rawtitle;
 mod rng;
 mod run;
 mod sink;
+mod summary;
 mod vocab;
 
 pub use calibrate::{Calibration, ChangeSource, StudyTargets, TitleCalibration};
@@ -41,6 +42,7 @@ pub use companies::default_company_count;
 pub use plan::{MonthPlan, Plan, YearMonth};
 pub use run::{generate, generate_with, load_catalog_for, plan_for, GenerateSummary, Progress};
 pub use sink::OutputFormat;
+pub use summary::{ClassifiedText, CorpusText};
 
 use std::path::PathBuf;
 

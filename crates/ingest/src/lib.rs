@@ -211,6 +211,26 @@ impl IngestReport {
             && self.rejected_by_reason.values().sum::<u64>() == self.rejected
     }
 
+    /// Why memory went above the de-duplication budget `dedup_memory` (bytes), when it did even
+    /// with one company shard per pass: a company cannot be split (copies need the same
+    /// company), so memory follows the largest company's postings per window.
+    pub fn dedup_memory_note(&self, dedup_memory: u64, window_days: i64) -> Option<String> {
+        (self.dedup_window_peak_bytes > dedup_memory
+            && self.dedup_passes >= crate::dedup::KEY_SHARDS)
+            .then(|| {
+                format!(
+                    "the largest de-duplication window took {:.1} MB, above --dedup-memory ({:.1} MB), \
+                     even with one company shard per pass ({} passes): a company cannot be split \
+                     (copies need the same company), so memory follows the largest company's postings \
+                     per {} days",
+                    self.dedup_window_peak_bytes as f64 / 1e6,
+                    dedup_memory as f64 / 1e6,
+                    self.dedup_passes,
+                    window_days
+                )
+            })
+    }
+
     /// A short human summary (what `jobshift ingest` prints).
     pub fn summary(&self) -> String {
         use std::fmt::Write;

@@ -10,7 +10,7 @@ use jobshift_core::normalize::normalize_title;
 use jobshift_taxonomy::TaxonomySnapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A family of the catalog (the taxonomy's snapshot of it).
 pub use jobshift_taxonomy::FamilySnapshot as CatalogFamily;
@@ -101,6 +101,26 @@ impl TitleCatalog {
             None => jobshift_taxonomy::Taxonomy::builtin()?,
         };
         Ok(Self::from_taxonomy(&tax))
+    }
+
+    /// The catalog answers are checked against: the taxonomy directory when given, else the
+    /// first `catalog.json` of a tasks directory among `inputs` (or beside an answers/results
+    /// file), else the built-in taxonomy.
+    pub fn for_results(taxonomy: Option<&Path>, inputs: &[PathBuf]) -> Result<Self> {
+        if taxonomy.is_some() {
+            return Self::from_taxonomy_source(taxonomy);
+        }
+        let beside = |p: &PathBuf| {
+            if p.is_dir() {
+                crate::tasks::TasksDir::new(p).catalog()
+            } else {
+                p.parent().unwrap_or(Path::new(".")).join("catalog.json")
+            }
+        };
+        match inputs.iter().map(beside).find(|c| c.exists()) {
+            Some(c) => Self::load(&c),
+            None => Self::from_taxonomy_source(None),
+        }
     }
 
     /// Read a `catalog.json` written by [`TitleCatalog::save`].

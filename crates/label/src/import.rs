@@ -395,45 +395,188 @@ fn read_page_store(
     Ok(())
 }
 
+/// The columns of a Mechanical Turk batch results file that import reads.
+struct MturkColumns {
+    headers: Vec<String>,
+    worker: Option<usize>,
+    answer: Option<usize>,
+    task_answers: Option<usize>,
+    task: Option<usize>,
+    /// The required columns the file lacks (every row is then rejected).
+    missing: Vec<&'static str>,
+}
+
+impl MturkColumns {
+    fn read(rdr: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Self> {
+        let headers: Vec<String> = match rdr.byte_headers() {
+            Ok(h) => h
+                .iter()
+                // A byte-order mark (a file re-saved by Excel) is not part of the first name.
+                .map(|f| {
+                    String::from_utf8_lossy(f)
+                        .trim_start_matches('\u{feff}')
+                        .trim()
+                        .to_string()
+                })
+                .collect(),
+            Err(e) => {
+                return Err(LabelError::bad_file(
+                    path,
+                    format!("cannot read the header row: {e}"),
+                ))
+            }
+        };
+        let col = |n: &str| headers.iter().position(|h| h == n);
+        let (worker, answer, task_answers) = (
+            col("WorkerId"),
+            col("Answer.title_id"),
+            col("Answer.taskAnswers"),
+        );
+        let task = col("Input.task_id").or_else(|| col("HITId"));
+        let mut missing = Vec::new();
+        if worker.is_none() {
+            missing.push("WorkerId");
+        }
+        if answer.is_none() && task_answers.is_none() {
+            missing.push("Answer.title_id (or Answer.taskAnswers)");
+        }
+        if task.is_none() {
+            missing.push("Input.task_id (or HITId)");
+        }
+        Ok(MturkColumns {
+            headers,
+            worker,
+            answer,
+            task_answers,
+            task,
+            missing,
+        })
+    }
+
+    fn col(&self, n: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == n)
+    }
+
+    /// Checks one row (`origin`: file:line) and records it as accepted or rejected with a reason.
+    fn row(&self, fields: Vec<String>, origin: String, catalog: &TitleCatalog, c: &mut Collected) {
+        let raw = fields.join(",");
+        if !self.missing.is_empty() {
+            c.reject(
+                origin,
+                "malformed_file",
+                format!(
+                    "the file lacks column(s) {}; found: {}",
+                    self.missing.join(", "),
+                    self.headers.join(", ")
+                ),
+                raw,
+            );
+            return;
+        }
+        if fields.len() != self.headers.len() {
+            c.reject(
+                origin,
+                "malformed_row",
+                format!(
+                    "{} fields but the header has {}",
+                    fields.len(),
+                    self.headers.len()
+                ),
+                raw,
+            );
+            return;
+        }
+        let get = |i: Option<usize>| {
+            i.and_then(|i| fields.get(i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let Some(worker) = get(self.worker) else {
+            c.reject(origin, "malformed_row", "empty WorkerId".into(), raw);
+            return;
+        };
+        let Some(task) = get(self.task) else {
+            c.reject(
+                origin,
+                "malformed_row",
+                "empty task id (Input.task_id / HITId)".into(),
+                raw,
+            );
+            return;
+        };
+        if get(self.col("AssignmentStatus")).is_some_and(|s| s.eq_ignore_ascii_case("Rejected")) {
+            c.reject(
+                origin,
+                "assignment_rejected",
+                "the assignment was rejected on Mechanical Turk".into(),
+                raw,
+            );
+            return;
+        }
+        let task_answers = get(self.task_answers);
+        if get(self.answer).is_none() {
+            if let Some(Err(e)) = task_answers
+                .as_deref()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
+                c.reject(
+                    origin,
+                    "malformed_row",
+                    format!("Answer.taskAnswers is not valid JSON ({e})"),
+                    raw,
+                );
+                return;
+            }
+        }
+        let answer =
+            get(self.answer).or_else(|| task_answers.and_then(|j| answer_from_task_answers(&j)));
+        let Some(answer) = answer else {
+            c.reject(
+                origin,
+                "no_answer",
+                "no title was chosen (Answer.title_id is empty)".into(),
+                raw,
+            );
+            return;
+        };
+        if !catalog.is_valid_answer(&answer) {
+            c.reject(
+                origin,
+                "unknown_title_id",
+                format!(
+                    "{answer:?} is not a title id of taxonomy {}",
+                    catalog.version
+                ),
+                raw,
+            );
+            return;
+        }
+        // Posting text from the Input.* columns, unless a tasks.jsonl already gave it.
+        // (the batch input holds them HTML-escaped, see `mturk::write_mturk_files`)
+        let input = |name: &str| get(self.col(name)).map(|v| crate::mturk::unescape_html(&v));
+        let text = PostingText {
+            posting_id: input("Input.posting_id"),
+            title: input("Input.title"),
+            description: input("Input.description"),
+        };
+        c.texts.entry(task.clone()).or_insert(text);
+        c.accepted.push(Accepted {
+            origin,
+            task,
+            worker: format!("mturk:{worker}"),
+            answer,
+            assignment: get(self.col("AssignmentId")),
+        });
+    }
+}
+
 fn read_mturk_csv(path: &Path, catalog: &TitleCatalog, c: &mut Collected) -> Result<()> {
     let name = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
         .map_err(|e| LabelError::bad_file(path, format!("cannot open as CSV: {e}")))?;
-    let headers: Vec<String> = match rdr.byte_headers() {
-        Ok(h) => h
-            .iter()
-            // A byte-order mark (a file re-saved by Excel) is not part of the first name.
-            .map(|f| {
-                String::from_utf8_lossy(f)
-                    .trim_start_matches('\u{feff}')
-                    .trim()
-                    .to_string()
-            })
-            .collect(),
-        Err(e) => {
-            return Err(LabelError::bad_file(
-                path,
-                format!("cannot read the header row: {e}"),
-            ))
-        }
-    };
-    let col = |n: &str| headers.iter().position(|h| h == n);
-    let worker_col = col("WorkerId");
-    let answer_col = col("Answer.title_id");
-    let task_answers_col = col("Answer.taskAnswers");
-    let task_col = col("Input.task_id").or_else(|| col("HITId"));
-    let mut missing = Vec::new();
-    if worker_col.is_none() {
-        missing.push("WorkerId");
-    }
-    if answer_col.is_none() && task_answers_col.is_none() {
-        missing.push("Answer.title_id (or Answer.taskAnswers)");
-    }
-    if task_col.is_none() {
-        missing.push("Input.task_id (or HITId)");
-    }
+    let cols = MturkColumns::read(&mut rdr, path)?;
     let mut rec = csv::ByteRecord::new();
     let mut line = 1usize;
     loop {
@@ -464,120 +607,12 @@ fn read_mturk_csv(path: &Path, catalog: &TitleCatalog, c: &mut Collected) -> Res
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect();
-        let origin = format!("{name}:{line}");
-        let raw = fields.join(",");
-        if !missing.is_empty() {
-            c.reject(
-                origin,
-                "malformed_file",
-                format!(
-                    "the file lacks column(s) {}; found: {}",
-                    missing.join(", "),
-                    headers.join(", ")
-                ),
-                raw,
-            );
-            continue;
-        }
-        if fields.len() != headers.len() {
-            c.reject(
-                origin,
-                "malformed_row",
-                format!(
-                    "{} fields but the header has {}",
-                    fields.len(),
-                    headers.len()
-                ),
-                raw,
-            );
-            continue;
-        }
-        let get = |i: Option<usize>| {
-            i.and_then(|i| fields.get(i))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let Some(worker) = get(worker_col) else {
-            c.reject(origin, "malformed_row", "empty WorkerId".into(), raw);
-            continue;
-        };
-        let Some(task) = get(task_col) else {
-            c.reject(
-                origin,
-                "malformed_row",
-                "empty task id (Input.task_id / HITId)".into(),
-                raw,
-            );
-            continue;
-        };
-        if get(col("AssignmentStatus")).is_some_and(|s| s.eq_ignore_ascii_case("Rejected")) {
-            c.reject(
-                origin,
-                "assignment_rejected",
-                "the assignment was rejected on Mechanical Turk".into(),
-                raw,
-            );
-            continue;
-        }
-        let task_answers = get(task_answers_col);
-        if get(answer_col).is_none() {
-            if let Some(Err(e)) = task_answers
-                .as_deref()
-                .map(serde_json::from_str::<serde_json::Value>)
-            {
-                c.reject(
-                    origin,
-                    "malformed_row",
-                    format!("Answer.taskAnswers is not valid JSON ({e})"),
-                    raw,
-                );
-                continue;
-            }
-        }
-        let answer =
-            get(answer_col).or_else(|| task_answers.and_then(|j| answer_from_task_answers(&j)));
-        let Some(answer) = answer else {
-            c.reject(
-                origin,
-                "no_answer",
-                "no title was chosen (Answer.title_id is empty)".into(),
-                raw,
-            );
-            continue;
-        };
-        if !catalog.is_valid_answer(&answer) {
-            c.reject(
-                origin,
-                "unknown_title_id",
-                format!(
-                    "{answer:?} is not a title id of taxonomy {}",
-                    catalog.version
-                ),
-                raw,
-            );
-            continue;
-        }
-        // Posting text from the Input.* columns, unless a tasks.jsonl already gave it.
-        // (the batch input holds them HTML-escaped, see `mturk::write_mturk_files`)
-        let input = |name: &str| get(col(name)).map(|v| crate::mturk::unescape_html(&v));
-        let text = PostingText {
-            posting_id: input("Input.posting_id"),
-            title: input("Input.title"),
-            description: input("Input.description"),
-        };
-        c.texts.entry(task.clone()).or_insert(text);
-        c.accepted.push(Accepted {
-            origin,
-            task,
-            worker: format!("mturk:{worker}"),
-            answer,
-            assignment: get(col("AssignmentId")),
-        });
+        cols.row(fields, format!("{name}:{line}"), catalog, c);
     }
-    if !missing.is_empty() {
+    if !cols.missing.is_empty() {
         c.messages.push(format!(
             "{name}: every row rejected: the file lacks column(s) {}",
-            missing.join(", ")
+            cols.missing.join(", ")
         ));
     }
     Ok(())
@@ -842,6 +877,115 @@ fn gold_evaluation(
     }
 }
 
+/// The labels written, and what kept the others out.
+struct Chosen {
+    labels: Vec<LabeledExample>,
+    /// Items whose answer is "none of these fits".
+    none_fits: usize,
+    /// Items without posting text (no title to write).
+    without_text: usize,
+    /// Items where majority vote and Dawid-Skene pick different titles.
+    disagreements: usize,
+    /// Items with a single answer.
+    single: usize,
+}
+
+/// One label per non-gold item, by the chosen aggregation method.
+fn choose_labels(
+    opts: &ImportOptions,
+    ix: &Indexed,
+    c: &Collected,
+    mv: &[Option<aggregate::Vote>],
+    ds: &aggregate::DsResult,
+) -> Chosen {
+    let mut labels = Vec::new();
+    let (mut none_fits, mut without_text, mut disagreements, mut single) = (0, 0, 0, 0);
+    for i in 0..ix.items.len() {
+        let Some(vote) = &mv[i] else { continue };
+        if vote.answers == 1 {
+            single += 1;
+        }
+        let ds_best = ds.best(i);
+        if ds_best.map(|b| b.0) != Some(vote.label) {
+            disagreements += 1;
+        }
+        if ix.gold[i].is_some() {
+            continue; // gold postings already have their label
+        }
+        let (label, conf) = match opts.method {
+            Method::DawidSkene => match ds_best {
+                Some(b) => b,
+                None => continue,
+            },
+            Method::Majority => (vote.label, vote.share),
+        };
+        if ix.classes[label] == NONE_FITS {
+            none_fits += 1;
+            continue;
+        }
+        let text = c.texts.get(&ix.items[i]).cloned().unwrap_or_default();
+        let Some(title) = text.title.filter(|t| !t.trim().is_empty()) else {
+            without_text += 1;
+            continue;
+        };
+        labels.push(LabeledExample {
+            title,
+            description: text.description,
+            title_id: ix.classes[label].clone(),
+            source: LabelSource::Crowd,
+            confidence: conf as f32,
+            posting_id: text.posting_id.or_else(|| Some(ix.items[i].clone())),
+        });
+    }
+    Chosen {
+        labels,
+        none_fits,
+        without_text,
+        disagreements,
+        single,
+    }
+}
+
+/// Each worker's answers, gold score, estimated accuracy, agreement and flag.
+fn worker_reports(
+    ix: &Indexed,
+    counts: &WorkerCounts,
+    ds_full: &aggregate::DsResult,
+    flagged: &[Option<String>],
+) -> Vec<WorkerReport> {
+    let (n_ans, gold_n, gold_ok, agree) = (
+        &counts.answers,
+        &counts.gold,
+        &counts.gold_right,
+        &counts.agree,
+    );
+    (0..ix.workers.len())
+        .map(|w| WorkerReport {
+            worker: ix.workers[w].clone(),
+            answers: n_ans[w],
+            gold_answers: gold_n[w],
+            gold_correct: gold_ok[w],
+            gold_accuracy: (gold_n[w] > 0).then(|| gold_ok[w] as f64 / gold_n[w] as f64),
+            estimated_accuracy: ds_full.worker_accuracy[w],
+            agreement_with_others: (agree[w].1 > 0).then(|| agree[w].0 as f64 / agree[w].1 as f64),
+            flagged: flagged[w].is_some(),
+            flag_reason: flagged[w].clone(),
+        })
+        .collect()
+}
+
+/// Writes one JSON line per item, atomically.
+fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
+    jobshift_core::atomic::with_writer(path, |w| {
+        for l in items {
+            serde_json::to_writer(&mut *w, l).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| LabelError::io(path, e))
+}
+
 fn aggregate_and_write(
     opts: &ImportOptions,
     catalog: &TitleCatalog,
@@ -850,16 +994,11 @@ fn aggregate_and_write(
 ) -> Result<ImportReport> {
     let ix = Indexed::new(&answers, &c);
     let (ni, nw, nk) = (ix.items.len(), ix.workers.len(), ix.classes.len());
-    let (items, workers, classes, gold) = (&ix.items, &ix.workers, &ix.classes, &ix.gold);
+    let (workers, gold) = (&ix.workers, &ix.gold);
     let all_anns = &ix.annotations;
     let ds_opts = DsOptions::default();
     let counts = WorkerCounts::new(&ix);
-    let (n_ans, gold_n, gold_ok, agree) = (
-        &counts.answers,
-        &counts.gold,
-        &counts.gold_right,
-        &counts.agree,
-    );
+    let n_ans = &counts.answers;
 
     let ds_full = aggregate::dawid_skene(ni, nw, nk, all_anns, gold, &ds_opts);
     let flagged = flag_workers(opts, &counts, &ds_full.worker_accuracy);
@@ -893,46 +1032,13 @@ fn aggregate_and_write(
     let pairable_items = label_lists.iter().filter(|l| l.len() >= 2).count();
     let alpha = aggregate::krippendorff_alpha_nominal(&label_lists);
 
-    // Labels.
-    let mut labels = Vec::new();
-    let (mut none_fits, mut without_text, mut disagreements, mut single) = (0, 0, 0, 0);
-    for i in 0..ni {
-        let Some(vote) = &mv[i] else { continue };
-        if vote.answers == 1 {
-            single += 1;
-        }
-        let ds_best = ds.best(i);
-        if ds_best.map(|b| b.0) != Some(vote.label) {
-            disagreements += 1;
-        }
-        if gold[i].is_some() {
-            continue; // gold postings already have their label
-        }
-        let (label, conf) = match opts.method {
-            Method::DawidSkene => match ds_best {
-                Some(b) => b,
-                None => continue,
-            },
-            Method::Majority => (vote.label, vote.share),
-        };
-        if classes[label] == NONE_FITS {
-            none_fits += 1;
-            continue;
-        }
-        let text = c.texts.get(&items[i]).cloned().unwrap_or_default();
-        let Some(title) = text.title.filter(|t| !t.trim().is_empty()) else {
-            without_text += 1;
-            continue;
-        };
-        labels.push(LabeledExample {
-            title,
-            description: text.description,
-            title_id: classes[label].clone(),
-            source: LabelSource::Crowd,
-            confidence: conf as f32,
-            posting_id: text.posting_id.or_else(|| Some(items[i].clone())),
-        });
-    }
+    let Chosen {
+        labels,
+        none_fits,
+        without_text,
+        disagreements,
+        single,
+    } = choose_labels(opts, &ix, &c, &mv, &ds);
     if without_text > 0 {
         c.messages.push(format!(
             "{without_text} aggregated posting(s) have no posting text (no Input.title column and no tasks.jsonl): pass the tasks directory too; they were not written"
@@ -961,39 +1067,13 @@ fn aggregate_and_write(
             ));
         }
     }
-    let worker_reports: Vec<WorkerReport> = (0..nw)
-        .map(|w| WorkerReport {
-            worker: workers[w].clone(),
-            answers: n_ans[w],
-            gold_answers: gold_n[w],
-            gold_correct: gold_ok[w],
-            gold_accuracy: (gold_n[w] > 0).then(|| gold_ok[w] as f64 / gold_n[w] as f64),
-            estimated_accuracy: ds_full.worker_accuracy[w],
-            agreement_with_others: (agree[w].1 > 0).then(|| agree[w].0 as f64 / agree[w].1 as f64),
-            flagged: flagged[w].is_some(),
-            flag_reason: flagged[w].clone(),
-        })
-        .collect();
+    let worker_reports = worker_reports(&ix, &counts, &ds_full, &flagged);
 
     // Write outputs.
     let out = &opts.out;
-    jobshift_core::atomic::with_writer(out, |w| {
-        for l in &labels {
-            serde_json::to_writer(&mut *w, l).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| LabelError::io(out, e))?;
+    write_jsonl(out, &labels)?;
     let rejects_path = sibling(out, "rejects.jsonl");
-    jobshift_core::atomic::with_writer(&rejects_path, |w| {
-        for r in &c.rejects {
-            serde_json::to_writer(&mut *w, r).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| LabelError::io(&rejects_path, e))?;
+    write_jsonl(&rejects_path, &c.rejects)?;
     let report = ImportReport {
         format: "jobshift-label-import/1".into(),
         taxonomy_version: catalog.version.clone(),
@@ -1067,5 +1147,60 @@ mod tests {
             sibling(Path::new("/x/labels.jsonl"), "report.json"),
             PathBuf::from("/x/labels.report.json")
         );
+    }
+}
+
+/// What an import did: rows, answers, labels written, agreement, gold scores, and one line per
+/// worker (the lines `jobshift label import` prints).
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self;
+        writeln!(
+            f,
+            "{} rows read, {} answers used, {} set aside; {} postings ({} gold) → {} labels written ({} none-fits) to {}",
+            r.rows_read,
+            r.answers_accepted,
+            r.rejected_by_reason.values().sum::<usize>(),
+            r.items,
+            r.gold_items,
+            r.labels_written,
+            r.none_fits,
+            r.labels_path
+        )?;
+        if let Some(alpha) = r.krippendorff_alpha {
+            writeln!(
+                f,
+                "agreement: Krippendorff's alpha {alpha:.3} over {} postings with 2+ answers",
+                r.pairable_items
+            )?;
+        }
+        if let Some(g) = &r.gold_evaluation {
+            writeln!(
+                f,
+                "on {} gold postings: majority vote {:.1}% correct, Dawid–Skene {:.1}%",
+                g.items,
+                100.0 * g.majority_accuracy,
+                100.0 * g.dawid_skene_accuracy
+            )?;
+        }
+        writeln!(
+            f,
+            "{:<28} {:>7} {:>9} {:>9}  flag",
+            "worker", "answers", "gold acc", "est. acc"
+        )?;
+        for w in &r.workers {
+            writeln!(
+                f,
+                "{:<28} {:>7} {:>9} {:>9.2}  {}",
+                w.worker,
+                w.answers,
+                w.gold_accuracy
+                    .map_or("-".to_string(), |g| format!("{g:.2}")),
+                w.estimated_accuracy,
+                w.flag_reason.as_deref().unwrap_or("")
+            )?;
+        }
+        writeln!(f, "rejects: {}", r.rejects_path)?;
+        Ok(())
     }
 }

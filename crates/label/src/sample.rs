@@ -86,7 +86,8 @@ pub struct SampleOutcome {
 }
 
 /// Draw the sample and write every task file into `opts.out`.
-pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutcome> {
+/// Rejects options no sample can be drawn with.
+fn validate(opts: &SampleOptions) -> Result<()> {
     if opts.n == 0 {
         return Err(LabelError::Invalid("--n must be at least 1".into()));
     }
@@ -96,17 +97,16 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
             opts.gold_rate
         )));
     }
-    let dir = TasksDir::new(&opts.out);
-    if dir.answers().exists() {
-        return Err(LabelError::bad_file(
-            &dir.answers(),
-            "this tasks directory already holds answers from the labelling page; \
-             sample into a new --out directory so those answers keep their tasks",
-        ));
-    }
-    let mut warnings = Vec::new();
+    Ok(())
+}
 
-    // Gold postings.
+/// The gold tasks to mix in (at most `n × gold_rate`), in a seeded order; warns when the gold
+/// file has fewer usable examples than asked for.
+fn choose_gold(
+    opts: &SampleOptions,
+    catalog: &TitleCatalog,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(u64, Task, String)>> {
     let gold_pool = match &opts.gold {
         Some(p) => read_gold(p, catalog)?,
         None => Vec::new(),
@@ -129,11 +129,12 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
         .collect();
     gold_sorted.sort_by(|a, b| (a.0, &a.1.posting_id).cmp(&(b.0, &b.1.posting_id)));
     gold_sorted.truncate(n_gold);
-    let gold_posting_ids: HashSet<String> =
-        gold_sorted.iter().map(|g| g.1.posting_id.clone()).collect();
+    Ok(gold_sorted)
+}
 
-    // Dataset files (never half-committed ones; no commit starts while they are read).
-    let _reading = jobshift_core::commit::open_for_reading(&opts.dataset)?;
+/// The dataset's parquet files to draw from: `classified/` when classify ran, else `postings/`
+/// (which only `--strategy random` can use).
+fn source_files(opts: &SampleOptions) -> Result<(&'static str, Vec<PathBuf>)> {
     let ds = DatasetDir::new(&opts.dataset);
     let classified = DatasetDir::parquet_files(&ds.classified())
         .map_err(|e| LabelError::io(&ds.classified(), e))?;
@@ -158,16 +159,25 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
             opts.dataset.display()
         )));
     }
+    Ok((read_from, files))
+}
 
-    // Pass 1: choose posting ids.
-    let n_postings = opts.n - n_gold;
+/// Pass 1: chooses `n_postings` posting ids by the sampling strategy, reading only the light
+/// columns; returns them, the strata drawn, and how many candidates were seen.
+fn choose_postings(
+    opts: &SampleOptions,
+    read_from: &str,
+    files: &[PathBuf],
+    n_postings: usize,
+    gold_posting_ids: &HashSet<String>,
+) -> Result<(Vec<String>, BTreeMap<String, StratumCount>, u64)> {
     let mut chooser = Chooser::new(opts.strategy, n_postings);
     let mut candidates_seen = 0u64;
     let mut light_cols = vec![col::POSTING_ID];
     if read_from == "classified" {
         light_cols.extend([col::FAMILY, col::CONFIDENCE]);
     }
-    for f in &files {
+    for f in files {
         for_each_batch(f, &light_cols, |batch| {
             let ids = string_col(f, batch, col::POSTING_ID)?;
             let fam = optional_string_col(batch, col::FAMILY);
@@ -195,14 +205,15 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
         })?;
     }
     let (chosen, strata) = chooser.finish();
-    if chosen.len() < n_postings {
-        warnings.push(format!(
-            "the dataset has {} postings to draw from; drew all of them instead of {n_postings}",
-            chosen.len()
-        ));
-    }
+    Ok((chosen, strata, candidates_seen))
+}
 
-    // Pass 2: full rows of the chosen postings.
+/// Pass 2: the full rows of the chosen postings, as tasks keyed by posting id.
+fn read_tasks(
+    read_from: &str,
+    files: &[PathBuf],
+    chosen: &[String],
+) -> Result<HashMap<String, Task>> {
     let chosen_set: HashSet<&str> = chosen.iter().map(|s| s.as_str()).collect();
     let mut rows: HashMap<String, Task> = HashMap::with_capacity(chosen.len());
     let mut full_cols = vec![
@@ -218,7 +229,7 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
     if read_from == "classified" {
         full_cols.extend([col::TITLE_ID, col::FAMILY, col::CONFIDENCE]);
     }
-    for f in &files {
+    for f in files {
         for_each_batch(f, &full_cols, |batch| {
             let ids = string_col(f, batch, col::POSTING_ID)?;
             let get = |name: &str| optional_string_col(batch, name);
@@ -267,6 +278,37 @@ pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutc
             Ok(())
         })?;
     }
+    Ok(rows)
+}
+
+pub fn sample(opts: &SampleOptions, catalog: &TitleCatalog) -> Result<SampleOutcome> {
+    validate(opts)?;
+    let dir = TasksDir::new(&opts.out);
+    if dir.answers().exists() {
+        return Err(LabelError::bad_file(
+            &dir.answers(),
+            "this tasks directory already holds answers from the labelling page; \
+             sample into a new --out directory so those answers keep their tasks",
+        ));
+    }
+    let mut warnings = Vec::new();
+    let gold_sorted = choose_gold(opts, catalog, &mut warnings)?;
+    let n_gold = gold_sorted.len();
+    let gold_posting_ids: HashSet<String> =
+        gold_sorted.iter().map(|g| g.1.posting_id.clone()).collect();
+    // Dataset files (never half-committed ones; no commit starts while they are read).
+    let _reading = jobshift_core::commit::open_for_reading(&opts.dataset)?;
+    let (read_from, files) = source_files(opts)?;
+    let n_postings = opts.n - n_gold;
+    let (chosen, strata, candidates_seen) =
+        choose_postings(opts, read_from, &files, n_postings, &gold_posting_ids)?;
+    if chosen.len() < n_postings {
+        warnings.push(format!(
+            "the dataset has {} postings to draw from; drew all of them instead of {n_postings}",
+            chosen.len()
+        ));
+    }
+    let mut rows = read_tasks(read_from, &files, &chosen)?;
 
     // Assemble: postings + gold, shuffled by a seeded key so gold is not recognisable by place.
     let mut tasks: Vec<Task> = chosen.iter().filter_map(|id| rows.remove(id)).collect();
@@ -591,6 +633,50 @@ fn optional_f32_col(batch: &RecordBatch, name: &str) -> Option<Float32Array> {
     let a = batch.column_by_name(name)?;
     let cast = arrow::compute::cast(a, &DataType::Float32).ok()?;
     cast.as_any().downcast_ref::<Float32Array>().cloned()
+}
+
+/// What a sample wrote (the lines `jobshift label sample` prints), with `out` its tasks
+/// directory.
+pub struct SampleText<'a> {
+    outcome: &'a SampleOutcome,
+    out: &'a Path,
+}
+
+impl SampleOutcome {
+    pub fn text<'a>(&'a self, out: &'a Path) -> SampleText<'a> {
+        SampleText { outcome: self, out }
+    }
+}
+
+impl std::fmt::Display for SampleText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (outcome, out) = (self.outcome, self.out);
+        let m = &outcome.manifest;
+        writeln!(
+            f,
+            "wrote {} tasks ({} postings, {} gold) to {} — strategy {}, seed {}, taxonomy {}, {} candidate postings read from {}",
+            m.n_tasks, m.n_postings, m.n_gold, out.display(), m.strategy, m.seed, m.taxonomy_version,
+            m.candidates_seen, m.read_from
+        )?;
+        if m.strata.len() > 1 {
+            for (fam, s) in &m.strata {
+                writeln!(f, "  {fam:<32} {:>6} drawn of {:>10}", s.drawn, s.available)?;
+            }
+        }
+        let d = TasksDir::new(out);
+        writeln!(
+            f,
+            "  Mechanical Turk: {} + {}",
+            d.mturk_input().display(),
+            d.mturk_question().display()
+        )?;
+        writeln!(
+            f,
+            "  labelling page:  jobshift label serve {}",
+            out.display()
+        )?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -154,3 +154,27 @@ fn write_report_files(trends: &Trends, out_dir: &Path) -> Result<ReportPaths, Re
         sql: p("queries.sql"),
     })
 }
+
+/// The one-line summary `jobshift report` prints: the window, the market's change, how many
+/// titles were ranked, declined, grew and emerged.
+pub struct Headline<'a>(pub &'a Trends);
+
+impl std::fmt::Display for Headline<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let trends = self.0;
+        let (y, p) = (trends.latest_year(), trends.previous_year());
+        write!(
+            f,
+            "{}–{} {y} vs {p}: all postings {} → {} ({}); {} titles ranked, {} decliners, {} gainers, {} emerging",
+            trends.window.from,
+            trends.window.to,
+            format::count(trends.baseline.count(p)),
+            format::count(trends.baseline.count(y)),
+            format::opct(trends.baseline.change_in(y)),
+            trends.titles.iter().filter(|t| t.ranked).count(),
+            trends.movers.decliners.len(),
+            trends.movers.gainers.len(),
+            trends.movers.emerging.len()
+        )
+    }
+}

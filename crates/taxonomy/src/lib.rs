@@ -11,6 +11,7 @@ mod load;
 mod problem;
 mod search;
 mod snapshot;
+pub mod views;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

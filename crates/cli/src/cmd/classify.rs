@@ -3,9 +3,8 @@
 
 use super::DeviceArgs;
 use anyhow::{bail, Context};
-use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier, TitleInput};
-use jobshift_classify::{eval, examples, finetune, train as tr, HeadKind};
-use std::io::{BufRead, Write};
+use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier};
+use jobshift_classify::{eval, examples, finetune, title_file, train as tr, HeadKind};
 use std::path::{Path, PathBuf};
 
 fn classifier_path(arg: &Option<PathBuf>) -> PathBuf {
@@ -150,36 +149,9 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             }
         }
     }
-    println!("classifier written to {}", rep.dir.display());
-    println!(
-        "model {} · taxonomy {} · {} train / {} validation rows · default head: {}",
-        rep.model_id, rep.taxonomy_version, rep.train_rows, rep.val_rows, rep.chosen_head
-    );
-    println!("validation (held out by title):");
-    for h in &rep.heads {
-        println!(
-            "  {:<9} top-1 {:.3}  top-5 {:.3}  ECE {:.3}  train {:.1}s",
-            h.head, h.val_top1, h.val_top5, h.val_ece_calibrated, h.train_seconds
-        );
-    }
-    if !rep.held_out.is_empty() {
-        println!("held-out real titles:");
-        print!("{}", eval::render_table(&rep.held_out));
-    }
+    print!("{rep}");
     if let Ok(meta) = jobshift_classify::ClassifierMeta::read(&rep.dir) {
-        println!(
-            "cascade thresholds: alias confidence {:.3} (measured precision), min_confidence {:.3}, ambiguity_margin {:.3}",
-            meta.alias_confidence, meta.min_confidence, meta.ambiguity_margin
-        );
-        if let Some(t) = meta.scores.get("thresholds") {
-            for (p, pt) in t["at_precision"].as_object().into_iter().flatten() {
-                println!(
-                    "  validation coverage at {p}% precision: {:.3} (threshold {:.3})",
-                    pt["coverage"].as_f64().unwrap_or(0.0),
-                    pt["threshold"].as_f64().unwrap_or(1.0)
-                );
-            }
-        }
+        print!("{}", meta.thresholds());
     }
     println!("took {:.1}s", rep.seconds);
     Ok(())
@@ -281,23 +253,9 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     })?;
     print!("{}", eval::render_table(&rows));
     for r in &rows {
-        let steps: Vec<String> = r
-            .methods
-            .iter()
-            .map(|(m, s)| format!("{m} {:.0}% (top-1 {:.3})", 100.0 * s.share, s.top1))
-            .collect();
-        println!(
-            "{} / {}: {} rows ({} removed as seen in training, {} without an O*NET code); steps: {}; {:.0} titles/s",
-            r.set,
-            r.head,
-            r.n,
-            r.removed_seen_in_training,
-            r.removed_unmapped,
-            steps.join(", "),
-            r.n as f64 / r.seconds.max(1e-9)
-        );
+        println!("{}", r.steps_line());
         if a.details {
-            print_details(r);
+            print!("{}", r.details());
         }
     }
     // Without --json the evaluation refreshes the classifier's stored one (eval.json and the
@@ -323,59 +281,6 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `eval --details`: the per-family and per-title precision/recall tables, the reliability
-/// diagram and the most-confused pairs of one set.
-fn print_details(r: &eval::SetScores) {
-    let opt = |p: Option<f64>| p.map_or("    -".to_string(), |p| format!("{p:.3}"));
-    println!(
-        "  per family (gold n, best-guess top-1; precision and recall of answered predictions):"
-    );
-    for f in &r.per_family {
-        println!(
-            "    {:<32} n={:<5} top-1 {:.3}  predicted {:<5} precision {}  recall {:.3}",
-            f.family,
-            f.n,
-            f.top1,
-            f.predicted,
-            opt(f.precision),
-            f.recall
-        );
-    }
-    let mut titles: Vec<&eval::TitleRow> = r.per_title.iter().filter(|t| t.support > 0).collect();
-    titles.sort_by(|a, b| b.support.cmp(&a.support).then(a.title.cmp(&b.title)));
-    println!(
-        "  per title, the {} most frequent gold titles of {} (the whole table is in the JSON scores):",
-        titles.len().min(25),
-        titles.len()
-    );
-    for t in titles.iter().take(25) {
-        println!(
-            "    {:<36} support {:<5} predicted {:<5} precision {}  recall {:.3}  F1 {:.3}",
-            t.title,
-            t.support,
-            t.predicted,
-            opt(t.precision),
-            t.recall,
-            t.f1
-        );
-    }
-    println!(
-        "  reliability (confidence bin: items, mean confidence, share right; ECE {:.3}):",
-        r.ece
-    );
-    for b in &r.reliability {
-        let bar = "#".repeat((b.accuracy * 40.0).round() as usize);
-        println!(
-            "    {:.1}–{:.1}  n={:<6} confidence {:.3}  right {:.3}  {bar}",
-            b.from, b.to, b.n, b.mean_confidence, b.accuracy
-        );
-    }
-    println!("  most confused (gold → predicted):");
-    for p in r.most_confused.iter().take(10) {
-        println!("    {:>4}  {} → {}", p.count, p.gold, p.predicted);
-    }
-}
-
 /// `jobshift eval --labels`: the classifier on the user's own labelled postings, with the
 /// cascade `jobshift classify` uses; writes scores and the confusion matrix by title.
 fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
@@ -390,8 +295,14 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         use_description: !a.no_description && c.default_options().use_description,
         ..c.default_options()
     };
-    let (scores, confusion, reports) = eval::evaluate_labels(&c, &a.labels, &opts)?;
-    for r in &reports {
+    let study = eval::label_study(
+        &c,
+        &a.labels,
+        &opts,
+        a.confusion_out.clone(),
+        a.json.clone(),
+    )?;
+    for r in &study.reports {
         println!("{}: {} labelled examples", r.file, r.accepted);
         for line in r.rejected.iter().take(5) {
             eprintln!("  rejected {line}");
@@ -400,47 +311,15 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             eprintln!("  ... {} rejected lines in all", r.rejected.len());
         }
     }
-    print!("{}", eval::render_table(std::slice::from_ref(&scores)));
-    let steps: Vec<String> = scores
-        .methods
-        .iter()
-        .map(|(m, s)| format!("{m} {:.1}% (top-1 {:.3})", 100.0 * s.share, s.top1))
-        .collect();
-    println!(
-        "{} labelled postings; exact title {:.3}, calibration error against it {:.3}; steps: {}; {:.0} postings/s",
-        scores.n,
-        scores.exact_title.unwrap_or(f64::NAN),
-        scores.ece_exact.unwrap_or(f64::NAN),
-        steps.join(", "),
-        scores.n as f64 / scores.seconds.max(1e-9)
-    );
+    let scores = &study.scores;
+    print!("{}", eval::render_table(std::slice::from_ref(scores)));
+    println!("{}", scores.labels_line());
     if a.details {
         println!("  most confused (gold → predicted):");
         for p in scores.most_confused.iter().take(15) {
             println!("    {:>5}  {} → {}", p.count, p.gold, p.predicted);
         }
     }
-    // DIR/labels → DIR/confusion.json; x/labels.jsonl → x/confusion.json
-    let beside = a.labels[0].parent().unwrap_or(Path::new("."));
-    let cpath = a
-        .confusion_out
-        .clone()
-        .unwrap_or_else(|| beside.join("confusion.json"));
-    let description = format!(
-        "confusion of classifier {} (head {}, {}) on {} labelled postings from {:?}: gold title -> predicted title -> count ('unclassified' = abstained)",
-        c.meta.name,
-        c.meta.head.as_str(),
-        if opts.use_description { "titles and descriptions" } else { "titles only" },
-        scores.n,
-        a.labels
-    );
-    eval::write_confusion(&cpath, &description, Some(scores.n), &confusion)?;
-    let spath = a
-        .json
-        .clone()
-        .unwrap_or_else(|| cpath.with_file_name("eval-labels.json"));
-    jobshift_core::atomic::write_json(&spath, &[&scores])
-        .with_context(|| format!("writing {}", spath.display()))?;
     if let Some(to) = &a.recalibrate_to {
         let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(&a.classifier),
@@ -460,8 +339,8 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
     }
     println!(
         "confusion matrix: {} (use: jobshift report DATASET --confusion {0})\nscores: {}",
-        cpath.display(),
-        spath.display()
+        study.confusion_path.display(),
+        study.scores_path.display()
     );
     Ok(())
 }
@@ -624,29 +503,7 @@ pub fn finetune(a: FinetuneArgs) -> anyhow::Result<()> {
         device: a.device,
     };
     let rep = finetune::finetune(&opts)?;
-    println!(
-        "fine-tuned model {} written to {}",
-        rep.model_id,
-        rep.out.display()
-    );
-    println!(
-        "{} titles, {} steps ({} per epoch) of {} pairs; loss {:.4} (first 20 steps) → {:.4} (last 20); {:.1}s",
-        rep.titles,
-        rep.steps,
-        rep.steps_per_epoch,
-        rep.pairs_per_step,
-        rep.first_loss,
-        rep.final_loss,
-        rep.seconds
-    );
-    println!(
-        "weight tensors changed by training: {} of {}",
-        rep.changed_tensors, rep.trained_tensors
-    );
-    println!(
-        "train a classifier on it with: jobshift train --model {} --name finetuned",
-        rep.out.display()
-    );
+    print!("{rep}");
     Ok(())
 }
 
@@ -729,31 +586,9 @@ fn classify_on_cluster(a: &ClassifyArgs, url: &jobshift_cluster::ClusterUrl) -> 
     let rep = super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
         jobshift_cluster::classify::classify_dataset(&ctx, &dataset, &opts).await
     })?;
-    print_classify_summary(&rep, &a.dataset_dir);
+    print!("{}", rep.summary(&a.dataset_dir));
     println!("  (classified on the cluster {url})");
     Ok(())
-}
-
-fn print_classify_summary(rep: &jobshift_classify::ClassifyReport, dataset_dir: &Path) {
-    println!(
-        "{} postings classified in {} file(s) ({} already done) in {:.1}s ({:.0} postings/s)",
-        rep.rows,
-        rep.files_done_now,
-        rep.files_skipped_resume,
-        rep.seconds,
-        rep.rows as f64 / rep.seconds.max(1e-9)
-    );
-    for (m, n) in &rep.by_method {
-        println!("  {m:<16} {n}");
-    }
-    if rep.stats.inputs > 0 {
-        print_step_times(&rep.stats, rep.seconds);
-        println!(
-            "  distinct titles embedded: {}",
-            rep.distinct_titles_embedded
-        );
-    }
-    println!("  output: {}", dataset_dir.join("classified").display());
 }
 
 pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
@@ -779,7 +614,7 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let rep = jobshift_classify::classify_dataset(&a.dataset_dir, &c, &opts)?;
-    print_classify_summary(&rep, &a.dataset_dir);
+    print!("{}", rep.summary(&a.dataset_dir));
     Ok(())
 }
 
@@ -807,31 +642,7 @@ pub struct ClassifyTitlesArgs {
 pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     let head = optional_head(a.head.as_deref())?;
     let c = load_classifier(&a.classifier, head, &a.device)?;
-    let file =
-        std::fs::File::open(&a.input).with_context(|| format!("opening {}", a.input.display()))?;
-    let mut records: Vec<(String, String, Option<String>)> = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {} line {}", a.input.display(), i + 1))?;
-        let trimmed = line.trim();
-        if trimmed.starts_with('{') {
-            let v: serde_json::Value = serde_json::from_str(trimmed)
-                .with_context(|| format!("{} line {}: not valid JSON", a.input.display(), i + 1))?;
-            let title = v.get("title").and_then(|t| t.as_str()).with_context(|| {
-                format!(
-                    "{} line {}: JSON object without a string \"title\"",
-                    a.input.display(),
-                    i + 1
-                )
-            })?;
-            let desc = v
-                .get("description")
-                .and_then(|d| d.as_str())
-                .map(str::to_string);
-            records.push((line.clone(), title.to_string(), desc));
-        } else {
-            records.push((line.clone(), line.clone(), None));
-        }
-    }
+    let records = title_file::read_title_file(&a.input)?;
     let mut opts = c.default_options();
     if let Some(m) = a.min_confidence {
         opts.min_confidence = m;
@@ -839,54 +650,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     let mut cache = c.new_cache();
     let mut stats = CascadeStats::default();
     let started = std::time::Instant::now();
-    let mut out = Vec::with_capacity(records.len());
-    for chunk in records.chunks(4096) {
-        let inputs: Vec<TitleInput> = chunk
-            .iter()
-            .map(|(_, t, d)| TitleInput {
-                title: t,
-                description: d.as_deref(),
-            })
-            .collect();
-        out.extend(c.classify(&inputs, &mut cache, &opts, &mut stats)?);
-    }
-    jobshift_core::atomic::with_writer(&a.output, |w| {
-        for ((raw, title, desc), p) in records.iter().zip(&out) {
-            let t = c.title(&p.title_id);
-            let input: serde_json::Value = if desc.is_some() || raw.trim_start().starts_with('{') {
-                serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(title.clone()))
-            } else {
-                serde_json::Value::String(raw.clone())
-            };
-            let alternatives: Vec<serde_json::Value> = p
-                .alternatives
-                .iter()
-                .map(|(id, s)| {
-                    serde_json::json!({"title_id": id, "title": c.title(id).map(|t| t.name.clone()), "score": s})
-                })
-                .collect();
-            let obj = serde_json::json!({
-                "input": input,
-                "title_id": p.title_id,
-                "title": t.map(|t| t.name.clone()),
-                "family": t.map(|t| t.family.clone()),
-                "level": t.map(|t| t.level.as_str()),
-                "tier": t.map(|t| t.tier().as_str()),
-                "seniority": p.seniority.as_str(),
-                "soc": t.map(|t| t.soc.clone()),
-                "onet_soc": t.map(|t| t.onet_soc.clone()),
-                "confidence": p.confidence,
-                "method": p.method.as_str(),
-                "reason": p.reason,
-                "roles": p.roles,
-                "alternatives": alternatives,
-            });
-            serde_json::to_writer(&mut *w, &obj).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", a.output.display()))?;
+    let out = title_file::classify_records(&c, &records, &mut cache, &opts, &mut stats)?;
+    title_file::write_predictions(&a.output, &c, &records, &out)?;
     eprintln!(
         "{} titles → {} ({} by alias, {} embedded, {} by description, {} unclassified)",
         out.len(),
@@ -900,53 +665,6 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}",
         stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles
     );
-    print_step_times(&stats, started.elapsed().as_secs_f64());
+    eprint!("{}", stats.step_times(started.elapsed().as_secs_f64()));
     Ok(())
-}
-
-/// Time per cascade step (stderr), for benchmarks: each step's own rate is the postings it
-/// handled divided by its own time; "overall" includes reading, cleaning and assembling.
-fn print_step_times(stats: &CascadeStats, total_seconds: f64) {
-    let rate = |n: usize, s: f64| n as f64 / s.max(1e-9);
-    // the thread pool the encoder and heads use (rayon's: RAYON_NUM_THREADS, else all cores)
-    let threads = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    eprintln!("cascade steps ({threads} threads):");
-    eprintln!(
-        "  alias            {:>9} postings looked up in {:>8.3}s = {:>10.0} postings/s ({} hits)",
-        stats.inputs,
-        stats.alias_time.as_secs_f64(),
-        rate(stats.inputs, stats.alias_time.as_secs_f64()),
-        stats.alias_hits
-    );
-    let embedded_postings = stats.inputs - stats.alias_hits;
-    let title_s = (stats.title_encode_time + stats.title_head_time).as_secs_f64();
-    eprintln!(
-        "  title embedding  {:>9} postings ({} distinct titles encoded) in {:>8.3}s = {:>10.0} postings/s, {:.0} distinct titles/s (encode {:.3}s, head {:.3}s for {} titles scored, {} reused)",
-        embedded_postings,
-        stats.title_embedded,
-        title_s,
-        rate(embedded_postings, title_s),
-        rate(stats.title_embedded, title_s),
-        stats.title_encode_time.as_secs_f64(),
-        stats.title_head_time.as_secs_f64(),
-        stats.title_head_scored,
-        stats.title_head_reused
-    );
-    eprintln!(
-        "  description      {:>9} postings in {:>8.3}s = {:>10.0} postings/s",
-        stats.description_used,
-        stats.description_time.as_secs_f64(),
-        rate(stats.description_used, stats.description_time.as_secs_f64())
-    );
-    eprintln!(
-        "  overall          {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({:.0} per core)",
-        stats.inputs,
-        total_seconds,
-        rate(stats.inputs, total_seconds),
-        rate(stats.inputs, total_seconds) / threads.max(1) as f64
-    );
 }

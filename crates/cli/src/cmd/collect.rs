@@ -207,26 +207,6 @@ fn status(dataset: &std::path::Path, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&health)?);
         return Ok(());
     }
-    println!(
-        "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  postings per run",
-        "company", "ats", "last", "last success", "fails", "open", "closed"
-    );
-    for h in health {
-        println!(
-            "{:<28} {:<15} {:<8} {:<12} {:>5} {:>6} {:>6}  {}",
-            h.name,
-            h.ats,
-            h.last_status.as_deref().unwrap_or("-"),
-            h.last_success.as_deref().unwrap_or("never"),
-            h.consecutive_failures,
-            h.open_postings,
-            h.closed_postings,
-            h.postings_per_run
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
+    print!("{}", jobshift_collect::HealthTable(&health));
     Ok(())
 }

