@@ -24,6 +24,12 @@ fn jobshift() -> Command {
 }
 
 fn collect(companies: &Path, out: &Path, extra: &[&str]) -> Value {
+    collect_expecting(companies, out, extra, true)
+}
+
+/// A collect run whose exit status must be `success` (a run where every company failed exits 1
+/// and says so); the report is written either way.
+fn collect_expecting(companies: &Path, out: &Path, extra: &[&str], success: bool) -> Value {
     let o = jobshift()
         .args(["collect", "--companies"])
         .arg(companies)
@@ -33,7 +39,12 @@ fn collect(companies: &Path, out: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.success(), success, "{stderr}");
+    if !success {
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("every company failed"), "{stderr}");
+    }
     serde_json::from_slice(&std::fs::read(out.join("collect-report.json")).unwrap()).unwrap()
 }
 
@@ -71,7 +82,8 @@ fn collect_refuses_loopback_then_grows_a_history_with_the_flag() {
     )
     .unwrap();
     let ds = dir.path().join("ds");
-    let r = collect(&csv, &ds, &[]);
+    // every board is on loopback and refused: the run fails as a whole
+    let r = collect_expecting(&csv, &ds, &[], false);
     let a = company(&r, "Acme");
     assert_eq!(a["status"], "failed");
     assert_eq!(

@@ -1,16 +1,17 @@
 //! jobshift-generate: realistic synthetic job postings with ground truth, calibrated to the
 //! study's figures, streaming (bounded memory at any N) and deterministic per seed.
 //!
-//! - [`catalog`]: the titles generated (from the taxonomy, or a small built-in sample);
-//! - [`calibrate`]: per-title volumes and year-over-year changes solved so every figure the study
+//! - `catalog`: the titles generated (from the taxonomy, or a small built-in sample);
+//! - `calibrate`: per-title volumes and year-over-year changes solved so every figure the study
 //!   reports (titles, tiers, baseline) holds on expected counts;
-//! - [`plan`]: months, records per month, unique postings per title per month, copy counts;
-//! - [`companies`], [`rawtitle`], [`describe`], [`posting`]: what one posting looks like;
-//! - [`sink`]: Parquet / JSONL / CSV writers and the truth file;
-//! - [`changes`]: `truth-changes.csv` and `expected-counts.csv`;
-//! - [`run`]: the month-by-month streaming driver with resume;
-//! - [`classified`]: classified-only output (truth → classified Parquet, no text) for
-//!   benchmarking the report at 100M+ postings, with optional simulated misclassification.
+//! - `plan`: months, records per month, unique postings per title per month, copy counts;
+//! - `companies`, `rawtitle`, `describe`, `posting`: what one posting looks like;
+//! - `sink`: Parquet / JSONL / CSV writers and the truth file;
+//! - `changes`: `truth-changes.csv` and `expected-counts.csv`;
+//! - `run`: the month-by-month streaming driver with resume;
+//! - `classified`: classified-only output (truth → classified Parquet, no text) for
+//!   benchmarking the report at 100M+ postings, with optional simulated misclassification;
+//! - `summary`: what `jobshift generate` prints after a run.
 //!
 //! Modules are private; the contract is what this file re-exports. The lead's entry point is
 //! [`generate`]; tests and the demo score recovery with [`plan_for`]

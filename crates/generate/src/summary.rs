@@ -31,7 +31,7 @@ impl fmt::Display for CorpusText<'_> {
         }
         writeln!(
             f,
-            "wrote {} records to {} ({} months, {} titles, {} companies, taxonomy {}) in {:.1}s",
+            "wrote {} records to {} ({} months, {} titles, {} companies, {}) in {:.1}s",
             s.records,
             s.out_dir.display(),
             s.months,

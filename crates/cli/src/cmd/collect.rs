@@ -168,6 +168,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !report.accounting_holds() {
         anyhow::bail!("internal accounting error: a company's fetched postings do not add up (please report this)");
     }
+    // a scheduled run that reached no board at all must not look like a success
+    if !report.companies.is_empty() && report.ok == 0 && report.partial == 0 {
+        anyhow::bail!(
+            "every company failed ({} of {}); the reasons are in {} (the dataset keeps what earlier runs collected)",
+            report.failed,
+            report.companies.len(),
+            out.join("collect-report.json").display()
+        );
+    }
     Ok(())
 }
 
