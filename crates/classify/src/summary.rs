@@ -30,12 +30,8 @@ impl fmt::Display for StepTimes<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (stats, total_seconds) = (self.stats, self.total_seconds);
         let rate = |n: usize, s: f64| n as f64 / s.max(1e-9);
-        // the thread pool the encoder and heads use (rayon's: RAYON_NUM_THREADS, else all cores)
-        let threads = std::env::var("RAYON_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // the thread pool the encoder and heads run on
+        let threads = rayon::current_num_threads();
         writeln!(f, "cascade steps ({threads} threads):")?;
         writeln!(
             f,

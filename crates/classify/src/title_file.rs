@@ -6,7 +6,7 @@ use crate::classifier::{CascadeOptions, CascadeStats, Classifier, Prediction, Ti
 use crate::embed_cache::EmbedCache;
 use crate::ClassifyError;
 use serde_json::{json, Value};
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::Path;
 
 /// One input line.
@@ -112,15 +112,11 @@ pub fn write_predictions(
     records: &[TitleRecord],
     preds: &[Prediction],
 ) -> Result<(), ClassifyError> {
-    jobshift_core::atomic::with_writer(path, |w| {
-        for (r, p) in records.iter().zip(preds) {
-            serde_json::to_writer(&mut *w, &prediction_json(c, r, p))
-                .map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| ClassifyError::io(path, e))
+    let lines = records
+        .iter()
+        .zip(preds)
+        .map(|(r, p)| prediction_json(c, r, p));
+    jobshift_core::atomic::write_jsonl(path, lines).map_err(|e| ClassifyError::io(path, e))
 }
 
 #[cfg(test)]

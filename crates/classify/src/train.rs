@@ -866,15 +866,7 @@ fn export_examples(
 ) -> Result<(), ClassifyError> {
     for (name, exs) in [("train.jsonl", train_ex), ("validation.jsonl", val_ex)] {
         let p = out.join(name);
-        jobshift_core::atomic::with_writer(&p, |w| {
-            use std::io::Write;
-            for e in exs.iter() {
-                serde_json::to_writer(&mut *w, e).map_err(std::io::Error::other)?;
-                w.write_all(b"\n")?;
-            }
-            Ok(())
-        })
-        .map_err(|e| ClassifyError::io(&p, e))?;
+        jobshift_core::atomic::write_jsonl(&p, exs).map_err(|e| ClassifyError::io(&p, e))?;
     }
     Ok(())
 }

@@ -18,6 +18,20 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()>
     write_bytes(path, &bytes)
 }
 
+/// Write one JSON line per item, atomically (see [`with_writer`]).
+pub fn write_jsonl<T: serde::Serialize>(
+    path: &Path,
+    items: impl IntoIterator<Item = T>,
+) -> io::Result<()> {
+    with_writer(path, |w| {
+        for item in items {
+            serde_json::to_writer(&mut *w, &item).map_err(io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
 /// Open a temporary file beside `path`, hand it to `fill`, flush, fsync and rename it into place.
 /// If `fill` fails the temporary file is removed and `path` is untouched.
 pub fn with_writer<F>(path: &Path, fill: F) -> io::Result<()>

@@ -30,7 +30,7 @@ use crate::NONE_FITS;
 use jobshift_core::labels::{LabelSource, LabeledExample};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// Workers need at least this many answers before their *estimated* reliability can flag them.
@@ -974,18 +974,6 @@ fn worker_reports(
         .collect()
 }
 
-/// Writes one JSON line per item, atomically.
-fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> Result<()> {
-    jobshift_core::atomic::with_writer(path, |w| {
-        for l in items {
-            serde_json::to_writer(&mut *w, l).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| LabelError::io(path, e))
-}
-
 fn aggregate_and_write(
     opts: &ImportOptions,
     catalog: &TitleCatalog,
@@ -1071,9 +1059,10 @@ fn aggregate_and_write(
 
     // Write outputs.
     let out = &opts.out;
-    write_jsonl(out, &labels)?;
+    jobshift_core::atomic::write_jsonl(out, &labels).map_err(|e| LabelError::io(out, e))?;
     let rejects_path = sibling(out, "rejects.jsonl");
-    write_jsonl(&rejects_path, &c.rejects)?;
+    jobshift_core::atomic::write_jsonl(&rejects_path, &c.rejects)
+        .map_err(|e| LabelError::io(&rejects_path, e))?;
     let report = ImportReport {
         format: "jobshift-label-import/1".into(),
         taxonomy_version: catalog.version.clone(),

@@ -14,7 +14,7 @@
 use crate::error::{LabelError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// One posting to label.
@@ -151,14 +151,7 @@ impl TasksDir {
 
 /// Write `tasks.jsonl` atomically.
 pub fn write_tasks(path: &Path, tasks: &[Task]) -> Result<()> {
-    jobshift_core::atomic::with_writer(path, |w| {
-        for t in tasks {
-            serde_json::to_writer(&mut *w, t).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
-    .map_err(|e| LabelError::io(path, e))
+    jobshift_core::atomic::write_jsonl(path, tasks).map_err(|e| LabelError::io(path, e))
 }
 
 /// Read `tasks.jsonl`. Every bad line is reported with its number; duplicate task ids too.
