@@ -2,7 +2,9 @@
 //! executor` processes spawned from the built binary (free ports, bounded waits), then
 //! `jobshift sql` and `jobshift report` with `--cluster`, compared byte for byte with local runs;
 //! and an executor killed during a query: the query completes with the same output or fails
-//! with a clear error, and no output is half-written either way.
+//! with a clear error, and no output is half-written either way. A dataset in an S3-compatible
+//! object store (a local moto server) is read by `sql` and `report`, locally and on the
+//! cluster, with the same results as its directory.
 
 use jobshift_core::test_support::file_tree;
 use std::net::TcpListener;
@@ -39,10 +41,11 @@ impl Drop for Cluster {
     }
 }
 
-fn spawn(args: &[&str], log: &Path) -> Child {
+fn spawn(args: &[&str], log: &Path, env: &[(&str, String)]) -> Child {
     let log = std::fs::File::create(log).expect("node log file");
     Command::new(BIN)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)
@@ -68,10 +71,16 @@ fn ok(args: &[&str]) -> Output {
 }
 
 fn start_cluster(dir: &Path, executors: usize) -> Cluster {
+    start_cluster_with_env(dir, executors, &[])
+}
+
+/// A cluster whose nodes also get `env` (an object store's endpoint and credentials).
+fn start_cluster_with_env(dir: &Path, executors: usize, env: &[(&str, String)]) -> Cluster {
     let sched = format!("127.0.0.1:{}", free_port());
     let scheduler = spawn(
         &["cluster", "scheduler", "--bind", &sched],
         &dir.join("scheduler.log"),
+        env,
     );
     let mut cluster = Cluster {
         url: format!("df://{sched}"),
@@ -95,6 +104,7 @@ fn start_cluster(dir: &Path, executors: usize) -> Cluster {
                 work.to_str().unwrap(),
             ],
             &dir.join(format!("executor-{i}.log")),
+            env,
         ));
     }
     cluster
@@ -184,20 +194,27 @@ fn sql_and_report_on_a_loopback_cluster_equal_local_runs() {
         "--cluster",
         &cluster.url,
     ]);
+    let compared = same_files(&local, &remote, &[".json", ".csv", ".md"], "cluster report");
+    assert!(compared >= 3, "compared only {compared} report files");
+}
+
+/// Every file of `local` whose name ends with one of `endings` is byte for byte the same in
+/// `other`; returns how many were compared.
+fn same_files(local: &Path, other: &Path, endings: &[&str], what: &str) -> usize {
     let mut compared = 0;
-    for entry in std::fs::read_dir(&local).unwrap() {
+    for entry in std::fs::read_dir(local).unwrap() {
         let name = entry.unwrap().file_name();
         let n = name.to_string_lossy();
-        if n.ends_with(".json") || n.ends_with(".csv") || n.ends_with(".md") {
+        if endings.iter().any(|e| n.ends_with(e)) {
             assert_eq!(
                 read(&local.join(&name)),
-                read(&remote.join(&name)),
-                "report: {n} differs between the cluster and the local run"
+                read(&other.join(&name)),
+                "{what}: {n} differs from the local run's"
             );
             compared += 1;
         }
     }
-    assert!(compared >= 3, "compared only {compared} report files");
+    compared
 }
 
 #[test]
@@ -398,5 +415,239 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         file_tree(&remote.join("classified")),
         b,
         "a failed run changed classified/"
+    );
+}
+
+/// A local S3-compatible server (moto's), stopped when the test ends.
+struct S3Server {
+    endpoint: String,
+    child: Child,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl S3Server {
+    /// Start one on a free port (None, after `skip_missing`, without python3 and moto).
+    fn start(dir: &Path) -> Option<S3Server> {
+        let have = Command::new("python3")
+            .args(["-c", "import moto.server, boto3"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !have {
+            jobshift_core::test_support::skip_missing(
+                "python3 with moto's S3 server (pip install 'moto[server]')",
+            );
+            return None;
+        }
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("s3.log")).unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting moto's S3 server");
+        let server = S3Server {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto's S3 server did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(server)
+    }
+
+    /// The environment a jobshift process reads this server with.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// Create `bucket` and copy every file under `dir` to `s3://bucket/prefix/...`.
+    fn upload(&self, dir: &Path, bucket: &str, prefix: &str) {
+        let script = r#"
+import boto3, os, sys
+endpoint, bucket, root, prefix = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+s3.create_bucket(Bucket=bucket)
+for d, _, files in os.walk(root):
+    for f in files:
+        p = os.path.join(d, f)
+        s3.upload_file(p, bucket, prefix + "/" + os.path.relpath(p, root))
+"#;
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &self.endpoint,
+                bucket,
+                dir.to_str().unwrap(),
+                prefix,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "uploading {} to s3://{bucket}/{prefix}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn jobshift_env(args: &[&str], env: &[(&str, String)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("running jobshift")
+}
+
+fn ok_env(args: &[&str], env: &[(&str, String)]) -> Output {
+    let out = jobshift_env(args, env);
+    assert!(
+        out.status.success(),
+        "jobshift {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every CSV byte for byte, and report.json but for the dataset location it names.
+fn assert_same_report(local: &Path, other: &Path, what: &str) {
+    let compared = same_files(local, other, &[".csv"], what);
+    assert!(compared >= 3, "compared only {compared} CSV tables");
+    let json = |dir: &Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&read(&dir.join("report.json"))).unwrap();
+        v["inputs"]["dataset"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(
+        json(local),
+        json(other),
+        "{what}: report.json differs from the local directory's"
+    );
+}
+
+#[test]
+fn a_dataset_in_an_s3_bucket_reads_as_its_directory_locally_and_on_a_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(s3) = S3Server::start(tmp.path()) else {
+        return;
+    };
+    let data = generate(tmp.path(), 30_000);
+    s3.upload(&data, "jobshift-test", "studies/generated");
+    let env = s3.env();
+    let (d, url) = (
+        data.to_str().unwrap(),
+        "s3://jobshift-test/studies/generated",
+    );
+
+    // sql: the same rows from the bucket as from the directory
+    let q = "SELECT title_id, COUNT(*) AS n, COUNT(DISTINCT company) AS companies \
+             FROM postings GROUP BY title_id ORDER BY n DESC, title_id";
+    let csv = |name: &str| tmp.path().join(name);
+    ok(&["sql", d, q, "--csv", csv("local.csv").to_str().unwrap()]);
+    ok_env(
+        &["sql", url, q, "--csv", csv("s3.csv").to_str().unwrap()],
+        &env,
+    );
+    assert_eq!(
+        read(&csv("local.csv")),
+        read(&csv("s3.csv")),
+        "sql over s3://"
+    );
+
+    // the report (its inputs name the classifier recorded in the bucket's manifest)
+    let out = |name: &str| tmp.path().join(name);
+    let report = |dataset: &str, dir: &Path, extra: &[&str]| {
+        let mut args = vec!["report", dataset, "--out", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok_env(&args, &env);
+    };
+    report(d, &out("report-local"), &[]);
+    report(url, &out("report-s3"), &[]);
+    assert_same_report(&out("report-local"), &out("report-s3"), "report over s3://");
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&out("report-s3").join("report.json"))).unwrap();
+    assert_eq!(json["inputs"]["dataset"], url);
+    assert!(
+        json["inputs"]["classifier"].is_string(),
+        "the bucket's classified/manifest.json was not read: {}",
+        json["inputs"]
+    );
+
+    // a loopback cluster whose nodes read the bucket with their own environment
+    let cluster = start_cluster_with_env(tmp.path(), 1, &env);
+    wait_ready(&cluster, &data);
+    ok_env(
+        &[
+            "sql",
+            url,
+            q,
+            "--csv",
+            csv("cluster.csv").to_str().unwrap(),
+            "--cluster",
+            &cluster.url,
+        ],
+        &env,
+    );
+    assert_eq!(
+        read(&csv("local.csv")),
+        read(&csv("cluster.csv")),
+        "sql over s3:// on a cluster"
+    );
+    report(url, &out("report-cluster"), &["--cluster", &cluster.url]);
+    assert_same_report(
+        &out("report-local"),
+        &out("report-cluster"),
+        "report over s3:// on a cluster",
+    );
+
+    // a bucket that does not exist, and an endpoint that does not answer: an error naming the
+    // location and what to check, within seconds
+    let missing = jobshift_env(&["sql", "s3://no-such-bucket/data", "SELECT 1"], &env);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success());
+    assert!(
+        err.contains("s3://no-such-bucket/data") && err.contains("AWS_ENDPOINT"),
+        "{err}"
+    );
+    let mut dead = env.clone();
+    dead[0].1 = format!("http://127.0.0.1:{}", free_port());
+    let started = Instant::now();
+    let unreachable = jobshift_env(&["sql", url, "SELECT 1"], &dead);
+    let err = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(!unreachable.status.success());
+    assert!(err.contains(url) && err.contains("AWS_ENDPOINT"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "an unreachable endpoint took {:?} to report",
+        started.elapsed()
     );
 }

@@ -15,6 +15,7 @@ use ballista_executor::executor_process::{start_executor_process, ExecutorProces
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -154,6 +155,7 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ClusterError> {
         message: e.to_string(),
         fix: "this is a bug in jobshift; please report it".into(),
     })?;
+    let spill_dir = work_dir.clone();
     let config = ExecutorProcessConfig {
         bind_host,
         external_host: Some(external_host),
@@ -169,6 +171,11 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ClusterError> {
         override_logical_codec: Some(Arc::new(JobshiftLogicalCodec::default())),
         override_function_registry: Some(Arc::new((&state).into())),
         override_config_producer: Some(Arc::new(session::config)),
+        // jobshift's object stores (s3:// from this node's environment); Ballista still gives
+        // each task its share of the memory pool on top of it
+        override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| {
+            session::runtime(spill_dir.as_deref())
+        })),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

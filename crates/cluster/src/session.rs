@@ -1,12 +1,15 @@
 //! The DataFusion session a jobshift cluster plans and runs with, the same on the client, the
 //! scheduler and the executors: Ballista's configuration with jobshift's plan codec
-//! ([`crate::codec`]) and DataFusion's functions plus jobshift's ([`register_functions`]).
+//! ([`crate::codec`]) and DataFusion's functions plus jobshift's ([`register_functions`]), and
+//! jobshift's object store registry ([`jobshift_trends::store`]: local files, and `s3://` buckets
+//! from each node's own AWS environment) in its runtime ([`runtime`]).
 
 use crate::codec::JobshiftLogicalCodec;
 use ballista_core::extension::{
     ballista_aggregate_functions, ballista_scalar_functions, ballista_window_functions,
     SessionConfigExt,
 };
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 use std::sync::Arc;
@@ -25,11 +28,23 @@ pub fn state_for(config: SessionConfig) -> datafusion::error::Result<SessionStat
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
+        .with_runtime_env(runtime(None)?)
         .with_scalar_functions(ballista_scalar_functions())
         .with_aggregate_functions(ballista_aggregate_functions())
         .with_window_functions(ballista_window_functions())
         .build();
     Ok(register_functions(state))
+}
+
+/// The runtime a node plans and runs with: jobshift's object store registry, and spill files
+/// under `temp_dir` (default: the OS temp directory).
+pub fn runtime(temp_dir: Option<&str>) -> datafusion::error::Result<Arc<RuntimeEnv>> {
+    let mut rt =
+        RuntimeEnvBuilder::new().with_object_store_registry(jobshift_trends::store::registry());
+    if let Some(dir) = temp_dir {
+        rt = rt.with_temp_file_path(dir);
+    }
+    rt.build_arc()
 }
 
 /// jobshift's own functions: the classifier cascade ([`crate::classify::ClassifyUdf`]); the

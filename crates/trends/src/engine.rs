@@ -37,6 +37,7 @@
 //! `jobshift report` also tunes glibc's allocator under a limit (crates/cli/src/cmd/report.rs):
 //! without it, memory the pool had released stayed in the process.
 
+use crate::store::Location;
 use crate::TrendsError;
 use datafusion::arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray,
@@ -51,7 +52,6 @@ use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::SpillFile;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext};
-use jobshift_core::dataset::DatasetDir;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -201,7 +201,9 @@ pub fn new_session(memory_limit: Option<u64>) -> Result<SessionContext, TrendsEr
             std::num::NonZeroUsize::MIN.saturating_add(4),
         )));
     }
-    let mut rt = RuntimeEnvBuilder::new().with_disk_manager_builder(disk);
+    let mut rt = RuntimeEnvBuilder::new()
+        .with_disk_manager_builder(disk)
+        .with_object_store_registry(crate::store::registry());
     if let Some(pool) = pool {
         rt = rt.with_memory_pool(pool);
     }
@@ -305,39 +307,22 @@ pub async fn open_session_with(
 /// Register a dataset's tables in an existing session (a local one from [`new_session`] or
 /// one whose plans run on a cluster): `postings` = classified/ when it has Parquet files, else
 /// postings/; `titles` = the taxonomy (either replaces a table of that name already there).
-/// Returns which directory backs `postings`.
+/// `dataset_dir` is a directory or an object store URL (`s3://BUCKET/PREFIX`, see
+/// [`crate::store`]). Returns which directory backs `postings`.
 pub async fn register_dataset(
     ctx: &SessionContext,
     dataset_dir: &Path,
     catalog: &Catalog,
 ) -> Result<(PostingsSource, PathBuf), TrendsError> {
-    let ds = DatasetDir::new(dataset_dir);
-    let has_files = |d: &Path| -> Result<bool, TrendsError> {
-        Ok(!DatasetDir::parquet_files(d)
-            .map_err(|e| TrendsError::Io {
-                path: d.to_path_buf(),
-                source: e,
-            })?
-            .is_empty())
-    };
-    let (source, dir) = if has_files(&ds.classified())? {
-        (PostingsSource::Classified, ds.classified())
-    } else if has_files(&ds.postings())? {
-        (PostingsSource::Postings, ds.postings())
+    let location = Location::of(dataset_dir)?;
+    let (source, subdir) = if location.has_parquet("classified").await? {
+        (PostingsSource::Classified, "classified")
+    } else if location.has_parquet("postings").await? {
+        (PostingsSource::Postings, "postings")
     } else {
         return Err(TrendsError::NoData(dataset_dir.to_path_buf()));
     };
-    let mut url = dir
-        .canonicalize()
-        .map_err(|e| TrendsError::Io {
-            path: dir.clone(),
-            source: e,
-        })?
-        .to_string_lossy()
-        .to_string();
-    if !url.ends_with('/') {
-        url.push('/');
-    }
+    let url = location.table_url(subdir)?;
     // a session used before (one cluster connection for several commands) gets the tables
     // of this dataset, as it is now, in place of the earlier ones
     ctx.deregister_table("postings")?;
@@ -345,7 +330,7 @@ pub async fn register_dataset(
     ctx.register_parquet("postings", &url, ParquetReadOptions::default())
         .await?;
     ctx.register_table("titles", Arc::new(titles_table(catalog)?))?;
-    Ok((source, dir))
+    Ok((source, location.subdir(subdir)))
 }
 
 /// Run a user's query read-only: DataFusion's own [`SQLOptions`] refuse DDL (`CREATE

@@ -19,6 +19,7 @@ pub mod monthly;
 pub mod options;
 pub mod sql;
 pub mod stats;
+pub mod store;
 pub mod window;
 
 mod analysis;
@@ -44,6 +45,12 @@ pub enum TrendsError {
     NoData(PathBuf),
     #[error("{0} has postings but no classified/ yet; run `jobshift classify {0}` before `jobshift report` (`jobshift sql` works on postings already)")]
     NotClassified(PathBuf),
+    #[error("{location}: {message}\n  fix: {fix}")]
+    ObjectStore {
+        location: String,
+        message: String,
+        fix: String,
+    },
     #[error("taxonomy: {0}")]
     Taxonomy(String),
     #[error("{0}")]

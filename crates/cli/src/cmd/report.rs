@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Dataset directory (with classified/ written by `jobshift classify`)
+    /// Dataset directory (with classified/ written by `jobshift classify`), or the same layout in
+    /// an S3-compatible bucket: s3://BUCKET/PREFIX (credentials and endpoint from the AWS_*
+    /// environment variables)
     pub dataset_dir: PathBuf,
     /// Output directory for report.html, report.md, report.json and the CSV tables
     #[arg(long, default_value = "report")]

@@ -1,4 +1,4 @@
-//! `jobshift sql DATASET_DIR "SELECT ..."`: run any query over a dataset's tables `postings`
+//! `jobshift sql DATASET_DIR "SELECT ..."` (or `s3://BUCKET/PREFIX`): run any query over a dataset's tables `postings`
 //! (classified/, else postings/) and `titles` (the taxonomy); print a table or write CSV/Parquet.
 
 use anyhow::Context;
@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Dataset directory
+    /// Dataset directory, or s3://BUCKET/PREFIX (credentials and endpoint from the AWS_*
+    /// environment variables)
     pub dataset_dir: PathBuf,
     /// The query, e.g. "SELECT title_id, COUNT(*) FROM postings GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
     pub query: String,

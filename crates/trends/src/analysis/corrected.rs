@@ -30,6 +30,7 @@ type Replicates = Vec<BTreeMap<i32, f64>>;
 pub(super) fn correct(
     opts: &TrendOptions,
     classified_dir: &Path,
+    manifest: Option<&ClassifiedManifest>,
     s: Corrected<'_>,
     years: &[i32],
     min_postings: u64,
@@ -46,7 +47,7 @@ pub(super) fn correct(
         baseline,
         monthly: monthly_counts,
     } = s;
-    let path = find_confusion(opts, classified_dir)?;
+    let path = find_confusion(opts, classified_dir, manifest)?;
     let measured = Confusion::load(&path).map_err(TrendsError::Confusion)?;
     let conf = measured.covering(titles.iter().map(|t| t.id.as_str()));
     monthly_counts.corrected = Some(monthly::correct(&conf, monthly_counts));
@@ -274,12 +275,16 @@ fn set_corrected(s: &mut Series, counts: BTreeMap<i32, f64>, reps: &Replicates, 
 /// Where the confusion matrix is: --confusion, else the one the manifest names (the generator's
 /// `confusion`, or `confusion.json` in the classifier directory classify recorded), else
 /// classified/confusion.json.
-fn find_confusion(opts: &TrendOptions, classified_dir: &Path) -> Result<PathBuf, TrendsError> {
+fn find_confusion(
+    opts: &TrendOptions,
+    classified_dir: &Path,
+    manifest: Option<&ClassifiedManifest>,
+) -> Result<PathBuf, TrendsError> {
     if let Some(p) = &opts.confusion {
         return Ok(p.clone());
     }
     let mut tried = Vec::new();
-    if let Ok(Some(m)) = ClassifiedManifest::read(classified_dir) {
+    if let Some(m) = manifest {
         // the generator names its simulated matrix; classify names its classifier directory
         if let Some(p) = &m.confusion {
             tried.push(PathBuf::from(p));

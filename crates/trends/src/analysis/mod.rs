@@ -268,6 +268,10 @@ pub(crate) async fn run_in(
     if source != PostingsSource::Classified {
         return Err(TrendsError::NotClassified(dataset_dir.to_path_buf()));
     }
+    // what classified/ was written by (read once; from a directory or an object store)
+    let manifest = crate::store::Location::of(dataset_dir)?
+        .classified_manifest()
+        .await;
     let table_schema = ctx.table("postings").await?.schema().clone();
     for c in [
         schema::POSTING_ID,
@@ -330,6 +334,7 @@ pub(crate) async fn run_in(
     let correction = corrected::correct(
         opts,
         &dir,
+        manifest.as_ref().ok().and_then(Option::as_ref),
         corrected::Corrected {
             titles: &mut titles,
             tiers: &mut tiers,
@@ -359,7 +364,7 @@ pub(crate) async fn run_in(
         source,
         taxonomy_version: catalog.version.clone(),
         taxonomy_dir: opts.taxonomy_dir.as_ref().map(|p| p.display().to_string()),
-        classifier: recorded_classifier(&dir, &mut notes),
+        classifier: recorded_classifier(manifest, &mut notes),
         options: opts.clone(),
         jobshift_version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -400,8 +405,11 @@ pub(crate) async fn run_in(
 }
 
 /// The classifier `classified/manifest.json` names (null, with a note, when it cannot be read).
-fn recorded_classifier(classified_dir: &Path, notes: &mut Vec<String>) -> serde_json::Value {
-    match ClassifiedManifest::read(classified_dir) {
+fn recorded_classifier(
+    manifest: Result<Option<ClassifiedManifest>, String>,
+    notes: &mut Vec<String>,
+) -> serde_json::Value {
+    match manifest {
         Ok(Some(m)) => serde_json::Value::String(m.classifier),
         Ok(None) => {
             notes.push("classified/manifest.json is missing: the classifier that produced the titles is not recorded".into());
