@@ -198,6 +198,9 @@ pub struct CascadeStats {
     pub description_only: usize,
     /// Postings naming several roles (all kept in `roles`).
     pub several_roles: usize,
+    /// Postings whose title the embedding left below the threshold, classified by the exact
+    /// title before a separator ("Senior Software Engineer, Database Engine").
+    pub leading_title: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
@@ -218,6 +221,7 @@ impl CascadeStats {
         self.role_from_description += o.role_from_description;
         self.description_only += o.description_only;
         self.several_roles += o.several_roles;
+        self.leading_title += o.leading_title;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
@@ -657,6 +661,25 @@ impl Classifier {
         }
     }
 
+    /// The title the first part of `raw` names when a separator (`,` `|` `:` ` - ` `–` `—`
+    /// outside brackets) follows it with the team, product or area the role works on: "Senior
+    /// Software Engineer, Database Engine", "Platform Engineer - Orchestration", "Sr Data
+    /// Engineer, Alerts". Only an exact name or alias counts, and never a generic one
+    /// ("Director, People Experience", "Engineer, Backend" stay unclassified). The cascade
+    /// asks this only of titles the embedding left below the threshold: where the embedding is
+    /// sure, the tail often refines the title ("Software Engineer, Security" is a security
+    /// engineer), so the plain leading title would be a step back.
+    fn leading_title(&self, raw: &str) -> Option<&Title> {
+        let first = raw[..leading_part_end(raw)?].trim();
+        let cleaned = clean_title(first);
+        if first.is_empty() || is_generic_title(&cleaned) {
+            return None;
+        }
+        self.taxonomy
+            .match_exact(first)
+            .or_else(|| self.taxonomy.match_exact(&cleaned))
+    }
+
     /// A bracketed group of `raw` (whole, or one of its `/`, `,`, `&`, `+` parts) joined to the
     /// cleaned title's last word, when that is an exact alias ("Platform/API" + "engineer" →
     /// "Platform engineer").
@@ -869,6 +892,13 @@ impl Classifier {
                     return self.role_prediction(input.title, d, &found);
                 }
             }
+            // "Senior Software Engineer, Database Engine": the title before the team
+            if !description_alone && opts.use_alias {
+                if let Some(t) = self.leading_title(input.title) {
+                    stats.leading_title += 1;
+                    return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+                }
+            }
             stats.unclassified += 1;
         }
         Prediction {
@@ -951,6 +981,30 @@ impl Classifier {
 }
 
 /// The first `n` characters of `s` (on a character boundary).
+/// Where the first part of a title ends: the first `,` `|` `:` `–` `—` or spaced `-` outside
+/// brackets (None without one).
+fn leading_part_end(raw: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut prev_space = false;
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' | '|' | ':' | '–' | '—' if depth == 0 => return Some(i),
+            '-' if depth == 0
+                && prev_space
+                && chars.peek().is_some_and(|(_, n)| n.is_whitespace()) =>
+            {
+                return Some(i)
+            }
+            _ => {}
+        }
+        prev_space = c.is_whitespace();
+    }
+    None
+}
+
 fn cap_chars(s: &str, n: usize) -> &str {
     match s.char_indices().nth(n) {
         Some((cut, _)) => &s[..cut],
@@ -978,4 +1032,32 @@ fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a st
     input
         .description
         .filter(|d| opts.use_description && !d.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_part_end;
+
+    #[test]
+    fn the_leading_part_ends_at_the_first_separator_outside_brackets() {
+        let first = |s: &'static str| leading_part_end(s).map(|i| s[..i].trim());
+        assert_eq!(
+            first("Senior Software Engineer, Database Engine"),
+            Some("Senior Software Engineer")
+        );
+        assert_eq!(
+            first("Platform Engineer - Orchestration"),
+            Some("Platform Engineer")
+        );
+        assert_eq!(first("Data Engineer | Remote"), Some("Data Engineer"));
+        assert_eq!(first("Engineer – Payments"), Some("Engineer"));
+        // a comma inside brackets, a hyphenated word: no separator
+        assert_eq!(first("Staff Engineer (Embedded, Telematics)"), None);
+        assert_eq!(first("Full-Stack Engineer"), None);
+        assert_eq!(
+            first("Staff Engineer (Embedded, Telematics) - Berlin"),
+            Some("Staff Engineer (Embedded, Telematics)")
+        );
+        assert_eq!(first("Software Engineer"), None);
+    }
 }

@@ -41,7 +41,8 @@ impl fmt::Display for StepTimes<'_> {
             rate(stats.inputs, stats.alias_time.as_secs_f64()),
             stats.alias_hits
         )?;
-        let embedded_postings = stats.inputs - stats.alias_hits;
+        // stats merged from several runs (a cluster's executors) never make this negative
+        let embedded_postings = stats.inputs.saturating_sub(stats.alias_hits);
         let title_s = (stats.title_encode_time + stats.title_head_time).as_secs_f64();
         writeln!(
             f,

@@ -1,8 +1,10 @@
 //! The default classifier on 340 real Hacker News titles labelled by hand (expert labels,
-//! `fixtures/hn_titles_expert_labels.tsv`; its header says how they were made): at most 13 %
-//! unclassified (issue 17's target, 12 %, is not reached yet: 12.9 % measured), at least 90 %
-//! precision on the rest (97.3 % measured). A title whose expert label is `none`
-//! (names no role) is right when abstained and wrong when classified.
+//! `fixtures/hn_titles_expert_labels.tsv`; its header says how they were made): at most 12 %
+//! unclassified (issue 17's target; 11.2 % measured, 38 of 340), at least 90 % precision on the
+//! rest (98.0 % measured). A title whose expert label is `none` (names no role) is right when
+//! abstained and wrong when classified. And the title before a separator ("Senior Software
+//! Engineer, Database Engine") on HN titles outside the fixture: taken only where the embedding
+//! abstains, never over the embedding's sure answer.
 //!
 //! Needs the MiniLM model and trains the default classifier into the jobshift cache when it is
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
@@ -99,8 +101,42 @@ fn default_classifier_on_expert_labelled_hn_titles() {
     for w in &wrong {
         eprintln!("  wrong: {w}");
     }
-    // the issue's target is 0.12; measured 0.129 (44 of 340, 11 of them rightly abstained
-    // `none` titles) on 2026-12-04: the bound holds what is reached, not the target
-    assert!(share <= 0.13, "unclassified {share:.3} > 0.13");
+    // the issue's target; measured 0.112 (38 of 340, 11 of them rightly abstained `none`
+    // titles) on 2026-12-05, 0.129 before the bracket and separator rules
+    assert!(share <= 0.12, "unclassified {share:.3} > 0.12");
     assert!(precision >= 0.90, "precision {precision:.3} < 0.90");
+
+    // HN 2022–2025 titles outside the fixture
+    let cases = [
+        // the embedding abstains; the title before the separator is an exact alias
+        (
+            "Senior Software Engineer, Database Engine",
+            "software_engineer",
+        ),
+        ("Platform Engineer - Orchestration", "platform_engineer"),
+        (
+            "Engineering Manager, Core Storage Infrastructure",
+            "engineering_manager",
+        ),
+        ("Sr Data Engineer, Alerts", "data_engineer"),
+        // the embedding is sure, and the tail refines the title: kept
+        ("Software Engineer, Security", "security_engineer"),
+        // a generic title before the separator: still abstains
+        ("Director, People Experience", UNCLASSIFIED),
+    ];
+    let inputs: Vec<TitleInput<'_>> = cases
+        .iter()
+        .map(|(title, _)| TitleInput {
+            title,
+            description: None,
+        })
+        .collect();
+    let mut stats = CascadeStats::default();
+    let preds = c
+        .classify(&inputs, &mut cache, &c.default_options(), &mut stats)
+        .unwrap();
+    for ((title, want), p) in cases.iter().zip(&preds) {
+        assert_eq!(&p.title_id, want, "{title}");
+    }
+    assert_eq!(stats.leading_title, 4, "{stats:?}");
 }
