@@ -201,6 +201,9 @@ pub struct CascadeStats {
     /// Postings whose title the embedding left below the threshold, classified by the exact
     /// title before a separator ("Senior Software Engineer, Database Engine").
     pub leading_title: usize,
+    /// Postings whose title the embedding left below the threshold, classified by the
+    /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
+    pub lead_specialty: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
@@ -222,6 +225,7 @@ impl CascadeStats {
         self.description_only += o.description_only;
         self.several_roles += o.several_roles;
         self.leading_title += o.leading_title;
+        self.lead_specialty += o.lead_specialty;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
@@ -696,6 +700,53 @@ impl Classifier {
         None
     }
 
+    /// The title a lead role's specialty names ("Frontend Technical Lead", "QA Lead", "Data
+    /// Engineering Lead", "Machine Learning Team Lead"): the cleaned title ends in lead, tech
+    /// lead, technical lead, team lead or leader, and the specialty before it, as its
+    /// practitioner ("frontend engineer", "qa engineer", "data engineer", "product designer"
+    /// for "Product Design Lead") or as itself, is an exact, non-generic title. Asked, like
+    /// [`Self::leading_title`], only where the embedding abstained ("Engineering Lead",
+    /// "Strategic Project Lead" stay unclassified). A business function's lead is not its
+    /// engineer ([`BUSINESS_FUNCTIONS`]: "Site Lead" is no site engineer, "Design Lead" no design
+    /// engineer, "Business Lead" no business developer): there only the specialty itself counts.
+    fn lead_specialty(&self, cleaned: &str) -> Option<&Title> {
+        const LEADS: &[&[&str]] = &[
+            &["technical", "lead"],
+            &["tech", "lead"],
+            &["team", "lead"],
+            &["technical", "leader"],
+            &["lead"],
+            &["leader"],
+        ];
+        let toks: Vec<&str> = cleaned.split_whitespace().collect();
+        let n = LEADS.iter().find(|l| toks.ends_with(l))?.len();
+        let specialty = toks[..toks.len() - n].join(" ");
+        if specialty.is_empty() || is_generic_title(&specialty) {
+            return None;
+        }
+        let stem = |suffix: &str| {
+            specialty
+                .strip_suffix(suffix)
+                .map(str::trim_end)
+                .filter(|s| !s.is_empty())
+        };
+        let practitioner = !specialty
+            .split(' ')
+            .any(|w| BUSINESS_FUNCTIONS.contains(&w));
+        let candidates = [
+            stem("engineering").map(|s| format!("{s} engineer")),
+            stem("design").map(|s| format!("{s} designer")),
+            practitioner.then(|| format!("{specialty} engineer")),
+            practitioner.then(|| format!("{specialty} developer")),
+            Some(specialty.clone()),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .filter(|c| !is_generic_title(c))
+            .find_map(|c| self.taxonomy.match_exact(&c))
+    }
+
     /// Whether `t` is the title its O*NET occupation's postings count under by default.
     fn is_onet_default(&self, t: &Title) -> bool {
         self.taxonomy
@@ -892,10 +943,15 @@ impl Classifier {
                     return self.role_prediction(input.title, d, &found);
                 }
             }
-            // "Senior Software Engineer, Database Engine": the title before the team
+            // "Senior Software Engineer, Database Engine": the title before the team;
+            // "Frontend Technical Lead": the practitioner of the specialty led
             if !description_alone && opts.use_alias {
                 if let Some(t) = self.leading_title(input.title) {
                     stats.leading_title += 1;
+                    return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+                }
+                if let Some(t) = self.lead_specialty(&clean_title(input.title)) {
+                    stats.lead_specialty += 1;
                     return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
                 }
             }
@@ -981,6 +1037,43 @@ impl Classifier {
 }
 
 /// The first `n` characters of `s` (on a character boundary).
+/// Words of a lead's specialty that name a business function or a place, not a technical
+/// specialty: their lead is not "X engineer" or "X developer" ([`Classifier::lead_specialty`]).
+const BUSINESS_FUNCTIONS: &[&str] = &[
+    "business",
+    "site",
+    "design",
+    "customer",
+    "service",
+    "market",
+    "product",
+    "team",
+    "operations",
+    "project",
+    "program",
+    "account",
+    "sales",
+    "marketing",
+    "community",
+    "people",
+    "finance",
+    "legal",
+    "office",
+    "studio",
+    "store",
+    "shift",
+    "content",
+    "strategic",
+    "growth",
+    "partner",
+    "partnerships",
+    "client",
+    "support",
+    "gtm",
+    "revenue",
+    "revops",
+];
+
 /// Where the first part of a title ends: the first `,` `|` `:` `–` `—` or spaced `-` outside
 /// brackets (None without one).
 fn leading_part_end(raw: &str) -> Option<usize> {

@@ -662,8 +662,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.unclassified
     );
     eprintln!(
-        "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; title before a separator: {}",
-        stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.leading_title
+        "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; title before a separator: {}; specialty of a lead: {}",
+        stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.leading_title, stats.lead_specialty
     );
     eprint!("{}", stats.step_times(started.elapsed().as_secs_f64()));
     Ok(())
