@@ -1036,7 +1036,6 @@ impl Classifier {
     }
 }
 
-/// The first `n` characters of `s` (on a character boundary).
 /// Words of a lead's specialty that name a business function or a place, not a technical
 /// specialty: their lead is not "X engineer" or "X developer" ([`Classifier::lead_specialty`]).
 const BUSINESS_FUNCTIONS: &[&str] = &[
@@ -1098,6 +1097,7 @@ fn leading_part_end(raw: &str) -> Option<usize> {
     None
 }
 
+/// The first `n` characters of `s` (on a character boundary).
 fn cap_chars(s: &str, n: usize) -> &str {
     match s.char_indices().nth(n) {
         Some((cut, _)) => &s[..cut],

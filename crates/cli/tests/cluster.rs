@@ -54,20 +54,11 @@ fn spawn(args: &[&str], log: &Path, env: &[(&str, String)]) -> Child {
 }
 
 fn jobshift(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("running jobshift")
+    jobshift_env(args, &[])
 }
 
 fn ok(args: &[&str]) -> Output {
-    let out = jobshift(args);
-    assert!(
-        out.status.success(),
-        "jobshift {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    ok_env(args, &[])
 }
 
 fn start_cluster(dir: &Path, executors: usize) -> Cluster {
