@@ -17,7 +17,7 @@
 //! A title field that names several roles ("Android Engineers, iOS Engineers") is split by
 //! [`RoleFinder::roles_in_title`].
 
-use crate::seniority::{clean_title, is_generic_title, strip_html};
+use crate::seniority::{clean_title, is_generic_title, strip_html, without_web_addresses};
 use jobshift_core::normalize::normalize_title;
 use jobshift_taxonomy::Taxonomy;
 use std::collections::{HashMap, HashSet};
@@ -456,9 +456,12 @@ pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> boo
     {
         return true;
     }
-    let has_url = raw.contains("http://") || raw.contains("https://") || raw.contains("www.");
-    if has_url && !finder.has_head_word(&norm) {
-        return true;
+    // A web address is not a role even when a word of it is ("https://coder.com/"): the test
+    // for a role word reads the field without its addresses.
+    if let Some(words) = without_web_addresses(raw) {
+        if !finder.has_head_word(&normalize_title(&strip_html(&words))) {
+            return true;
+        }
     }
     let toks: Vec<&str> = norm.split(' ').collect();
     let place = |t: &&str| {
@@ -756,6 +759,10 @@ mod tests {
             "   ",
             "Multiple positions in United States - WORK FROM HOME",
             "https://acme.com/jobs",
+            // an address whose words name a role is still an address
+            "https://coder.com/",
+            "www.architect.co",
+            "coder.com",
         ] {
             assert!(not_a_title(raw, &f, false), "{raw:?} should not be a title");
         }
@@ -767,6 +774,8 @@ mod tests {
             "Registered Nurse",
             "Barista",
             "Senior Python Developer (Remote)",
+            "Node.js Developer",
+            "Full-Stack Engineer https://www.uncountable.com/hiring/hn",
         ] {
             assert!(!not_a_title(raw, &f, true), "{raw:?} is a title");
         }

@@ -312,9 +312,12 @@ pub fn bracket_groups(raw: &str) -> Vec<&str> {
 }
 
 /// Split on tail separators; keep the first segment and any later segment that is not a pure
-/// location / remote / employment tail.
+/// location / remote / employment tail. The segment right after an `@` names the company or the
+/// place ("Founding Engineer @ Conductor", "Senior QA @ busuu") and is never kept.
 fn strip_tails(text: &str) -> String {
-    let mut segments: Vec<String> = Vec::new();
+    // each segment with whether an `@` introduced it
+    let mut segments: Vec<(String, bool)> = Vec::new();
+    let mut after_at = false;
     let mut cur = String::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -328,18 +331,19 @@ fn strip_tails(text: &str) -> String {
             || is_dash_sep
             || matches!(c, '–' | '—')
         {
-            segments.push(std::mem::take(&mut cur));
+            segments.push((std::mem::take(&mut cur), after_at));
+            after_at = c == '@';
         } else {
             cur.push(c);
         }
         i += 1;
     }
-    segments.push(cur);
+    segments.push((cur, after_at));
     // " at Company" / " in City" tails of the first segment
     let mut kept: Vec<String> = Vec::new();
-    for (idx, seg) in segments.into_iter().enumerate() {
+    for (idx, (seg, company)) in segments.into_iter().enumerate() {
         let norm = normalize_title(&seg);
-        if norm.is_empty() {
+        if norm.is_empty() || company {
             continue;
         }
         if idx == 0 {
@@ -422,13 +426,41 @@ pub fn is_generic_title(cleaned: &str) -> bool {
     c.is_empty() || GENERIC_TITLES.contains(&c)
 }
 
+/// Top-level domains that mark a bare word as a web address ("pepr.ai", "kinelo.com"); ".js"
+/// and the like are not among them, so "Node.js Developer" keeps its words.
+const WEB_DOMAINS: &[&str] = &[
+    "com", "io", "ai", "co", "org", "dev", "app", "tech", "xyz", "so", "sh", "health",
+];
+
+/// `raw` without its web addresses, when it has any: words with a scheme ("https://…"),
+/// starting "www.", or a bare domain ending in one of [`WEB_DOMAINS`] (with or without a path).
+pub(crate) fn without_web_addresses(raw: &str) -> Option<String> {
+    let is_address = |w: &str| {
+        let w = w.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | '<' | '>'));
+        if w.contains("://") || w.to_ascii_lowercase().starts_with("www.") {
+            return true;
+        }
+        let host = w.split('/').next().unwrap_or("");
+        let mut labels = host.rsplit('.');
+        let tld = labels.next().unwrap_or("").to_ascii_lowercase();
+        labels.next().is_some_and(|l| !l.is_empty()) && WEB_DOMAINS.contains(&tld.as_str())
+    };
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let kept: Vec<&str> = words.iter().copied().filter(|w| !is_address(w)).collect();
+    (kept.len() < words.len()).then(|| kept.join(" "))
+}
+
 pub fn clean_title(raw: &str) -> String {
     let raw = match raw.char_indices().nth(MAX_TITLE_CHARS) {
         Some((cut, _)) => &raw[..cut],
         None => raw,
     };
     let no_html = strip_html(raw);
-    let raw = no_html.as_ref();
+    let no_addresses = without_web_addresses(&no_html);
+    let raw = no_addresses
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(no_html.as_ref());
     let no_brackets = strip_brackets(raw);
     let tailless = strip_tails(&no_brackets);
     let toks: Vec<&str> = tailless.split(' ').filter(|t| !t.is_empty()).collect();
@@ -772,6 +804,16 @@ mod tests {
                 "softwareentwickler",
             ),
             ("Equity Analyst", "equity analyst"),
+            // the segment after "@" is the company or the place, never the role
+            (
+                "Founding Engineer @ Conductor (San Francisco, ONSITE)",
+                "engineer",
+            ),
+            ("Ruby Engineer @ clypd - Boston, MA", "ruby engineer"),
+            (
+                "Full-Stack Engineering https://www.uncountable.com/hiring/hn",
+                "full stack engineering",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(clean_title(raw), want, "cleaning {raw:?}");
