@@ -113,7 +113,7 @@ impl Isotonic {
 }
 
 /// Expected calibration error over `bins` equal-width confidence bins.
-pub fn expected_calibration_error(conf: &[f32], correct: &[bool], bins: usize) -> f64 {
+pub(crate) fn expected_calibration_error(conf: &[f32], correct: &[bool], bins: usize) -> f64 {
     if conf.is_empty() {
         return 0.0;
     }
@@ -136,7 +136,7 @@ pub fn expected_calibration_error(conf: &[f32], correct: &[bool], bins: usize) -
 
 /// Largest share of items that can be kept (most confident first) with precision ≥ `target`.
 /// Returns (coverage, confidence threshold); (0, 1) when no prefix reaches the target.
-pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f64, f32) {
+pub(crate) fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f64, f32) {
     let mut idx: Vec<usize> = (0..conf.len()).collect();
     idx.sort_by(|&a, &b| conf[b].total_cmp(&conf[a]));
     let mut ok = 0usize;
@@ -157,7 +157,7 @@ pub fn coverage_at_precision(conf: &[f32], correct: &[bool], target: f64) -> (f6
 
 /// One point of a coverage-vs-precision curve: keep items with confidence ≥ `threshold`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct OperatingPoint {
+pub(crate) struct OperatingPoint {
     pub threshold: f32,
     /// Share of items kept (classified).
     pub coverage: f64,
@@ -166,7 +166,7 @@ pub struct OperatingPoint {
 }
 
 /// Coverage and precision when keeping items with confidence ≥ each of `thresholds`.
-pub fn coverage_precision_curve(
+pub(crate) fn coverage_precision_curve(
     conf: &[f32],
     correct: &[bool],
     thresholds: &[f32],
@@ -200,7 +200,7 @@ pub fn coverage_precision_curve(
 /// right is at least one half — a wrong title costs a trend count as much as a right one
 /// adds. Cuts only between distinct confidences; returns threshold 0 (never abstain) when
 /// keeping everything is best.
-pub fn net_correct_threshold(conf: &[f32], correct: &[bool]) -> OperatingPoint {
+pub(crate) fn net_correct_threshold(conf: &[f32], correct: &[bool]) -> OperatingPoint {
     let mut idx: Vec<usize> = (0..conf.len()).collect();
     idx.sort_by(|&a, &b| conf[b].total_cmp(&conf[a]));
     let (mut net, mut ok) = (0i64, 0usize);

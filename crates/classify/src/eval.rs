@@ -136,7 +136,7 @@ pub struct ReliabilityBin {
 /// One evaluated item as the per-title table counts it: its gold title (when known), the
 /// predicted title, whether the prediction was answered (not abstained) and whether it is right.
 #[derive(Debug, Clone, Copy)]
-pub struct Scored<'a> {
+pub(crate) struct Scored<'a> {
     pub gold: Option<&'a str>,
     pub predicted: &'a str,
     pub answered: bool,
@@ -145,7 +145,7 @@ pub struct Scored<'a> {
 
 /// Per-title precision and recall (see [`TitleRow`]) of `items` grouped by `key` (the title
 /// itself, or its family); rows in key order.
-pub fn precision_recall<'a>(
+pub(crate) fn precision_recall<'a>(
     items: &[Scored<'a>],
     key: impl Fn(&'a str) -> Option<String>,
 ) -> Vec<TitleRow> {
@@ -738,7 +738,7 @@ pub fn render_table(rows: &[SetScores]) -> String {
 
 /// How a posting set's title is presented to the cascade (description experiments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TitleMode<'a> {
+pub(crate) enum TitleMode<'a> {
     /// The posting's own title.
     Real,
     /// The title replaced by a generic word (e.g. "Position").
@@ -748,7 +748,7 @@ pub enum TitleMode<'a> {
 }
 
 /// A copy of `set` with its titles replaced per `mode`, named `<set>/<suffix>`.
-pub fn with_title(set: &EvalSet, mode: TitleMode<'_>, suffix: &str) -> EvalSet {
+pub(crate) fn with_title(set: &EvalSet, mode: TitleMode<'_>, suffix: &str) -> EvalSet {
     let mut out = set.clone();
     out.name = format!("{}/{suffix}", set.name);
     for item in &mut out.items {
@@ -788,7 +788,7 @@ pub fn render_posting_table(rows: &[SetScores]) -> String {
 /// Write a held-out set with its gold resolved through `tax` (one JSON object per line:
 /// title, gold_onet, gold_titles, gold_soc6, gold_soc2, gold_families, gold_levels), and the
 /// taxonomy's titles, for the Python reference script.
-pub fn export_set(
+pub(crate) fn export_set(
     tax: &Taxonomy,
     set: &EvalSet,
     path: &std::path::Path,
@@ -818,7 +818,7 @@ pub fn export_set(
 }
 
 /// Write the taxonomy's titles (id, name, family, level, soc, onet_soc) as JSONL.
-pub fn export_titles(tax: &Taxonomy, path: &std::path::Path) -> Result<(), ClassifyError> {
+pub(crate) fn export_titles(tax: &Taxonomy, path: &std::path::Path) -> Result<(), ClassifyError> {
     jobshift_core::atomic::with_writer(path, |w| {
         use std::io::Write;
         for t in tax.titles() {

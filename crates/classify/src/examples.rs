@@ -21,7 +21,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 /// Names and aliases of every title.
-pub fn taxonomy_examples(tax: &Taxonomy) -> Vec<LabeledExample> {
+pub(crate) fn taxonomy_examples(tax: &Taxonomy) -> Vec<LabeledExample> {
     let mut out = Vec::new();
     for t in tax.titles() {
         for text in std::iter::once(&t.name).chain(t.aliases.iter()) {
@@ -60,19 +60,21 @@ pub fn onet_alternate_examples(
 /// The O*NET alternate titles shipped in this crate (`data/onet_alternate_titles.tsv.gz`,
 /// derived by `data/derive.py`; O*NET Database, U.S. DOL/ETA, CC BY 4.0): what the default
 /// classifier trains on, on every machine, from any directory.
-pub const SHIPPED_ONET_ALTERNATES: &[u8] = include_bytes!("../data/onet_alternate_titles.tsv.gz");
+pub(crate) const SHIPPED_ONET_ALTERNATES: &[u8] =
+    include_bytes!("../data/onet_alternate_titles.tsv.gz");
 
 /// The JobBERT *validation* split shipped in this crate (`data/jobbert_validation.tsv.gz`:
 /// title → gold O*NET codes, titles of the test split removed; TechWolf, Apache-2.0): it only
 /// measures the alias step's precision (its confidence), it is never a training example.
-pub const SHIPPED_JOBBERT_VALIDATION: &[u8] = include_bytes!("../data/jobbert_validation.tsv.gz");
+pub(crate) const SHIPPED_JOBBERT_VALIDATION: &[u8] =
+    include_bytes!("../data/jobbert_validation.tsv.gz");
 
 /// Name under which the shipped O*NET file is recorded in `classifier.json`.
-pub const SHIPPED_ONET_NAME: &str =
+pub(crate) const SHIPPED_ONET_NAME: &str =
     "builtin:onet_alternate_titles.tsv.gz (O*NET Database, CC BY 4.0)";
 
 /// Decompress one of the shipped gzip files.
-pub fn gunzip(bytes: &[u8], what: &str) -> Result<Vec<u8>, ClassifyError> {
+pub(crate) fn gunzip(bytes: &[u8], what: &str) -> Result<Vec<u8>, ClassifyError> {
     use std::io::Read;
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -90,7 +92,7 @@ pub fn shipped_onet_alternate_examples(
 }
 
 /// The shipped JobBERT validation titles with their gold O*NET codes.
-pub fn shipped_jobbert_validation() -> Result<Vec<EvalItem>, ClassifyError> {
+pub(crate) fn shipped_jobbert_validation() -> Result<Vec<EvalItem>, ClassifyError> {
     let what = "builtin:jobbert_validation.tsv.gz";
     let bytes = gunzip(SHIPPED_JOBBERT_VALIDATION, what)?;
     let text =
@@ -110,7 +112,7 @@ pub fn shipped_jobbert_validation() -> Result<Vec<EvalItem>, ClassifyError> {
 }
 
 /// [`onet_alternate_examples`] over any reader of the TSV (`source` names it in errors).
-pub fn onet_alternate_examples_from<R: std::io::Read>(
+pub(crate) fn onet_alternate_examples_from<R: std::io::Read>(
     tax: &Taxonomy,
     reader: R,
     source: &str,
@@ -186,7 +188,7 @@ pub struct LabelFileReport {
 
 /// Read a JSONL file of [`LabeledExample`]. Lines with unknown title ids or bad JSON are
 /// rejected (reported with their line numbers), never silently dropped.
-pub fn read_label_file(
+pub(crate) fn read_label_file(
     tax: &Taxonomy,
     path: &Path,
 ) -> Result<(Vec<LabeledExample>, LabelFileReport), ClassifyError> {
@@ -223,7 +225,7 @@ pub fn read_label_file(
 /// title, so its confusion-matrix row is by title (what the trends correction needs), and the
 /// title's O*NET code scores the SOC-level accuracies. Descriptions are kept only when
 /// `with_description`. Rejected lines are reported per file, never silently dropped.
-pub fn labelled_set(
+pub(crate) fn labelled_set(
     tax: &Taxonomy,
     paths: &[std::path::PathBuf],
     with_description: bool,
@@ -291,7 +293,7 @@ pub fn labelled_set(
 /// Split examples into (train, validation) by group: every example whose cleaned title hashes
 /// into the validation share goes there, so the same written title never sits on both sides.
 /// Taxonomy names/aliases always train (they define the classes). Deterministic given `seed`.
-pub fn split_by_title(
+pub(crate) fn split_by_title(
     examples: Vec<LabeledExample>,
     val_fraction: f64,
     seed: u64,
@@ -347,7 +349,10 @@ pub struct EvalSet {
 
 /// O*NET "Sample of Reported Titles" (`sample_of_reported_titles.tsv`), minus every title that
 /// (normalized) also appears in `seen` (the alternate titles and taxonomy aliases).
-pub fn onet_reported_set(path: &Path, seen: &HashSet<String>) -> Result<EvalSet, ClassifyError> {
+pub(crate) fn onet_reported_set(
+    path: &Path,
+    seen: &HashSet<String>,
+) -> Result<EvalSet, ClassifyError> {
     let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b'\t')
@@ -386,7 +391,9 @@ pub fn onet_reported_set(path: &Path, seen: &HashSet<String>) -> Result<EvalSet,
 /// (`crosswalk_esco_onet.csv`: metadata lines, then a header starting "O*NET Id").
 /// Exact and close matches are preferred; broad/narrow ones are used only when a label has
 /// no exact or close match.
-pub fn esco_to_onet(path: &Path) -> Result<HashMap<String, BTreeSet<String>>, ClassifyError> {
+pub(crate) fn esco_to_onet(
+    path: &Path,
+) -> Result<HashMap<String, BTreeSet<String>>, ClassifyError> {
     let text = std::fs::read_to_string(path).map_err(|e| ClassifyError::io(path, e))?;
     let start = text.find("O*NET Id,").ok_or_else(|| {
         ClassifyError::Format(format!(
@@ -422,7 +429,7 @@ pub fn esco_to_onet(path: &Path) -> Result<HashMap<String, BTreeSet<String>>, Cl
 
 /// JobBERT titles (`text,label` CSV; label = ESCO preferred label), gold through `esco`,
 /// minus titles seen in training. Distinct (normalized title, label) pairs are kept once.
-pub fn jobbert_set(
+pub(crate) fn jobbert_set(
     path: &Path,
     esco: &HashMap<String, BTreeSet<String>>,
     seen: &HashSet<String>,
@@ -466,11 +473,10 @@ pub fn jobbert_set(
 }
 
 /// Where the held-out files live under the shared data directory.
-pub struct HeldOutPaths {
+pub(crate) struct HeldOutPaths {
     pub onet_reported: std::path::PathBuf,
     pub jobbert: std::path::PathBuf,
     pub esco_crosswalk: std::path::PathBuf,
-    pub onet_alternates: std::path::PathBuf,
 }
 
 impl HeldOutPaths {
@@ -479,13 +485,12 @@ impl HeldOutPaths {
             onet_reported: shared.join("onet-sample-reported-titles/sample_of_reported_titles.tsv"),
             jobbert: shared.join("jobbert-v1-title-normalization/jobbert_v1_titles.test.csv"),
             esco_crosswalk: shared.join("esco-onet-crosswalk/crosswalk_esco_onet.csv"),
-            onet_alternates: shared.join("onet-alternate-titles/alternate_titles.tsv"),
         }
     }
 }
 
 /// Normalized titles of the training examples (what held-out sets must not contain).
-pub fn seen_titles(examples: &[LabeledExample]) -> HashSet<String> {
+pub(crate) fn seen_titles(examples: &[LabeledExample]) -> HashSet<String> {
     examples.iter().map(|e| normalize_title(&e.title)).collect()
 }
 
@@ -504,7 +509,7 @@ pub fn load_held_out(shared: &Path, seen: &HashSet<String>) -> Result<Vec<EvalSe
 }
 
 /// Where the Hacker News full-text postings live under the shared data directory.
-pub const HN_FULLTEXT_FILES: [&str; 2] = [
+pub(crate) const HN_FULLTEXT_FILES: [&str; 2] = [
     "hn-whoishiring-fulltext-2013-2018/hn_whoishiring_2013-08_2018-04.csv",
     "hn-whoishiring-fulltext-2026/hn_jobs_2026-01_2026-05.csv",
 ];
@@ -514,7 +519,7 @@ pub const HN_FULLTEXT_FILES: [&str; 2] = [
 /// part is the company and is skipped when there are several parts; a part matches when it,
 /// or its cleaned form (seniority and location tails removed, as in the cascade's alias
 /// step), is a name or alias. Headers naming two different titles give `None`.
-pub fn hn_header_title<'t>(
+pub(crate) fn hn_header_title<'t>(
     tax: &'t Taxonomy,
     header: &str,
 ) -> Option<(&'t jobshift_taxonomy::Title, String)> {

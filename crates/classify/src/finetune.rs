@@ -90,7 +90,7 @@ impl Default for FinetuneOptions {
 /// The device fine-tuning runs on: `cpu`, or `cuda` / `cuda:N` (GPU N). candle compiles the CUDA
 /// backend only with the `cuda` cargo feature (`cargo build --release --features cuda`); in a
 /// build without it, asking for a GPU is an error that says so, never a silent CPU run.
-pub fn training_device(spec: &str) -> Result<Device, ClassifyError> {
+pub(crate) fn training_device(spec: &str) -> Result<Device, ClassifyError> {
     jobshift_encode::parse_device(spec).map_err(|e| ClassifyError::Training(e.to_string()))
 }
 
@@ -120,7 +120,7 @@ fn terr(e: impl std::fmt::Display) -> ClassifyError {
 }
 
 /// Texts per title id (cleaned, deduplicated), from a JSONL of labelled examples.
-pub fn texts_by_title(path: &Path) -> Result<BTreeMap<String, Vec<String>>, ClassifyError> {
+pub(crate) fn texts_by_title(path: &Path) -> Result<BTreeMap<String, Vec<String>>, ClassifyError> {
     let file = std::fs::File::open(path).map_err(|e| ClassifyError::io(path, e))?;
     let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
@@ -286,12 +286,12 @@ fn changed_tensors(
 }
 
 /// One anchor/positive pair: (title index, anchor text index, positive text index).
-pub type Pair = (usize, usize, usize);
+pub(crate) type Pair = (usize, usize, usize);
 
 /// The batches of one epoch. `sizes[t]` is the number of distinct texts of title `t` (titles
 /// with fewer than two are skipped). Every batch holds distinct titles; a last batch with
 /// fewer than two pairs is dropped (it would have no negative).
-pub fn epoch_batches(
+pub(crate) fn epoch_batches(
     sizes: &[usize],
     batch_size: usize,
     max_per_title: usize,

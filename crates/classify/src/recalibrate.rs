@@ -15,7 +15,7 @@ use crate::ClassifyError;
 /// new alias confidence (its accuracy on the labels, Laplace-smoothed) and the new
 /// `min_confidence` (the old threshold through the map). Fewer than `MIN_RECALIBRATION`
 /// non-alias predictions is an error: the map would be noise.
-pub fn fit_recalibration(
+pub(crate) fn fit_recalibration(
     head: HeadKind,
     alias_confidence_before: f32,
     min_confidence_before: f32,
@@ -105,7 +105,7 @@ pub fn write_recalibrated_classifier(
 }
 
 /// Fewest non-alias labelled predictions [`fit_recalibration`] accepts.
-pub const MIN_RECALIBRATION: usize = 100;
+pub(crate) const MIN_RECALIBRATION: usize = 100;
 
 #[cfg(test)]
 mod tests {

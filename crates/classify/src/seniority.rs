@@ -236,7 +236,7 @@ const LOCATION_WORDS: &[&str] = &[
 ];
 
 /// Salary tokens after normalization: "150k", "1m" ("$150k" loses its "$").
-pub fn is_money_token(t: &str) -> bool {
+pub(crate) fn is_money_token(t: &str) -> bool {
     let digits = t.trim_end_matches('k').trim_end_matches('m');
     !digits.is_empty() && digits.len() < t.len() && digits.chars().all(|c| c.is_ascii_digit())
 }
@@ -271,7 +271,7 @@ fn is_level_token(tok: &str) -> bool {
 }
 
 /// Remove bracketed parts: "(Remote, NYC)", "[Contract]", "{x}".
-pub fn strip_brackets(raw: &str) -> String {
+pub(crate) fn strip_brackets(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut depth = 0usize;
     for ch in raw.chars() {
@@ -287,7 +287,7 @@ pub fn strip_brackets(raw: &str) -> String {
 
 /// The text inside each pair of round or square brackets of `raw`, outermost pairs only, in
 /// order ("Founding Engineer (Platform/API) [Remote]" → "Platform/API", "Remote").
-pub fn bracket_groups(raw: &str) -> Vec<&str> {
+pub(crate) fn bracket_groups(raw: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;
@@ -421,7 +421,7 @@ const GENERIC_TITLES: &[&str] = &[
 ];
 
 /// Whether a cleaned title ([`clean_title`]) names no occupation (see [`GENERIC_TITLES`]).
-pub fn is_generic_title(cleaned: &str) -> bool {
+pub(crate) fn is_generic_title(cleaned: &str) -> bool {
     let c = cleaned.trim();
     c.is_empty() || GENERIC_TITLES.contains(&c)
 }
@@ -516,7 +516,7 @@ pub fn clean_title(raw: &str) -> String {
 
 /// Seniority signals found in the words of a raw title, highest first is not implied: each
 /// element is a signal present in the title.
-pub fn title_signals(raw: &str) -> Vec<Seniority> {
+pub(crate) fn title_signals(raw: &str) -> Vec<Seniority> {
     let norm = normalize_title(raw);
     let toks: Vec<&str> = norm.split(' ').filter(|t| !t.is_empty()).collect();
     let has = |w: &str| toks.contains(&w);
@@ -663,7 +663,7 @@ pub fn resolve_seniority(raw_title: &str, predicted_level: Option<Level>) -> Sen
 }
 
 /// Remove HTML tags and character entities (a title field copied with its markup).
-pub fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
     if !raw.contains('<') && !raw.contains('&') {
         return std::borrow::Cow::Borrowed(raw);
     }

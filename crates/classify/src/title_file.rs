@@ -75,7 +75,7 @@ pub fn classify_records(
 }
 
 /// The output object of one record.
-pub fn prediction_json(c: &Classifier, r: &TitleRecord, p: &Prediction) -> Value {
+pub(crate) fn prediction_json(c: &Classifier, r: &TitleRecord, p: &Prediction) -> Value {
     let t = c.title(&p.title_id);
     let input: Value = if r.description.is_some() || r.raw.trim_start().starts_with('{') {
         serde_json::from_str(&r.raw).unwrap_or_else(|_| Value::String(r.title.clone()))

@@ -205,7 +205,7 @@ pub struct TrainingSet {
 /// given; a given file that is missing is an error, never a silent fallback), and label files.
 /// Returns the examples, the label file reports, the O*NET rows without a title, and the
 /// source name and hash of the O*NET file.
-pub fn collect_examples(
+pub(crate) fn collect_examples(
     tax: &Taxonomy,
     opts: &TrainOptions,
 ) -> Result<
@@ -310,7 +310,7 @@ pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, 
 
 /// Fewest validation examples from which `train` chooses thresholds itself; below it (e.g.
 /// `--no-onet-alternates`) both thresholds must be given.
-pub const MIN_VALIDATION_FOR_THRESHOLDS: usize = 500;
+pub(crate) const MIN_VALIDATION_FOR_THRESHOLDS: usize = 500;
 
 /// Train a classifier with `opts`; writes `opts.out`. The steps: the training set
 /// ([`training_set`]), its embeddings ([`embed_split`]), one [`fit_head`] per head asked for,
@@ -959,7 +959,7 @@ fn short_hash(h: &str) -> &str {
 
 /// How the cascade's thresholds were chosen on validation (recorded in `classifier.json`).
 #[derive(Debug, Clone, Serialize)]
-pub struct ThresholdChoice {
+pub(crate) struct ThresholdChoice {
     /// Validation items (alias hits + embedded titles).
     pub n: usize,
     /// The chosen abstention point: keep predictions whose calibrated confidence is at least
@@ -976,7 +976,7 @@ pub struct ThresholdChoice {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct MarginPoint {
+pub(crate) struct MarginPoint {
     pub margin: f32,
     /// Share of embedded (non-alias) titles whose top-2 margin is below `margin`.
     pub flagged: f64,
@@ -987,7 +987,7 @@ pub struct MarginPoint {
 }
 
 /// Candidate ambiguity margins.
-pub const MARGIN_GRID: [f32; 9] = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7];
+pub(crate) const MARGIN_GRID: [f32; 9] = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7];
 
 /// Walking up [`MARGIN_GRID`], each band of titles between two grid margins has its own
 /// title-only accuracy; the chosen margin is the top of the last band, counted from the
@@ -995,7 +995,7 @@ pub const MARGIN_GRID: [f32; 9] = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.
 /// description is consulted exactly where the title is a coin flip or worse, and not where
 /// the title is usually right (each description costs a long-text embedding, ~50× a title).
 /// The smallest grid margin when even the lowest band is mostly right.
-pub fn choose_ambiguity_margin(curve: &[MarginPoint]) -> f32 {
+pub(crate) fn choose_ambiguity_margin(curve: &[MarginPoint]) -> f32 {
     let mut chosen = MARGIN_GRID[0];
     let (mut prev_share, mut prev_right) = (0.0f64, 0.0f64);
     for p in curve {
@@ -1017,7 +1017,7 @@ pub fn choose_ambiguity_margin(curve: &[MarginPoint]) -> f32 {
 /// Choose `min_confidence` and `ambiguity_margin` from the chosen head's validation outcomes
 /// (`raw` top-1 score, right, top-2 margin per validation row) and the alias step's hits
 /// (`alias_on_val[i]` = Some(right) when row `i` hits an alias).
-pub fn choose_thresholds(
+pub(crate) fn choose_thresholds(
     outcomes: Option<&(Vec<f32>, Vec<bool>, Vec<f32>)>,
     alias_on_val: &[Option<bool>],
     alias_confidence: f32,
@@ -1095,7 +1095,7 @@ pub fn choose_thresholds(
 }
 
 /// One line of scores for `classifier.json`.
-pub fn summary_row(s: &SetScores) -> serde_json::Value {
+pub(crate) fn summary_row(s: &SetScores) -> serde_json::Value {
     serde_json::json!({
         "set": s.set, "head": s.head, "n": s.n, "top1": s.top1, "top1_strict": s.top1_strict,
         "coverage": s.coverage, "precision": s.precision, "top5": s.top5,
@@ -1105,7 +1105,7 @@ pub fn summary_row(s: &SetScores) -> serde_json::Value {
 }
 
 /// Write `eval.json` and `confusion.json` (the chosen head's confusion on held-out data).
-pub fn write_eval(
+pub(crate) fn write_eval(
     dir: &Path,
     scores: &[SetScores],
     confusion: &Confusion,
@@ -1137,7 +1137,7 @@ pub fn write_eval_to(
 }
 
 /// Score every head in `heads` on `sets`; returns the scores and the chosen head's confusion.
-pub fn evaluate_heads(
+pub(crate) fn evaluate_heads(
     dir: &Path,
     heads: &[HeadKind],
     chosen: HeadKind,
@@ -1194,7 +1194,7 @@ pub fn evaluate_heads(
 /// 3 (2026-12-04): the O*NET alternate titles and the JobBERT validation titles that measure the
 /// alias confidence are shipped in the binary (never read from the working directory); the
 /// default trains the kNN head only.
-pub const RECIPE: u32 = 3;
+pub(crate) const RECIPE: u32 = 3;
 
 /// Train the default classifier (minilm, the kNN head) into the jobshift cache, unless it
 /// already exists there (trained by this [`RECIPE`]); returns its directory. This is what
@@ -1244,14 +1244,9 @@ pub fn classifier_for_model(model: &str) -> Result<(PathBuf, Option<TrainReport>
     Ok((dir, Some(rep)))
 }
 
-/// Alias-matched postings (the description model's training data), from label sources.
-pub fn is_description_example(e: &LabeledExample) -> bool {
-    e.source == LabelSource::AliasMatchedPosting && e.description.is_some()
-}
-
 /// Postings of `dataset_dir` whose raw (or cleaned) title is a taxonomy name/alias and that have
 /// a description: `AliasMatchedPosting` examples, at most `per_title` per title (first seen).
-pub fn alias_matched_postings(
+pub(crate) fn alias_matched_postings(
     tax: &Taxonomy,
     dataset_dir: &Path,
     per_title: usize,

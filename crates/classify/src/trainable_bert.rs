@@ -109,7 +109,7 @@ impl Layer {
 }
 
 /// BERT embeddings + encoder layers (no pooler: sentence-transformers pools the token states).
-pub struct TrainableBert {
+pub(crate) struct TrainableBert {
     embeddings: Embeddings,
     layers: Vec<Layer>,
 }

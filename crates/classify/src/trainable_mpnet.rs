@@ -136,7 +136,7 @@ impl Layer {
 
 /// MPNet embeddings, encoder layers and the shared relative-attention bias table (no pooler:
 /// sentence-transformers pools the token states).
-pub struct TrainableMpnet {
+pub(crate) struct TrainableMpnet {
     embeddings: Embeddings,
     layers: Vec<Layer>,
     /// (num_buckets, num_heads), a trainable variable shared by every layer.

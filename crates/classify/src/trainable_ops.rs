@@ -154,7 +154,7 @@ pub(crate) fn padding_mask_bias(attention_mask: &Tensor) -> Result<Tensor> {
 
 /// Mean over real tokens, then L2 normalization (the sentence-transformers pipeline of
 /// all-MiniLM-L6-v2 and all-mpnet-base-v2): (batch, seq, hidden) → (batch, hidden).
-pub fn mean_pool_normalize(hidden: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
+pub(crate) fn mean_pool_normalize(hidden: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
     let m = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
     let summed = hidden.broadcast_mul(&m)?.sum(1)?;
     let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;

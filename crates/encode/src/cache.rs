@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-pub type CacheKey = [u8; 16];
+pub(crate) type CacheKey = [u8; 16];
 
 /// Key of `text` under `model_id`.
 pub fn cache_key(model_id: &str, text: &str) -> CacheKey {

@@ -100,7 +100,7 @@ pub fn load_options(
 /// Whether a candle error is the device running out of memory (then the caller retries with a
 /// smaller batch). candle boxes the CUDA driver's and cuBLAS's errors without a typed kind, so
 /// the driver's own names for the condition are matched.
-pub fn is_out_of_memory(e: &candle_core::Error) -> bool {
+pub(crate) fn is_out_of_memory(e: &candle_core::Error) -> bool {
     let text = e.to_string();
     text.contains("OUT_OF_MEMORY")
         || text.contains("out of memory")

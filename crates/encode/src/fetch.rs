@@ -626,7 +626,7 @@ pub struct InstalledModel {
 }
 
 /// Models in the cache (directories with a manifest or a model config).
-pub fn list_installed() -> Result<Vec<InstalledModel>, EncodeError> {
+pub(crate) fn list_installed() -> Result<Vec<InstalledModel>, EncodeError> {
     let dir = registry::models_dir();
     let mut out = Vec::new();
     if !dir.exists() {

@@ -66,7 +66,7 @@ fn ext(path: &Path) -> String {
 }
 
 /// Streams texts from a file in chunks.
-pub struct TextReader {
+pub(crate) struct TextReader {
     path: PathBuf,
     format: InputFormat,
     lines: std::io::Lines<BufReader<File>>,
@@ -123,7 +123,7 @@ impl TextReader {
 }
 
 /// Number of records (lines) in a file.
-pub fn count_records(path: &Path) -> Result<u64, EncodeError> {
+pub(crate) fn count_records(path: &Path) -> Result<u64, EncodeError> {
     let f = File::open(path).map_err(|e| EncodeError::io(path, e))?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let (mut n, mut last) = (0u64, b'\n');
@@ -144,7 +144,7 @@ pub fn count_records(path: &Path) -> Result<u64, EncodeError> {
 }
 
 /// Writes embeddings in input order; `finish` publishes the file atomically.
-pub struct EmbeddingWriter {
+pub(crate) struct EmbeddingWriter {
     path: PathBuf,
     dim: usize,
     rows: u64,
@@ -230,10 +230,6 @@ impl EmbeddingWriter {
             tmp,
             sink,
         })
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     pub fn write(&mut self, e: &Embeddings) -> Result<(), EncodeError> {

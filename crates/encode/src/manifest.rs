@@ -34,7 +34,7 @@ pub struct Manifest {
 }
 
 /// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String, EncodeError> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String, EncodeError> {
     let mut f = std::fs::File::open(path).map_err(|e| EncodeError::io(path, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -108,7 +108,7 @@ pub fn resolve_static(name_or_dir: &str) -> Result<PathBuf, EncodeError> {
 }
 
 /// True when `name` has the shape of a Hugging Face repo id (`owner/name`, no path syntax).
-pub fn looks_like_repo_id(name: &str) -> bool {
+pub(crate) fn looks_like_repo_id(name: &str) -> bool {
     let mut parts = name.split('/');
     let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
@@ -125,7 +125,7 @@ pub fn looks_like_repo_id(name: &str) -> bool {
 
 /// The cache folder name for a model name: the alias for known models, `owner--name` for
 /// other repo ids.
-pub fn cache_name(name: &str) -> String {
+pub(crate) fn cache_name(name: &str) -> String {
     match known_model(name) {
         Some(k) => k.alias.to_string(),
         None => name.replace('/', "--"),
@@ -141,7 +141,7 @@ pub fn fetch_arg(name: &str) -> String {
 }
 
 /// True when `dir` looks like a sentence-transformers / transformers model directory.
-pub fn is_model_dir(dir: &Path) -> bool {
+pub(crate) fn is_model_dir(dir: &Path) -> bool {
     dir.is_dir() && (dir.join("modules.json").is_file() || dir.join("config.json").is_file())
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// One entry of `modules.json`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ModuleEntry {
+pub(crate) struct ModuleEntry {
     #[serde(default)]
     pub idx: usize,
     #[serde(default)]
@@ -70,7 +70,7 @@ fn yes() -> bool {
 
 /// The pooling configuration of a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolingConfig {
+pub(crate) struct PoolingConfig {
     pub modes: Vec<PoolingMode>,
     pub word_embedding_dimension: Option<usize>,
 }
@@ -84,7 +84,7 @@ struct SbertFile {
 
 /// A `sentence_transformers.models.Dense` module: `activation(W x + b)`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct DenseConfig {
+pub(crate) struct DenseConfig {
     pub in_features: usize,
     pub out_features: usize,
     #[serde(default = "yes")]
@@ -101,7 +101,7 @@ fn identity() -> String {
 
 /// Everything a sentence-transformers directory says about how to turn text into a vector.
 #[derive(Debug, Clone)]
-pub struct StConfig {
+pub(crate) struct StConfig {
     /// Directory of the Transformer module (config.json, tokenizer.json, weights).
     pub transformer_dir: PathBuf,
     /// `max_seq_length` from `sentence_bert_config.json`, if given.

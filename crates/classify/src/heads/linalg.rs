@@ -5,7 +5,7 @@ use crate::ClassifyError;
 use rayon::prelude::*;
 
 /// Row-major L2 normalization, in place. Zero rows stay zero.
-pub fn l2_normalize_rows(data: &mut [f32], dim: usize) {
+pub(crate) fn l2_normalize_rows(data: &mut [f32], dim: usize) {
     for row in data.chunks_mut(dim) {
         let n = row.iter().map(|v| v * v).sum::<f32>().sqrt();
         if n > 0.0 {
@@ -135,7 +135,7 @@ impl TopK {
 /// row-major `· × dim`): blocked matrix products (`gemm`, one thread per block, rayon over
 /// blocks of base rows) feeding a running top-k per query, so the `queries × base` similarity
 /// matrix is never materialized. Returns, per query, `(similarity, base row)` best first.
-pub fn nearest_neighbours(
+pub(crate) fn nearest_neighbours(
     queries: &[f32],
     base: &[f32],
     dim: usize,

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 /// The architecture-specific parts of the forward pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackedArch {
+pub(crate) enum PackedArch {
     /// Absolute positions `0..n`, token-type 0 embedding added.
     Bert,
     /// Positions `padding_idx + 1 + i` (non-padding tokens), shared relative-position bias.
@@ -36,7 +36,7 @@ pub enum PackedArch {
 
 /// Feed-forward activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackedActivation {
+pub(crate) enum PackedActivation {
     /// `0.5·x·(1 + erf(x/√2))` (PyTorch `gelu`, HF `"gelu"`).
     GeluErf,
     /// The tanh approximation (HF `"gelu_new"`, `"gelu_pytorch_tanh"`).
@@ -60,7 +60,7 @@ impl PackedActivation {
 
 /// Shapes and constants of a model.
 #[derive(Debug, Clone)]
-pub struct PackedConfig {
+pub(crate) struct PackedConfig {
     pub arch: PackedArch,
     pub vocab_size: usize,
     pub hidden_size: usize,
@@ -99,7 +99,7 @@ struct Layer {
 }
 
 /// A transformer encoder held as plain f32 arrays.
-pub struct PackedModel {
+pub(crate) struct PackedModel {
     cfg: PackedConfig,
     word: Vec<f32>,
     position: Vec<f32>,
@@ -519,7 +519,7 @@ impl PackedModel {
 
 /// Intermediate buffers of [`PackedModel::forward`], reused across batches.
 #[derive(Default)]
-pub struct PackedScratch {
+pub(crate) struct PackedScratch {
     qkv: Vec<f32>,
     context: Vec<f32>,
     projected: Vec<f32>,
