@@ -6,8 +6,10 @@
 //! manifest, same staging and commit).
 //!
 //! Each executor loads a classifier directory once (the first task that needs it) and keeps it
-//! for its lifetime; tasks share it. The directory and the model it names must be readable at
-//! the same path on every executor, as the dataset is.
+//! for its lifetime; tasks share it. Its title-embedding caches live as long (a pool, one cache
+//! per task at a time, each bounded), so a title is embedded once per cache, not once per batch.
+//! The directory and the model it names must be readable at the same path on every executor, as
+//! the dataset is.
 //!
 //! The cascade's answer for a posting depends only on its title and description, so the client
 //! matches the executors' answers to its rows by a hash of those two fields ([`content_key`]),
@@ -28,6 +30,7 @@ use jobshift_classify::classifier::{
     CascadeOptions, CascadeStats, Classifier, ClassifierMeta, TitleInput,
 };
 use jobshift_classify::dataset::{self, DatasetRun, PendingFile};
+use jobshift_classify::embed_cache::EmbedCache;
 use jobshift_classify::{ClassifyError, ClassifyReport};
 use jobshift_core::schema;
 use std::collections::HashMap;
@@ -130,6 +133,39 @@ fn loaded(dir: &str) -> DfResult<Arc<Classifier>> {
     Ok(c)
 }
 
+/// Titles a pooled cache may hold before it is dropped instead of returned to the pool: each
+/// title costs its embedding (1.5 KB for MiniLM) and the head's scores, so a long-lived executor
+/// keeps at most about 170 MB per task slot.
+const CACHE_MAX_TITLES: usize = 100_000;
+
+/// Title-embedding caches this process keeps between calls, by classifier directory. A call takes
+/// one (or starts one) and gives it back when done, so concurrent tasks never share one, and a
+/// title repeated across batches and files is embedded once per cache rather than once per
+/// batch (a local run keeps one cache for the whole dataset).
+fn cache_pool() -> &'static Mutex<HashMap<String, Vec<EmbedCache>>> {
+    static POOL: OnceLock<Mutex<HashMap<String, Vec<EmbedCache>>>> = OnceLock::new();
+    POOL.get_or_init(Default::default)
+}
+
+/// A cache for `dir`'s classifier from the pool, or `new()` when the pool has none.
+fn take_cache(dir: &str, new: impl FnOnce() -> EmbedCache) -> EmbedCache {
+    cache_pool()
+        .lock()
+        .ok()
+        .and_then(|mut pool| pool.get_mut(dir).and_then(Vec::pop))
+        .unwrap_or_else(new)
+}
+
+/// Return `cache` to the pool unless it has grown past [`CACHE_MAX_TITLES`].
+fn give_back_cache(dir: &str, cache: EmbedCache) {
+    if cache.len() > CACHE_MAX_TITLES {
+        return;
+    }
+    if let Ok(mut pool) = cache_pool().lock() {
+        pool.entry(dir.to_string()).or_default().push(cache);
+    }
+}
+
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
@@ -180,10 +216,11 @@ impl ScalarUDFImpl for ClassifyUdf {
         let descriptions = as_strings(descriptions)?;
         let classifier = loaded(&dir)?;
         let inputs = dataset::title_inputs(&titles, Some(&descriptions), 0..n);
-        let mut cache = classifier.new_cache();
+        let mut cache = take_cache(&dir, || classifier.new_cache());
         let mut stats = CascadeStats::default();
-        let preds = classifier
-            .classify(&inputs, &mut cache, &options, &mut stats)
+        let preds = classifier.classify(&inputs, &mut cache, &options, &mut stats);
+        give_back_cache(&dir, cache);
+        let preds = preds
             .map_err(|e| DataFusionError::Execution(format!("executor on {}: {e}", host_name())))?;
         let keys = FixedSizeBinaryArray::try_from_iter(inputs.iter().map(input_key))?;
         let mut columns: Vec<ArrayRef> = vec![Arc::new(keys)];
@@ -355,6 +392,24 @@ fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pooled_cache_is_handed_to_one_call_at_a_time_and_comes_back() {
+        let dir = "/pool-test/classifier";
+        let marked = |n| {
+            let mut c = EmbedCache::new(4);
+            c.encoded = n;
+            c
+        };
+        give_back_cache(dir, marked(7));
+        // the pooled cache, then (the pool empty) a new one
+        assert_eq!(take_cache(dir, || marked(0)).encoded, 7);
+        assert_eq!(take_cache(dir, || marked(0)).encoded, 0);
+        // another classifier's caches are its own
+        give_back_cache(dir, marked(3));
+        assert_eq!(take_cache("/pool-test/other", || marked(0)).encoded, 0);
+        assert_eq!(take_cache(dir, || marked(0)).encoded, 3);
+    }
 
     #[test]
     fn content_keys_tell_postings_apart_as_the_cascade_does() {
