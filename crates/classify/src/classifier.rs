@@ -516,8 +516,15 @@ impl Classifier {
                     }
                 },
             };
-            out[i] =
-                Some(self.decide(&inputs[i], row, method, is_description_only[i], opts, stats));
+            out[i] = Some(self.decide(
+                &inputs[i],
+                &cleaned[i],
+                row,
+                method,
+                is_description_only[i],
+                opts,
+                stats,
+            ));
         }
         Ok(out.into_iter().flatten().collect())
     }
@@ -901,6 +908,7 @@ impl Classifier {
     fn decide(
         &self,
         input: &TitleInput<'_>,
+        cleaned: &str,
         row: &[f32],
         method: Method,
         description_alone: bool,
@@ -950,7 +958,7 @@ impl Classifier {
                     stats.leading_title += 1;
                     return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
                 }
-                if let Some(t) = self.lead_specialty(&clean_title(input.title)) {
+                if let Some(t) = self.lead_specialty(cleaned) {
                     stats.lead_specialty += 1;
                     return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
                 }
