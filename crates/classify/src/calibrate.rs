@@ -12,13 +12,14 @@
 use serde::{Deserialize, Serialize};
 
 /// Confidence re-fitted on labelled postings of the population being classified
-/// (`jobshift calibrate --labels`). The training-time calibration is fitted on a validation split
+/// (`jobshift eval --labels … --recalibrate-to DIR`). The training-time calibration is fitted on a validation split
 /// of the training sources (O*NET alternate titles); on another population (real vacancy titles,
 /// one employer's postings) the same score can mean a different chance of being right. This map
 /// takes the calibrated confidence of the embedding and description steps to the share of
 /// predictions that were right on the labelled postings; the alias step's confidence becomes its
 /// measured accuracy there. `min_confidence` is carried through the map, so the same predictions
-/// abstain as before.
+/// abstain as before. Where the labels show that a predicted title is usually another one on this
+/// population (`remap`), the prediction becomes that title.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Recalibration {
     /// Calibrated confidence → probability right on the labelled postings.
@@ -31,6 +32,20 @@ pub struct Recalibration {
     /// The values before recalibration, for the record.
     pub alias_confidence_before: f32,
     pub min_confidence_before: f32,
+    /// Predicted title id → the title the labelled postings predicted as it mostly were
+    /// ([`crate::recalibrate`]'s rule); absent when none qualified or the re-fit left it out.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub remap: std::collections::BTreeMap<String, TitleRemap>,
+}
+
+/// One predicted title the labelled postings take to another: of `predicted` labelled postings
+/// predicted as the title, `labelled_to` were labelled `to` and `labelled_same` the title itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TitleRemap {
+    pub to: String,
+    pub predicted: usize,
+    pub labelled_to: usize,
+    pub labelled_same: usize,
 }
 
 /// Piecewise-linear monotone calibration map (PAV blocks, interpolated between block centres).

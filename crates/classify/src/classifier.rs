@@ -204,11 +204,18 @@ pub struct CascadeStats {
     /// Postings whose title the embedding left below the threshold, classified by the
     /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
     pub lead_specialty: usize,
+    /// Predictions a re-fit on labelled postings moved to another title (step 5).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub remapped: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
     pub title_head_time: Duration,
     pub description_time: Duration,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl CascadeStats {
@@ -226,6 +233,7 @@ impl CascadeStats {
         self.several_roles += o.several_roles;
         self.leading_title += o.leading_title;
         self.lead_specialty += o.lead_specialty;
+        self.remapped += o.remapped;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
@@ -425,8 +433,54 @@ impl Classifier {
     /// 2. the title embedding, each distinct cleaned title once ([`Classifier::title_scores`]);
     /// 3. the description where the title is ambiguous, or where it names no role
     /// ([`Classifier::description_scores`]); 4. the confidence and the abstention
-    /// ([`Classifier::decide`]).
+    /// ([`Classifier::decide`]); 5. where the classifier was re-fitted on labelled postings of
+    /// its population, the titles those labels move ([`Classifier::remap_to_population`]).
     pub fn classify(
+        &self,
+        inputs: &[TitleInput<'_>],
+        cache: &mut EmbedCache,
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Result<Vec<Prediction>, ClassifyError> {
+        let mut out = self.cascade(inputs, cache, opts, stats)?;
+        self.remap_to_population(&mut out, stats);
+        Ok(out)
+    }
+
+    /// Step 5: a predicted title that the labelled postings of a re-fit
+    /// ([`crate::calibrate::Recalibration::remap`]) say is mostly another title becomes that
+    /// title (in `title_id`, `best` and `roles`; `alternatives` keep the head's own scores).
+    fn remap_to_population(&self, preds: &mut [Prediction], stats: &mut CascadeStats) {
+        let Some(r) = self
+            .meta
+            .recalibration
+            .as_ref()
+            .filter(|r| r.head == self.meta.head && !r.remap.is_empty())
+        else {
+            return;
+        };
+        for p in preds {
+            if let Some(m) = r.remap.get(&p.best) {
+                if p.title_id == p.best {
+                    p.title_id = m.to.clone();
+                    stats.remapped += 1;
+                }
+                p.best = m.to.clone();
+            }
+            if p.roles.iter().any(|t| r.remap.contains_key(t)) {
+                let mut seen = std::collections::HashSet::new();
+                p.roles = p
+                    .roles
+                    .iter()
+                    .map(|t| r.remap.get(t).map_or(t, |m| &m.to).clone())
+                    .filter(|t| seen.insert(t.clone()))
+                    .collect();
+            }
+        }
+    }
+
+    /// Steps 0–4 of [`Classifier::classify`].
+    fn cascade(
         &self,
         inputs: &[TitleInput<'_>],
         cache: &mut EmbedCache,

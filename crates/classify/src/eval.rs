@@ -75,10 +75,13 @@ pub struct SetScores {
 }
 
 /// One evaluated item.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Outcome {
     pub confidence: f32,
     pub method: Method,
+    /// The best title (before abstention), and the gold title where the set knows one.
+    pub best: String,
+    pub gold: Option<String>,
     /// The best title is right (gold title or SOC-6, the rule).
     pub right: bool,
     /// The best title is exactly the gold title (sets that know it).
@@ -435,6 +438,8 @@ impl Tally {
         self.outcomes.push(Outcome {
             confidence: p.confidence,
             method: p.method,
+            best: p.best.clone(),
+            gold: item.gold_title.clone(),
             right: ok,
             exact: item.gold_title.as_ref().map(|g| &p.best == g),
         });

@@ -2,27 +2,86 @@
 //! (`jobshift eval --labels … --recalibrate-to DIR`): [`fit_recalibration`] fits the map
 //! ([`crate::calibrate::Recalibration`]) from evaluation outcomes, and
 //! [`write_recalibrated_classifier`] writes a copy of the classifier directory that uses it.
+//! [`fit_remap`] finds the predicted titles the labels say are mostly another title on this
+//! population.
 
-use crate::calibrate::{Isotonic, Recalibration};
+use crate::calibrate::{Isotonic, Recalibration, TitleRemap};
 use crate::classifier::{ClassifierMeta, Method};
 use crate::eval::Outcome;
 use crate::heads::HeadKind;
 use crate::ClassifyError;
+use std::collections::{BTreeMap, HashMap};
+
+/// How many more of the labelled postings predicted as a title must carry another title than
+/// the title itself before [`fit_remap`] moves it (the prediction's prior weight, in postings).
+pub(crate) const REMAP_MARGIN: usize = 2;
+
+/// The predicted titles that the labelled postings say are mostly another title on this
+/// population, from the outcomes of the classified (not abstained) labelled postings with a
+/// gold title: title `p` goes to `g` when, of the postings predicted `p`, at least
+/// [`REMAP_MARGIN`] more were labelled `g` than `p` itself, and `g` is at least half of them —
+/// the most probable title given the prediction, by the labels, with a prior that favours the
+/// prediction (the Bayes decision with the labelled shares as the estimate). Ties go to the
+/// smaller title id, so the result does not depend on the outcomes' order.
+pub(crate) fn fit_remap(outcomes: &[Outcome]) -> BTreeMap<String, TitleRemap> {
+    let mut counts: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
+    for o in outcomes {
+        if let (Some(g), false) = (&o.gold, o.method == Method::Unclassified) {
+            *counts
+                .entry(o.best.as_str())
+                .or_default()
+                .entry(g.as_str())
+                .or_default() += 1;
+        }
+    }
+    let mut remap = BTreeMap::new();
+    for (predicted, golds) in counts {
+        let n: usize = golds.values().sum();
+        let same = golds.get(predicted).copied().unwrap_or(0);
+        // the most frequent other gold title; BTreeMap order makes ties go to the smaller id
+        let best_other = golds.iter().filter(|(g, _)| **g != predicted).fold(
+            None,
+            |acc: Option<(&str, usize)>, (g, &k)| match acc {
+                Some((_, best)) if best >= k => acc,
+                _ => Some((g, k)),
+            },
+        );
+        if let Some((to, k)) = best_other {
+            if k >= same + REMAP_MARGIN && 2 * k >= n {
+                remap.insert(
+                    predicted.to_string(),
+                    TitleRemap {
+                        to: to.to_string(),
+                        predicted: n,
+                        labelled_to: k,
+                        labelled_same: same,
+                    },
+                );
+            }
+        }
+    }
+    remap
+}
 
 /// Fit a [`Recalibration`] from a classifier's outcomes on labelled postings (evaluated
 /// *without* any previous recalibration). A prediction is right when it is exactly the labelled
-/// title (or, for sets without exact titles, by the evaluation's rule). Returns the map with the
-/// new alias confidence (its accuracy on the labels, Laplace-smoothed) and the new
-/// `min_confidence` (the old threshold through the map). Fewer than `MIN_RECALIBRATION`
-/// non-alias predictions is an error: the map would be noise.
+/// title (or, for sets without exact titles, by the evaluation's rule), after `remap` (the
+/// titles it moves are judged as moved). Returns the map with the new alias confidence (its
+/// accuracy on the labels, Laplace-smoothed) and the new `min_confidence` (the old threshold
+/// through the map). Fewer than `MIN_RECALIBRATION` non-alias predictions is an error: the map
+/// would be noise.
 pub(crate) fn fit_recalibration(
     head: HeadKind,
     alias_confidence_before: f32,
     min_confidence_before: f32,
     outcomes: &[Outcome],
     labels: Vec<String>,
+    remap: BTreeMap<String, TitleRemap>,
 ) -> Result<(Recalibration, f32, f32), String> {
-    let ok = |o: &Outcome| o.exact.unwrap_or(o.right);
+    let ok = |o: &Outcome| match (&o.gold, remap.get(&o.best)) {
+        (Some(g), Some(r)) => *g == r.to,
+        _ => o.exact.unwrap_or(o.right),
+    };
     let (mut conf, mut right) = (Vec::new(), Vec::new());
     let (mut alias_hits, mut alias_right) = (0usize, 0usize);
     for o in outcomes {
@@ -55,6 +114,7 @@ pub(crate) fn fit_recalibration(
             labels,
             alias_confidence_before,
             min_confidence_before,
+            remap,
         },
         alias,
         min,
@@ -62,14 +122,17 @@ pub(crate) fn fit_recalibration(
 }
 
 /// Copy the classifier directory `src` to the new directory `to` with its confidence re-fitted
-/// on labelled outcomes ([`fit_recalibration`]). The outcomes must come from `head`, the
-/// directory's chosen head, evaluated without an earlier re-fit. Returns the written metadata.
+/// on labelled outcomes ([`fit_recalibration`]) and, with `remap`, the predicted titles the
+/// labels say are mostly another title moved to it ([`fit_remap`]). The outcomes must come from
+/// `head`, the directory's chosen head, evaluated without an earlier re-fit. Returns the written
+/// metadata.
 pub fn write_recalibrated_classifier(
     src: &std::path::Path,
     to: &std::path::Path,
     head: HeadKind,
     outcomes: &[Outcome],
     labels: Vec<String>,
+    remap: bool,
 ) -> Result<ClassifierMeta, crate::ClassifyError> {
     if std::fs::read_dir(to).is_ok_and(|mut d| d.next().is_some()) {
         return Err(ClassifyError::Format(format!(
@@ -91,6 +154,11 @@ pub fn write_recalibrated_classifier(
         meta.min_confidence,
         outcomes,
         labels,
+        if remap {
+            fit_remap(outcomes)
+        } else {
+            BTreeMap::new()
+        },
     )
     .map_err(ClassifyError::Format)?;
     crate::copy_dir(src, to, &|n| n.starts_with(".tmp-"))?;
@@ -120,6 +188,8 @@ mod tests {
             outcomes.push(Outcome {
                 confidence: 0.9,
                 method: Method::TitleEmbedding,
+                best: "a".into(),
+                gold: None,
                 right: true, // the lenient rule says right; the exact title decides
                 exact: Some(i % 10 < 3),
             });
@@ -128,12 +198,21 @@ mod tests {
             outcomes.push(Outcome {
                 confidence: 0.95,
                 method: Method::Alias,
+                best: "b".into(),
+                gold: None,
                 right: i % 2 == 0,
                 exact: Some(i % 2 == 0),
             });
         }
-        let (r, alias, min) =
-            fit_recalibration(crate::heads::HeadKind::Knn, 0.95, 0.5, &outcomes, vec![]).unwrap();
+        let (r, alias, min) = fit_recalibration(
+            crate::heads::HeadKind::Knn,
+            0.95,
+            0.5,
+            &outcomes,
+            vec![],
+            BTreeMap::new(),
+        )
+        .unwrap();
         assert!(
             (r.map.apply(0.9) - 0.3).abs() < 0.01,
             "{}",
@@ -148,8 +227,67 @@ mod tests {
             0.95,
             0.5,
             &outcomes[..50],
-            vec![]
+            vec![],
+            BTreeMap::new(),
         )
         .is_err());
+    }
+
+    fn outcome(best: &str, gold: &str, method: Method) -> Outcome {
+        Outcome {
+            confidence: 0.8,
+            method,
+            best: best.into(),
+            gold: Some(gold.into()),
+            right: best == gold,
+            exact: Some(best == gold),
+        }
+    }
+
+    #[test]
+    fn a_title_the_labels_mostly_call_another_is_remapped_when_enough_say_so() {
+        let mut o = Vec::new();
+        // predicted backend 8 times: 5 labelled software, 2 backend, 1 data
+        for g in [
+            "software", "software", "software", "software", "software", "backend",
+        ] {
+            o.push(outcome("backend", g, Method::TitleEmbedding));
+        }
+        o.push(outcome("backend", "backend", Method::Alias));
+        o.push(outcome("backend", "data", Method::Description));
+        // predicted software 6 times, always right: stays
+        for _ in 0..6 {
+            o.push(outcome("software", "software", Method::Alias));
+        }
+        // predicted mobile once, labelled software: one label is too few to move it
+        o.push(outcome("mobile", "software", Method::TitleEmbedding));
+        // predicted qa 6 times: 3 software, 3 qa: not enough more than itself
+        for g in ["software", "qa", "software", "qa", "software", "qa"] {
+            o.push(outcome("qa", g, Method::TitleEmbedding));
+        }
+        // predicted frontend 6 times, spread: no title has half of them
+        for g in ["a", "b", "c", "a", "b", "frontend"] {
+            o.push(outcome("frontend", g, Method::TitleEmbedding));
+        }
+        // abstentions never count
+        for _ in 0..10 {
+            o.push(outcome("sales", "software", Method::Unclassified));
+        }
+        let remap = fit_remap(&o);
+        assert_eq!(remap.keys().collect::<Vec<_>>(), ["backend"], "{remap:?}");
+        let r = &remap["backend"];
+        assert_eq!(
+            (r.to.as_str(), r.predicted, r.labelled_to, r.labelled_same),
+            ("software", 8, 5, 2)
+        );
+        // the same outcomes in another order give the same remap
+        o.reverse();
+        assert_eq!(fit_remap(&o), remap);
+        // a tie between two other titles goes to the smaller id
+        let tie: Vec<Outcome> = ["y", "x", "y", "x", "x", "y"]
+            .iter()
+            .map(|g| outcome("p", g, Method::TitleEmbedding))
+            .collect();
+        assert_eq!(fit_remap(&tie)["p"].to, "x");
     }
 }

@@ -4,6 +4,8 @@
 //! the cascade with the default classifier (skipped without the MiniLM model, FAILS instead when
 //! `JOBSHIFT_REQUIRE_ASSETS=1`).
 
+mod common;
+
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
 use jobshift_classify::roles::{not_a_title, RoleFinder};
 use jobshift_classify::seniority::{clean_title, resolve_seniority};
@@ -53,13 +55,9 @@ fn cleaning_and_role_finding_never_panic() {
 
 #[test]
 fn the_cascade_answers_every_bad_title_with_a_prediction_or_a_reason() {
-    if jobshift_encode::resolve_model("minilm").is_err() {
-        jobshift_core::test_support::skip_missing(
-            "the minilm model (`jobshift model fetch minilm`)",
-        );
+    let Some(dir) = common::default_classifier_dir() else {
         return;
-    }
-    let dir = jobshift_classify::train_default(false, false).unwrap();
+    };
     let c = Classifier::load(&dir).unwrap();
     let titles = bad_titles();
     let description = "Acme | Senior Python Developer | Berlin\n\nWe build tools.";

@@ -11,6 +11,8 @@
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
 //! `JOBSHIFT_REQUIRE_ASSETS=1`.
 
+mod common;
+
 use jobshift_classify::classifier::{CascadeStats, Classifier, TitleInput};
 use jobshift_core::schema::UNCLASSIFIED;
 
@@ -53,13 +55,9 @@ fn fixture_labels_are_taxonomy_titles() {
 
 #[test]
 fn default_classifier_on_expert_labelled_hn_titles() {
-    if jobshift_encode::resolve_model("minilm").is_err() {
-        jobshift_core::test_support::skip_missing(
-            "the minilm model (`jobshift model fetch minilm`)",
-        );
+    let Some(dir) = common::default_classifier_dir() else {
         return;
-    }
-    let dir = jobshift_classify::train_default(false, false).unwrap();
+    };
     let c = Classifier::load(&dir).unwrap();
     let items = fixture();
     let inputs: Vec<TitleInput<'_>> = items

@@ -7,6 +7,8 @@
 //! comparison with the public source needs `../shared/data`, the threshold part needs the MiniLM
 //! model; each is skipped when absent and FAILS instead when `JOBSHIFT_REQUIRE_ASSETS=1`.
 
+mod common;
+
 use jobshift_classify::classifier::ClassifierMeta;
 use jobshift_classify::train::{self, training_set, TrainOptions, TrainingData};
 use jobshift_classify::{examples, HeadKind};
@@ -105,10 +107,7 @@ fn default_classifier_is_built_the_same_from_any_directory() {
     assert!(err.contains("nope.tsv"), "{err}");
 
     // 3. thresholds: train the default (kNN) classifier in the repository and far from it
-    if jobshift_encode::resolve_model("minilm").is_err() {
-        jobshift_core::test_support::skip_missing(
-            "the minilm model (`jobshift model fetch minilm`)",
-        );
+    if !common::minilm_available() {
         return;
     }
     let out = tempfile::tempdir().unwrap();

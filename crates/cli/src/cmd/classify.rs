@@ -223,6 +223,10 @@ pub struct EvalArgs {
     /// title, on *your* population); evaluate it on other labelled postings
     #[arg(long, requires = "labels")]
     pub recalibrate_to: Option<PathBuf>,
+    /// With --recalibrate-to: re-fit confidence only; keep every predicted title even where
+    /// the labels say it is mostly another title on this population
+    #[arg(long, requires = "recalibrate_to")]
+    pub no_remap: bool,
 }
 
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
@@ -327,6 +331,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.head,
             &scores.outcomes,
             a.labels.iter().map(|p| p.display().to_string()).collect(),
+            !a.no_remap,
         )?;
         println!(
             "recalibrated classifier: {} (alias confidence {:.3} → {:.3}, min_confidence {:.3} → {:.3})",
@@ -336,6 +341,12 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.min_confidence,
             meta.min_confidence
         );
+        for (from, r) in meta.recalibration.iter().flat_map(|r| &r.remap) {
+            println!(
+                "  remapped {from} → {}: {} of {} labelled postings predicted {from} were labelled {}, {} {from}",
+                r.to, r.labelled_to, r.predicted, r.to, r.labelled_same
+            );
+        }
     }
     println!(
         "confusion matrix: {} (use: jobshift report DATASET --confusion {0})\nscores: {}",
@@ -665,6 +676,9 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; title before a separator: {}; specialty of a lead: {}",
         stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.leading_title, stats.lead_specialty
     );
+    if stats.remapped > 0 {
+        eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
+    }
     eprint!("{}", stats.step_times(started.elapsed().as_secs_f64()));
     Ok(())
 }
