@@ -62,7 +62,7 @@ for n in ${EXECUTORS:-1 2}; do
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
 for r in (a, b):
-    r["options"].pop("memory_limit", None)
+    r["inputs"]["options"].pop("memory_limit", None)
 sys.exit(a != b)
 PY
     then echo "  report.json equal to the unlimited local run's but for options.memory_limit"
