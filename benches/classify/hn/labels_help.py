@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Issue #17 "labels that help": HN 2026's `llm_role` as stand-in crowd labels.
 
-    python3 benches/classify/hn/labels_help.py split IN/fulltext_2026.jsonl OUTDIR
+    python3 benches/classify/hn/labels_help.py split IN/fulltext_2026.jsonl OUTDIR [--hash-byte N]
         -> OUTDIR/labels_a.jsonl  (half A, as `jobshift train --labels` examples, source "crowd")
            OUTDIR/half_b.jsonl    (half B, classify-titles input, llm_role kept for scoring)
-Halves by sha256 of the HN item id (even first byte = A). Only postings whose llm_role maps to
+Halves by sha256 of the HN item id (even first byte = A; `--hash-byte 1` splits by the second
+byte instead, for a second, independent split). Only postings whose llm_role maps to
 exactly one taxonomy title (score.py's MAP) become labels; half B keeps every posting.
 """
 import hashlib, json, os, sys
@@ -20,13 +21,14 @@ MAP = {
     "Data Engineer": "data_engineer", "Product Engineer": "software_engineer",
 }
 cmd, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
+byte = int(sys.argv[sys.argv.index("--hash-byte") + 1]) if "--hash-byte" in sys.argv else 0
 assert cmd == "split"
 os.makedirs(out, exist_ok=True)
 na = nb = 0
 with open(src) as f, open(os.path.join(out, "labels_a.jsonl"), "w") as a, open(os.path.join(out, "half_b.jsonl"), "w") as b:
     for line in f:
         r = json.loads(line)
-        half_a = hashlib.sha256(r["hn_item_id"].encode()).digest()[0] % 2 == 0
+        half_a = hashlib.sha256(r["hn_item_id"].encode()).digest()[byte] % 2 == 0
         if half_a:
             tid = MAP.get(r.get("llm_role", ""))
             if tid:
