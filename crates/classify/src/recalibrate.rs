@@ -25,8 +25,8 @@ pub(crate) const REMAP_MARGIN: usize = 2;
 /// smaller title id, so the result does not depend on the outcomes' order.
 pub(crate) fn fit_remap(outcomes: &[Outcome]) -> BTreeMap<String, TitleRemap> {
     let mut counts: HashMap<&str, BTreeMap<&str, usize>> = HashMap::new();
-    for o in outcomes {
-        if let (Some(g), false) = (&o.gold, o.method == Method::Unclassified) {
+    for o in outcomes.iter().filter(|o| o.method != Method::Unclassified) {
+        if let Some(g) = &o.gold {
             *counts
                 .entry(o.best.as_str())
                 .or_default()
@@ -38,15 +38,12 @@ pub(crate) fn fit_remap(outcomes: &[Outcome]) -> BTreeMap<String, TitleRemap> {
     for (predicted, golds) in counts {
         let n: usize = golds.values().sum();
         let same = golds.get(predicted).copied().unwrap_or(0);
-        // the most frequent other gold title; BTreeMap order makes ties go to the smaller id
-        let best_other = golds.iter().filter(|(g, _)| **g != predicted).fold(
-            None,
-            |acc: Option<(&str, usize)>, (g, &k)| match acc {
-                Some((_, best)) if best >= k => acc,
-                _ => Some((g, k)),
-            },
-        );
-        if let Some((to, k)) = best_other {
+        // the most frequent other gold title, the smaller id on a tie
+        let best_other = golds
+            .iter()
+            .filter(|(g, _)| **g != predicted)
+            .max_by_key(|(g, k)| (**k, std::cmp::Reverse(**g)));
+        if let Some((to, &k)) = best_other {
             if k >= same + REMAP_MARGIN && 2 * k >= n {
                 remap.insert(
                     predicted.to_string(),
