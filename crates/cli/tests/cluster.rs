@@ -281,28 +281,14 @@ fn cluster_help_lists_both_nodes() {
 
 #[test]
 fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
-    if jobshift_encode::resolve_model("minilm").is_err() {
-        jobshift_core::test_support::skip_missing("the minilm model (jobshift model fetch minilm)");
+    if !have_minilm() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     // raw postings with descriptions (and some malformed and duplicate rows), ingested: a
     // postings file per month
-    let raw = tmp.path().join("raw");
-    ok(&[
-        "generate",
-        "--postings",
-        "2500",
-        "--rows-per-file",
-        "1000",
-        "--out",
-        raw.to_str().unwrap(),
-    ]);
+    let inputs = raw_postings(tmp.path());
     let local = tmp.path().join("local");
-    let inputs: Vec<String> = file_tree(&raw.join("postings"))
-        .into_keys()
-        .map(|rel| raw.join("postings").join(rel).display().to_string())
-        .collect();
     let mut ingest = vec!["ingest"];
     ingest.extend(inputs.iter().map(String::as_str));
     ingest.extend(["--out", local.to_str().unwrap(), "-q"]);
@@ -314,19 +300,8 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
     }
-    // a small classifier (taxonomy names and aliases, kNN, the description step on)
     let cls = tmp.path().join("classifier");
-    ok(&[
-        "train",
-        "--no-onet-alternates",
-        "--no-eval",
-        "--min-confidence",
-        "0.3",
-        "--ambiguity-margin",
-        "0.05",
-        "--out",
-        cls.to_str().unwrap(),
-    ]);
+    train_small_classifier(&cls);
     let classify = |data: &Path, extra: &[&str]| {
         let mut args = vec![
             "classify",
@@ -407,6 +382,48 @@ fn classify_on_a_loopback_cluster_writes_what_a_local_run_writes() {
         b,
         "a failed run changed classified/"
     );
+}
+
+/// Whether the minilm model is installed (else a skip, or a failure in CI).
+fn have_minilm() -> bool {
+    let have = jobshift_encode::resolve_model("minilm").is_ok();
+    if !have {
+        jobshift_core::test_support::skip_missing("the minilm model (jobshift model fetch minilm)");
+    }
+    have
+}
+
+/// 2,500 generated raw postings in `dir/raw`, three files of them: their paths.
+fn raw_postings(dir: &Path) -> Vec<String> {
+    let raw = dir.join("raw");
+    ok(&[
+        "generate",
+        "--postings",
+        "2500",
+        "--rows-per-file",
+        "1000",
+        "--out",
+        raw.to_str().unwrap(),
+    ]);
+    file_tree(&raw.join("postings"))
+        .into_keys()
+        .map(|rel| raw.join("postings").join(rel).display().to_string())
+        .collect()
+}
+
+/// A small classifier in `dir` (taxonomy names and aliases, kNN, the description step on).
+fn train_small_classifier(dir: &Path) {
+    ok(&[
+        "train",
+        "--no-onet-alternates",
+        "--no-eval",
+        "--min-confidence",
+        "0.3",
+        "--ambiguity-margin",
+        "0.05",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
 }
 
 /// A local S3-compatible server (moto's), stopped when the test ends.
@@ -506,6 +523,58 @@ for d, _, files in os.walk(root):
             "uploading {} to s3://{bucket}/{prefix}: {}",
             dir.display(),
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl S3Server {
+    /// Run a boto3 script with the client as `s3` and the extra arguments as `args`.
+    fn boto(&self, body: &str, args: &[&str]) -> Vec<u8> {
+        let script = format!(
+            "import boto3, os, sys\nargs = sys.argv[1:]\n\
+             s3 = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='test', aws_secret_access_key='test')\n{body}",
+            self.endpoint
+        );
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "boto3 {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Every object under `s3://bucket/prefix/` into `dir` (by its path under the prefix).
+    fn download(&self, bucket: &str, prefix: &str, dir: &Path) {
+        self.boto(
+            "b, p, d = args\n\
+             for page in s3.get_paginator('list_objects_v2').paginate(Bucket=b, Prefix=p + '/'):\n    \
+             for o in page.get('Contents', []):\n        \
+             f = os.path.join(d, o['Key'][len(p) + 1:])\n        \
+             os.makedirs(os.path.dirname(f), exist_ok=True)\n        \
+             s3.download_file(b, o['Key'], f)\n",
+            &[bucket, prefix, dir.to_str().unwrap()],
+        );
+    }
+
+    /// Put `body` at `s3://bucket/key`.
+    fn put(&self, bucket: &str, key: &str, body: &str) {
+        self.boto(
+            "s3.put_object(Bucket=args[0], Key=args[1], Body=args[2].encode())",
+            &[bucket, key, body],
+        );
+    }
+
+    fn delete(&self, bucket: &str, key: &str) {
+        self.boto(
+            "s3.delete_object(Bucket=args[0], Key=args[1])",
+            &[bucket, key],
         );
     }
 }
@@ -640,5 +709,176 @@ fn a_dataset_in_an_s3_bucket_reads_as_its_directory_locally_and_on_a_cluster() {
         started.elapsed() < Duration::from_secs(60),
         "an unreachable endpoint took {:?} to report",
         started.elapsed()
+    );
+}
+
+#[test]
+fn ingest_and_classify_publish_a_dataset_to_an_s3_bucket_whole_and_one_writer_at_a_time() {
+    if !have_minilm() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(s3) = S3Server::start(tmp.path()) else {
+        return;
+    };
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    s3.upload(&empty, "jobshift-write", "none");
+    let mut env = s3.env();
+    // the working copies go into the test's own cache
+    env.push((
+        "JOBSHIFT_WORK_DIR",
+        tmp.path().join("work").display().to_string(),
+    ));
+    let (bucket, prefix) = ("jobshift-write", "studies/ds");
+    let url = format!("s3://{bucket}/{prefix}");
+    let inputs = raw_postings(tmp.path());
+    let ingest = |out: &str| {
+        let mut args = vec!["ingest"];
+        args.extend(inputs.iter().map(String::as_str));
+        args.extend(["--out", out, "-q"]);
+        jobshift_env(&args, &env)
+    };
+    let local = tmp.path().join("local");
+    assert!(ingest(local.to_str().unwrap()).status.success());
+
+    // another writer holds the dataset: refused, naming it, and nothing is written
+    let lease = format!(
+        "{{\"holder\": \"ann@elsewhere pid 7\", \"command\": \"ingest\", \
+         \"acquired\": \"2026-01-01T00:00:00Z\", \"expires\": {}}}",
+        i64::MAX / 2
+    );
+    s3.put(bucket, &format!("{prefix}/.jobshift-writer.lock"), &lease);
+    let busy = ingest(&url);
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        !busy.status.success(),
+        "ingested past another writer's lease"
+    );
+    assert!(
+        err.contains("ann@elsewhere pid 7") && err.contains("fix"),
+        "the refusal does not name the holder and the fix:\n{err}"
+    );
+    let seen = tmp.path().join("seen");
+    s3.download(bucket, prefix, &seen);
+    assert_eq!(
+        file_tree(&seen).into_keys().collect::<Vec<_>>(),
+        vec![".jobshift-writer.lock".to_string()],
+        "a refused writer wrote objects"
+    );
+    s3.delete(bucket, &format!("{prefix}/.jobshift-writer.lock"));
+
+    // ingest into the bucket: the same rows as the directory, the lease released
+    let out = ingest(&url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("published to s3://"));
+    let csv = |name: &str| tmp.path().join(name);
+    let sql = |dataset: &str, q: &str, name: &str, extra: &[&str]| {
+        let path = csv(name).display().to_string();
+        let mut args = vec!["sql", dataset, q, "--csv", &path];
+        args.extend_from_slice(extra);
+        ok_env(&args, &env)
+    };
+    let q = "SELECT posting_id, title, company, posted_date, duplicates FROM postings \
+             ORDER BY posting_id";
+    sql(local.to_str().unwrap(), q, "local.csv", &[]);
+    sql(&url, q, "s3.csv", &[]);
+    assert_eq!(
+        read(&csv("local.csv")),
+        read(&csv("s3.csv")),
+        "ingest into s3://"
+    );
+    let bucket_files = |name: &str| {
+        let dir = tmp.path().join(name);
+        s3.download(bucket, prefix, &dir);
+        file_tree(&dir)
+    };
+    let after_ingest = bucket_files("after-ingest");
+    assert!(!after_ingest.contains_key(".jobshift-writer.lock"));
+    let record: serde_json::Value =
+        serde_json::from_slice(&after_ingest[".jobshift-commit.json"]).unwrap();
+    assert_eq!(record["state"], "committed");
+    let listed: Vec<String> = record["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let published: Vec<String> = after_ingest
+        .keys()
+        .filter(|k| !k.starts_with('.'))
+        .cloned()
+        .collect();
+    assert_eq!(listed, published, "the commit record lists other files");
+    assert!(listed.iter().any(|k| k.starts_with("postings/")));
+
+    // classify, locally and on a cluster, into the bucket: what a local run writes
+    let cls = tmp.path().join("classifier");
+    train_small_classifier(&cls);
+    let classify = |data: &str, extra: &[&str]| {
+        let mut args = vec!["classify", data, "--classifier", cls.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        String::from_utf8_lossy(&ok_env(&args, &env).stdout).into_owned()
+    };
+    classify(local.to_str().unwrap(), &[]);
+    let classified = |tree: &std::collections::BTreeMap<String, Vec<u8>>| {
+        tree.iter()
+            .filter(|(k, _)| k.starts_with("classified/") && k.ends_with(".parquet"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let want = classified(&file_tree(&local));
+    assert!(want.len() >= 3, "{:?}", want.keys());
+    let said = classify(&url, &[]);
+    assert!(said.contains("published to s3://"), "{said}");
+    assert_eq!(classified(&bucket_files("after-classify")), want);
+
+    // the same on a cluster whose executors read the bucket: a fresh working copy, --force
+    let cluster = start_cluster_with_env(tmp.path(), 1, &env);
+    wait_ready(&cluster, &generate(tmp.path(), 1000));
+    std::fs::remove_dir_all(tmp.path().join("work")).unwrap();
+    let said = classify(&url, &["--force", "--cluster", &cluster.url]);
+    assert!(said.contains("classified on the cluster"), "{said}");
+    assert_eq!(classified(&bucket_files("after-cluster")), want);
+    let q = "SELECT posting_id, title_id, method, confidence FROM postings ORDER BY posting_id";
+    sql(local.to_str().unwrap(), q, "local-classified.csv", &[]);
+    sql(&url, q, "s3-classified.csv", &[]);
+    assert_eq!(
+        read(&csv("local-classified.csv")),
+        read(&csv("s3-classified.csv")),
+        "classified postings read from s3://"
+    );
+    // the committed files only, as one table, on the cluster too
+    sql(
+        &url,
+        q,
+        "cluster-classified.csv",
+        &["--cluster", &cluster.url],
+    );
+    assert_eq!(
+        read(&csv("local-classified.csv")),
+        read(&csv("cluster-classified.csv")),
+        "classified postings read from s3:// on a cluster"
+    );
+
+    // a publish under way (or interrupted): readers refuse instead of reading two versions
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&bucket_files("record")[".jobshift-commit.json"]).unwrap();
+    record["state"] = "writing".into();
+    s3.put(
+        bucket,
+        &format!("{prefix}/.jobshift-commit.json"),
+        &record.to_string(),
+    );
+    let refused = jobshift_env(&["sql", &url, "SELECT COUNT(*) FROM postings"], &env);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        err.contains("is being published by") && err.contains("fix"),
+        "{err}"
     );
 }

@@ -245,6 +245,25 @@ pub struct ClusterClassifyOptions {
     /// Files classified at once (each is a query on the cluster).
     pub files_in_flight: usize,
     pub progress: bool,
+    /// Where the executors read the dataset when it is not at `dataset_dir` on their machines:
+    /// the URL of an object-store dataset (`s3://BUCKET/PREFIX/`, ending in '/') whose working
+    /// copy `dataset_dir` is (see `jobshift_trends::publish`).
+    pub read_from: Option<String>,
+}
+
+/// Where the executors read `file` (a file under `dataset_dir`): the same path, or its place
+/// under `read_from` (the dataset's URL).
+fn executor_path(dataset_dir: &Path, file: &Path, read_from: Option<&str>) -> PathBuf {
+    match (read_from, file.strip_prefix(dataset_dir)) {
+        (Some(base), Ok(rel)) => {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            PathBuf::from(format!("{base}{}", parts.join("/")))
+        }
+        _ => file.to_path_buf(),
+    }
 }
 
 /// The cluster's answers for one postings file: batches of classification columns, and where
@@ -329,8 +348,9 @@ pub async fn classify_dataset(
     let mut results = futures::stream::iter(pending)
         .map(|file| {
             let (dir, options) = (&dir, &options);
+            let at = executor_path(dataset_dir, &file.path, opts.read_from.as_deref());
             async move {
-                let got = classify_file(ctx, &file.path, dir, options).await;
+                let got = classify_file(ctx, &at, dir, options).await;
                 (file, got)
             }
         })

@@ -201,6 +201,7 @@ async fn classification_on_an_in_process_cluster_writes_what_a_local_run_writes(
         force: false,
         files_in_flight: 4,
         progress: false,
+        read_from: None,
     };
     let remote_report = jobshift_cluster::classify::classify_dataset(&ctx, &remote, &cluster_opts)
         .await

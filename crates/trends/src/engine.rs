@@ -315,22 +315,70 @@ pub async fn register_dataset(
     catalog: &Catalog,
 ) -> Result<(PostingsSource, PathBuf), TrendsError> {
     let location = Location::of(dataset_dir)?;
-    let (source, subdir) = if location.has_parquet("classified").await? {
-        (PostingsSource::Classified, "classified")
-    } else if location.has_parquet("postings").await? {
-        (PostingsSource::Postings, "postings")
-    } else {
+    // published by jobshift to an object store: exactly the committed files
+    let record = location.committed().await?;
+    let mut chosen = None;
+    for (source, subdir) in [
+        (PostingsSource::Classified, "classified"),
+        (PostingsSource::Postings, "postings"),
+    ] {
+        let files = match &record {
+            Some(r) => Some(location.committed_parquet(r, subdir)),
+            None => None,
+        };
+        let found = match &files {
+            Some(f) => !f.is_empty(),
+            None => location.has_parquet(subdir).await?,
+        };
+        if found {
+            chosen = Some((source, subdir, files));
+            break;
+        }
+    }
+    let Some((source, subdir, files)) = chosen else {
         return Err(TrendsError::NoData(dataset_dir.to_path_buf()));
     };
-    let url = location.table_url(subdir)?;
     // a session used before (one cluster connection for several commands) gets the tables
     // of this dataset, as it is now, in place of the earlier ones
     ctx.deregister_table("postings")?;
     ctx.deregister_table("titles")?;
-    ctx.register_parquet("postings", &url, ParquetReadOptions::default())
-        .await?;
+    match files {
+        Some(files) => register_parquet_files(ctx, "postings", &files).await?,
+        None => {
+            let url = location.table_url(subdir)?;
+            ctx.register_parquet("postings", &url, ParquetReadOptions::default())
+                .await?
+        }
+    }
     ctx.register_table("titles", Arc::new(titles_table(catalog)?))?;
     Ok((source, location.subdir(subdir)))
+}
+
+/// Register `files` (URLs of Parquet files) as one table, read as `register_parquet` reads a
+/// directory of them (the same options; the schema merged from every file).
+async fn register_parquet_files(
+    ctx: &SessionContext,
+    name: &str,
+    files: &[String],
+) -> Result<(), TrendsError> {
+    use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+    use datafusion::execution::options::ReadOptions;
+    let options = ParquetReadOptions::default()
+        .to_listing_options(&ctx.copied_config(), ctx.copied_table_options());
+    let state = ctx.state();
+    let mut urls = Vec::with_capacity(files.len());
+    let mut schemas = Vec::with_capacity(files.len());
+    for f in files {
+        let url = ListingTableUrl::parse(f)?;
+        schemas.push(options.infer_schema(&state, &url).await?.as_ref().clone());
+        urls.push(url);
+    }
+    let schema = datafusion::arrow::datatypes::Schema::try_merge(schemas)?;
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(Arc::new(schema));
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
 }
 
 /// Run a user's query read-only: DataFusion's own [`SQLOptions`] refuse DDL (`CREATE

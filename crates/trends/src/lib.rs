@@ -17,6 +17,7 @@ pub mod correction;
 pub mod engine;
 pub mod monthly;
 pub mod options;
+pub mod publish;
 pub mod sql;
 pub mod stats;
 pub mod store;
@@ -118,10 +119,10 @@ pub async fn analyze_in_session(
     opts: &TrendOptions,
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
-    // never read a half-committed dataset, and let no commit start while reading
-    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
+    // never read a half-committed (or half-published) dataset
+    let reading = store::Reading::begin(dataset_dir).await?;
     let (source, dir) = engine::register_dataset(&ctx, dataset_dir, catalog).await?;
-    analysis::run_in(
+    let trends = analysis::run_in(
         ctx,
         source,
         dir,
@@ -130,5 +131,7 @@ pub async fn analyze_in_session(
         catalog,
         Materialize::Inline,
     )
-    .await
+    .await?;
+    reading.verify().await?;
+    Ok(trends)
 }

@@ -75,10 +75,11 @@ pub async fn run_sql_async(
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
     let catalog = Catalog::load(taxonomy_dir)?;
-    // never read a half-committed dataset, and let no commit start while reading
-    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
+    // never read a half-committed (or half-published) dataset
+    let reading = crate::store::Reading::begin(dataset_dir).await?;
     let (ctx, source, _) = open_session(dataset_dir, &catalog).await?;
     let batches = crate::engine::query_read_only(&ctx, sql).await?;
+    reading.verify().await?;
     Ok(SqlOutput { batches, source })
 }
 
@@ -92,9 +93,10 @@ pub async fn run_sql_in_session(
 ) -> Result<SqlOutput, TrendsError> {
     let catalog = Catalog::load(taxonomy_dir)?;
     // the same guarantees as a local query: a whole dataset, and nothing but reads
-    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
+    let reading = crate::store::Reading::begin(dataset_dir).await?;
     let (source, _) = crate::engine::register_dataset(ctx, dataset_dir, &catalog).await?;
     let batches = crate::engine::query_read_only(ctx, sql).await?;
+    reading.verify().await?;
     Ok(SqlOutput { batches, source })
 }
 

@@ -1,6 +1,8 @@
 //! Where a dataset is read from: a local (or shared) directory, or an S3-compatible object
 //! store (`s3://BUCKET/PREFIX`, the same dataset layout under the prefix). The report and
-//! `jobshift sql` read either; the writing stages (ingest, classify) write directories.
+//! `jobshift sql` read either; the writing stages (ingest, classify) write directories, or a
+//! working copy they publish to the object store ([`crate::publish`]). A dataset jobshift
+//! published is read as its commit record lists it ([`Location::committed`]), never half.
 //!
 //! Object stores are DataFusion's own ([`object_store`]): [`registry`] gives every session (the
 //! local one, and a cluster's client, scheduler and executors) an [`ObjectStoreRegistry`] that
@@ -13,6 +15,7 @@
 //! Requests are bounded ([`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`], a few retries within
 //! [`RETRY_TIMEOUT`]): an unreachable endpoint is an error naming it, not a hang.
 
+use crate::publish::{CommitRecord, CommitState};
 use crate::TrendsError;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use futures::TryStreamExt;
@@ -33,7 +36,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const RETRY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What to check when an object store cannot be read.
-const S3_FIX: &str = "check the bucket and prefix, and this machine's AWS_ACCESS_KEY_ID, \
+pub(crate) const S3_FIX: &str =
+    "check the bucket and prefix, and this machine's AWS_ACCESS_KEY_ID, \
      AWS_SECRET_ACCESS_KEY and AWS_REGION (for an S3-compatible store also AWS_ENDPOINT, and \
      AWS_ALLOW_HTTP=true for a plain-HTTP endpoint); on a cluster every node needs them";
 
@@ -140,6 +144,37 @@ impl Location {
         }
     }
 
+    /// The commit record of a dataset jobshift published to an object store: `None` for a
+    /// directory, or a prefix without one (put there by other tools, read by listing); an error
+    /// while a publish is under way or after one was interrupted (see [`crate::publish`]).
+    pub async fn committed(&self) -> Result<Option<CommitRecord>, TrendsError> {
+        match self {
+            Location::Dir(_) => Ok(None),
+            Location::Object { url, store } => {
+                match crate::publish::read_commit_record(store.as_ref(), url).await? {
+                    Some(r) if r.state == CommitState::Writing => {
+                        Err(crate::publish::being_written(url, &r))
+                    }
+                    r => Ok(r),
+                }
+            }
+        }
+    }
+
+    /// The URLs of the Parquet files of `subdir` that `record` lists (an object-store dataset).
+    pub fn committed_parquet(&self, record: &CommitRecord, subdir: &str) -> Vec<String> {
+        let Location::Object { url, .. } = self else {
+            return Vec::new();
+        };
+        let prefix = format!("{subdir}/");
+        record
+            .files
+            .keys()
+            .filter(|rel| rel.starts_with(&prefix) && rel.ends_with(".parquet"))
+            .map(|rel| format!("{url}{rel}"))
+            .collect()
+    }
+
     /// `classified/manifest.json` (None when there is none).
     pub async fn classified_manifest(&self) -> Result<Option<ClassifiedManifest>, String> {
         match self {
@@ -161,8 +196,60 @@ impl Location {
     }
 }
 
+/// A read of a dataset from start to end: for a directory, the shared commit lock
+/// (`jobshift_core::commit::open_for_reading`, so no commit starts while reading); for a dataset
+/// jobshift published to an object store, the run of its commit record, checked again at the end
+/// ([`Reading::verify`]) so that a publish that replaced files during the read fails the read
+/// instead of letting it mix two versions.
+pub struct Reading {
+    _local: jobshift_core::commit::ReadGuard,
+    object: Option<(Location, String)>,
+}
+
+impl Reading {
+    /// Start reading `dataset_dir`; an error while a publish is under way.
+    pub async fn begin(dataset_dir: &Path) -> Result<Reading, TrendsError> {
+        let local = jobshift_core::commit::open_for_reading(dataset_dir)?;
+        let mut object = None;
+        if is_object_url(dataset_dir) {
+            let location = Location::of(dataset_dir)?;
+            if let Some(r) = location.committed().await? {
+                object = Some((location, r.run));
+            }
+        }
+        Ok(Reading {
+            _local: local,
+            object,
+        })
+    }
+
+    /// Check, after the read, that the object-store dataset still holds the version it started
+    /// with.
+    pub async fn verify(self) -> Result<(), TrendsError> {
+        let Some((location, run)) = &self.object else {
+            return Ok(());
+        };
+        let now = location.committed().await?.map(|r| r.run);
+        if now.as_deref() == Some(run.as_str()) {
+            return Ok(());
+        }
+        let Location::Object { url, .. } = location else {
+            return Ok(());
+        };
+        Err(TrendsError::ObjectStore {
+            location: url.to_string(),
+            message: format!(
+                "was published again while it was read (run {run} became {}); the result \
+                 could mix two versions and was dropped",
+                now.as_deref().unwrap_or("none")
+            ),
+            fix: "run the command again".into(),
+        })
+    }
+}
+
 /// The object path of `rel` under the location's prefix.
-fn object_prefix(url: &Url, rel: &str) -> ObjectPath {
+pub(crate) fn object_prefix(url: &Url, rel: &str) -> ObjectPath {
     let base = url.path().trim_matches('/');
     if base.is_empty() {
         ObjectPath::from(rel)
@@ -254,6 +341,53 @@ impl ObjectStoreRegistry for Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_fails_when_the_dataset_is_published_again_under_it() {
+        use crate::publish::{CommitRecord, CommitState, COMMIT_RECORD};
+        use object_store::{memory::InMemory, PutPayload};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let url = Url::parse("s3://bucket/data/").unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let put = |run: &str, state: CommitState| {
+            let r = CommitRecord {
+                state,
+                run: run.into(),
+                writer: "w".into(),
+                at: "t".into(),
+                files: Default::default(),
+            };
+            rt.block_on(store.put(
+                &object_prefix(&url, COMMIT_RECORD),
+                PutPayload::from(serde_json::to_vec(&r).unwrap()),
+            ))
+            .unwrap();
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let reading = |run: &str| Reading {
+            _local: jobshift_core::commit::open_for_reading(tmp.path()).unwrap(),
+            object: Some((
+                Location::Object {
+                    url: url.clone(),
+                    store: Arc::clone(&store),
+                },
+                run.to_string(),
+            )),
+        };
+        put("r1", CommitState::Committed);
+        rt.block_on(reading("r1").verify()).unwrap();
+        put("r2", CommitState::Committed);
+        let err = rt.block_on(reading("r1").verify()).unwrap_err().to_string();
+        assert!(
+            err.contains("published again") && err.contains("r1 became r2"),
+            "{err}"
+        );
+        put("r3", CommitState::Writing);
+        let err = rt.block_on(reading("r2").verify()).unwrap_err().to_string();
+        assert!(err.contains("is being published by w"), "{err}");
+    }
 
     #[test]
     fn object_urls_are_told_from_directories() {

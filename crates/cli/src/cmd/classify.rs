@@ -523,7 +523,9 @@ const GPU_TEXTS_PER_CALL: usize = 16384;
 
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
-    /// Dataset directory (reads DATASET_DIR/postings, writes DATASET_DIR/classified)
+    /// Dataset directory (reads DATASET_DIR/postings, writes DATASET_DIR/classified), or
+    /// s3://BUCKET/PREFIX (classified in a working copy under the jobshift cache, then
+    /// published; see docs/cluster.md)
     pub dataset_dir: PathBuf,
     /// Classifier directory [default: the default classifier in the jobshift cache]
     #[arg(long)]
@@ -586,19 +588,22 @@ fn classify_on_cluster(a: &ClassifyArgs, url: &jobshift_cluster::ClusterUrl) -> 
         a.override_cascade(&mut c);
         cascade = Some(c);
     }
+    let target = super::write_target(&a.dataset_dir, "classify --cluster")?;
     let opts = jobshift_cluster::classify::ClusterClassifyOptions {
         classifier_dir: dir,
         cascade,
         force: a.force,
         files_in_flight: CLUSTER_FILES_IN_FLIGHT,
         progress: true,
+        read_from: target.url().map(|u| u.to_string()),
     };
-    let dataset = a.dataset_dir.clone();
+    let dataset = target.dir().to_path_buf();
     let rep = super::cluster::on_cluster(url, a.cluster.cluster_timeout, |ctx| async move {
         jobshift_cluster::classify::classify_dataset(&ctx, &dataset, &opts).await
     })?;
-    print!("{}", rep.summary(&a.dataset_dir));
+    print!("{}", rep.summary(target.dir()));
     println!("  (classified on the cluster {url})");
+    target.finish(&mut |m| println!("{m}"))?;
     Ok(())
 }
 
@@ -624,8 +629,10 @@ pub fn classify(a: ClassifyArgs) -> anyhow::Result<()> {
         },
         ..Default::default()
     };
-    let rep = jobshift_classify::classify_dataset(&a.dataset_dir, &c, &opts)?;
-    print!("{}", rep.summary(&a.dataset_dir));
+    let target = super::write_target(&a.dataset_dir, "classify")?;
+    let rep = jobshift_classify::classify_dataset(target.dir(), &c, &opts)?;
+    print!("{}", rep.summary(target.dir()));
+    target.finish(&mut |m| println!("{m}"))?;
     Ok(())
 }
 

@@ -11,7 +11,8 @@ pub struct Args {
     /// Input files: .csv .tsv .jsonl .ndjson .json .parquet, optionally .gz or .zst
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Dataset directory to create or extend
+    /// Dataset directory to create or extend, or s3://BUCKET/PREFIX (written in a working copy
+    /// under the jobshift cache, then published; see docs/cluster.md)
     #[arg(long, short)]
     pub out: PathBuf,
     /// Use COLUMN for FIELD (title, description, company, date, location, country, url); repeatable
@@ -69,17 +70,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         ..IngestOptions::default()
     };
-    let report = jobshift_ingest::ingest(&args.inputs, &args.out, &opts).with_context(|| {
+    let target = super::write_target(&args.out, "ingest")?;
+    let report = jobshift_ingest::ingest(&args.inputs, target.dir(), &opts).with_context(|| {
         format!(
             "ingest into {} failed; the dataset was not changed",
             args.out.display()
         )
     })?;
+    let report_path = target.dir().join("ingest-report.json");
+    target.finish(&mut |m| eprintln!("{m}"))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.summary());
-        println!("report: {}", args.out.join("ingest-report.json").display());
+        println!("report: {}", report_path.display());
     }
     if let Some(note) = report.dedup_memory_note(args.dedup_memory, args.dedup_window_days) {
         eprintln!("note: {note}");

@@ -240,8 +240,8 @@ pub(crate) async fn run(
     opts: &TrendOptions,
     catalog: &Catalog,
 ) -> Result<Trends, TrendsError> {
-    // never read a half-committed dataset, and let no commit start while reading
-    let _reading = jobshift_core::commit::open_for_reading(dataset_dir)?;
+    // never read a half-committed (or half-published) dataset
+    let reading = crate::store::Reading::begin(dataset_dir).await?;
     let (ctx, source, dir) =
         engine::open_session_with(dataset_dir, catalog, opts.memory_limit).await?;
     // with a memory limit, intermediate tables live on disk (dropped at the end of the run)
@@ -250,7 +250,9 @@ pub(crate) async fn run(
     } else {
         Materialize::InMemory
     };
-    run_in(ctx, source, dir, dataset_dir, opts, catalog, keep).await
+    let trends = run_in(ctx, source, dir, dataset_dir, opts, catalog, keep).await?;
+    reading.verify().await?;
+    Ok(trends)
 }
 
 /// The analysis in a session whose dataset tables are registered (see

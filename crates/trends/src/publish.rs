@@ -1,0 +1,913 @@
+//! Writing a dataset that lives in an object store (`s3://BUCKET/PREFIX`): one writer at a
+//! time, and readers that never read a half-published dataset.
+//!
+//! The writing stages (`jobshift ingest`, `jobshift classify`, locally or on a cluster) write
+//! directories. For a dataset in an object store they write a local *working copy* instead and
+//! publish it ([`Target`]):
+//!
+//! 1. **Lease.** The writer creates `PREFIX/.jobshift-writer.lock` with a conditional PUT
+//!    (`If-None-Match: *`, [`PutMode::Create`]): of two writers exactly one succeeds, the other is
+//!    refused with the holder's name. The lease expires ([`LEASE_ENV`], default 24 hours), so a
+//!    writer that died does not block the dataset for ever; an expired lease is taken over with
+//!    a conditional update on its ETag, so two writers cannot both take it over.
+//! 2. **Pull.** The working copy (`<cache>/object-datasets/BUCKET/PREFIX`, kept between runs)
+//!    downloads the committed files it lacks or holds in another version, and drops the files the
+//!    dataset no longer has. Files named `.…` (staging, resumable work, locks) stay: a killed
+//!    `classify` resumes from its staged files as it does in a directory.
+//! 3. **Run.** The stage writes the working copy with its own directory locks and commit
+//!    (`jobshift_core::commit`).
+//! 4. **Publish, record last.** The commit record `PREFIX/.jobshift-commit.json` is written with
+//!    state `writing`; every new or changed file is uploaded (multipart above 8 MiB); objects the
+//!    working copy no longer has are deleted; then the record is written with state `committed`
+//!    and every file's size and BLAKE3 digest. The layout under the prefix is the directory's.
+//! 5. **Release.** The lease is deleted (also when the stage fails).
+//!
+//! Readers ([`crate::store::Location`]) read the commit record first. `committed`: they read
+//! exactly the files it lists, not a listing of the prefix, so objects a later publish uploads are
+//! not read until its record says so. `writing`: they refuse, naming the writer. No record: a
+//! dataset some other tool put there, read by listing the prefix.
+//!
+//! A publish that was interrupted leaves the record at `writing`. The working copy that was being
+//! published knows it (`.jobshift-object-run` holds the run it last pulled or published): the
+//! next writer from it publishes it again first. From another working copy the writer refuses,
+//! saying where to rerun.
+
+use crate::store::Location;
+use crate::TrendsError;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion, WriteMultipart,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use url::Url;
+
+/// The writer's lease object under the dataset prefix.
+pub const LEASE_OBJECT: &str = ".jobshift-writer.lock";
+/// The commit record under the dataset prefix.
+pub const COMMIT_RECORD: &str = ".jobshift-commit.json";
+/// Seconds a writer's lease lasts before another writer may take it over (default 86400).
+pub const LEASE_ENV: &str = "JOBSHIFT_OBJECT_LEASE_SECS";
+/// In a working copy: the run of the commit record it last pulled or published.
+pub const RUN_MARKER: &str = ".jobshift-object-run";
+/// Files above this size are uploaded in parts.
+const MULTIPART_ABOVE: u64 = 8 << 20;
+/// The size of one uploaded part.
+const PART_BYTES: usize = 8 << 20;
+const DEFAULT_LEASE_SECS: i64 = 86_400;
+
+/// Where a commit record says the dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitState {
+    /// A publish is under way (or was interrupted): objects may be of two versions.
+    Writing,
+    /// Every file listed is the published version.
+    Committed,
+}
+
+/// `PREFIX/.jobshift-commit.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitRecord {
+    pub state: CommitState,
+    /// The publish's id (a time and the writer's process id).
+    pub run: String,
+    /// Who published: `user@host pid N (command)`.
+    pub writer: String,
+    /// When the state was written (RFC 3339, UTC).
+    pub at: String,
+    /// Path under the prefix → its version: the committed files (with state `writing`, those of
+    /// the commit before).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileVersion>,
+}
+
+/// A file's size and content digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileVersion {
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// The lease object's content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Lease {
+    holder: String,
+    command: String,
+    acquired: String,
+    /// Unix seconds after which another writer may take the lease over.
+    expires: i64,
+}
+
+/// What a pull or a publish moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transfer {
+    pub files: usize,
+    pub bytes: u64,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+use crate::store::object_prefix as object_path;
+
+fn store_error(url: &Url, rel: &str, what: &str, e: impl std::fmt::Display) -> TrendsError {
+    TrendsError::ObjectStore {
+        location: format!("{url}{rel}"),
+        message: format!("{what}: {e}"),
+        fix: crate::store::S3_FIX.to_string(),
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> TrendsError {
+    TrendsError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Whether a relative path names a file the dataset publishes: none of its parts starts with
+/// '.' (locks, staging and resumable directories, temporary files, the run marker).
+fn published(rel: &str) -> bool {
+    !rel.is_empty() && rel.split('/').all(|p| !p.is_empty() && !p.starts_with('.'))
+}
+
+/// The commit record of the dataset at `url`, `None` when it has none.
+pub async fn read_commit_record(
+    store: &dyn ObjectStore,
+    url: &Url,
+) -> Result<Option<CommitRecord>, TrendsError> {
+    let path = object_path(url, COMMIT_RECORD);
+    let bytes = match store.get(&path).await {
+        Ok(got) => got.bytes().await,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| store_error(url, COMMIT_RECORD, "reading the commit record", e))?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| store_error(url, COMMIT_RECORD, "not a jobshift commit record", e))
+}
+
+/// The error a reader gives for a dataset whose publish is under way or was interrupted.
+pub fn being_written(url: &Url, record: &CommitRecord) -> TrendsError {
+    TrendsError::ObjectStore {
+        location: url.to_string(),
+        message: format!(
+            "is being published by {} since {} (run {}); reading now could mix two versions",
+            record.writer, record.at, record.run
+        ),
+        fix: "wait for the writer to finish and run this again; if it was interrupted, rerun \
+              its command on the machine that ran it (it publishes its working copy again)"
+            .into(),
+    }
+}
+
+/// `user@host pid N`.
+fn this_process() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown-user".into());
+    format!("{user}@{host} pid {}", std::process::id())
+}
+
+fn lease_secs() -> i64 {
+    std::env::var(LEASE_ENV)
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_LEASE_SECS)
+}
+
+/// The writer lease on one object-store dataset (see the module doc).
+struct WriterLease {
+    url: Url,
+    store: Arc<dyn ObjectStore>,
+    lease: Lease,
+}
+
+impl WriterLease {
+    /// Take the lease, or take over an expired one; refuse while another writer holds it.
+    /// Returns the lease and, when it took one over, the expired holder.
+    async fn acquire(
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+        command: &str,
+    ) -> Result<(WriterLease, Option<String>), TrendsError> {
+        let now = chrono::Utc::now();
+        let lease = Lease {
+            holder: this_process(),
+            command: command.to_string(),
+            acquired: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            expires: now.timestamp() + lease_secs(),
+        };
+        let path = object_path(url, LEASE_OBJECT);
+        let body = PutPayload::from(serde_json::to_vec_pretty(&lease).unwrap_or_default());
+        let create = PutOptions::from(PutMode::Create);
+        let taken_over = match store.put_opts(&path, body.clone(), create).await {
+            Ok(_) => None,
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                let got = store
+                    .get(&path)
+                    .await
+                    .map_err(|e| store_error(url, LEASE_OBJECT, "reading the writer lease", e))?;
+                let version = UpdateVersion {
+                    e_tag: got.meta.e_tag.clone(),
+                    version: got.meta.version.clone(),
+                };
+                let bytes = got
+                    .bytes()
+                    .await
+                    .map_err(|e| store_error(url, LEASE_OBJECT, "reading the writer lease", e))?;
+                let held: Option<Lease> = serde_json::from_slice(&bytes).ok();
+                let busy = |who: &str, until: &str| TrendsError::ObjectStore {
+                    location: url.to_string(),
+                    message: format!("is being written by {who} (lease until {until})"),
+                    fix: format!(
+                        "wait for it to finish and run this again; if that writer died, the \
+                         lease expires at that time (or delete {url}{LEASE_OBJECT} once you \
+                         are sure it is not running)"
+                    ),
+                };
+                let holder = match &held {
+                    Some(l) => format!("{} ({})", l.holder, l.command),
+                    None => "an unreadable lease".into(),
+                };
+                let expires = held.as_ref().map_or(0, |l| l.expires);
+                if expires > now.timestamp() {
+                    let until = chrono::DateTime::from_timestamp(expires, 0)
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default();
+                    return Err(busy(&holder, &until));
+                }
+                let update = PutOptions::from(PutMode::Update(version));
+                match store.put_opts(&path, body, update).await {
+                    Ok(_) => Some(holder),
+                    Err(object_store::Error::Precondition { .. }) => {
+                        return Err(busy("another writer that took over an expired lease", "-"))
+                    }
+                    Err(e) => return Err(store_error(url, LEASE_OBJECT, "taking over", e)),
+                }
+            }
+            Err(e @ object_store::Error::NotImplemented { .. }) => {
+                return Err(TrendsError::ObjectStore {
+                    location: url.to_string(),
+                    message: format!("the store cannot create an object only if absent: {e}"),
+                    fix: "jobshift needs conditional PUT (If-None-Match) to let one writer at a \
+                          time publish; unset AWS_CONDITIONAL_PUT=disabled, or use a store that \
+                          supports it (AWS S3, MinIO, Cloudflare R2, GCS's XML API)"
+                        .into(),
+                })
+            }
+            Err(e) => return Err(store_error(url, LEASE_OBJECT, "taking the writer lease", e)),
+        };
+        Ok((
+            WriterLease {
+                url: url.clone(),
+                store,
+                lease,
+            },
+            taken_over,
+        ))
+    }
+
+    /// Delete the lease if it is still this writer's.
+    async fn release(&self) -> Result<(), TrendsError> {
+        let path = object_path(&self.url, LEASE_OBJECT);
+        let still_ours = match self.store.get(&path).await {
+            Ok(got) => got
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Lease>(&b).ok())
+                .is_some_and(|l| {
+                    l.holder == self.lease.holder && l.acquired == self.lease.acquired
+                }),
+            Err(_) => false,
+        };
+        if still_ours {
+            self.store
+                .delete(&path)
+                .await
+                .map_err(|e| store_error(&self.url, LEASE_OBJECT, "releasing the lease", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// A file's version (size and BLAKE3 digest).
+fn file_version(path: &Path) -> Result<FileVersion, TrendsError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let bytes = file.metadata().map_err(|e| io_error(path, e))?.len();
+    let mut h = blake3::Hasher::new();
+    h.update_reader(file).map_err(|e| io_error(path, e))?;
+    Ok(FileVersion {
+        bytes,
+        blake3: h.finalize().to_hex().to_string(),
+    })
+}
+
+/// The published files of a working copy (relative paths with '/'), sorted.
+fn local_files(root: &Path) -> Result<Vec<String>, TrendsError> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), TrendsError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_error(dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(dir, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| io_error(&path, e))?;
+            if kind.is_dir() {
+                walk(root, &path, out)?;
+            } else if kind.is_file() {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().to_string())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// The published objects under `url` (relative path → size), from a listing.
+async fn remote_listing(
+    store: &dyn ObjectStore,
+    url: &Url,
+) -> Result<BTreeMap<String, u64>, TrendsError> {
+    let base = url.path().trim_matches('/');
+    let prefix = (!base.is_empty()).then(|| ObjectPath::from(base));
+    let mut listing = store.list(prefix.as_ref());
+    let mut out = BTreeMap::new();
+    while let Some(meta) = listing
+        .try_next()
+        .await
+        .map_err(|e| store_error(url, "", "listing", e))?
+    {
+        let full = meta.location.to_string();
+        let rel = if base.is_empty() {
+            full.as_str()
+        } else {
+            full.strip_prefix(base)
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(&full)
+        };
+        if published(rel) {
+            out.insert(rel.to_string(), meta.size);
+        }
+    }
+    Ok(out)
+}
+
+/// Download `rel` into `dest` (through a temporary file and a rename).
+async fn download(
+    store: &dyn ObjectStore,
+    url: &Url,
+    rel: &str,
+    dest: &Path,
+) -> Result<u64, TrendsError> {
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+    }
+    let tmp = dest.with_file_name(format!(
+        ".{}.download",
+        dest.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let mut file = std::fs::File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
+    let got = store
+        .get(&object_path(url, rel))
+        .await
+        .map_err(|e| store_error(url, rel, "downloading", e))?;
+    let mut stream = got.into_stream();
+    let mut bytes = 0u64;
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| store_error(url, rel, "downloading", e))?
+    {
+        file.write_all(&chunk).map_err(|e| io_error(&tmp, e))?;
+        bytes += chunk.len() as u64;
+    }
+    file.sync_all().map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, dest).map_err(|e| io_error(dest, e))?;
+    Ok(bytes)
+}
+
+/// Upload the local file `src` as `rel`.
+async fn upload(
+    store: &dyn ObjectStore,
+    url: &Url,
+    rel: &str,
+    src: &Path,
+    bytes: u64,
+) -> Result<(), TrendsError> {
+    let path = object_path(url, rel);
+    let err = |e: object_store::Error| store_error(url, rel, "uploading", e);
+    if bytes <= MULTIPART_ABOVE {
+        let data = std::fs::read(src).map_err(|e| io_error(src, e))?;
+        store
+            .put(&path, PutPayload::from(data))
+            .await
+            .map_err(err)?;
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(src).map_err(|e| io_error(src, e))?;
+    let upload = store.put_multipart(&path).await.map_err(err)?;
+    let mut parts = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+    let mut buf = vec![0u8; PART_BYTES];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| io_error(src, e))?;
+        if n == 0 {
+            break;
+        }
+        parts.wait_for_capacity(4).await.map_err(err)?;
+        parts.write(&buf[..n]);
+    }
+    parts.finish().await.map_err(err)?;
+    Ok(())
+}
+
+/// An object-store dataset being written: the lease, the working copy and the runtime its
+/// requests run on.
+pub struct WorkingCopy {
+    url: Url,
+    store: Arc<dyn ObjectStore>,
+    dir: PathBuf,
+    command: String,
+    lease: WriterLease,
+    runtime: tokio::runtime::Runtime,
+    /// The record the working copy was pulled from (`None`: the prefix had none).
+    base: Option<CommitRecord>,
+    released: bool,
+}
+
+impl WorkingCopy {
+    /// Take the lease on the dataset at `url` and bring the working copy `dir` up to its
+    /// committed version. `say` hears what happened (a lease taken over, a publish finished).
+    pub fn open(
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+        dir: &Path,
+        command: &str,
+        say: &mut dyn FnMut(String),
+    ) -> Result<WorkingCopy, TrendsError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?;
+        let (lease, taken_over) =
+            runtime.block_on(WriterLease::acquire(url, Arc::clone(&store), command))?;
+        if let Some(old) = taken_over {
+            say(format!(
+                "took over the expired writer lease of {old} on {url}"
+            ));
+        }
+        let mut copy = WorkingCopy {
+            url: url.clone(),
+            store,
+            dir: dir.to_path_buf(),
+            command: command.to_string(),
+            lease,
+            runtime,
+            base: None,
+            released: false,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let record = copy
+            .runtime
+            .block_on(read_commit_record(copy.store.as_ref(), url))?;
+        if let Some(r) = record.as_ref().filter(|r| r.state == CommitState::Writing) {
+            let mine =
+                std::fs::read_to_string(dir.join(RUN_MARKER)).is_ok_and(|m| m.trim() == r.run);
+            if !mine {
+                return Err(TrendsError::ObjectStore {
+                    location: url.to_string(),
+                    message: format!(
+                        "a publish by {} (run {}, {}) did not finish, and this working copy ({}) \
+                         is not the one it published",
+                        r.writer,
+                        r.run,
+                        r.at,
+                        dir.display()
+                    ),
+                    fix: "rerun the interrupted command on the machine that ran it: it publishes \
+                          its working copy again"
+                        .into(),
+                });
+            }
+            say(format!(
+                "finishing the interrupted publish of run {} to {url}",
+                r.run
+            ));
+            copy.base = Some(r.clone());
+            copy.publish_now(&mut |_| {})?;
+            return Ok(copy);
+        }
+        copy.base = record;
+        let pulled = copy.pull()?;
+        if pulled.files > 0 || pulled.removed > 0 {
+            say(format!(
+                "working copy {}: {} file(s) downloaded ({:.1} MB), {} removed, {} up to date",
+                dir.display(),
+                pulled.files,
+                pulled.bytes as f64 / 1e6,
+                pulled.removed,
+                pulled.unchanged
+            ));
+        }
+        Ok(copy)
+    }
+
+    /// The working copy's directory: the stage writes it as it would the dataset directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Bring the working copy to the committed version.
+    fn pull(&mut self) -> Result<Transfer, TrendsError> {
+        let (url, store, dir) = (&self.url, self.store.as_ref(), &self.dir);
+        // with a record: its files and digests; without one: a listing, compared by size
+        let remote: BTreeMap<String, (u64, Option<String>)> = match &self.base {
+            Some(r) => r
+                .files
+                .iter()
+                .map(|(k, v)| (k.clone(), (v.bytes, Some(v.blake3.clone()))))
+                .collect(),
+            None => self
+                .runtime
+                .block_on(remote_listing(store, url))?
+                .into_iter()
+                .map(|(k, size)| (k, (size, None)))
+                .collect(),
+        };
+        let mut t = Transfer::default();
+        for rel in local_files(dir)? {
+            if !remote.contains_key(&rel) {
+                let p = dir.join(&rel);
+                std::fs::remove_file(&p).map_err(|e| io_error(&p, e))?;
+                t.removed += 1;
+            }
+        }
+        for (rel, (bytes, digest)) in &remote {
+            let dest = dir.join(rel);
+            if dest.is_file() {
+                let have = file_version(&dest)?;
+                if have.bytes == *bytes && digest.as_ref().is_none_or(|d| *d == have.blake3) {
+                    t.unchanged += 1;
+                    continue;
+                }
+            }
+            t.bytes += self.runtime.block_on(download(store, url, rel, &dest))?;
+            t.files += 1;
+        }
+        if let Some(r) = &self.base {
+            let marker = dir.join(RUN_MARKER);
+            std::fs::write(&marker, &r.run).map_err(|e| io_error(&marker, e))?;
+        }
+        Ok(t)
+    }
+
+    fn put_record(&self, record: &CommitRecord) -> Result<(), TrendsError> {
+        let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+        self.runtime
+            .block_on(self.store.put(
+                &object_path(&self.url, COMMIT_RECORD),
+                PutPayload::from(body),
+            ))
+            .map_err(|e| store_error(&self.url, COMMIT_RECORD, "writing the commit record", e))?;
+        Ok(())
+    }
+
+    /// Publish the working copy (see the module doc), record last.
+    fn publish_now(&mut self, progress: &mut dyn FnMut(&str)) -> Result<Transfer, TrendsError> {
+        let now = chrono::Utc::now();
+        let run = format!(
+            "{}-{}",
+            now.format("%Y%m%dT%H%M%S%.3fZ"),
+            std::process::id()
+        );
+        let writer = format!("{} ({})", self.lease.lease.holder, self.command);
+        let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let before = self.base.as_ref().map(|r| r.files.clone());
+        let mut record = CommitRecord {
+            state: CommitState::Writing,
+            run: run.clone(),
+            writer,
+            at,
+            files: before.clone().unwrap_or_default(),
+        };
+        // a copy that crashes from here on knows it holds the version being published
+        let marker = self.dir.join(RUN_MARKER);
+        std::fs::write(&marker, &run).map_err(|e| io_error(&marker, e))?;
+        self.put_record(&record)?;
+        let (url, store, dir) = (&self.url, self.store.as_ref(), &self.dir);
+        let mut files = BTreeMap::new();
+        let mut t = Transfer::default();
+        for rel in local_files(dir)? {
+            let src = dir.join(&rel);
+            let v = file_version(&src)?;
+            if before.as_ref().and_then(|b| b.get(&rel)) == Some(&v) {
+                t.unchanged += 1;
+            } else {
+                progress(&rel);
+                self.runtime
+                    .block_on(upload(store, url, &rel, &src, v.bytes))?;
+                t.files += 1;
+                t.bytes += v.bytes;
+            }
+            files.insert(rel, v);
+        }
+        for rel in self.runtime.block_on(remote_listing(store, url))?.keys() {
+            if !files.contains_key(rel) {
+                self.runtime
+                    .block_on(store.delete(&object_path(url, rel)))
+                    .map_err(|e| store_error(url, rel, "deleting", e))?;
+                t.removed += 1;
+            }
+        }
+        record.state = CommitState::Committed;
+        record.files = files;
+        record.at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.put_record(&record)?;
+        self.base = Some(record);
+        Ok(t)
+    }
+
+    /// Publish the working copy and release the lease.
+    pub fn publish(mut self, progress: &mut dyn FnMut(&str)) -> Result<Transfer, TrendsError> {
+        let t = self.publish_now(progress)?;
+        self.released = true;
+        self.runtime.block_on(self.lease.release())?;
+        Ok(t)
+    }
+}
+
+impl Drop for WorkingCopy {
+    /// A stage that failed (or a publish that failed) releases the lease; the dataset keeps
+    /// its committed version (or, after a failed publish, its record says `writing`).
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self.runtime.block_on(self.lease.release());
+        }
+    }
+}
+
+/// Where a writing stage writes: a dataset directory, or the working copy of an object-store
+/// dataset that [`Target::finish`] publishes.
+pub enum Target {
+    Dir(PathBuf),
+    Object(Box<WorkingCopy>),
+}
+
+impl Target {
+    /// The target for `dataset` (a directory, or `s3://BUCKET/PREFIX` with its working copy
+    /// under `work_root`), with the lease taken and the working copy pulled.
+    pub fn open(
+        dataset: &Path,
+        work_root: &Path,
+        command: &str,
+        say: &mut dyn FnMut(String),
+    ) -> Result<Target, TrendsError> {
+        match Location::of(dataset)? {
+            Location::Dir(d) => Ok(Target::Dir(d)),
+            Location::Object { url, store } => {
+                let dir = work_root
+                    .join(url.host_str().unwrap_or("bucket"))
+                    .join(url.path().trim_matches('/'));
+                WorkingCopy::open(&url, store, &dir, command, say)
+                    .map(|w| Target::Object(Box::new(w)))
+            }
+        }
+    }
+
+    /// The directory the stage writes.
+    pub fn dir(&self) -> &Path {
+        match self {
+            Target::Dir(d) => d,
+            Target::Object(w) => w.dir(),
+        }
+    }
+
+    /// For an object-store dataset, the URL its files are read at by other machines (ending
+    /// in '/'); `None` for a directory.
+    pub fn url(&self) -> Option<&Url> {
+        match self {
+            Target::Dir(_) => None,
+            Target::Object(w) => Some(&w.url),
+        }
+    }
+
+    /// Publish an object-store dataset (a directory is already in place); `None` for a directory.
+    pub fn finish(self, say: &mut dyn FnMut(String)) -> Result<Option<Transfer>, TrendsError> {
+        match self {
+            Target::Dir(_) => Ok(None),
+            Target::Object(w) => {
+                let url = w.url.clone();
+                let t = w.publish(&mut |_| {})?;
+                say(format!(
+                    "published to {url}: {} file(s) uploaded ({:.1} MB), {} deleted, {} unchanged",
+                    t.files,
+                    t.bytes as f64 / 1e6,
+                    t.removed,
+                    t.unchanged
+                ));
+                Ok(Some(t))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    fn url() -> Url {
+        Url::parse("s3://bucket/data/").unwrap()
+    }
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn open(store: &Arc<dyn ObjectStore>, dir: &Path) -> Result<WorkingCopy, TrendsError> {
+        WorkingCopy::open(&url(), Arc::clone(store), dir, "test", &mut |_| {})
+    }
+
+    fn get(store: &Arc<dyn ObjectStore>, rel: &str) -> Option<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            match store.get(&object_path(&url(), rel)).await {
+                Ok(g) => Some(String::from_utf8(g.bytes().await.unwrap().to_vec()).unwrap()),
+                Err(_) => None,
+            }
+        })
+    }
+
+    fn record(store: &Arc<dyn ObjectStore>) -> CommitRecord {
+        serde_json::from_str(&get(store, COMMIT_RECORD).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_publish_uploads_changes_deletes_the_rest_and_commits_last() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let w = open(&store, a.path()).unwrap();
+        write(a.path(), "postings/month=2024-01/part-0.parquet", "one");
+        write(a.path(), "postings/month=2024-02/part-0.parquet", "two");
+        write(a.path(), ".staging-x/postings/part.parquet", "staged");
+        let t = w.publish(&mut |_| {}).unwrap();
+        assert_eq!((t.files, t.removed, t.unchanged), (2, 0, 0));
+        let r = record(&store);
+        assert_eq!(r.state, CommitState::Committed);
+        assert_eq!(r.files.len(), 2);
+        assert_eq!(
+            get(&store, "postings/month=2024-02/part-0.parquet").unwrap(),
+            "two"
+        );
+        assert!(get(&store, ".staging-x/postings/part.parquet").is_none());
+        assert!(get(&store, LEASE_OBJECT).is_none(), "the lease is released");
+
+        // a second machine pulls the committed version, changes one file and drops one
+        let b = tempfile::tempdir().unwrap();
+        let w = open(&store, b.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(b.path().join("postings/month=2024-01/part-0.parquet"))
+                .unwrap(),
+            "one"
+        );
+        write(b.path(), "postings/month=2024-01/part-0.parquet", "ONE");
+        std::fs::remove_file(b.path().join("postings/month=2024-02/part-0.parquet")).unwrap();
+        let t = w.publish(&mut |_| {}).unwrap();
+        assert_eq!((t.files, t.removed, t.unchanged), (1, 1, 0));
+        assert_eq!(record(&store).files.len(), 1);
+        assert!(get(&store, "postings/month=2024-02/part-0.parquet").is_none());
+
+        // the first copy, opened again, follows: the stale file goes, the changed one comes
+        let w = open(&store, a.path()).unwrap();
+        assert!(!a
+            .path()
+            .join("postings/month=2024-02/part-0.parquet")
+            .exists());
+        assert_eq!(
+            std::fs::read_to_string(a.path().join("postings/month=2024-01/part-0.parquet"))
+                .unwrap(),
+            "ONE"
+        );
+        assert!(a.path().join(".staging-x/postings/part.parquet").exists());
+        drop(w);
+        assert!(
+            get(&store, LEASE_OBJECT).is_none(),
+            "dropping releases the lease"
+        );
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_an_expired_lease_is_taken_over() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let held = open(&store, a.path()).unwrap();
+        let err = open(&store, b.path()).err().unwrap().to_string();
+        assert!(
+            err.contains("is being written by") && err.contains("(test)"),
+            "{err}"
+        );
+        drop(held);
+        let _b = open(&store, b.path()).unwrap();
+
+        // a lease whose holder died long ago
+        let stale = Lease {
+            holder: "someone@elsewhere pid 1".into(),
+            command: "classify".into(),
+            acquired: "2020-01-01T00:00:00Z".into(),
+            expires: 0,
+        };
+        let store2: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(store2.put(
+            &object_path(&url(), LEASE_OBJECT),
+            PutPayload::from(serde_json::to_vec(&stale).unwrap()),
+        ))
+        .unwrap();
+        let mut heard = Vec::new();
+        let c = tempfile::tempdir().unwrap();
+        let w = WorkingCopy::open(&url(), Arc::clone(&store2), c.path(), "ingest", &mut |m| {
+            heard.push(m)
+        })
+        .unwrap();
+        assert!(
+            heard[0].contains("took over the expired writer lease of someone@elsewhere"),
+            "{heard:?}"
+        );
+        drop(w);
+    }
+
+    #[test]
+    fn an_interrupted_publish_is_finished_from_its_own_copy_only() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let mut w = open(&store, a.path()).unwrap();
+        write(a.path(), "classified/part-0.parquet", "c");
+        w.publish_now(&mut |_| {}).unwrap();
+        // the process dies between the record's `writing` and `committed`: simulate it
+        let mut r = record(&store);
+        r.state = CommitState::Writing;
+        w.put_record(&r).unwrap();
+        drop(w);
+        let other = tempfile::tempdir().unwrap();
+        let err = open(&store, other.path()).err().unwrap().to_string();
+        assert!(err.contains("did not finish"), "{err}");
+        let mut heard = Vec::new();
+        let w = WorkingCopy::open(&url(), Arc::clone(&store), a.path(), "t", &mut |m| {
+            heard.push(m)
+        })
+        .unwrap();
+        assert!(
+            heard[0].contains("finishing the interrupted publish"),
+            "{heard:?}"
+        );
+        assert_eq!(record(&store).state, CommitState::Committed);
+        drop(w);
+        let _ = open(&store, other.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(other.path().join("classified/part-0.parquet")).unwrap(),
+            "c"
+        );
+    }
+
+    #[test]
+    fn only_files_without_dot_parts_are_published() {
+        assert!(published("postings/month=2024-01/part-0.parquet"));
+        assert!(published("ingest-report.json"));
+        assert!(!published(".jobshift-commit.json"));
+        assert!(!published(".staging-1/postings/a.parquet"));
+        assert!(!published("classified/.part.tmp"));
+        assert!(!published(""));
+    }
+}
