@@ -865,6 +865,20 @@ fn ingest_and_classify_publish_a_dataset_to_an_s3_bucket_whole_and_one_writer_at
         "classified postings read from s3:// on a cluster"
     );
 
+    // a directory built elsewhere, published as it is
+    let copy = format!("s3://{bucket}/copies/local");
+    let said = ok_env(
+        &["dataset", "publish", local.to_str().unwrap(), &copy],
+        &env,
+    );
+    assert!(String::from_utf8_lossy(&said.stdout).contains("file(s) uploaded"));
+    sql(&copy, q, "copy-classified.csv", &[]);
+    assert_eq!(
+        read(&csv("local-classified.csv")),
+        read(&csv("copy-classified.csv")),
+        "a published directory"
+    );
+
     // a publish under way (or interrupted): readers refuse instead of reading two versions
     let mut record: serde_json::Value =
         serde_json::from_slice(&bucket_files("record")[".jobshift-commit.json"]).unwrap();

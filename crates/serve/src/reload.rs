@@ -74,10 +74,33 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
     }
 }
 
-/// The signature of a source's files (blocking: walks the directory).
+/// What an object-store dataset's `classified/` is now (its commit record's run, or a listing):
+/// an error text while the store cannot be read, so a failing store does not look like a change
+/// on every poll.
+fn object_token(dataset: &Path) -> String {
+    let token = async {
+        jobshift_trends::store::Location::of(dataset)?
+            .change_token()
+            .await
+    };
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(token).map_err(|e| e.to_string()))
+    {
+        Ok(t) => t.unwrap_or_default(),
+        Err(e) => format!("unreadable: {e}"),
+    }
+}
+
+/// The signature of a source's files (blocking: walks the directory, or asks the object store).
 pub fn signature(source: &Source) -> String {
     let mut files = Vec::new();
     match source {
+        Source::Dataset { dir, .. } if jobshift_trends::store::is_object_url(dir) => {
+            files.push(object_token(dir))
+        }
         Source::Dataset { dir, .. } => {
             let classified = dir.join("classified");
             walk(&classified, &classified, &mut files)

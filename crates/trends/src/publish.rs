@@ -9,7 +9,9 @@
 //!    (`If-None-Match: *`, [`PutMode::Create`]): of two writers exactly one succeeds, the other is
 //!    refused with the holder's name. The lease expires ([`LEASE_ENV`], default 24 hours), so a
 //!    writer that died does not block the dataset for ever; an expired lease is taken over with
-//!    a conditional update on its ETag, so two writers cannot both take it over.
+//!    a conditional update on its ETag, so two writers cannot both take it over. Before it
+//!    publishes, the writer renews its lease the same way: one whose lease expired and was taken
+//!    over publishes nothing.
 //! 2. **Pull.** The working copy (`<cache>/object-datasets/BUCKET/PREFIX`, kept between runs)
 //!    downloads the committed files it lacks or holds in another version, and drops the files the
 //!    dataset no longer has. Files named `.…` (staging, resumable work, locks) stay: a killed
@@ -32,9 +34,9 @@
 //! next writer from it publishes it again first. From another working copy the writer refuses,
 //! saying where to rerun.
 
-use crate::store::Location;
+use crate::store::{object_prefix as object_path, Location};
 use crate::TrendsError;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{
     ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion, WriteMultipart,
@@ -56,6 +58,9 @@ pub const LEASE_ENV: &str = "JOBSHIFT_OBJECT_LEASE_SECS";
 pub const RUN_MARKER: &str = ".jobshift-object-run";
 /// Files above this size are uploaded in parts.
 const MULTIPART_ABOVE: u64 = 8 << 20;
+/// Files uploaded or downloaded at once (object stores answer each request with some latency;
+/// several in flight keep the link busy).
+const TRANSFERS_IN_FLIGHT: usize = 8;
 /// The size of one uploaded part.
 const PART_BYTES: usize = 8 << 20;
 const DEFAULT_LEASE_SECS: i64 = 86_400;
@@ -112,7 +117,18 @@ pub struct Transfer {
     pub unchanged: usize,
 }
 
-use crate::store::object_prefix as object_path;
+impl std::fmt::Display for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} file(s) uploaded ({:.1} MB), {} deleted, {} unchanged",
+            self.files,
+            self.bytes as f64 / 1e6,
+            self.removed,
+            self.unchanged
+        )
+    }
+}
 
 fn store_error(url: &Url, rel: &str, what: &str, e: impl std::fmt::Display) -> TrendsError {
     TrendsError::ObjectStore {
@@ -186,6 +202,35 @@ fn lease_secs() -> i64 {
         .unwrap_or(DEFAULT_LEASE_SECS)
 }
 
+/// The lease object of the dataset at `url`: `None` when there is none; else its content
+/// (`None` when unreadable) and the version a conditional update must match.
+async fn read_lease(
+    store: &dyn ObjectStore,
+    url: &Url,
+) -> Result<Option<(Option<Lease>, UpdateVersion)>, TrendsError> {
+    let got = match store.get(&object_path(url, LEASE_OBJECT)).await {
+        Ok(got) => got,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => {
+            return Err(store_error(
+                url,
+                LEASE_OBJECT,
+                "reading the writer lease",
+                e,
+            ))
+        }
+    };
+    let version = UpdateVersion {
+        e_tag: got.meta.e_tag.clone(),
+        version: got.meta.version.clone(),
+    };
+    let bytes = got
+        .bytes()
+        .await
+        .map_err(|e| store_error(url, LEASE_OBJECT, "reading the writer lease", e))?;
+    Ok(Some((serde_json::from_slice(&bytes).ok(), version)))
+}
+
 /// The writer lease on one object-store dataset (see the module doc).
 struct WriterLease {
     url: Url,
@@ -214,19 +259,13 @@ impl WriterLease {
         let taken_over = match store.put_opts(&path, body.clone(), create).await {
             Ok(_) => None,
             Err(object_store::Error::AlreadyExists { .. }) => {
-                let got = store
-                    .get(&path)
-                    .await
-                    .map_err(|e| store_error(url, LEASE_OBJECT, "reading the writer lease", e))?;
-                let version = UpdateVersion {
-                    e_tag: got.meta.e_tag.clone(),
-                    version: got.meta.version.clone(),
+                let Some((held, version)) = read_lease(store.as_ref(), url).await? else {
+                    return Err(TrendsError::ObjectStore {
+                        location: url.to_string(),
+                        message: "another writer released its lease just now".into(),
+                        fix: "run the command again".into(),
+                    });
                 };
-                let bytes = got
-                    .bytes()
-                    .await
-                    .map_err(|e| store_error(url, LEASE_OBJECT, "reading the writer lease", e))?;
-                let held: Option<Lease> = serde_json::from_slice(&bytes).ok();
                 let busy = |who: &str, until: &str| TrendsError::ObjectStore {
                     location: url.to_string(),
                     message: format!("is being written by {who} (lease until {until})"),
@@ -278,21 +317,59 @@ impl WriterLease {
         ))
     }
 
+    /// Check that the lease is still this writer's and extend it by a lease period (a
+    /// conditional update on its ETag, so a writer that took it over after it expired cannot be
+    /// overwritten). A writer that lost its lease must not publish.
+    async fn renew(&mut self) -> Result<(), TrendsError> {
+        let path = object_path(&self.url, LEASE_OBJECT);
+        let lost = |why: String| TrendsError::ObjectStore {
+            location: self.url.to_string(),
+            message: format!("this writer's lease was lost ({why}); nothing was published"),
+            fix: format!(
+                "another writer took the dataset over after the lease expired: run the command \
+                 again when it is done (for runs longer than a day raise {LEASE_ENV})"
+            ),
+        };
+        let Some((held, version)) = read_lease(self.store.as_ref(), &self.url).await? else {
+            return Err(lost("the lease object is gone".into()));
+        };
+        match held {
+            Some(l) if self.is_mine(&l) => {}
+            Some(l) => return Err(lost(format!("{} holds it now", l.holder))),
+            None => return Err(lost("the lease object is unreadable".into())),
+        }
+        self.lease.expires = chrono::Utc::now().timestamp() + lease_secs();
+        let body = PutPayload::from(serde_json::to_vec_pretty(&self.lease).unwrap_or_default());
+        match self
+            .store
+            .put_opts(&path, body, PutOptions::from(PutMode::Update(version)))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::Precondition { .. }) => {
+                Err(lost("it changed while being renewed".into()))
+            }
+            Err(e) => Err(store_error(
+                &self.url,
+                LEASE_OBJECT,
+                "renewing the lease",
+                e,
+            )),
+        }
+    }
+
+    fn is_mine(&self, l: &Lease) -> bool {
+        l.holder == self.lease.holder && l.acquired == self.lease.acquired
+    }
+
     /// Delete the lease if it is still this writer's.
     async fn release(&self) -> Result<(), TrendsError> {
         let path = object_path(&self.url, LEASE_OBJECT);
-        let still_ours = match self.store.get(&path).await {
-            Ok(got) => got
-                .bytes()
-                .await
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Lease>(&b).ok())
-                .is_some_and(|l| {
-                    l.holder == self.lease.holder && l.acquired == self.lease.acquired
-                }),
-            Err(_) => false,
-        };
-        if still_ours {
+        let held = read_lease(self.store.as_ref(), &self.url)
+            .await
+            .ok()
+            .flatten();
+        if held.and_then(|(l, _)| l).is_some_and(|l| self.is_mine(&l)) {
             self.store
                 .delete(&path)
                 .await
@@ -470,27 +547,7 @@ impl WorkingCopy {
         command: &str,
         say: &mut dyn FnMut(String),
     ) -> Result<WorkingCopy, TrendsError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?;
-        let (lease, taken_over) =
-            runtime.block_on(WriterLease::acquire(url, Arc::clone(&store), command))?;
-        if let Some(old) = taken_over {
-            say(format!(
-                "took over the expired writer lease of {old} on {url}"
-            ));
-        }
-        let mut copy = WorkingCopy {
-            url: url.clone(),
-            store,
-            dir: dir.to_path_buf(),
-            command: command.to_string(),
-            lease,
-            runtime,
-            base: None,
-            released: false,
-        };
+        let mut copy = WorkingCopy::leased(url, store, dir, command, say)?;
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         let record = copy
             .runtime
@@ -537,6 +594,55 @@ impl WorkingCopy {
         Ok(copy)
     }
 
+    /// Publish the dataset directory `dir` (built elsewhere, e.g. on a local disk) to the
+    /// object-store dataset at `url` as its new version: the lease, then the publish (files the
+    /// store already holds in the same version are not uploaded again). `dir` is not pulled:
+    /// it is the version to publish.
+    pub fn publish_dir(
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+        dir: &Path,
+        command: &str,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Transfer, TrendsError> {
+        let mut copy = WorkingCopy::leased(url, store, dir, command, &mut |_| {})?;
+        copy.base = copy
+            .runtime
+            .block_on(read_commit_record(copy.store.as_ref(), url))?;
+        copy.publish(progress)
+    }
+
+    /// `dir` with the lease on `url` taken (nothing pulled yet).
+    fn leased(
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+        dir: &Path,
+        command: &str,
+        say: &mut dyn FnMut(String),
+    ) -> Result<WorkingCopy, TrendsError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?;
+        let (lease, taken_over) =
+            runtime.block_on(WriterLease::acquire(url, Arc::clone(&store), command))?;
+        if let Some(old) = taken_over {
+            say(format!(
+                "took over the expired writer lease of {old} on {url}"
+            ));
+        }
+        Ok(WorkingCopy {
+            url: url.clone(),
+            store,
+            dir: dir.to_path_buf(),
+            command: command.to_string(),
+            lease,
+            runtime,
+            base: None,
+            released: false,
+        })
+    }
+
     /// The working copy's directory: the stage writes it as it would the dataset directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -567,6 +673,7 @@ impl WorkingCopy {
                 t.removed += 1;
             }
         }
+        let mut wanted = Vec::new();
         for (rel, (bytes, digest)) in &remote {
             let dest = dir.join(rel);
             if dest.is_file() {
@@ -576,9 +683,15 @@ impl WorkingCopy {
                     continue;
                 }
             }
-            t.bytes += self.runtime.block_on(download(store, url, rel, &dest))?;
-            t.files += 1;
+            wanted.push((rel.as_str(), dest));
         }
+        t.files = wanted.len();
+        t.bytes = self.runtime.block_on(
+            futures::stream::iter(wanted)
+                .map(|(rel, dest)| async move { download(store, url, rel, &dest).await })
+                .buffer_unordered(TRANSFERS_IN_FLIGHT)
+                .try_fold(0u64, |sum, n| async move { Ok::<_, TrendsError>(sum + n) }),
+        )?;
         if let Some(r) = &self.base {
             let marker = dir.join(RUN_MARKER);
             std::fs::write(&marker, &r.run).map_err(|e| io_error(&marker, e))?;
@@ -607,6 +720,8 @@ impl WorkingCopy {
         );
         let writer = format!("{} ({})", self.lease.lease.holder, self.command);
         let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // a writer whose lease expired and was taken over publishes nothing
+        self.runtime.block_on(self.lease.renew())?;
         let before = self.base.as_ref().map(|r| r.files.clone());
         let mut record = CommitRecord {
             state: CommitState::Writing,
@@ -622,20 +737,30 @@ impl WorkingCopy {
         let (url, store, dir) = (&self.url, self.store.as_ref(), &self.dir);
         let mut files = BTreeMap::new();
         let mut t = Transfer::default();
+        let mut changed = Vec::new();
         for rel in local_files(dir)? {
-            let src = dir.join(&rel);
-            let v = file_version(&src)?;
+            let v = file_version(&dir.join(&rel))?;
             if before.as_ref().and_then(|b| b.get(&rel)) == Some(&v) {
                 t.unchanged += 1;
             } else {
-                progress(&rel);
-                self.runtime
-                    .block_on(upload(store, url, &rel, &src, v.bytes))?;
                 t.files += 1;
                 t.bytes += v.bytes;
+                changed.push((rel.clone(), v.bytes));
             }
             files.insert(rel, v);
         }
+        self.runtime.block_on(async {
+            let mut uploads = futures::stream::iter(&changed)
+                .map(|(rel, bytes)| async move {
+                    upload(store, url, rel, &dir.join(rel), *bytes).await?;
+                    Ok::<_, TrendsError>(rel)
+                })
+                .buffer_unordered(TRANSFERS_IN_FLIGHT);
+            while let Some(rel) = uploads.try_next().await? {
+                progress(rel);
+            }
+            Ok::<_, TrendsError>(())
+        })?;
         for rel in self.runtime.block_on(remote_listing(store, url))?.keys() {
             if !files.contains_key(rel) {
                 self.runtime
@@ -723,16 +848,30 @@ impl Target {
             Target::Object(w) => {
                 let url = w.url.clone();
                 let t = w.publish(&mut |_| {})?;
-                say(format!(
-                    "published to {url}: {} file(s) uploaded ({:.1} MB), {} deleted, {} unchanged",
-                    t.files,
-                    t.bytes as f64 / 1e6,
-                    t.removed,
-                    t.unchanged
-                ));
+                say(format!("published to {url}: {t}"));
                 Ok(Some(t))
             }
         }
+    }
+}
+
+/// Publish the dataset directory `dir` to `dataset` (`s3://BUCKET/PREFIX`), one writer at a
+/// time, commit record last ([`WorkingCopy::publish_dir`]).
+pub fn publish_dir(
+    dir: &Path,
+    dataset: &Path,
+    command: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Transfer, TrendsError> {
+    match Location::of(dataset)? {
+        Location::Object { url, store } => {
+            WorkingCopy::publish_dir(&url, store, dir, command, progress)
+        }
+        Location::Dir(d) => Err(TrendsError::Options(format!(
+            "{}: not an object store URL; write s3://BUCKET/PREFIX (to copy a directory to \
+             another directory, use cp -r)",
+            d.display()
+        ))),
     }
 }
 
@@ -765,6 +904,24 @@ mod tests {
                 Err(_) => None,
             }
         })
+    }
+
+    /// Another writer's lease, ending at `expires` (Unix seconds).
+    fn put_lease(store: &Arc<dyn ObjectStore>, holder: &str, expires: i64) {
+        let lease = Lease {
+            holder: holder.into(),
+            command: "ingest".into(),
+            acquired: "2020-01-01T00:00:00Z".into(),
+            expires,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(store.put(
+            &object_path(&url(), LEASE_OBJECT),
+            PutPayload::from(serde_json::to_vec(&lease).unwrap()),
+        ))
+        .unwrap();
     }
 
     fn record(store: &Arc<dyn ObjectStore>) -> CommitRecord {
@@ -840,21 +997,8 @@ mod tests {
         let _b = open(&store, b.path()).unwrap();
 
         // a lease whose holder died long ago
-        let stale = Lease {
-            holder: "someone@elsewhere pid 1".into(),
-            command: "classify".into(),
-            acquired: "2020-01-01T00:00:00Z".into(),
-            expires: 0,
-        };
         let store2: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(store2.put(
-            &object_path(&url(), LEASE_OBJECT),
-            PutPayload::from(serde_json::to_vec(&stale).unwrap()),
-        ))
-        .unwrap();
+        put_lease(&store2, "someone@elsewhere pid 1", 0);
         let mut heard = Vec::new();
         let c = tempfile::tempdir().unwrap();
         let w = WorkingCopy::open(&url(), Arc::clone(&store2), c.path(), "ingest", &mut |m| {
@@ -866,6 +1010,27 @@ mod tests {
             "{heard:?}"
         );
         drop(w);
+    }
+
+    #[test]
+    fn a_writer_whose_lease_was_taken_over_publishes_nothing() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let w = open(&store, a.path()).unwrap();
+        write(a.path(), "postings/part-0.parquet", "mine");
+        // the lease expired during a long run and another writer took it over
+        put_lease(&store, "bob@elsewhere pid 2", i64::MAX / 2);
+        let err = w.publish(&mut |_| {}).err().unwrap().to_string();
+        assert!(
+            err.contains("lease was lost") && err.contains("bob@elsewhere"),
+            "{err}"
+        );
+        assert!(get(&store, "postings/part-0.parquet").is_none());
+        assert!(get(&store, COMMIT_RECORD).is_none());
+        assert!(
+            get(&store, LEASE_OBJECT).unwrap().contains("bob@elsewhere"),
+            "not released"
+        );
     }
 
     #[test]
@@ -899,6 +1064,32 @@ mod tests {
             std::fs::read_to_string(other.path().join("classified/part-0.parquet")).unwrap(),
             "c"
         );
+    }
+
+    #[test]
+    fn a_directory_is_published_as_it_is_and_again_only_where_it_changed() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "classified/month=2024-01/part-0.parquet", "x");
+        write(d.path(), "classified/manifest.json", "{}");
+        let publish = || {
+            WorkingCopy::publish_dir(&url(), Arc::clone(&store), d.path(), "t", &mut |_| {})
+                .unwrap()
+        };
+        assert_eq!(publish().files, 2);
+        let again = publish();
+        assert_eq!((again.files, again.unchanged), (0, 2));
+        write(d.path(), "classified/manifest.json", "{\"a\": 1}");
+        assert_eq!(publish().files, 1);
+        assert_eq!(record(&store).state, CommitState::Committed);
+        assert_eq!(
+            get(&store, "classified/manifest.json").unwrap(),
+            "{\"a\": 1}"
+        );
+        assert!(d
+            .path()
+            .join("classified/month=2024-01/part-0.parquet")
+            .exists());
     }
 
     #[test]

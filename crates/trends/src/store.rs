@@ -161,6 +161,34 @@ impl Location {
         }
     }
 
+    /// A text that changes when the dataset's `classified/` table changes (`serve` polls it to
+    /// reload): for a dataset jobshift published, its commit record's run and state; otherwise
+    /// every object's path, size and modification time under `classified/`. `None` for a
+    /// directory (walk it instead).
+    pub async fn change_token(&self) -> Result<Option<String>, TrendsError> {
+        let Location::Object { url, store } = self else {
+            return Ok(None);
+        };
+        if let Some(r) = crate::publish::read_commit_record(store.as_ref(), url).await? {
+            return Ok(Some(format!("commit {} {:?}", r.run, r.state)));
+        }
+        let prefix = object_prefix(url, "classified");
+        let mut listing = store.list(Some(&prefix));
+        let mut parts = Vec::new();
+        while let Some(meta) = listing
+            .try_next()
+            .await
+            .map_err(|e| object_error(url, "classified", e))?
+        {
+            parts.push(format!(
+                "{}|{}|{}",
+                meta.location, meta.size, meta.last_modified
+            ));
+        }
+        parts.sort();
+        Ok(Some(parts.join("\n")))
+    }
+
     /// The URLs of the Parquet files of `subdir` that `record` lists (an object-store dataset).
     pub fn committed_parquet(&self, record: &CommitRecord, subdir: &str) -> Vec<String> {
         let Location::Object { url, .. } = self else {
@@ -341,6 +369,44 @@ impl ObjectStoreRegistry for Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_change_token_follows_the_commit_record_or_the_listing() {
+        use object_store::{memory::InMemory, PutPayload};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let url = Url::parse("s3://bucket/data/").unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let loc = Location::Object {
+            url: url.clone(),
+            store: Arc::clone(&store),
+        };
+        let token = || rt.block_on(loc.change_token()).unwrap().unwrap();
+        let put = |rel: &str, body: &str| {
+            rt.block_on(store.put(
+                &object_prefix(&url, rel),
+                PutPayload::from(body.as_bytes().to_vec()),
+            ))
+            .unwrap();
+        };
+        assert_eq!(token(), "");
+        put("classified/part-0.parquet", "a");
+        let listed = token();
+        assert!(listed.contains("classified/part-0.parquet|1|"), "{listed}");
+        put("classified/part-1.parquet", "b");
+        assert_ne!(token(), listed);
+        put(
+            crate::publish::COMMIT_RECORD,
+            r#"{"state": "committed", "run": "r7", "writer": "w", "at": "t"}"#,
+        );
+        assert_eq!(token(), "commit r7 Committed");
+        assert_eq!(
+            rt.block_on(Location::Dir(PathBuf::from("/d")).change_token())
+                .unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn a_read_fails_when_the_dataset_is_published_again_under_it() {
