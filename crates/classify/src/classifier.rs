@@ -421,6 +421,25 @@ impl Classifier {
             .map(|&i| &self.taxonomy.titles()[i])
     }
 
+    /// Classify one posting with the classifier's own options and a fresh embedding cache (a
+    /// live service: a stream of distinct titles cannot grow memory).
+    pub fn classify_one(
+        &self,
+        title: &str,
+        description: Option<&str>,
+    ) -> Result<Prediction, ClassifyError> {
+        let mut cache = self.new_cache();
+        self.classify(
+            &[TitleInput { title, description }],
+            &mut cache,
+            &self.default_options(),
+            &mut CascadeStats::default(),
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ClassifyError::Predict("the classifier returned nothing".into()))
+    }
+
     /// A fresh per-run embedding cache for this classifier's encoder.
     pub fn new_cache(&self) -> EmbedCache {
         EmbedCache::new(self.meta.dim)

@@ -549,6 +549,43 @@ pub(crate) fn hn_header_title<'t>(
     found
 }
 
+/// The posting sets `jobshift eval --descriptions` scores: the HN full-text postings under
+/// `shared` whose header names exactly one taxonomy title, and with `generated` (a `jobshift
+/// generate --format jsonl` directory) its generic-title postings and, as a control, the others;
+/// at most `max` postings each. `generic_title` (the word that replaces the title in the
+/// withheld-title variant) must not be an alias. Returns the sets found (none when neither
+/// source has postings) and notes for the user.
+pub fn description_sets(
+    tax: &Taxonomy,
+    shared: &Path,
+    generated: Option<&Path>,
+    generic_title: &str,
+    max: usize,
+) -> Result<(Vec<EvalSet>, Vec<String>), ClassifyError> {
+    if let Some(t) = tax.match_exact(generic_title) {
+        return Err(ClassifyError::Format(format!(
+            "--generic-title {generic_title:?} is an alias of {} in the taxonomy; pick a word \
+             that is not",
+            t.id
+        )));
+    }
+    let (mut sets, mut notes) = (Vec::new(), Vec::new());
+    let hn = hn_alias_postings(tax, shared, 200, max)?;
+    if hn.items.is_empty() {
+        notes.push(format!(
+            "no HN full-text postings under {}",
+            shared.display()
+        ));
+    } else {
+        sets.push(hn);
+    }
+    if let Some(g) = generated {
+        sets.push(generated_postings(tax, g, true, max)?);
+        sets.push(generated_postings(tax, g, false, max)?);
+    }
+    Ok((sets, notes))
+}
+
 /// Hacker News full-text postings whose header names exactly one taxonomy title (see
 /// [`hn_header_title`]): the gold is that title, the description is the post without its
 /// header line (at least `min_chars` characters). Deterministic sample of at most `max`

@@ -112,6 +112,27 @@ pub fn generate_tokens(path: &Path, n: usize) -> Result<Vec<Annotator>> {
     Ok(anns)
 }
 
+/// The annotators of a tasks directory: read from `tokens` (default `TASKS_DIR/tokens.txt`), or,
+/// when no tokens file was named and the default one is missing, `n` new annotators with random
+/// tokens written there. Returns them, the tokens file, and whether it was created now.
+pub fn annotators_for(
+    dir: &TasksDir,
+    tokens: Option<&Path>,
+    n: usize,
+) -> Result<(Vec<Annotator>, PathBuf, bool)> {
+    let path = tokens.map_or_else(|| dir.tokens(), Path::to_path_buf);
+    if path.exists() {
+        Ok((read_tokens(&path)?, path, false))
+    } else if tokens.is_some() {
+        Err(LabelError::Invalid(format!(
+            "tokens file {} does not exist",
+            path.display()
+        )))
+    } else {
+        Ok((generate_tokens(&path, n.max(1))?, path, true))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub tasks_dir: PathBuf,
@@ -130,6 +151,64 @@ pub struct StartupInfo {
     pub answers_replayed: usize,
     pub bad_store_lines: Vec<crate::store::BadLine>,
     pub answers_for_unknown_tasks: usize,
+}
+
+impl StartupInfo {
+    /// What the replay found wrong in the answer store at `answers` (kept as it is).
+    pub fn warnings(&self, answers: &Path) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .bad_store_lines
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} line {}: {} (kept in the file as it is)",
+                    answers.display(),
+                    b.line,
+                    b.message
+                )
+            })
+            .collect();
+        if self.answers_for_unknown_tasks > 0 {
+            out.push(format!(
+                "{} stored answers name tasks not in tasks.jsonl",
+                self.answers_for_unknown_tasks
+            ));
+        }
+        out
+    }
+}
+
+/// What `jobshift label serve` prints once it listens at `addr`: the page, what was replayed,
+/// and each annotator's sign-in link.
+pub struct Banner<'a> {
+    pub addr: std::net::SocketAddr,
+    pub info: &'a StartupInfo,
+    pub answers: &'a Path,
+    pub tokens: &'a Path,
+    pub annotators: &'a [Annotator],
+}
+
+impl std::fmt::Display for Banner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (addr, info) = (self.addr, self.info);
+        writeln!(
+            f,
+            "labelling page on http://{addr}/ — {} tasks ({} gold), {} answers replayed from {}",
+            info.tasks,
+            info.gold_tasks,
+            info.answers_replayed,
+            self.answers.display()
+        )?;
+        writeln!(
+            f,
+            "annotator sign-in links (tokens in {}):",
+            self.tokens.display()
+        )?;
+        for ann in self.annotators {
+            writeln!(f, "  {:<20} http://{addr}/?token={}", ann.id, ann.token)?;
+        }
+        writeln!(f, "press Ctrl-C to stop; every answer is already on disk")
+    }
 }
 
 struct Inner {

@@ -377,24 +377,15 @@ fn eval_descriptions(a: &EvalArgs, dir: &Path, shared: &Path) -> anyhow::Result<
         Some(h) => vec![Some(parse_head(h).map_err(anyhow::Error::msg)?)],
     };
     let first = load_classifier(&a.classifier, heads[0], &a.device)?;
-    let tax = first.taxonomy();
-    if let Some(t) = tax.match_exact(&a.generic_title) {
-        bail!(
-            "--generic-title {:?} is an alias of {} in the taxonomy; pick a word that is not",
-            a.generic_title,
-            t.id
-        );
-    }
-    let mut sets = Vec::new();
-    let hn = examples::hn_alias_postings(tax, shared, 200, a.max_postings)?;
-    if hn.items.is_empty() {
-        eprintln!("note: no HN full-text postings under {}", shared.display());
-    } else {
-        sets.push(hn);
-    }
-    if let Some(g) = &a.generated {
-        sets.push(examples::generated_postings(tax, g, true, a.max_postings)?);
-        sets.push(examples::generated_postings(tax, g, false, a.max_postings)?);
+    let (sets, notes) = examples::description_sets(
+        first.taxonomy(),
+        shared,
+        a.generated.as_deref(),
+        &a.generic_title,
+        a.max_postings,
+    )?;
+    for n in notes {
+        eprintln!("note: {n}");
     }
     if sets.is_empty() {
         bail!("no posting set with descriptions (HN full text not found; pass --generated DIR)");

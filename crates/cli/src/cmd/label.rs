@@ -140,39 +140,23 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
 fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let dir = TasksDir::new(&a.tasks_dir);
     let catalog = TitleCatalog::for_results(a.taxonomy.as_deref(), &[a.tasks_dir.clone()])?;
-    let tokens_path = a.tokens.clone().unwrap_or_else(|| dir.tokens());
-    let annotators = if tokens_path.exists() {
-        server::read_tokens(&tokens_path)?
-    } else if a.tokens.is_some() {
-        anyhow::bail!("tokens file {} does not exist", tokens_path.display());
-    } else {
-        let anns = server::generate_tokens(&tokens_path, a.annotators.max(1))?;
+    let (annotators, tokens_path, created) =
+        server::annotators_for(&dir, a.tokens.as_deref(), a.annotators)?;
+    if created {
         println!(
             "created {} with {} annotator tokens",
             tokens_path.display(),
-            anns.len()
+            annotators.len()
         );
-        anns
-    };
+    }
     let (state, info) = server::open_app(ServeConfig {
         tasks_dir: a.tasks_dir.clone(),
         annotators: annotators.clone(),
         per_task: a.per_task,
         catalog,
     })?;
-    for b in &info.bad_store_lines {
-        eprintln!(
-            "warning: {} line {}: {} (kept in the file as it is)",
-            dir.answers().display(),
-            b.line,
-            b.message
-        );
-    }
-    if info.answers_for_unknown_tasks > 0 {
-        eprintln!(
-            "warning: {} stored answers name tasks not in tasks.jsonl",
-            info.answers_for_unknown_tasks
-        );
+    for w in info.warnings(&dir.answers()) {
+        eprintln!("warning: {w}");
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -183,22 +167,14 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (port in use? try --port)"))?;
-        let local = listener.local_addr()?;
-        println!(
-            "labelling page on http://{local}/ — {} tasks ({} gold), {} answers replayed from {}",
-            info.tasks,
-            info.gold_tasks,
-            info.answers_replayed,
-            dir.answers().display()
-        );
-        println!(
-            "annotator sign-in links (tokens in {}):",
-            tokens_path.display()
-        );
-        for ann in &annotators {
-            println!("  {:<20} http://{local}/?token={}", ann.id, ann.token);
-        }
-        println!("press Ctrl-C to stop; every answer is already on disk");
+        let banner = server::Banner {
+            addr: listener.local_addr()?,
+            info: &info,
+            answers: &dir.answers(),
+            tokens: &tokens_path,
+            annotators: &annotators,
+        };
+        print!("{banner}");
         server::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -2,7 +2,7 @@
 //! classifier's wiring and printing only; the server is jobshift-serve.
 
 use anyhow::Context;
-use jobshift_classify::classifier::{CascadeStats, Classifier, TitleInput};
+use jobshift_classify::classifier::Classifier;
 use jobshift_serve::{LiveClassifier, ServeConfig, Source};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,20 +48,9 @@ impl LiveClassifier for Live {
         description: Option<&str>,
     ) -> Result<serde_json::Value, String> {
         let c = &self.classifier;
-        let opts = c.default_options();
-        let mut stats = CascadeStats::default();
-        let mut cache = c.new_cache();
         let p = c
-            .classify(
-                &[TitleInput { title, description }],
-                &mut cache,
-                &opts,
-                &mut stats,
-            )
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .next()
-            .ok_or("the classifier returned nothing")?;
+            .classify_one(title, description)
+            .map_err(|e| e.to_string())?;
         let name = |id: &str| c.title(id).map(|t| t.name.clone());
         Ok(serde_json::json!({
             "title_id": p.title_id,
