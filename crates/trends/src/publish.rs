@@ -683,12 +683,28 @@ impl WorkingCopy {
                     continue;
                 }
             }
-            wanted.push((rel.as_str(), dest));
+            wanted.push((rel.as_str(), dest, digest.as_deref()));
         }
         t.files = wanted.len();
         t.bytes = self.runtime.block_on(
             futures::stream::iter(wanted)
-                .map(|(rel, dest)| async move { download(store, url, rel, &dest).await })
+                .map(|(rel, dest, digest)| async move {
+                    let n = download(store, url, rel, &dest).await?;
+                    // what the record says was published, or an object changed by another tool
+                    match digest {
+                        Some(d) if file_version(&dest)?.blake3 != d => {
+                            Err(TrendsError::ObjectStore {
+                                location: format!("{url}{rel}"),
+                                message: "differs from the version the commit record lists".into(),
+                                fix: "something other than jobshift changed it; publish the \
+                                      dataset again from a copy you trust (jobshift dataset \
+                                      publish DIR URL)"
+                                    .into(),
+                            })
+                        }
+                        _ => Ok(n),
+                    }
+                })
                 .buffer_unordered(TRANSFERS_IN_FLIGHT)
                 .try_fold(0u64, |sum, n| async move { Ok::<_, TrendsError>(sum + n) }),
         )?;
@@ -1010,6 +1026,29 @@ mod tests {
             "{heard:?}"
         );
         drop(w);
+    }
+
+    #[test]
+    fn an_object_changed_behind_the_record_is_refused_when_pulled() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let w = open(&store, a.path()).unwrap();
+        write(a.path(), "postings/part-0.parquet", "right");
+        w.publish(&mut |_| {}).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(store.put(
+            &object_path(&url(), "postings/part-0.parquet"),
+            PutPayload::from("wrong".as_bytes().to_vec()),
+        ))
+        .unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let err = open(&store, b.path()).err().unwrap().to_string();
+        assert!(
+            err.contains("postings/part-0.parquet") && err.contains("differs from the version"),
+            "{err}"
+        );
     }
 
     #[test]
