@@ -8,8 +8,9 @@
 //! 1. **Lease.** The writer creates `PREFIX/.jobshift-writer.lock` with a conditional PUT
 //!    (`If-None-Match: *`, [`PutMode::Create`]): of two writers exactly one succeeds, the other is
 //!    refused with the holder's name. The lease expires ([`LEASE_ENV`], default 24 hours), so a
-//!    writer that died does not block the dataset for ever; an expired lease is taken over with
-//!    a conditional update on its ETag, so two writers cannot both take it over. Before it
+//!    writer that died does not block the dataset for ever, and a lease held by a process of
+//!    this machine that no longer runs is taken over at once; either is taken over with a
+//!    conditional update on its ETag, so two writers cannot both take it over. Before it
 //!    publishes, the writer renews its lease the same way: one whose lease expired and was taken
 //!    over publishes nothing.
 //! 2. **Pull.** The working copy (`<cache>/object-datasets/BUCKET/PREFIX`, kept between runs)
@@ -106,6 +107,23 @@ struct Lease {
     acquired: String,
     /// Unix seconds after which another writer may take the lease over.
     expires: i64,
+    /// The holder's machine and process: a writer on the same machine takes over the lease of
+    /// a process that is gone (killed, crashed) without waiting for it to expire.
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    pid: u32,
+}
+
+impl Lease {
+    /// Whether the holder is a process of this machine that no longer runs.
+    fn holder_is_gone(&self) -> bool {
+        self.pid != 0
+            && !self.host.is_empty()
+            && self.host == this_host()
+            && !Path::new(&format!("/proc/{}", self.pid)).exists()
+            && Path::new("/proc/self").exists()
+    }
 }
 
 /// What a pull or a publish moved.
@@ -184,14 +202,18 @@ pub fn being_written(url: &Url, record: &CommitRecord) -> TrendsError {
 
 /// `user@host pid N`.
 fn this_process() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown-user".into());
+    format!("{user}@{} pid {}", this_host(), std::process::id())
+}
+
+/// This machine's name.
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into());
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown-user".into());
-    format!("{user}@{host} pid {}", std::process::id())
+        .unwrap_or_else(|| "unknown-host".into())
 }
 
 fn lease_secs() -> i64 {
@@ -252,6 +274,8 @@ impl WriterLease {
             command: command.to_string(),
             acquired: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             expires: now.timestamp() + lease_secs(),
+            host: this_host(),
+            pid: std::process::id(),
         };
         let path = object_path(url, LEASE_OBJECT);
         let body = PutPayload::from(serde_json::to_vec_pretty(&lease).unwrap_or_default());
@@ -280,7 +304,8 @@ impl WriterLease {
                     None => "an unreadable lease".into(),
                 };
                 let expires = held.as_ref().map_or(0, |l| l.expires);
-                if expires > now.timestamp() {
+                let gone = held.as_ref().is_some_and(Lease::holder_is_gone);
+                if expires > now.timestamp() && !gone {
                     let until = chrono::DateTime::from_timestamp(expires, 0)
                         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                         .unwrap_or_default();
@@ -628,7 +653,7 @@ impl WorkingCopy {
             runtime.block_on(WriterLease::acquire(url, Arc::clone(&store), command))?;
         if let Some(old) = taken_over {
             say(format!(
-                "took over the expired writer lease of {old} on {url}"
+                "took over the writer lease of {old} on {url} (expired, or its process is gone)"
             ));
         }
         Ok(WorkingCopy {
@@ -929,6 +954,8 @@ mod tests {
             command: "ingest".into(),
             acquired: "2020-01-01T00:00:00Z".into(),
             expires,
+            host: String::new(),
+            pid: 0,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -1022,9 +1049,48 @@ mod tests {
         })
         .unwrap();
         assert!(
-            heard[0].contains("took over the expired writer lease of someone@elsewhere"),
+            heard[0].contains("took over the writer lease of someone@elsewhere"),
             "{heard:?}"
         );
+        drop(w);
+    }
+
+    #[test]
+    fn the_unexpired_lease_of_a_dead_process_on_this_machine_is_taken_over() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let lease = |pid: u32| Lease {
+            holder: format!("me@{} pid {pid}", this_host()),
+            command: "classify".into(),
+            acquired: "2026-01-01T00:00:00Z".into(),
+            expires: i64::MAX / 2,
+            host: this_host(),
+            pid,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |l: &Lease| {
+            rt.block_on(store.put(
+                &object_path(&url(), LEASE_OBJECT),
+                PutPayload::from(serde_json::to_vec(l).unwrap()),
+            ))
+            .unwrap()
+        };
+        // a live process of this machine (this one) keeps its lease
+        put(&lease(std::process::id()));
+        let a = tempfile::tempdir().unwrap();
+        assert!(open(&store, a.path()).is_err());
+        // a gone one does not
+        put(&lease(dead));
+        let mut heard = Vec::new();
+        let w = WorkingCopy::open(&url(), Arc::clone(&store), a.path(), "t", &mut |m| {
+            heard.push(m)
+        })
+        .unwrap();
+        assert!(heard[0].contains(&format!("pid {dead}")), "{heard:?}");
         drop(w);
     }
 
