@@ -879,6 +879,30 @@ fn ingest_and_classify_publish_a_dataset_to_an_s3_bucket_whole_and_one_writer_at
         "a published directory"
     );
 
+    // a publish killed halfway (after one upload): readers refuse, and the next run on this
+    // machine takes the dead writer's lease over at once and publishes the whole version
+    let killed = Command::new(BIN)
+        .args(["dataset", "publish", local.to_str().unwrap(), &url])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("JOBSHIFT_FAULT_AFTER_UPLOADS", "1")
+        .output()
+        .unwrap();
+    assert!(
+        !killed.status.success(),
+        "the fault hook did not stop the publish"
+    );
+    let refused = jobshift_env(&["sql", &url, "SELECT COUNT(*) FROM postings"], &env);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "read a half-published dataset");
+    assert!(err.contains("is being published by"), "{err}");
+    ok_env(&["dataset", "publish", local.to_str().unwrap(), &url], &env);
+    sql(&url, q, "republished.csv", &[]);
+    assert_eq!(
+        read(&csv("local-classified.csv")),
+        read(&csv("republished.csv")),
+        "the version published after the killed one"
+    );
+
     // a publish under way (or interrupted): readers refuse instead of reading two versions
     let mut record: serde_json::Value =
         serde_json::from_slice(&bucket_files("record")[".jobshift-commit.json"]).unwrap();

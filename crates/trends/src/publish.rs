@@ -66,6 +66,21 @@ const TRANSFERS_IN_FLIGHT: usize = 8;
 const PART_BYTES: usize = 8 << 20;
 const DEFAULT_LEASE_SECS: i64 = 86_400;
 
+/// Abort the process after this many uploads of a publish, as `kill -9` would stop it (crash
+/// tests only; see `jobshift_core::commit::FAULT_ENV` for the directory commit's).
+pub const FAULT_ENV: &str = "JOBSHIFT_FAULT_AFTER_UPLOADS";
+
+fn fault_after_uploads(done: usize) {
+    if std::env::var(FAULT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        == Some(done)
+    {
+        eprintln!("{FAULT_ENV}={done}: aborting (crash test)");
+        std::process::abort();
+    }
+}
+
 /// Where a commit record says the dataset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -797,8 +812,11 @@ impl WorkingCopy {
                     Ok::<_, TrendsError>(rel)
                 })
                 .buffer_unordered(TRANSFERS_IN_FLIGHT);
+            let mut done = 0;
             while let Some(rel) = uploads.try_next().await? {
                 progress(rel);
+                done += 1;
+                fault_after_uploads(done);
             }
             Ok::<_, TrendsError>(())
         })?;
