@@ -26,7 +26,7 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Collect open postings from company career sites (ATS boards, JSON-LD) into a dataset
     Collect(cmd::collect::Args),
-    /// Inspect a dataset
+    /// Inspect a dataset, or publish one to object storage (s3://)
     Dataset(cmd::dataset::Args),
     /// Browse and check the taxonomy of standardized titles
     Taxonomy(cmd::taxonomy::Args),
