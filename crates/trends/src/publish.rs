@@ -551,16 +551,27 @@ async fn upload(
     let upload = store.put_multipart(&path).await.map_err(err)?;
     let mut parts = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
     let mut buf = vec![0u8; PART_BYTES];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| io_error(src, e))?;
+    let sent = loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => break Err(io_error(src, e)),
+        };
         if n == 0 {
-            break;
+            break Ok(());
         }
-        parts.wait_for_capacity(4).await.map_err(err)?;
+        if let Err(e) = parts.wait_for_capacity(4).await {
+            break Err(err(e));
+        }
         parts.write(&buf[..n]);
+    };
+    match sent {
+        Ok(()) => parts.finish().await.map(|_| ()).map_err(err),
+        Err(e) => {
+            // do not leave an unfinished multipart upload behind (stores bill its parts)
+            let _ = parts.abort().await;
+            Err(e)
+        }
     }
-    parts.finish().await.map_err(err)?;
-    Ok(())
 }
 
 /// An object-store dataset being written: the lease, the working copy and the runtime its
@@ -1213,6 +1224,24 @@ mod tests {
             .path()
             .join("classified/month=2024-01/part-0.parquet")
             .exists());
+    }
+
+    #[test]
+    fn a_file_above_the_part_size_goes_up_in_parts_and_comes_back_whole() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..(2 * PART_BYTES + 12345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let p = a.path().join("classified/part-0.parquet");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &big).unwrap();
+        let t = WorkingCopy::publish_dir(&url(), Arc::clone(&store), a.path(), "t", &mut |_| {})
+            .unwrap();
+        assert_eq!(t.bytes, big.len() as u64);
+        let b = tempfile::tempdir().unwrap();
+        let _w = open(&store, b.path()).unwrap();
+        assert!(std::fs::read(b.path().join("classified/part-0.parquet")).unwrap() == big);
     }
 
     #[test]
