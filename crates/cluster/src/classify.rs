@@ -167,11 +167,7 @@ fn give_back_cache(dir: &str, cache: EmbedCache) {
 }
 
 fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "this machine".into())
+    jobshift_core::commit::host_name().unwrap_or_else(|| "this machine".into())
 }
 
 fn scalar_string(v: &ColumnarValue, what: &str) -> DfResult<String> {

@@ -322,6 +322,15 @@ fn recover_locked(root: &Path) -> Result<Vec<String>, LockError> {
     Ok(notes)
 }
 
+/// This machine's name (`/proc/sys/kernel/hostname`), for messages and lock holders that name
+/// where a process runs; `None` where it cannot be read.
+pub fn host_name() -> Option<String> {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
 /// Finish interrupted commits and delete aborted runs, taking the writer lock for it (waiting
 /// for a running writer, which does the same when it starts).
 pub fn recover(root: &Path) -> Result<(), LockError> {

@@ -81,6 +81,16 @@ pub enum TrendsError {
     Internal(String),
 }
 
+impl TrendsError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        TrendsError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The async runtime the blocking entry points run on.
 fn runtime() -> Result<tokio::runtime::Runtime, TrendsError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

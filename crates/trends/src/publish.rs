@@ -163,19 +163,13 @@ impl std::fmt::Display for Transfer {
     }
 }
 
+/// `what` failed on the object `rel` under `url`.
 fn store_error(url: &Url, rel: &str, what: &str, e: impl std::fmt::Display) -> TrendsError {
-    TrendsError::ObjectStore {
-        location: format!("{url}{rel}"),
-        message: format!("{what}: {e}"),
-        fix: crate::store::S3_FIX.to_string(),
-    }
+    crate::store::object_error(url, rel, format!("{what}: {e}"))
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> TrendsError {
-    TrendsError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
+    TrendsError::io(path, e)
 }
 
 /// Whether a relative path names a file the dataset publishes: none of its parts starts with
@@ -223,10 +217,8 @@ fn this_process() -> String {
 
 /// This machine's name.
 fn this_host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
+    jobshift_core::commit::host_name()
+        .or_else(|| std::env::var("HOSTNAME").ok().map(|h| h.trim().to_string()))
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown-host".into())
 }
@@ -671,10 +663,7 @@ impl WorkingCopy {
         command: &str,
         say: &mut dyn FnMut(String),
     ) -> Result<WorkingCopy, TrendsError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?;
+        let runtime = crate::runtime()?;
         let (lease, taken_over) =
             runtime.block_on(WriterLease::acquire(url, Arc::clone(&store), command))?;
         if let Some(old) = taken_over {
@@ -789,13 +778,18 @@ impl WorkingCopy {
         let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         // a writer whose lease expired and was taken over publishes nothing
         self.runtime.block_on(self.lease.renew())?;
-        let before = self.base.as_ref().map(|r| r.files.clone());
+        // what the store holds (nothing known for a prefix without a record: upload everything)
+        let before = self
+            .base
+            .as_ref()
+            .map(|r| r.files.clone())
+            .unwrap_or_default();
         let mut record = CommitRecord {
             state: CommitState::Writing,
             run: run.clone(),
             writer,
             at,
-            files: before.clone().unwrap_or_default(),
+            files: before.clone(),
         };
         // a copy that crashes from here on knows it holds the version being published
         let marker = self.dir.join(RUN_MARKER);
@@ -807,7 +801,7 @@ impl WorkingCopy {
         let mut changed = Vec::new();
         for rel in local_files(dir)? {
             let v = file_version(&dir.join(&rel))?;
-            if before.as_ref().and_then(|b| b.get(&rel)) == Some(&v) {
+            if before.get(&rel) == Some(&v) {
                 t.unchanged += 1;
             } else {
                 t.files += 1;
@@ -976,6 +970,14 @@ mod tests {
         })
     }
 
+    /// [`open`], with what the writer said.
+    fn open_hearing(store: &Arc<dyn ObjectStore>, dir: &Path) -> (WorkingCopy, Vec<String>) {
+        let mut heard = Vec::new();
+        let w =
+            WorkingCopy::open(&url(), Arc::clone(store), dir, "t", &mut |m| heard.push(m)).unwrap();
+        (w, heard)
+    }
+
     /// Another writer's lease, ending at `expires` (Unix seconds).
     fn put_lease(store: &Arc<dyn ObjectStore>, holder: &str, expires: i64) {
         let lease = Lease {
@@ -1071,12 +1073,8 @@ mod tests {
         // a lease whose holder died long ago
         let store2: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
         put_lease(&store2, "someone@elsewhere pid 1", 0);
-        let mut heard = Vec::new();
         let c = tempfile::tempdir().unwrap();
-        let w = WorkingCopy::open(&url(), Arc::clone(&store2), c.path(), "ingest", &mut |m| {
-            heard.push(m)
-        })
-        .unwrap();
+        let (w, heard) = open_hearing(&store2, c.path());
         assert!(
             heard[0].contains("took over the writer lease of someone@elsewhere"),
             "{heard:?}"
@@ -1114,11 +1112,7 @@ mod tests {
         assert!(open(&store, a.path()).is_err());
         // a gone one does not
         put(&lease(dead));
-        let mut heard = Vec::new();
-        let w = WorkingCopy::open(&url(), Arc::clone(&store), a.path(), "t", &mut |m| {
-            heard.push(m)
-        })
-        .unwrap();
+        let (w, heard) = open_hearing(&store, a.path());
         assert!(heard[0].contains(&format!("pid {dead}")), "{heard:?}");
         drop(w);
     }
@@ -1182,11 +1176,7 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         let err = open(&store, other.path()).err().unwrap().to_string();
         assert!(err.contains("did not finish"), "{err}");
-        let mut heard = Vec::new();
-        let w = WorkingCopy::open(&url(), Arc::clone(&store), a.path(), "t", &mut |m| {
-            heard.push(m)
-        })
-        .unwrap();
+        let (w, heard) = open_hearing(&store, a.path());
         assert!(
             heard[0].contains("finishing the interrupted publish"),
             "{heard:?}"

@@ -106,9 +106,5 @@ pub fn run_sql(
     sql: &str,
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| TrendsError::Internal(format!("cannot start the async runtime: {e}")))?
-        .block_on(run_sql_async(dataset_dir, sql, taxonomy_dir))
+    crate::runtime()?.block_on(run_sql_async(dataset_dir, sql, taxonomy_dir))
 }

@@ -36,8 +36,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub const RETRY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What to check when an object store cannot be read.
-pub(crate) const S3_FIX: &str =
-    "check the bucket and prefix, and this machine's AWS_ACCESS_KEY_ID, \
+const S3_FIX: &str = "check the bucket and prefix, and this machine's AWS_ACCESS_KEY_ID, \
      AWS_SECRET_ACCESS_KEY and AWS_REGION (for an S3-compatible store also AWS_ENDPOINT, and \
      AWS_ALLOW_HTTP=true for a plain-HTTP endpoint); on a cluster every node needs them";
 
@@ -286,7 +285,7 @@ pub(crate) fn object_prefix(url: &Url, rel: &str) -> ObjectPath {
     }
 }
 
-fn object_error(url: &Url, rel: &str, e: object_store::Error) -> TrendsError {
+pub(crate) fn object_error(url: &Url, rel: &str, e: impl std::fmt::Display) -> TrendsError {
     TrendsError::ObjectStore {
         location: format!("{url}{rel}"),
         message: e.to_string(),
