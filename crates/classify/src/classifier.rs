@@ -722,7 +722,15 @@ impl Classifier {
         let plain = self
             .taxonomy
             .match_exact(raw)
-            .or_else(|| self.taxonomy.match_exact(cleaned));
+            .or_else(|| self.taxonomy.match_exact(cleaned))
+            .or_else(|| {
+                // "Founding Engineers", "Forward Deployed Engineers": the plural of an alias
+                [raw, cleaned]
+                    .into_iter()
+                    .filter_map(crate::roles::singular_title)
+                    .filter(|one| !is_generic_title(one))
+                    .find_map(|one| self.taxonomy.match_exact(&one))
+            });
         let specialty = if raw.contains(['(', '[']) {
             self.bracket_specialty(raw, cleaned)
         } else {

@@ -502,6 +502,12 @@ pub struct RoleFinder {
     heads: HashSet<String>,
     /// aliases that are generic or weak in running text
     weak: HashSet<String>,
+    /// one-word aliases the taxonomy writes only in capitals ("DON", "DNS", "CPC"): in running
+    /// text they name the role only when written so, not as "don't" or "dns"
+    acronyms: HashSet<String>,
+    /// the titles of the c-suite and founders: in a short line after a name ("Jane Doe, CEO")
+    /// they sign the post, they are not the job
+    signers: HashSet<usize>,
 }
 
 /// "engineers" → "engineer", "analysts" → "analyst", "salespeople" stays; "boss" stays.
@@ -515,11 +521,27 @@ fn singular(tok: &str) -> Option<String> {
     None
 }
 
+/// A title with its last word read as singular ("founding engineers" → "founding engineer"),
+/// when it reads as a plural.
+pub(crate) fn singular_title(title: &str) -> Option<String> {
+    let title = normalize_title(title);
+    match title.rsplit_once(' ') {
+        Some((head, last)) => singular(last).map(|s| format!("{head} {s}")),
+        None => singular(&title),
+    }
+}
+
 impl RoleFinder {
     pub fn new(tax: &Taxonomy) -> Self {
         let mut aliases = HashMap::new();
         let mut heads = HashSet::new();
+        // normalized one-word alias → whether every spelling of it is in capitals
+        let mut capitals: HashMap<String, bool> = HashMap::new();
+        let mut signers = HashSet::new();
         for (i, t) in tax.titles().iter().enumerate() {
+            if t.level == jobshift_taxonomy::Level::CSuite {
+                signers.insert(i);
+            }
             for a in std::iter::once(&t.name).chain(t.aliases.iter()) {
                 let n = normalize_title(a);
                 if n.is_empty() {
@@ -528,15 +550,58 @@ impl RoleFinder {
                 if let Some(last) = n.rsplit(' ').next() {
                     heads.insert(last.to_string());
                 }
+                if !n.contains(' ') {
+                    let caps = a.trim().chars().all(|c| c.is_ascii_uppercase());
+                    *capitals.entry(n.clone()).or_insert(true) &= caps;
+                }
                 aliases.entry(n).or_insert(i);
             }
         }
+        for founder in ["founder", "cofounder", "co founder"] {
+            if let Some(&t) = aliases.get(founder) {
+                signers.insert(t);
+            }
+        }
         let weak = WEAK_IN_TEXT.iter().map(|s| s.to_string()).collect();
+        let acronyms = capitals
+            .into_iter()
+            .filter_map(|(n, caps)| caps.then_some(n))
+            .collect();
         RoleFinder {
             aliases,
             heads,
             weak,
+            acronyms,
+            signers,
         }
+    }
+
+    /// Whether an acronym alias matched in `segment` is written there in capitals.
+    fn written_as_acronym(&self, phrase: &str, segment: &str) -> bool {
+        !self.acronyms.contains(phrase) || {
+            let upper = phrase.to_ascii_uppercase();
+            segment
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == upper)
+        }
+    }
+
+    /// Whether a short line signs the post rather than names a job: a person's name, then a
+    /// c-suite or founder title ("Shaswat, co-founder & CEO", "Jane Doe - CTO: linkedin.com/…"),
+    /// or any line pointing at a LinkedIn profile.
+    fn is_signature(&self, line: &str, hits: &[(usize, String)]) -> bool {
+        if line.to_ascii_lowercase().contains("linkedin.com/in/") {
+            return true;
+        }
+        let Some((name, _)) = line.split_once([',', '-', '–', '—']) else {
+            return false;
+        };
+        let name = normalize_title(name);
+        let words = name.split(' ').filter(|w| !w.is_empty()).count();
+        (1..=4).contains(&words)
+            && !self.has_head_word(&name)
+            && !hits.is_empty()
+            && hits.iter().all(|(t, _)| self.signers.contains(t))
     }
 
     /// Whether a normalized text contains a word that ends some title's name or alias
@@ -584,9 +649,13 @@ impl RoleFinder {
                     }
                 }
             }
-            if let Some((t, phrase, _)) = matched {
+            if let Some((t, phrase, start)) = matched {
                 let weak = is_generic_title(&phrase) || self.weak.contains(&phrase);
-                if allow_weak || !weak {
+                // "No recruiters, please", "(hear from our CEO)": the text says it is no job
+                let before = start.checked_sub(1).map(|k| toks[k]);
+                let refused = before == Some("no")
+                    || (matches!(before, Some("our" | "my")) && self.signers.contains(&t));
+                if (allow_weak || !weak) && !refused && self.written_as_acronym(&phrase, segment) {
                     out.push((t, phrase));
                 }
             }
@@ -623,10 +692,7 @@ impl RoleFinder {
             .to_string();
         let mut out: Vec<usize> = Vec::new();
         for p in &parts {
-            let p_singular = match p.rsplit_once(' ') {
-                Some((a, b)) => singular(b).map(|s| format!("{a} {s}")),
-                None => singular(p),
-            };
+            let p_singular = singular_title(p);
             let hit = self
                 .lookup(p)
                 .or_else(|| p_singular.as_deref().and_then(|s| self.lookup(s)))
@@ -678,7 +744,9 @@ impl RoleFinder {
             let skip = usize::from(parts.len() > 1);
             let mut hits = Vec::new();
             for p in &parts[skip..] {
-                self.roles_in_segment(p, false, &mut hits);
+                // "Coder | https://coder.com/": an address is not a role
+                let p = without_web_addresses(p).unwrap_or_else(|| p.to_string());
+                self.roles_in_segment(&p, false, &mut hits);
             }
             for (t, phrase) in hits {
                 push(&mut found, t, phrase, RoleTier::Header);
@@ -688,17 +756,16 @@ impl RoleFinder {
         let mut tier2 = Vec::new();
         let mut tier3 = Vec::new();
         for line in lines {
-            let words = line.split_whitespace().count();
-            if words <= 10 && line.chars().count() <= 100 {
-                // "-- Senior Python Developer --", "* Full Stack Engineers: http://…"
-                let no_url: String = line
-                    .split_whitespace()
-                    .filter(|w| !w.contains("://") && !w.starts_with("www."))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+            // "-- Senior Python Developer --", "* Full Stack Engineers: http://…": short once
+            // its addresses are left out
+            let no_url = without_web_addresses(line);
+            let short = no_url.as_deref().unwrap_or(line);
+            if short.split_whitespace().count() <= 10 && short.chars().count() <= 100 {
                 let mut hits = Vec::new();
-                self.roles_in_segment(&no_url, false, &mut hits);
-                tier2.extend(hits);
+                self.roles_in_segment(short, false, &mut hits);
+                if !self.is_signature(line, &hits) {
+                    tier2.extend(hits);
+                }
                 continue;
             }
             for sentence in line.split(['.', '!', '?', ':']) {
@@ -800,6 +867,22 @@ mod tests {
         assert_eq!(
             ids(&tax, &f.roles_in_posting(text, 4000)),
             ["backend_engineer", "data_scientist"]
+        );
+        // a role line's address does not make it long; a signature names no job; an address
+        // and "don't" are no role
+        let text = "Coder | https://coder.com/ | Multiple roles\n\nWe build tools.\n\n>> Distributed Systems Engineer: https://jobs.ashbyhq.com/livekit/938b49cb-4542-46ae-9383-0317cd6674f3\n\nWe don\u{2019}t sponsor visas.\n\nShaswat, co-founder & CEO\nRuss D'sa, CTO and Cofounder: https://www.linkedin.com/in/someone/";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000)),
+            ["systems_software_engineer"]
+        );
+        // a role the text refuses, or a person of the company, is no job
+        let text = "Acme | Remote\n\nWe build tools.\n\nNo recruiters or agencies, please.\n(Hear from our CEO here: https://acme.com/ceo)";
+        assert!(f.roles_in_posting(text, 4000).is_empty());
+        // written in capitals, the acronym is the role; a role line naming a CEO is one
+        let text = "Acme | Remote\n\nWe run care homes.\n\n* DON, full time\n* CEO";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000)),
+            ["director_of_nursing", "chief_executive_officer"]
         );
         // a mention outside the header, role lines and hiring sentences is not a role
         let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";

@@ -86,10 +86,24 @@ fn train_classify_and_resume() {
             title: "ML Platform Engineer (Deep Learning Infrastructure)",
             description: None,
         },
+        // the plural of an alias is the alias; the plural of a generic title is still generic
+        TitleInput {
+            title: "Founding Engineers",
+            description: None,
+        },
+        TitleInput {
+            title: "Consultants",
+            description: None,
+        },
     ];
     let opts = c.default_options();
     let p = c.classify(&inputs, &mut cache, &opts, &mut stats).unwrap();
-    assert_eq!(p.len(), 4);
+    assert_eq!(p.len(), 6);
+    assert_eq!(
+        (p[4].title_id.as_str(), p[4].method),
+        ("software_engineer", Method::Alias)
+    );
+    assert_ne!(p[5].method, Method::Alias, "{:?}", p[5]);
     assert_eq!(p[0].title_id, "software_engineer");
     assert_eq!(p[0].method, Method::Alias);
     assert_eq!(p[1].title_id, "software_engineer", "{:?}", p[1]);
