@@ -65,6 +65,25 @@ const WEAK_IN_TEXT: &[&str] = &[
     "researcher",
     "administrator",
     "technician",
+    // words whose sense in a software posting is not a job: "server-side code", "Puppet &
+    // Chef", "concurrency models", "we host", "a controller", "class loader"
+    "server",
+    "chef",
+    "model",
+    "host",
+    "controller",
+    "loader",
+    "checker",
+    "collector",
+];
+
+/// US state and DC codes: in a posting's header or lines "Conshohocken, PA" is a place, not a
+/// personal assistant.
+const STATE_CODES: &[&str] = &[
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks",
+    "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny",
+    "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv",
+    "wi", "wy", "dc",
 ];
 
 /// Words after which a sentence names the roles it hires for.
@@ -502,8 +521,9 @@ pub struct RoleFinder {
     heads: HashSet<String>,
     /// aliases that are generic or weak in running text
     weak: HashSet<String>,
-    /// one-word aliases the taxonomy writes only in capitals ("DON", "DNS", "CPC"): in running
-    /// text they name the role only when written so, not as "don't" or "dns"
+    /// one-word aliases the taxonomy writes only in capitals ("DON", "DNS", "CPC"), and those of
+    /// three letters or fewer: in running text they name the role only when written so, not as
+    /// "don't" or "cos(x)"
     acronyms: HashSet<String>,
     /// the titles of the c-suite and founders: in a short line after a name ("Jane Doe, CEO")
     /// they sign the post, they are not the job
@@ -551,7 +571,8 @@ impl RoleFinder {
                     heads.insert(last.to_string());
                 }
                 if !n.contains(' ') {
-                    let caps = a.trim().chars().all(|c| c.is_ascii_uppercase());
+                    // short ones are initialisms however the taxonomy spells them ("ea", "cos")
+                    let caps = n.len() <= 3 || a.trim().chars().all(|c| c.is_ascii_uppercase());
                     *capitals.entry(n.clone()).or_insert(true) &= caps;
                 }
                 aliases.entry(n).or_insert(i);
@@ -576,14 +597,16 @@ impl RoleFinder {
         }
     }
 
-    /// Whether an acronym alias matched in `segment` is written there in capitals.
+    /// Whether an acronym alias matched in `segment` is written there in capitals (and is not
+    /// a US state's code).
     fn written_as_acronym(&self, phrase: &str, segment: &str) -> bool {
-        !self.acronyms.contains(phrase) || {
-            let upper = phrase.to_ascii_uppercase();
-            segment
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| w == upper)
-        }
+        !self.acronyms.contains(phrase)
+            || !STATE_CODES.contains(&phrase) && {
+                let upper = phrase.to_ascii_uppercase();
+                segment
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w.strip_suffix('s').unwrap_or(w) == upper)
+            }
     }
 
     /// Whether a short line signs the post rather than names a job: a person's name, then a
@@ -875,11 +898,14 @@ mod tests {
             ids(&tax, &f.roles_in_posting(text, 4000)),
             ["systems_software_engineer"]
         );
+        // a state, a tool and a noun of the trade are no jobs
+        let text = "Monetate - Conshohocken, PA (Philly suburbs)\n\nOur stack:\n- Chef\n- server-side code in Go\n- concurrency models";
+        assert!(f.roles_in_posting(text, 4000).is_empty());
         // a role the text refuses, or a person of the company, is no job
         let text = "Acme | Remote\n\nWe build tools.\n\nNo recruiters or agencies, please.\n(Hear from our CEO here: https://acme.com/ceo)";
         assert!(f.roles_in_posting(text, 4000).is_empty());
         // written in capitals, the acronym is the role; a role line naming a CEO is one
-        let text = "Acme | Remote\n\nWe run care homes.\n\n* DON, full time\n* CEO";
+        let text = "Acme | Remote\n\nWe run care homes.\n\n* DONs, full time\n* CEO";
         assert_eq!(
             ids(&tax, &f.roles_in_posting(text, 4000)),
             ["director_of_nursing", "chief_executive_officer"]
