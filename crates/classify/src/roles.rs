@@ -644,8 +644,9 @@ impl RoleFinder {
 
     /// Roles named in one segment of text: at each word that can end a role phrase, the longest
     /// window (≤ [`MAX_WINDOW`] words) that is a name or alias, the last word read as singular
-    /// too. Generic and weak aliases are skipped unless `allow_weak`.
-    fn roles_in_segment(&self, segment: &str, allow_weak: bool, out: &mut Vec<(usize, String)>) {
+    /// too. Generic and weak aliases are skipped, and so are refused mentions and initialisms
+    /// not in capitals in `written` (the segment as the posting wrote it).
+    fn roles_in_segment(&self, segment: &str, written: &str, out: &mut Vec<(usize, String)>) {
         let norm = normalize_title(segment);
         if norm.is_empty() {
             return;
@@ -678,7 +679,7 @@ impl RoleFinder {
                 let before = start.checked_sub(1).map(|k| toks[k]);
                 let refused = before == Some("no")
                     || (matches!(before, Some("our" | "my")) && self.signers.contains(&t));
-                if (allow_weak || !weak) && !refused && self.written_as_acronym(&phrase, segment) {
+                if !weak && !refused && self.written_as_acronym(&phrase, written) {
                     out.push((t, phrase));
                 }
             }
@@ -769,7 +770,7 @@ impl RoleFinder {
             for p in &parts[skip..] {
                 // "Coder | https://coder.com/": an address is not a role
                 let p = without_web_addresses(p).unwrap_or_else(|| p.to_string());
-                self.roles_in_segment(&p, false, &mut hits);
+                self.roles_in_segment(&p, &p, &mut hits);
             }
             for (t, phrase) in hits {
                 push(&mut found, t, phrase, RoleTier::Header);
@@ -785,7 +786,7 @@ impl RoleFinder {
             let short = no_url.as_deref().unwrap_or(line);
             if short.split_whitespace().count() <= 10 && short.chars().count() <= 100 {
                 let mut hits = Vec::new();
-                self.roles_in_segment(short, false, &mut hits);
+                self.roles_in_segment(short, short, &mut hits);
                 if !self.is_signature(line, &hits) {
                     tier2.extend(hits);
                 }
@@ -802,7 +803,7 @@ impl RoleFinder {
                 if let Some(start) = cue_end {
                     let rest = toks[start..toks.len().min(start + 25)].join(" ");
                     let mut hits = Vec::new();
-                    self.roles_in_segment(&rest, false, &mut hits);
+                    self.roles_in_segment(&rest, sentence, &mut hits);
                     tier3.extend(hits);
                 }
             }
@@ -897,6 +898,12 @@ mod tests {
         assert_eq!(
             ids(&tax, &f.roles_in_posting(text, 4000)),
             ["systems_software_engineer"]
+        );
+        // an initialism in capitals counts in a hiring sentence too
+        let text = "Acme | Remote\n\nWe are a small team that ships infrastructure to thousands of customers every day. We're always hiring for operations/SRE and sales.";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000)),
+            ["site_reliability_engineer"]
         );
         // a state, a tool and a noun of the trade are no jobs
         let text = "Monetate - Conshohocken, PA (Philly suburbs)\n\nOur stack:\n- Chef\n- server-side code in Go\n- concurrency models";
