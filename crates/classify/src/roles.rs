@@ -77,15 +77,6 @@ const WEAK_IN_TEXT: &[&str] = &[
     "collector",
 ];
 
-/// US state and DC codes: in a posting's header or lines "Conshohocken, PA" is a place, not a
-/// personal assistant.
-const STATE_CODES: &[&str] = &[
-    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks",
-    "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny",
-    "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv",
-    "wi", "wy", "dc",
-];
-
 /// Words after which a sentence names the roles it hires for.
 const HIRING_CUES: &[&[&str]] = &[
     &["looking", "for"],
@@ -598,15 +589,18 @@ impl RoleFinder {
     }
 
     /// Whether an acronym alias matched in `segment` is written there in capitals (and is not
-    /// a US state's code).
+    /// a US state's code: "Conshohocken, PA" is a place, not a personal assistant).
     fn written_as_acronym(&self, phrase: &str, segment: &str) -> bool {
-        !self.acronyms.contains(phrase)
-            || !STATE_CODES.contains(&phrase) && {
-                let upper = phrase.to_ascii_uppercase();
-                segment
-                    .split(|c: char| !c.is_alphanumeric())
-                    .any(|w| w.strip_suffix('s').unwrap_or(w) == upper)
-            }
+        if !self.acronyms.contains(phrase) {
+            return true;
+        }
+        if jobshift_core::places::is_us_state_code(phrase) {
+            return false;
+        }
+        let upper = phrase.to_ascii_uppercase();
+        segment
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.strip_suffix('s').unwrap_or(w) == upper)
     }
 
     /// Whether a short line signs the post rather than names a job: a person's name, then a

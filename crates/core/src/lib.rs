@@ -8,6 +8,7 @@
 //! - [`labels`]: the labelled-example format labelling writes and training reads;
 //! - [`month`]: the calendar month used by plans, partitions and windows;
 //! - [`dataset`]: where things live inside a dataset directory;
+//! - [`places`]: place tables several stages read (the US states);
 //! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs;
 //! - [`test_support`]: tests skip for a missing asset only through it (fails in CI);
 //! - [`classified`]: `classified/manifest.json`, what classify (or the generator) records about
@@ -23,6 +24,7 @@ pub mod labels;
 pub mod memory;
 pub mod month;
 pub mod normalize;
+pub mod places;
 pub mod schema;
 pub mod test_support;
 pub mod vocab;

@@ -257,16 +257,6 @@ ZA|South Africa|ZAF
 ZM|Zambia|ZMB
 ZW|Zimbabwe|ZWE";
 
-/// US states (+ DC) as `CODE|Name`.
-const US_STATES: &str = "AL|Alabama AK|Alaska AZ|Arizona AR|Arkansas CA|California CO|Colorado \
-CT|Connecticut DE|Delaware FL|Florida GA|Georgia HI|Hawaii ID|Idaho IL|Illinois IN|Indiana \
-IA|Iowa KS|Kansas KY|Kentucky LA|Louisiana ME|Maine MD|Maryland MA|Massachusetts MI|Michigan \
-MN|Minnesota MS|Mississippi MO|Missouri MT|Montana NE|Nebraska NV|Nevada NH|New_Hampshire \
-NJ|New_Jersey NM|New_Mexico NY|New_York NC|North_Carolina ND|North_Dakota OH|Ohio OK|Oklahoma \
-OR|Oregon PA|Pennsylvania RI|Rhode_Island SC|South_Carolina SD|South_Dakota TN|Tennessee \
-TX|Texas UT|Utah VT|Vermont VA|Virginia WA|Washington WV|West_Virginia WI|Wisconsin WY|Wyoming \
-DC|District_of_Columbia";
-
 /// Canadian provinces and territories: codes that are not also US states, and names.
 const CA_PROVINCES: &str = "ON Ontario BC British_Columbia QC Quebec Québec AB Alberta \
 MB Manitoba SK Saskatchewan NS Nova_Scotia NB New_Brunswick NL Newfoundland PE \
@@ -352,7 +342,7 @@ fn tables() -> &'static Tables {
         names.remove("georgia");
         let mut us_codes = HashMap::new();
         let mut places: HashMap<String, &'static str> = HashMap::new();
-        for item in US_STATES.split_whitespace() {
+        for item in jobshift_core::places::US_STATES.split_whitespace() {
             if let Some((code, name)) = item.split_once('|') {
                 us_codes.insert(code.to_string(), ());
                 places.insert(key(&name.replace('_', " ")), "US");
