@@ -9,7 +9,9 @@
 //! - [`examples`] holds where training examples and held-out evaluation sets come from;
 //! - [`dataset::classify_dataset`] writes `DATASET_DIR/classified/` ([`dataset::DatasetRun`] is
 //!   its bookkeeping, shared with the cluster);
-//! - [`eval::evaluate`] scores it on the O*NET reported titles and the JobBERT titles.
+//! - [`eval::evaluate`] scores it on the O*NET reported titles and the JobBERT titles;
+//! - [`flags`] (with the `clap` feature): the flags of `jobshift train`, `eval`, `finetune`,
+//!   `classify` and `classify-titles`, and the options they describe.
 
 mod calibrate;
 pub mod classifier;
@@ -18,6 +20,8 @@ pub mod embed_cache;
 pub mod eval;
 pub mod examples;
 pub mod finetune;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod heads;
 mod knn_device;
 mod recalibrate;

@@ -23,39 +23,39 @@ enum Command {
     /// Run the whole pipeline on the built-in corpus and write a report
     Demo(cmd::demo::Args),
     /// Read postings files into a canonical, de-duplicated dataset
-    Ingest(cmd::ingest::Args),
+    Ingest(jobshift_ingest::flags::IngestArgs),
     /// Collect open postings from company career sites (ATS boards, JSON-LD) into a dataset
-    Collect(cmd::collect::Args),
+    Collect(jobshift_collect::flags::CollectArgs),
     /// Inspect a dataset, or publish one to object storage (s3://)
     Dataset(cmd::dataset::Args),
     /// Browse and check the taxonomy of standardized titles
-    Taxonomy(cmd::taxonomy::Args),
+    Taxonomy(jobshift_taxonomy::flags::TaxonomyArgs),
     /// Fetch and inspect encoder models
-    Model(cmd::model::Args),
+    Model(jobshift_encode::flags::ModelArgs),
     /// Embed texts with a sentence-transformer model
-    Embed(cmd::embed::Args),
+    Embed(jobshift_encode::flags::EmbedArgs),
     /// Train the title classifier
-    Train(cmd::classify::TrainArgs),
+    Train(jobshift_classify::flags::TrainArgs),
     /// Evaluate a classifier on held-out sets
-    Eval(cmd::classify::EvalArgs),
+    Eval(jobshift_classify::flags::EvalArgs),
     /// Contrastively fine-tune an encoder on same-title pairs
-    Finetune(cmd::classify::FinetuneArgs),
+    Finetune(jobshift_classify::flags::FinetuneArgs),
     /// Classify every posting of a dataset
-    Classify(cmd::classify::ClassifyArgs),
+    Classify(cmd::classify::ClassifyCommand),
     /// Classify raw titles from a file
-    ClassifyTitles(cmd::classify::ClassifyTitlesArgs),
+    ClassifyTitles(jobshift_classify::flags::ClassifyTitlesArgs),
     /// Compute trends and write the report (HTML, Markdown, CSV, JSON)
     Report(cmd::report::Args),
     /// Run SQL over a dataset (tables `postings` and `titles`)
     Sql(cmd::sql::Args),
     /// Generate realistic postings with ground truth
-    Generate(cmd::generate::Args),
+    Generate(jobshift_generate::flags::GenerateArgs),
     /// Crowd labelling: sample tasks, serve the labelling page, import and aggregate answers
-    Label(cmd::label::Args),
+    Label(jobshift_label::flags::LabelArgs),
     /// Serve a dashboard and a read-only HTTP API over a dataset's trends
-    Serve(cmd::serve::Args),
+    Serve(jobshift_serve::flags::ServeArgs),
     /// Run this machine as a cluster node (Apache DataFusion Ballista scheduler or executor)
-    Cluster(cmd::cluster::Args),
+    Cluster(jobshift_cluster::flags::NodeArgs),
 }
 
 fn main() -> anyhow::Result<()> {

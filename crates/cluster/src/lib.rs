@@ -7,6 +7,8 @@
 //! - [`classify`]: the classifier cascade as a function on the executors, and
 //!   `jobshift classify --cluster` over it.
 //! - [`codec`]: what jobshift adds to Ballista's plan codec (in-memory lookup tables).
+//! - [`flags`] (with the `clap` feature): the flags of `jobshift cluster` and the shared
+//!   `--cluster` / `--cluster-timeout`.
 //! - [`session`]: the session configuration and functions every node and client shares.
 //!
 //! See docs/cluster.md for running a cluster on several machines.
@@ -14,6 +16,8 @@
 pub mod classify;
 pub mod client;
 pub mod codec;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod node;
 pub mod session;
 

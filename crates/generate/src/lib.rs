@@ -13,6 +13,8 @@
 //!   benchmarking the report at 100M+ postings, with optional simulated misclassification;
 //! - `summary`: what `jobshift generate` prints after a run.
 //!
+//! With the `clap` feature, [`flags`] holds `jobshift generate`'s flags.
+//!
 //! Modules are private; the contract is what this file re-exports. The lead's entry point is
 //! [`generate`]; tests and the demo score recovery with [`plan_for`]
 //! and [`change_table`].
@@ -23,6 +25,8 @@ mod changes;
 mod classified;
 mod companies;
 mod describe;
+#[cfg(feature = "clap")]
+pub mod flags;
 mod plan;
 mod posting;
 mod rawtitle;

@@ -10,13 +10,16 @@
 //! Modules: [`formats`] (format detection, decompression), [`readers`] (CSV/TSV/JSONL/JSON
 //! array/Parquet record streams), [`fields`] (column recognition, canonical posting building),
 //! [`dates`], [`country`], [`minhash`], [`dedup`] (the de-duplication engine), [`store`]
-//! (staging, Parquet output, the persisted dedup index, commit), [`stats`] (`dataset stats`).
+//! (staging, Parquet output, the persisted dedup index, commit), [`stats`] (`dataset stats`);
+//! with the `clap` feature, [`flags`] (`jobshift ingest`'s flags).
 
 pub mod country;
 pub mod csv_records;
 pub mod dates;
 pub mod dedup;
 pub mod fields;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod formats;
 pub mod minhash;
 pub mod readers;

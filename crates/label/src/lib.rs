@@ -11,11 +11,14 @@
 //!   `LabeledExample` JSONL plus a report.
 //!
 //! [`catalog`] is the snapshot of the taxonomy the annotators pick from (saved with the tasks so
-//! serving and importing use exactly the version the tasks were made with).
+//! serving and importing use exactly the version the tasks were made with). With the `clap`
+//! feature, [`flags`] holds `jobshift label`'s flags.
 
 pub mod aggregate;
 pub mod catalog;
 pub mod error;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod import;
 pub mod mturk;
 pub mod sample;

