@@ -2,7 +2,7 @@
 //! as a table or written to CSV / Parquet. DDL, DML, COPY and SET are refused
 //! ([`crate::engine::query_read_only`]).
 
-use crate::engine::{open_session, Catalog, PostingsSource};
+use crate::engine::{Catalog, PostingsSource};
 use crate::TrendsError;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -74,13 +74,8 @@ pub async fn run_sql_async(
     sql: &str,
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
-    let catalog = Catalog::load(taxonomy_dir)?;
-    // never read a half-committed (or half-published) dataset
-    let reading = crate::store::Reading::begin(dataset_dir).await?;
-    let (ctx, source, _) = open_session(dataset_dir, &catalog).await?;
-    let batches = crate::engine::query_read_only(&ctx, sql).await?;
-    reading.verify().await?;
-    Ok(SqlOutput { batches, source })
+    let ctx = crate::engine::new_session(None)?;
+    run_sql_in_session(&ctx, dataset_dir, sql, taxonomy_dir).await
 }
 
 /// Run a query over a dataset in a session the caller built (for example one whose plans run
@@ -92,7 +87,7 @@ pub async fn run_sql_in_session(
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
     let catalog = Catalog::load(taxonomy_dir)?;
-    // the same guarantees as a local query: a whole dataset, and nothing but reads
+    // never read a half-committed (or half-published) dataset, and nothing but reads
     let reading = crate::store::Reading::begin(dataset_dir).await?;
     let (source, _) = crate::engine::register_dataset(ctx, dataset_dir, &catalog).await?;
     let batches = crate::engine::query_read_only(ctx, sql).await?;
