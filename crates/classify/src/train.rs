@@ -1197,21 +1197,12 @@ pub(crate) fn evaluate_heads(
 pub(crate) const RECIPE: u32 = 3;
 
 /// Train the default classifier (minilm, the kNN head) into the jobshift cache, unless it
-/// already exists there (trained by this [`RECIPE`]); returns its directory. This is what
-/// `jobshift demo` calls.
+/// already exists there, trained by this [`RECIPE`] for this jobshift's built-in taxonomy
+/// version; returns its directory. This is what `jobshift demo` calls.
 pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyError> {
     let dir = crate::classifier_dir(crate::DEFAULT_CLASSIFIER);
-    let meta_path = dir.join("classifier.json");
-    if !force && meta_path.is_file() {
-        let cached = ClassifierMeta::read(&dir).ok().map(|m| m.recipe);
-        if cached == Some(RECIPE) {
-            return Ok(dir);
-        }
-        eprintln!(
-            "note: the cached default classifier ({}) was trained by recipe {} and this jobshift's is {RECIPE}; retraining it",
-            dir.display(),
-            cached.map_or("unknown".to_string(), |r| r.to_string())
-        );
+    if !force && reusable(&dir)? {
+        return Ok(dir);
     }
     let opts = TrainOptions {
         progress,
@@ -1221,8 +1212,60 @@ pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyErr
     Ok(dir)
 }
 
+/// Whether the cached classifier in `dir` can be used as it is: it exists, and [`stale_default`]
+/// finds nothing against it (otherwise a note says why it is retrained).
+fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
+    if !dir.join("classifier.json").is_file() {
+        return Ok(false);
+    }
+    let taxonomy = Taxonomy::builtin()?.version().to_string();
+    let cached = ClassifierMeta::read(dir).ok();
+    let cached = cached.as_ref().map(|m| Cached {
+        recipe: m.recipe,
+        taxonomy_version: &m.taxonomy_version,
+        builtin_taxonomy: m.taxonomy_origin == "builtin",
+    });
+    match stale_default(cached, &taxonomy) {
+        None => Ok(true),
+        Some(why) => {
+            eprintln!(
+                "note: the cached classifier {} {why}; retraining it",
+                dir.display()
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// Why a cached classifier cannot be reused by this jobshift, whose built-in taxonomy is
+/// version `taxonomy`: another training recipe, or another taxonomy (its titles and crosswalk
+/// are what the classifier predicts); `None` when it can.
+fn stale_default(cached: Option<Cached<'_>>, taxonomy: &str) -> Option<String> {
+    match cached {
+        None => Some("cannot be read".to_string()),
+        Some(m) if m.recipe != RECIPE => Some(format!(
+            "was trained by recipe {} and this jobshift's is {RECIPE}",
+            m.recipe
+        )),
+        Some(m) if m.builtin_taxonomy && m.taxonomy_version != taxonomy => Some(format!(
+            "was trained for taxonomy {} and this jobshift's is {taxonomy}",
+            m.taxonomy_version
+        )),
+        Some(_) => None,
+    }
+}
+
+/// What [`stale_default`] reads of a cached classifier's `classifier.json`.
+#[derive(Clone, Copy)]
+struct Cached<'a> {
+    recipe: u32,
+    taxonomy_version: &'a str,
+    builtin_taxonomy: bool,
+}
+
 /// The classifier for encoder `model`: the default classifier for `minilm` (shared with
-/// `jobshift train`, see [`train_default`]), else `demo-MODEL` in the cache, trained once.
+/// `jobshift train`, see [`train_default`]), else `demo-MODEL` in the cache, trained once (and
+/// again when this jobshift's recipe or taxonomy differs from the one it was trained with).
 /// Returns the training report when it trained now.
 pub fn classifier_for_model(model: &str) -> Result<(PathBuf, Option<TrainReport>), ClassifyError> {
     if model == "minilm" {
@@ -1230,7 +1273,7 @@ pub fn classifier_for_model(model: &str) -> Result<(PathBuf, Option<TrainReport>
     }
     let name = format!("demo-{model}");
     let dir = crate::classifier_dir(&name);
-    if dir.join("classifier.json").is_file() {
+    if reusable(&dir)? {
         return Ok((dir, None));
     }
     let opts = TrainOptions {
@@ -1371,6 +1414,31 @@ mod tests {
             flagged_accuracy,
             unflagged_accuracy: 0.0,
         }
+    }
+
+    #[test]
+    fn a_cached_default_from_another_recipe_or_taxonomy_is_retrained() {
+        let cached = |recipe, taxonomy_version, builtin_taxonomy| {
+            Some(Cached {
+                recipe,
+                taxonomy_version,
+                builtin_taxonomy,
+            })
+        };
+        assert_eq!(
+            stale_default(cached(RECIPE, "2026.12.1", true), "2026.12.1"),
+            None
+        );
+        let old_taxonomy = stale_default(cached(RECIPE, "2026.12.0", true), "2026.12.1");
+        assert!(old_taxonomy.unwrap().contains("taxonomy 2026.12.0"));
+        let old_recipe = stale_default(cached(RECIPE - 1, "2026.12.1", true), "2026.12.1");
+        assert!(old_recipe.unwrap().contains("recipe"));
+        assert!(stale_default(None, "2026.12.1").is_some());
+        // trained on purpose for the user's own taxonomy directory: kept
+        assert_eq!(
+            stale_default(cached(RECIPE, "mine", false), "2026.12.1"),
+            None
+        );
     }
 
     #[test]
