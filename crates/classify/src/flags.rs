@@ -331,10 +331,22 @@ impl TrainArgs {
     }
 }
 
+/// `--head` when given.
+fn optional_head(head: Option<&str>) -> Result<Option<HeadKind>, ClassifyError> {
+    head.map(parse_head).transpose()
+}
+
+impl ClassifyTitlesArgs {
+    /// `--head` when given.
+    pub fn head(&self) -> Result<Option<HeadKind>, ClassifyError> {
+        optional_head(self.head.as_deref())
+    }
+}
+
 impl EvalArgs {
     /// `--head` when given.
     pub fn head(&self) -> Result<Option<HeadKind>, ClassifyError> {
-        self.head.as_deref().map(parse_head).transpose()
+        optional_head(self.head.as_deref())
     }
 
     /// The heads to evaluate: the classifier's default, the one `--head` names, or with

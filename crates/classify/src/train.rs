@@ -1212,7 +1212,7 @@ pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyErr
     Ok(dir)
 }
 
-/// Whether the cached classifier in `dir` can be used as it is: it exists, and [`stale_default`]
+/// Whether the cached classifier in `dir` can be used as it is: it exists, and [`why_stale`]
 /// finds nothing against it (otherwise a note says why it is retrained).
 fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
     if !dir.join("classifier.json").is_file() {
@@ -1225,7 +1225,7 @@ fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
         taxonomy_version: &m.taxonomy_version,
         builtin_taxonomy: m.taxonomy_origin == "builtin",
     });
-    match stale_default(cached, &taxonomy) {
+    match why_stale(cached, &taxonomy) {
         None => Ok(true),
         Some(why) => {
             eprintln!(
@@ -1240,7 +1240,7 @@ fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
 /// Why a cached classifier cannot be reused by this jobshift, whose built-in taxonomy is
 /// version `taxonomy`: another training recipe, or another taxonomy (its titles and crosswalk
 /// are what the classifier predicts); `None` when it can.
-fn stale_default(cached: Option<Cached<'_>>, taxonomy: &str) -> Option<String> {
+fn why_stale(cached: Option<Cached<'_>>, taxonomy: &str) -> Option<String> {
     match cached {
         None => Some("cannot be read".to_string()),
         Some(m) if m.recipe != RECIPE => Some(format!(
@@ -1255,7 +1255,7 @@ fn stale_default(cached: Option<Cached<'_>>, taxonomy: &str) -> Option<String> {
     }
 }
 
-/// What [`stale_default`] reads of a cached classifier's `classifier.json`.
+/// What [`why_stale`] reads of a cached classifier's `classifier.json`.
 #[derive(Clone, Copy)]
 struct Cached<'a> {
     recipe: u32,
@@ -1426,19 +1426,16 @@ mod tests {
             })
         };
         assert_eq!(
-            stale_default(cached(RECIPE, "2026.12.1", true), "2026.12.1"),
+            why_stale(cached(RECIPE, "2026.12.1", true), "2026.12.1"),
             None
         );
-        let old_taxonomy = stale_default(cached(RECIPE, "2026.12.0", true), "2026.12.1");
+        let old_taxonomy = why_stale(cached(RECIPE, "2026.12.0", true), "2026.12.1");
         assert!(old_taxonomy.unwrap().contains("taxonomy 2026.12.0"));
-        let old_recipe = stale_default(cached(RECIPE - 1, "2026.12.1", true), "2026.12.1");
+        let old_recipe = why_stale(cached(RECIPE - 1, "2026.12.1", true), "2026.12.1");
         assert!(old_recipe.unwrap().contains("recipe"));
-        assert!(stale_default(None, "2026.12.1").is_some());
+        assert!(why_stale(None, "2026.12.1").is_some());
         // trained on purpose for the user's own taxonomy directory: kept
-        assert_eq!(
-            stale_default(cached(RECIPE, "mine", false), "2026.12.1"),
-            None
-        );
+        assert_eq!(why_stale(cached(RECIPE, "mine", false), "2026.12.1"), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The directory whose `report.json` is served: `--report`, or the dataset directory when it
     /// is one `jobshift report` wrote (a report.json and no classified/).
-    pub fn report_dir(&self) -> Option<PathBuf> {
+    fn report_dir(&self) -> Option<PathBuf> {
         self.report.clone().or_else(|| {
             let d = &self.dataset_dir;
             (!d.join("classified").exists() && d.join("report.json").is_file()).then(|| d.clone())

@@ -307,13 +307,7 @@ pub fn classify(command: ClassifyCommand) -> anyhow::Result<()> {
 }
 
 pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
-    let head = a
-        .head
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let c = load_classifier(&a.classifier, head, &a.device)?;
+    let c = load_classifier(&a.classifier, a.head()?, &a.device)?;
     let records = title_file::read_title_file(&a.input)?;
     let mut opts = c.default_options();
     if let Some(m) = a.min_confidence {

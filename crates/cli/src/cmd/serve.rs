@@ -4,7 +4,7 @@
 use anyhow::Context;
 use jobshift_classify::classifier::Classifier;
 use jobshift_serve::flags::ServeArgs;
-use jobshift_serve::LiveClassifier;
+use jobshift_serve::{LiveClassifier, Source};
 use std::sync::Arc;
 
 /// The trained classifier behind `/api/classify` (a fresh embedding cache per request, so a
@@ -40,7 +40,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     if let Some(w) = jobshift_serve::token_warning(a.token.as_deref()) {
         eprintln!("{w}");
     }
-    if a.report_dir().is_none() && a.analysis.memory_limit.0.is_some() {
+    let mut config = a.config();
+    if matches!(config.source, Source::Dataset { .. }) && a.analysis.memory_limit.0.is_some() {
         jobshift_core::memory::return_freed_memory_to_the_os();
     }
     let classifier_dir = a.classifier.clone().unwrap_or_else(|| {
@@ -55,7 +56,6 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         })?;
         Ok(Arc::new(Live { classifier: c }) as Arc<dyn LiveClassifier>)
     });
-    let mut config = a.config();
     config.classifier = Some(loader);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
