@@ -6,20 +6,12 @@
            OUTDIR/half_b.jsonl    (half B, classify-titles input, llm_role kept for scoring)
 Halves by sha256 of the HN item id (even first byte = A; `--hash-byte 1` splits by the second
 byte instead, for a second, independent split). Only postings whose llm_role maps to
-exactly one taxonomy title (score.py's MAP) become labels; half B keeps every posting.
+exactly one taxonomy title (silver_map.py) become labels; half B keeps every posting.
 """
 import hashlib, json, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 
-MAP = {
-    "Software Engineer": "software_engineer", "Senior Software Engineer": "software_engineer",
-    "Full Stack Engineer": "full_stack_engineer", "Backend Engineer": "backend_engineer",
-    "Frontend Engineer": "frontend_engineer", "Senior Backend Engineer": "backend_engineer",
-    "AI Engineer": "machine_learning_engineer", "ML Engineer": "machine_learning_engineer",
-    "Engineering Manager": "engineering_manager", "Product Manager": "product_manager",
-    "Mobile Engineer": "mobile_engineer", "Data Scientist": "data_scientist",
-    "Data Engineer": "data_engineer", "Product Engineer": "software_engineer",
-}
+from silver_map import LABEL_MAP as MAP
 cmd, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
 byte = int(sys.argv[sys.argv.index("--hash-byte") + 1]) if "--hash-byte" in sys.argv else 0
 assert cmd == "split"
