@@ -6,7 +6,7 @@
 
 mod common;
 
-use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
+use jobshift_classify::classifier::Method;
 use jobshift_classify::roles::{not_a_title, RoleFinder};
 use jobshift_classify::seniority::{clean_title, resolve_seniority};
 use jobshift_core::schema::UNCLASSIFIED;
@@ -55,25 +55,13 @@ fn cleaning_and_role_finding_never_panic() {
 
 #[test]
 fn the_cascade_answers_every_bad_title_with_a_prediction_or_a_reason() {
-    let Some(dir) = common::default_classifier_dir() else {
+    let Some(c) = common::default_classifier() else {
         return;
     };
-    let c = Classifier::load(&dir).unwrap();
     let titles = bad_titles();
     let description = "Acme | Senior Python Developer | Berlin\n\nWe build tools.";
     for with_description in [false, true] {
-        let inputs: Vec<TitleInput<'_>> = titles
-            .iter()
-            .map(|t| TitleInput {
-                title: t,
-                description: with_description.then_some(description),
-            })
-            .collect();
-        let mut cache = c.new_cache();
-        let mut stats = CascadeStats::default();
-        let preds = c
-            .classify(&inputs, &mut cache, &c.default_options(), &mut stats)
-            .unwrap();
+        let (preds, _) = common::classify(&c, &titles, with_description.then_some(description));
         assert_eq!(preds.len(), titles.len());
         for (t, p) in titles.iter().zip(&preds) {
             let short: String = t.chars().take(40).collect();

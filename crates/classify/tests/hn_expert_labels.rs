@@ -13,7 +13,6 @@
 
 mod common;
 
-use jobshift_classify::classifier::{CascadeStats, Classifier, TitleInput};
 use jobshift_core::schema::UNCLASSIFIED;
 
 struct Labelled {
@@ -55,23 +54,12 @@ fn fixture_labels_are_taxonomy_titles() {
 
 #[test]
 fn default_classifier_on_expert_labelled_hn_titles() {
-    let Some(dir) = common::default_classifier_dir() else {
+    let Some(c) = common::default_classifier() else {
         return;
     };
-    let c = Classifier::load(&dir).unwrap();
     let items = fixture();
-    let inputs: Vec<TitleInput<'_>> = items
-        .iter()
-        .map(|i| TitleInput {
-            title: &i.title,
-            description: None,
-        })
-        .collect();
-    let mut cache = c.new_cache();
-    let mut stats = CascadeStats::default();
-    let preds = c
-        .classify(&inputs, &mut cache, &c.default_options(), &mut stats)
-        .unwrap();
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    let (preds, _) = common::classify(&c, &titles, None);
     let (mut unclassified, mut classified, mut right) = (0usize, 0usize, 0usize);
     let mut wrong = Vec::new();
     for (it, p) in items.iter().zip(&preds) {
@@ -132,17 +120,8 @@ fn default_classifier_on_expert_labelled_hn_titles() {
         ("Design Lead", UNCLASSIFIED),
         ("Founding GTM Lead", UNCLASSIFIED),
     ];
-    let inputs: Vec<TitleInput<'_>> = cases
-        .iter()
-        .map(|(title, _)| TitleInput {
-            title,
-            description: None,
-        })
-        .collect();
-    let mut stats = CascadeStats::default();
-    let preds = c
-        .classify(&inputs, &mut cache, &c.default_options(), &mut stats)
-        .unwrap();
+    let titles: Vec<&str> = cases.iter().map(|(title, _)| *title).collect();
+    let (preds, stats) = common::classify(&c, &titles, None);
     for ((title, want), p) in cases.iter().zip(&preds) {
         assert_eq!(&p.title_id, want, "{title}");
     }

@@ -10,7 +10,7 @@
 
 mod common;
 
-use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
+use jobshift_classify::classifier::{CascadeStats, Classifier, Method};
 use jobshift_classify::eval::Outcome;
 use jobshift_classify::write_recalibrated_classifier;
 
@@ -35,22 +35,7 @@ fn labelled(best: &str, golds: &[(&str, usize)], confidence: f32) -> Vec<Outcome
 
 /// `titles` through `c`'s cascade: (title id, roles) each, and the stats.
 fn classify(c: &Classifier, titles: &[&str]) -> (Vec<(String, Vec<String>)>, CascadeStats) {
-    let inputs: Vec<TitleInput<'_>> = titles
-        .iter()
-        .map(|t| TitleInput {
-            title: t,
-            description: None,
-        })
-        .collect();
-    let mut stats = CascadeStats::default();
-    let preds = c
-        .classify(
-            &inputs,
-            &mut c.new_cache(),
-            &c.default_options(),
-            &mut stats,
-        )
-        .unwrap();
+    let (preds, stats) = common::classify(c, titles, None);
     (
         preds.into_iter().map(|p| (p.title_id, p.roles)).collect(),
         stats,

@@ -192,11 +192,11 @@ fn main() {
     let default_rate = jobshift_collect::FetchOptions::default().per_host_rate;
     println!(
         "companies {companies} × postings {postings}: fetched {} (ok {}, failed {}), ingest accepted {} duplicates {} rejected {}",
-        r.fetched, r.ok, r.failed, ing.accepted, ing.duplicates, ing.rejected
+        r.postings.fetched, r.ok, r.failed, ing.accepted, ing.duplicates, ing.rejected
     );
     println!(
         "wall {wall:.1} s, CPU {cpu:.1} s: {:.0} postings per CPU-second; peak RSS {:.0} MB; {} requests",
-        r.fetched as f64 / cpu.max(1e-9),
+        r.postings.fetched as f64 / cpu.max(1e-9),
         peak as f64 / 1e6,
         r.requests
     );

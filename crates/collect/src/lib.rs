@@ -20,7 +20,7 @@ pub mod snapshot;
 
 pub use companies::{parse_companies, read_companies, Ats, CompaniesFile, Company, RowProblem};
 pub use fetch::{FetchOptions, Fetcher};
-pub use report::{CollectReport, CompanyReport, Status};
+pub use report::{CollectReport, CompanyReport, PostingCounts, Status};
 pub use run::{collect, reparse, CollectOptions};
 
 use serde::Serialize;

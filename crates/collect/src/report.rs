@@ -45,6 +45,28 @@ pub struct CompanyReport {
     pub ats: String,
     pub board: String,
     pub status: Status,
+    /// Where the company's postings went (flattened: the JSON keeps `fetched`, `new`, … here).
+    #[serde(flatten)]
+    pub postings: PostingCounts,
+    /// Open postings of the company after the run.
+    pub open: u64,
+    pub errors: Vec<String>,
+    pub requests: u64,
+    pub seconds: f64,
+    /// The snapshot of the run's responses, relative to the dataset.
+    pub snapshot: Option<String>,
+}
+
+impl CompanyReport {
+    /// Every fetched posting is in exactly one bucket.
+    pub fn accounting_holds(&self) -> bool {
+        self.postings.accounting_holds()
+    }
+}
+
+/// What became of the postings of a company's listing (or, summed, of a whole run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostingCounts {
     /// Postings received from the company this run (distinct ATS ids).
     pub fetched: u64,
     /// Postings seen for the first time (and not rejected).
@@ -63,16 +85,9 @@ pub struct CompanyReport {
     pub duplicates: u64,
     /// Listing entries repeating an id already listed (paging overlap, facet splits).
     pub repeated: u64,
-    /// Open postings of the company after the run.
-    pub open: u64,
-    pub errors: Vec<String>,
-    pub requests: u64,
-    pub seconds: f64,
-    /// The snapshot of the run's responses, relative to the dataset.
-    pub snapshot: Option<String>,
 }
 
-impl CompanyReport {
+impl PostingCounts {
     /// Every fetched posting is in exactly one bucket.
     pub fn accounting_holds(&self) -> bool {
         self.fetched
@@ -82,6 +97,23 @@ impl CompanyReport {
                 + self.unchanged
                 + self.rejected
                 + self.repeated
+    }
+}
+
+impl std::ops::Add for PostingCounts {
+    type Output = PostingCounts;
+    fn add(self, o: PostingCounts) -> PostingCounts {
+        PostingCounts {
+            fetched: self.fetched + o.fetched,
+            new: self.new + o.new,
+            updated: self.updated + o.updated,
+            closed: self.closed + o.closed,
+            unchanged: self.unchanged + o.unchanged,
+            reopened: self.reopened + o.reopened,
+            rejected: self.rejected + o.rejected,
+            duplicates: self.duplicates + o.duplicates,
+            repeated: self.repeated + o.repeated,
+        }
     }
 }
 
@@ -121,15 +153,9 @@ pub struct CollectReport {
     /// The run was interrupted before and this invocation finished it.
     pub resumed: bool,
     pub companies: Vec<CompanyReport>,
-    pub fetched: u64,
-    pub new: u64,
-    pub updated: u64,
-    pub closed: u64,
-    pub unchanged: u64,
-    pub reopened: u64,
-    pub rejected: u64,
-    pub duplicates: u64,
-    pub repeated: u64,
+    /// The companies' counts summed (flattened: the JSON keeps `fetched`, `new`, … here).
+    #[serde(flatten)]
+    pub postings: PostingCounts,
     pub requests: u64,
     pub seconds: f64,
     pub ok: u64,
@@ -145,17 +171,10 @@ impl CollectReport {
     /// Sum the companies into the totals.
     pub fn total(&mut self) {
         let c = &self.companies;
-        let sum = |f: fn(&CompanyReport) -> u64| c.iter().map(f).sum::<u64>();
-        self.fetched = sum(|r| r.fetched);
-        self.new = sum(|r| r.new);
-        self.updated = sum(|r| r.updated);
-        self.closed = sum(|r| r.closed);
-        self.unchanged = sum(|r| r.unchanged);
-        self.reopened = sum(|r| r.reopened);
-        self.rejected = sum(|r| r.rejected);
-        self.duplicates = sum(|r| r.duplicates);
-        self.repeated = sum(|r| r.repeated);
-        self.requests = sum(|r| r.requests);
+        self.postings = c
+            .iter()
+            .fold(PostingCounts::default(), |a, r| a + r.postings);
+        self.requests = c.iter().map(|r| r.requests).sum();
         self.ok = c.iter().filter(|r| r.status == Status::Ok).count() as u64;
         self.partial = c.iter().filter(|r| r.status == Status::Partial).count() as u64;
         self.failed = c.iter().filter(|r| r.status == Status::Failed).count() as u64;
@@ -184,10 +203,11 @@ impl CollectReport {
             self.requests,
             self.seconds
         );
+        let p = &self.postings;
         let _ = writeln!(
             s,
             "postings: fetched {}  new {}  updated {}  unchanged {}  reopened {}  closed {}  rejected {}  duplicates {}",
-            self.fetched, self.new, self.updated, self.unchanged, self.reopened, self.closed, self.rejected, self.duplicates
+            p.fetched, p.new, p.updated, p.unchanged, p.reopened, p.closed, p.rejected, p.duplicates
         );
         for c in self.companies.iter().filter(|c| c.status != Status::Ok) {
             let _ = writeln!(
@@ -210,5 +230,61 @@ impl CollectReport {
             );
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `collect-report.json` keeps its shape: the counts sit flat, in their order, between the
+    /// company's status and its open postings (and between the companies and the run's
+    /// requests), and read back into the same report.
+    #[test]
+    fn the_counts_are_flat_in_the_json_and_sum_over_companies() {
+        let company = |name: &str, fetched: u64, new: u64| CompanyReport {
+            name: name.into(),
+            ats: "greenhouse".into(),
+            board: name.into(),
+            status: Status::Ok,
+            postings: PostingCounts {
+                fetched,
+                new,
+                unchanged: fetched - new,
+                ..Default::default()
+            },
+            open: fetched,
+            errors: vec![],
+            requests: 1,
+            seconds: 0.5,
+            snapshot: None,
+        };
+        let mut run = CollectReport {
+            companies: vec![company("a", 5, 2), company("b", 3, 3)],
+            ..Default::default()
+        };
+        run.total();
+        assert_eq!(
+            (run.postings.fetched, run.postings.new, run.requests),
+            (8, 5, 2)
+        );
+        assert!(run.accounting_holds());
+        let json = serde_json::to_string(&run).unwrap();
+        assert!(
+            json.contains(concat!(
+                r#""status":"ok","fetched":5,"new":2,"updated":0,"closed":0,"unchanged":3,"#,
+                r#""reopened":0,"rejected":0,"duplicates":0,"repeated":0,"open":5,"errors":[]"#
+            )),
+            "{json}"
+        );
+        assert!(
+            json.contains(concat!(
+                r#"}],"fetched":8,"new":5,"updated":0,"closed":0,"unchanged":3,"reopened":0,"#,
+                r#""rejected":0,"duplicates":0,"repeated":0,"requests":2,"#
+            )),
+            "{json}"
+        );
+        let back: CollectReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, run);
     }
 }

@@ -19,7 +19,9 @@ use crate::companies::{CompaniesFile, Company};
 use crate::connectors::{self, Session};
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::history::{self, CompanyState, PostingHistory, RunSummary};
-use crate::report::{CollectReport, CompanyReport, IngestSummary, RunSettings, Status};
+use crate::report::{
+    CollectReport, CompanyReport, IngestSummary, PostingCounts, RunSettings, Status,
+};
 use crate::snapshot::{self, RawResponse, SnapshotLine};
 use crate::CollectError;
 use serde::{Deserialize, Serialize};
@@ -595,15 +597,12 @@ fn apply(
         ats: o.company.ats.name().into(),
         board: o.company.board.clone(),
         status: o.status,
-        fetched: o.fetched,
-        new: 0,
-        updated: 0,
-        closed: 0,
-        unchanged: o.unchanged.len() as u64,
-        reopened: 0,
-        rejected: 0,
-        duplicates: 0,
-        repeated: o.repeated,
+        postings: PostingCounts {
+            fetched: o.fetched,
+            unchanged: o.unchanged.len() as u64,
+            repeated: o.repeated,
+            ..Default::default()
+        },
         open: 0,
         errors: o.errors.clone(),
         requests: o.requests,
@@ -618,16 +617,16 @@ fn apply(
         seen.insert(f.key.as_str());
         let record = i as u64 + 1;
         if rejected.contains(&record) {
-            r.rejected += 1;
+            r.postings.rejected += 1;
             continue;
         }
         if duplicates.contains(&record) {
-            r.duplicates += 1;
+            r.postings.duplicates += 1;
         }
         match f.kind {
-            FedKind::New => r.new += 1,
-            FedKind::Updated => r.updated += 1,
-            FedKind::Reopened => r.reopened += 1,
+            FedKind::New => r.postings.new += 1,
+            FedKind::Updated => r.postings.updated += 1,
+            FedKind::Reopened => r.postings.reopened += 1,
         }
         let h = state
             .postings
@@ -653,7 +652,7 @@ fn apply(
         for (k, h) in state.postings.iter_mut() {
             if h.closed.is_none() && !seen.contains(k.as_str()) {
                 h.closed = Some(day.clone());
-                r.closed += 1;
+                r.postings.closed += 1;
             }
         }
     }
@@ -672,9 +671,9 @@ fn apply(
         run: info.run_id.clone(),
         date: day,
         status: o.status.name().into(),
-        fetched: r.fetched,
-        new: r.new,
-        closed: r.closed,
+        fetched: r.postings.fetched,
+        new: r.postings.new,
+        closed: r.postings.closed,
     });
     if state.runs.len() > history::RUNS_KEPT {
         let cut = state.runs.len() - history::RUNS_KEPT;

@@ -16,8 +16,26 @@ fn company<'r>(r: &'r CollectReport, name: &str) -> &'r jobshift_collect::Compan
     r.companies.iter().find(|c| c.name == name).unwrap()
 }
 
-fn run(
-    rows: &[(&str, &str, &str, &str)],
+/// `name` failed after `requests` requests, its first error saying `why`.
+fn assert_failed(r: &CollectReport, name: &str, requests: u64, why: &str) {
+    let c = company(r, name);
+    assert_eq!((c.status, c.requests), (Status::Failed, requests), "{name}");
+    assert!(c.errors[0].contains(why), "{name}: {:?}", c.errors);
+}
+
+/// Greenhouse boards, one per path of `srv`, each named by its path.
+fn greenhouse_rows(
+    srv: &Server,
+    paths: &[&str],
+) -> Vec<(String, &'static str, &'static str, String)> {
+    paths
+        .iter()
+        .map(|p| (p.to_string(), "greenhouse", "x", srv.url(&format!("/{p}"))))
+        .collect()
+}
+
+fn run<N: AsRef<str>, U: AsRef<str>>(
+    rows: &[(N, &str, &str, U)],
     ds: &std::path::Path,
     opts: &jobshift_collect::CollectOptions,
 ) -> CollectReport {
@@ -41,7 +59,7 @@ fn loopback_is_refused_without_the_flag_and_nothing_is_fetched() {
     );
     let c = company(&r, "Acme");
     assert_eq!(c.status, Status::Failed);
-    assert_eq!((c.fetched, c.requests), (0, 0));
+    assert_eq!((c.postings.fetched, c.requests), (0, 0));
     assert!(
         c.errors[0].contains("loopback") && c.errors[0].contains("--allow-private-network"),
         "{:?}",
@@ -55,7 +73,10 @@ fn loopback_is_refused_without_the_flag_and_nothing_is_fetched() {
         &fast_options(true),
     );
     let c = company(&r, "Acme");
-    assert_eq!((c.status, c.fetched, c.new), (Status::Ok, 3, 3));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.postings.new),
+        (Status::Ok, 3, 3)
+    );
     assert_eq!(srv.hits()[0].q("content"), Some("true"));
     let ua = &srv.hits()[0].headers["user-agent"];
     assert!(ua.starts_with("jobshift/"), "{ua}");
@@ -89,24 +110,38 @@ fn second_run_counts_exactly_the_new_and_closed_and_a_failed_board_closes_nothin
         ("Acme", "greenhouse", "acme", srv.url("/gh/acme/jobs")),
         ("Brew", "lever", "brew", srv.url("/lever/brew")),
     ];
-    let rows: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|(a, b, c, d)| (*a, *b, *c, d.as_str()))
-        .collect();
     let opts = fast_options(true);
     let r1 = run(&rows, ds.path(), &opts);
-    assert_eq!((r1.fetched, r1.new, r1.closed), (13, 13, 0));
+    assert_eq!(
+        (r1.postings.fetched, r1.postings.new, r1.postings.closed),
+        (13, 13, 0)
+    );
     // 3 removed (1, 2, 3), 4 added (11..=14)
     *ids.lock().unwrap() = (4u64..=14).collect();
     let r2 = run(&rows, ds.path(), &opts);
     let a = company(&r2, "Acme");
     assert_eq!(
-        (a.status, a.fetched, a.new, a.closed, a.unchanged, a.open),
+        (
+            a.status,
+            a.postings.fetched,
+            a.postings.new,
+            a.postings.closed,
+            a.postings.unchanged,
+            a.open
+        ),
         (Status::Ok, 11, 4, 3, 7, 11)
     );
     let b = company(&r2, "Brew");
-    assert_eq!((b.fetched, b.new, b.closed, b.unchanged), (3, 0, 0, 3));
-    assert_eq!((r2.new, r2.closed), (4, 3));
+    assert_eq!(
+        (
+            b.postings.fetched,
+            b.postings.new,
+            b.postings.closed,
+            b.postings.unchanged
+        ),
+        (3, 0, 0, 3)
+    );
+    assert_eq!((r2.postings.new, r2.postings.closed), (4, 3));
     let stats = jobshift_ingest::dataset_stats(ds.path()).unwrap();
     assert_eq!(
         stats.postings, 17,
@@ -117,7 +152,7 @@ fn second_run_counts_exactly_the_new_and_closed_and_a_failed_board_closes_nothin
     let r3 = run(&rows, ds.path(), &opts);
     let a = company(&r3, "Acme");
     assert_eq!(
-        (a.status, a.fetched, a.closed, a.open),
+        (a.status, a.postings.fetched, a.postings.closed, a.open),
         (Status::Failed, 0, 0, 11)
     );
     assert!(
@@ -137,11 +172,14 @@ fn second_run_counts_exactly_the_new_and_closed_and_a_failed_board_closes_nothin
     down.store(0, Ordering::SeqCst);
     *ids.lock().unwrap() = (5u64..=14).collect();
     let r4 = run(&rows, ds.path(), &opts);
-    assert_eq!(company(&r4, "Acme").closed, 1);
+    assert_eq!(company(&r4, "Acme").postings.closed, 1);
     *ids.lock().unwrap() = (4u64..=14).collect();
     let r5 = run(&rows, ds.path(), &opts);
     let a = company(&r5, "Acme");
-    assert_eq!((a.reopened, a.new, a.closed), (1, 0, 0));
+    assert_eq!(
+        (a.postings.reopened, a.postings.new, a.postings.closed),
+        (1, 0, 0)
+    );
 }
 
 #[test]
@@ -161,7 +199,10 @@ fn lever_pages_until_a_short_page() {
         &fast_options(true),
     );
     let c = company(&r, "Shop");
-    assert_eq!((c.status, c.fetched, c.requests), (Status::Ok, 250, 3));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.requests),
+        (Status::Ok, 250, 3)
+    );
     let skips: Vec<_> = srv.hits().iter().map(|h| h.q_num("skip", 9)).collect();
     assert_eq!(skips, [0, 100, 200]);
     assert!(srv.hits().iter().all(|h| h.q("mode") == Some("json")));
@@ -195,68 +236,40 @@ fn retries_honour_retry_after_and_give_up_after_five_tries() {
     let mut opts = fast_options(true);
     opts.fetch.timeout = Duration::from_millis(500);
     opts.fetch.max_body_bytes = 200_000;
-    let rows: Vec<(String, String)> = [
-        "busy",
-        "broken",
-        "slow",
-        "malformed",
-        "huge",
-        "gzip",
-        "bomb",
-        "missing",
-    ]
-    .iter()
-    .map(|p| (p.to_string(), srv.url(&format!("/{p}"))))
-    .collect();
-    let rows: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|(n, u)| (n.as_str(), "greenhouse", "x", u.as_str()))
-        .collect();
+    let rows = greenhouse_rows(
+        &srv,
+        &[
+            "busy",
+            "broken",
+            "slow",
+            "malformed",
+            "huge",
+            "gzip",
+            "bomb",
+            "missing",
+        ],
+    );
     let t0 = std::time::Instant::now();
     let r = run(&rows, ds.path(), &opts);
     let c = company(&r, "busy");
-    assert_eq!((c.status, c.fetched, c.requests), (Status::Ok, 2, 2));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.requests),
+        (Status::Ok, 2, 2)
+    );
     assert!(
         t0.elapsed() >= Duration::from_secs(1),
         "Retry-After: 1 was not honoured"
     );
-    let c = company(&r, "broken");
-    assert_eq!((c.status, c.requests), (Status::Failed, 5));
-    assert!(
-        c.errors[0].contains("HTTP 500 after 5 tries"),
-        "{:?}",
-        c.errors
-    );
-    let c = company(&r, "slow");
-    assert_eq!((c.status, c.requests), (Status::Failed, 5));
-    assert!(
-        c.errors[0].contains("timed out after 5 tries"),
-        "{:?}",
-        c.errors
-    );
-    let c = company(&r, "malformed");
-    assert_eq!(c.status, Status::Failed);
-    assert!(c.errors[0].contains("malformed JSON"), "{:?}", c.errors);
-    let c = company(&r, "huge");
-    assert_eq!(c.status, Status::Failed);
-    assert!(
-        c.errors[0].contains("over the 200000-byte limit"),
-        "{:?}",
-        c.errors
-    );
+    assert_failed(&r, "broken", 5, "HTTP 500 after 5 tries");
+    assert_failed(&r, "slow", 5, "timed out after 5 tries");
+    assert_failed(&r, "malformed", 1, "malformed JSON");
+    assert_failed(&r, "huge", 1, "over the 200000-byte limit");
     let c = company(&r, "gzip");
-    assert_eq!((c.status, c.fetched), (Status::Ok, 5));
-    let c = company(&r, "bomb");
-    assert_eq!(c.status, Status::Failed);
-    assert!(c.errors[0].contains("once decompressed"), "{:?}", c.errors);
-    let c = company(&r, "missing");
-    assert_eq!(
-        (c.status, c.requests),
-        (Status::Failed, 1),
-        "404 is not retried"
-    );
-    assert!(c.errors[0].contains("HTTP 404"), "{:?}", c.errors);
-    assert_eq!(r.fetched, 7);
+    assert_eq!((c.status, c.postings.fetched), (Status::Ok, 5));
+    assert_failed(&r, "bomb", 1, "once decompressed");
+    // 404 is not retried
+    assert_failed(&r, "missing", 1, "HTTP 404");
+    assert_eq!(r.postings.fetched, 7);
     assert_eq!(r.failed, 6);
 }
 
@@ -276,14 +289,10 @@ fn redirects_to_private_addresses_are_refused_at_the_hop() {
     let ds = tempfile::tempdir().unwrap();
     let mut opts = fast_options(false);
     opts.fetch.allow_hosts = vec![srv.host()];
-    let rows: Vec<(String, String)> = ["to-metadata", "to-intranet", "to-ftp", "loop", "ok"]
-        .iter()
-        .map(|p| (p.to_string(), srv.url(&format!("/{p}"))))
-        .collect();
-    let rows: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|(n, u)| (n.as_str(), "greenhouse", "x", u.as_str()))
-        .collect();
+    let rows = greenhouse_rows(
+        &srv,
+        &["to-metadata", "to-intranet", "to-ftp", "loop", "ok"],
+    );
     let r = run(&rows, ds.path(), &opts);
     for (name, reason) in [
         ("to-metadata", "cloud metadata"),
@@ -292,11 +301,11 @@ fn redirects_to_private_addresses_are_refused_at_the_hop() {
         ("loop", "more than 5 redirects"),
     ] {
         let c = company(&r, name);
-        assert_eq!((c.status, c.fetched), (Status::Failed, 0));
+        assert_eq!((c.status, c.postings.fetched), (Status::Failed, 0));
         assert!(c.errors[0].contains(reason), "{name}: {:?}", c.errors);
     }
     assert_eq!(srv.hits_on("/loop"), 6);
-    assert_eq!(company(&r, "ok").fetched, 1);
+    assert_eq!(company(&r, "ok").postings.fetched, 1);
 }
 
 fn job_page(title: &str, id: &str) -> String {
@@ -328,17 +337,18 @@ fn jsonld_sitemaps_nested_gzip_graphs_arrays_and_robots() {
     });
     let ds = tempfile::tempdir().unwrap();
     let rows = [
-        ("Site", srv.url("/sitemap_index.xml")),
-        ("Page", srv.url("/careers/")),
-        ("Blocked", blocked.url("/careers/")),
+        ("Site", "jsonld", "", srv.url("/sitemap_index.xml")),
+        ("Page", "jsonld", "", srv.url("/careers/")),
+        ("Blocked", "jsonld", "", blocked.url("/careers/")),
     ];
-    let rows: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|(n, u)| (*n, "jsonld", "", u.as_str()))
-        .collect();
     let r = run(&rows, ds.path(), &fast_options(true));
     let s = company(&r, "Site");
-    assert_eq!((s.status, s.fetched), (Status::Ok, 4), "{:?}", s.errors);
+    assert_eq!(
+        (s.status, s.postings.fetched),
+        (Status::Ok, 4),
+        "{:?}",
+        s.errors
+    );
     assert!(
         s.errors
             .iter()
@@ -348,10 +358,13 @@ fn jsonld_sitemaps_nested_gzip_graphs_arrays_and_robots() {
     );
     assert_eq!(srv.hits_on("/private/secret"), 0);
     let p = company(&r, "Page");
-    assert_eq!((p.status, p.fetched), (Status::Ok, 1));
+    assert_eq!((p.status, p.postings.fetched), (Status::Ok, 1));
     assert_eq!(srv.hits_on("/about"), 0);
     let b = company(&r, "Blocked");
-    assert_eq!((b.status, b.fetched, b.requests), (Status::Failed, 0, 1));
+    assert_eq!(
+        (b.status, b.postings.fetched, b.requests),
+        (Status::Failed, 0, 1)
+    );
     assert!(
         b.errors[0].contains("robots.txt disallows"),
         "{:?}",
@@ -380,16 +393,17 @@ fn conditional_requests_reuse_the_previous_body_and_reparse_needs_no_fetch() {
     });
     let ds = tempfile::tempdir().unwrap();
     let rows = [("Acme", "greenhouse", "acme", srv.url("/jobs"))];
-    let rows: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|(a, b, c, d)| (*a, *b, *c, d.as_str()))
-        .collect();
     let opts = fast_options(true);
     run(&rows, ds.path(), &opts);
     let r2 = run(&rows, ds.path(), &opts);
     let c = company(&r2, "Acme");
     assert_eq!(
-        (c.status, c.fetched, c.unchanged, c.closed),
+        (
+            c.status,
+            c.postings.fetched,
+            c.postings.unchanged,
+            c.postings.closed
+        ),
         (Status::Ok, 5, 5, 0)
     );
     assert_eq!(
@@ -404,7 +418,15 @@ fn conditional_requests_reuse_the_previous_body_and_reparse_needs_no_fetch() {
     assert_eq!(srv.hits().len(), before, "reparse fetched");
     assert_eq!(rp.reparse_of.as_deref(), Some(r2.run_id.as_str()));
     let c = company(&rp, "Acme");
-    assert_eq!((c.fetched, c.unchanged, c.new, c.closed), (5, 5, 0, 0));
+    assert_eq!(
+        (
+            c.postings.fetched,
+            c.postings.unchanged,
+            c.postings.new,
+            c.postings.closed
+        ),
+        (5, 5, 0, 0)
+    );
 }
 
 #[test]
@@ -432,13 +454,14 @@ fn a_malformed_posting_is_a_rejected_row_and_stays_in_the_snapshot() {
         ]}))
     });
     let ds = tempfile::tempdir().unwrap();
-    let r = run(
-        &[("Acme", "greenhouse", "acme", &srv.url("/j"))],
-        ds.path(),
-        &fast_options(true),
-    );
+    let url = srv.url("/j");
+    let acme = [("Acme", "greenhouse", "acme", url.as_str())];
+    let r = run(&acme, ds.path(), &fast_options(true));
     let c = company(&r, "Acme");
-    assert_eq!((c.fetched, c.new, c.rejected), (3, 1, 2));
+    assert_eq!(
+        (c.postings.fetched, c.postings.new, c.postings.rejected),
+        (3, 1, 2)
+    );
     let ing = r.ingest.as_ref().unwrap();
     assert_eq!((ing.read, ing.accepted, ing.rejected), (3, 1, 2));
     let snap =
@@ -450,11 +473,10 @@ fn a_malformed_posting_is_a_rejected_row_and_stays_in_the_snapshot() {
     });
     assert!(body.unwrap().contains("no title"));
     // rejected postings are not in the history: the next run reports them rejected again
-    let r2 = run(
-        &[("Acme", "greenhouse", "acme", &srv.url("/j"))],
-        ds.path(),
-        &fast_options(true),
-    );
+    let r2 = run(&acme, ds.path(), &fast_options(true));
     let c = company(&r2, "Acme");
-    assert_eq!((c.unchanged, c.rejected, c.closed), (1, 2, 0));
+    assert_eq!(
+        (c.postings.unchanged, c.postings.rejected, c.postings.closed),
+        (1, 2, 0)
+    );
 }

@@ -32,7 +32,10 @@ fn ashby_job_board_with_compensation() {
         ]}))
     });
     let c = one("ashby", &srv.url("/posting-api/job-board/co"));
-    assert_eq!((c.status, c.fetched, c.new), (Status::Ok, 2, 2));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.postings.new),
+        (Status::Ok, 2, 2)
+    );
 }
 
 #[test]
@@ -60,7 +63,7 @@ fn smartrecruiters_pages_by_offset_and_calls_details() {
     });
     let c = one("smartrecruiters", &srv.url("/v1/companies/co/postings"));
     // one detail call failed: the posting is kept without its job ad, and the run is partial
-    assert_eq!((c.status, c.fetched), (Status::Partial, 230));
+    assert_eq!((c.status, c.postings.fetched), (Status::Partial, 230));
     assert_eq!(
         srv.hits()
             .iter()
@@ -93,10 +96,18 @@ fn workable_widget_and_recruitee_offers() {
         _ => Resp::not_found(),
     });
     let c = one("workable", &srv.url("/api/v1/widget/accounts/co"));
-    assert_eq!((c.status, c.fetched, c.new), (Status::Ok, 2, 2));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.postings.new),
+        (Status::Ok, 2, 2)
+    );
     let c = one("recruitee", &srv.url("/api/offers/"));
     assert_eq!(
-        (c.status, c.fetched, c.new, c.rejected),
+        (
+            c.status,
+            c.postings.fetched,
+            c.postings.new,
+            c.postings.rejected
+        ),
         (Status::Ok, 1, 1, 0)
     );
 }
@@ -146,7 +157,10 @@ fn workday_server(n: usize) -> Server {
 fn workday_pages_by_20_with_details() {
     let srv = workday_server(45);
     let c = one("workday", &srv.url("/wday/cxs/co/Ext/jobs"));
-    assert_eq!((c.status, c.fetched, c.new), (Status::Ok, 45, 45));
+    assert_eq!(
+        (c.status, c.postings.fetched, c.postings.new),
+        (Status::Ok, 45, 45)
+    );
     assert_eq!(srv.hits().iter().filter(|h| h.method == "POST").count(), 3);
     assert_eq!(srv.hits().iter().filter(|h| h.method == "GET").count(), 45);
 }
@@ -164,7 +178,12 @@ fn workday_splits_a_query_over_the_cap_by_facet() {
     )
     .unwrap();
     let c = &r.companies[0];
-    assert_eq!((c.status, c.fetched), (Status::Ok, 2_100), "{:?}", c.errors);
+    assert_eq!(
+        (c.status, c.postings.fetched),
+        (Status::Ok, 2_100),
+        "{:?}",
+        c.errors
+    );
     let facets: std::collections::BTreeSet<String> = srv
         .hits()
         .iter()

@@ -465,7 +465,19 @@ struct FileSink<'a> {
     counters: &'a mut Counters,
 }
 
-impl FileSink<'_> {
+impl<'a> FileSink<'a> {
+    /// The file's report, with the columns that fed each field, and the run's counters.
+    fn finish(self) -> (InputReport, &'a mut Counters) {
+        let FileSink {
+            mut rep,
+            columns,
+            counters,
+            ..
+        } = self;
+        rep.columns = columns;
+        (rep, counters)
+    }
+
     /// Spills accepted postings and counts their repairs; writes rejects with their reasons.
     fn consume(&mut self, outcomes: Vec<Outcome>) -> Result<(), IngestError> {
         for o in outcomes {
@@ -649,24 +661,12 @@ fn read_input(path: &Path, fi: usize, run: ReadRun<'_>) -> Result<(), IngestErro
         // ingesting it again reads it in full
         Err(e) => {
             sink.truncated(e)?;
-            let FileSink {
-                mut rep,
-                columns,
-                counters,
-                ..
-            } = sink;
-            rep.columns = columns;
+            let (rep, counters) = sink.finish();
             counters.inputs.push(rep);
             return Ok(());
         }
     }
-    let FileSink {
-        mut rep,
-        columns,
-        counters,
-        ..
-    } = sink;
-    rep.columns = columns;
+    let (mut rep, counters) = sink.finish();
     if rep.read == 0 && !rep.notes.iter().any(|n| n.contains("empty")) {
         rep.notes.push("no records".into());
     }

@@ -74,6 +74,7 @@ fn sentence(r: &mut Rng, words: &[&str], n: usize) -> String {
         .join(" ")
 }
 
+#[derive(Clone)]
 struct Rec {
     company: String,
     title: String,
@@ -118,7 +119,7 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
         let day = base_day + r.below(300) as i64;
         let g = groups;
         groups += 1;
-        recs.push(Rec {
+        let original = Rec {
             company: companies[c].clone(),
             title: title.clone(),
             location: location.clone(),
@@ -126,20 +127,18 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
             day,
             group: g,
             kind: "original",
-        });
+        };
+        recs.push(original.clone());
         let roll = r.below(100);
         let later = day + 1 + r.below(50) as i64;
         match roll {
             0..=19 => {
                 *kinds.entry("exact").or_default() += 1;
                 recs.push(Rec {
-                    company: companies[c].clone(),
-                    title: title.clone(),
-                    location: location.clone(),
-                    description: description.clone(),
                     day: later,
                     group: g,
                     kind: "exact",
+                    ..original.clone()
                 });
             }
             20..=29 => {
@@ -152,11 +151,11 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                 recs.push(Rec {
                     company: companies[c].to_uppercase(),
                     title: title.to_lowercase(),
-                    location: location.clone(),
                     description: d,
                     day: later,
                     group: g,
                     kind: "exact_variant",
+                    ..original.clone()
                 });
             }
             30..=49 => {
@@ -179,26 +178,24 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                 };
                 let loc = cities[r.below(cities.len())].to_string();
                 recs.push(Rec {
-                    company: companies[c].clone(),
                     title: t,
                     location: loc,
                     description: d,
                     day: later,
                     group: g,
                     kind: "near",
+                    ..original.clone()
                 });
             }
             50..=57 => {
                 *kinds.entry("heavy_edit").or_default() += 1;
                 let d = edit_words(&mut r, &description, &words, 0.10);
                 recs.push(Rec {
-                    company: companies[c].clone(),
-                    title: title.clone(),
-                    location: location.clone(),
                     description: d,
                     day: later,
                     group: g,
                     kind: "heavy_edit",
+                    ..original.clone()
                 });
             }
             58..=67 => {
@@ -206,13 +203,10 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                 let g2 = groups;
                 groups += 1;
                 recs.push(Rec {
-                    company: companies[c].clone(),
-                    title: title.clone(),
-                    location: location.clone(),
-                    description: description.clone(),
                     day: day + 70 + r.below(60) as i64,
                     group: g2,
                     kind: "repost_after_window",
+                    ..original.clone()
                 });
             }
             68..=79 => {
@@ -228,13 +222,11 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                 let g2 = groups;
                 groups += 1;
                 recs.push(Rec {
-                    company: companies[c].clone(),
-                    title: title.clone(),
-                    location: location.clone(),
                     description: d,
                     day: later,
                     group: g2,
                     kind: "negative_same_title_other_team",
+                    ..original.clone()
                 });
             }
             80..=89 => {
@@ -244,13 +236,12 @@ fn fixture_records() -> (Vec<Rec>, usize, HashMap<&'static str, usize>) {
                 let g2 = groups;
                 groups += 1;
                 recs.push(Rec {
-                    company: companies[c].clone(),
                     title: TITLES[r.below(TITLES.len())].to_string(),
-                    location: location.clone(),
                     description: d,
                     day: later,
                     group: g2,
                     kind: "negative_same_boilerplate",
+                    ..original.clone()
                 });
             }
             _ => {}

@@ -48,14 +48,12 @@ fn malformed_results_files_are_set_aside_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     // 1. an empty file; 2. a header without the answer column; 3. a broken crowd-form JSON
     //    answer, a row with too few fields, bytes that are not UTF-8 in a worker id
-    let empty = dir.path().join("empty.csv");
-    std::fs::write(&empty, "").unwrap();
-    let no_answer_col = dir.path().join("no-answer-column.csv");
-    std::fs::write(
-        &no_answer_col,
+    let empty = common::write_file(dir.path(), "empty.csv", "");
+    let no_answer_col = common::write_file(
+        dir.path(),
+        "no-answer-column.csv",
         "HITId,WorkerId,Input.task_id\nH1,W1,task-000\n",
-    )
-    .unwrap();
+    );
     let messy = dir.path().join("messy.csv");
     let mut bytes =
         b"HITId,AssignmentId,WorkerId,AssignmentStatus,Input.task_id,Answer.taskAnswers\n\
@@ -109,12 +107,7 @@ H1,A2,W2,Submitted,task-000,\"[{\"\"title_id\"\":\"\"data_eng\"\n"
 #[test]
 fn a_results_file_saved_by_excel_with_a_byte_order_mark_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("bom.csv");
-    std::fs::write(
-        &csv,
-        "\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n".to_string(),
-    )
-    .unwrap();
+    let csv = common::write_file(dir.path(), "bom.csv", "\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n".to_string());
     let r = import(&opts(vec![csv], &dir.path().join("l.jsonl")), &catalog()).unwrap();
     assert_nothing_lost(&r);
     assert_eq!(r.answers_accepted, 2, "{:?}", r.rejected_by_reason);
@@ -123,8 +116,7 @@ fn a_results_file_saved_by_excel_with_a_byte_order_mark_is_read() {
 #[test]
 fn inputs_that_are_not_results_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let txt = dir.path().join("results.txt");
-    std::fs::write(&txt, "x").unwrap();
+    let txt = common::write_file(dir.path(), "results.txt", "x");
     let e = import(&opts(vec![txt], &dir.path().join("l.jsonl")), &catalog())
         .unwrap_err()
         .to_string();
@@ -156,12 +148,7 @@ fn unknown_title_ids_and_unknown_tasks_on_the_page_store_are_set_aside() {
         ),
     )
     .unwrap();
-    let csv = dir.path().join("b.csv");
-    std::fs::write(
-        &csv,
-        format!("{HEADER}\nH1,A1,W1,Submitted,task-002,Data_Engineer\nH1,A2,W2,Submitted,task-002,registered_nurse\n"),
-    )
-    .unwrap();
+    let csv = common::write_file(dir.path(), "b.csv", format!("{HEADER}\nH1,A1,W1,Submitted,task-002,Data_Engineer\nH1,A2,W2,Submitted,task-002,registered_nurse\n"));
     let r = import(
         &opts(vec![td, csv], &dir.path().join("l.jsonl")),
         &catalog(),
@@ -207,14 +194,7 @@ fn a_task_answered_twice_counts_the_later_answer_and_keeps_the_earlier_in_reject
     let twice = rj.iter().find(|x| x["reason"] == "answered_twice").unwrap();
     assert!(twice["raw"].as_str().unwrap().contains("data_scientist"));
     // the later answer counts: both workers now say data_engineer
-    let label: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let label: serde_json::Value = common::first_jsonl(&out);
     assert_eq!(label["title_id"], "data_engineer");
 }
 

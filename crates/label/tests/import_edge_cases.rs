@@ -43,12 +43,9 @@ fn messy_inputs_are_counted_and_nothing_is_lost() {
     writeln!(f, r#"{{"seq":3,"task_id":"task-001","annotator":"alice","answer":"registered_nurse","saved_at_ms":3}}"#).unwrap();
     write!(f, r#"{{"seq":4,"task_id":"task-0"#).unwrap();
     drop(f);
-    let csv1 = dir.path().join("batch1.csv");
-    std::fs::write(&csv1, MTURK).unwrap();
-    let csv2 = dir.path().join("batch2.csv");
-    std::fs::write(&csv2, MTURK_TASK_ANSWERS).unwrap();
-    let csv3 = dir.path().join("not-results.csv");
-    std::fs::write(&csv3, "foo,bar\n1,2\n").unwrap();
+    let csv1 = common::write_file(dir.path(), "batch1.csv", MTURK);
+    let csv2 = common::write_file(dir.path(), "batch2.csv", MTURK_TASK_ANSWERS);
+    let csv3 = common::write_file(dir.path(), "not-results.csv", "foo,bar\n1,2\n");
 
     let out = dir.path().join("labels.jsonl");
     let opts = ImportOptions {
@@ -151,23 +148,21 @@ fn messy_inputs_are_counted_and_nothing_is_lost() {
 #[test]
 fn majority_method_and_gold_file_by_posting_id() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("b.csv");
-    std::fs::write(
-        &csv,
+    let csv = common::write_file(
+        dir.path(),
+        "b.csv",
         "HITId,AssignmentId,WorkerId,Input.task_id,Input.posting_id,Input.title,Answer.title_id\n\
          H1,A1,W1,t1,p1,Data Eng,data_engineer\n\
          H1,A2,W2,t1,p1,Data Eng,data_engineer\n\
          H1,A3,W3,t1,p1,Data Eng,data_scientist\n\
          H2,A4,W1,t2,p2,Nurse,registered_nurse\n\
          H2,A5,W2,t2,p2,Nurse,registered_nurse\n",
-    )
-    .unwrap();
-    let gold = dir.path().join("gold.jsonl");
-    std::fs::write(
-        &gold,
+    );
+    let gold = common::write_file(
+        dir.path(),
+        "gold.jsonl",
         r#"{"title":"Nurse","title_id":"registered_nurse","source":"expert","posting_id":"p2"}"#,
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out.jsonl");
     let r = import(
         &ImportOptions {
@@ -185,14 +180,7 @@ fn majority_method_and_gold_file_by_posting_id() {
     .unwrap();
     assert_eq!(r.gold_items, 1);
     assert_eq!(r.labels_written, 1);
-    let l: LabeledExample = serde_json::from_str(
-        std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let l: LabeledExample = common::first_jsonl(&out);
     assert_eq!(l.title_id, "data_engineer");
     assert!((l.confidence - 2.0 / 3.0).abs() < 1e-6);
     assert_eq!(l.title, "Data Eng");
@@ -202,14 +190,12 @@ fn majority_method_and_gold_file_by_posting_id() {
 #[test]
 fn bad_gold_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let gold = dir.path().join("gold.jsonl");
-    std::fs::write(&gold, "{\"title\":\"x\",\"title_id\":\"astronaut\",\"source\":\"expert\",\"posting_id\":\"p\"}\nnot json\n").unwrap();
-    let csv = dir.path().join("b.csv");
-    std::fs::write(
-        &csv,
+    let gold = common::write_file(dir.path(), "gold.jsonl", "{\"title\":\"x\",\"title_id\":\"astronaut\",\"source\":\"expert\",\"posting_id\":\"p\"}\nnot json\n");
+    let csv = common::write_file(
+        dir.path(),
+        "b.csv",
         "HITId,WorkerId,Answer.title_id\nH1,W1,data_engineer\n",
-    )
-    .unwrap();
+    );
     let e = import(
         &ImportOptions {
             inputs: vec![csv],

@@ -7,6 +7,23 @@ mod common;
 use common::{catalog, Fixture};
 use jobshift_trends::{analyze_with_catalog, TrendOptions};
 
+/// Analyses the dataset `dir` with `opts` and writes its report to `dir/out`: the analysis, the
+/// report's paths and its JSON.
+async fn analyze_and_report(
+    dir: &std::path::Path,
+    opts: &TrendOptions,
+    out: &str,
+) -> (
+    jobshift_trends::Trends,
+    jobshift_report::ReportPaths,
+    serde_json::Value,
+) {
+    let t = analyze_with_catalog(dir, opts, &catalog()).await.unwrap();
+    let paths = jobshift_report::write_report(&t, &dir.join(out)).unwrap();
+    let doc = serde_json::from_slice(&std::fs::read(&paths.json).unwrap()).unwrap();
+    (t, paths, doc)
+}
+
 #[tokio::test]
 async fn writes_every_output_with_the_fixed_json_shape() {
     let tmp = tempfile::tempdir().unwrap();
@@ -19,24 +36,14 @@ async fn writes_every_output_with_the_fixed_json_shape() {
         f.add("unclassified", *y, 50, None, 1);
     }
     f.add("gtm_engineer", 2025, 40, Some("g"), 3);
-    f.rows.push(common::Row {
-        title_id: "writer".into(),
-        company: Some("b0".into()),
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("writer", Some("b0"));
     f.write(tmp.path());
     let opts = TrendOptions {
         watch: vec!["writer".into()],
         ..Default::default()
     };
-    let t = analyze_with_catalog(tmp.path(), &opts, &catalog())
-        .await
-        .unwrap();
+    let (_, paths, doc) = analyze_and_report(tmp.path(), &opts, "out").await;
     let out = tmp.path().join("out");
-    let paths = jobshift_report::write_report(&t, &out).unwrap();
-
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&paths.json).unwrap()).unwrap();
     for k in [
         "taxonomy_version",
         "window",
@@ -114,11 +121,7 @@ async fn writes_every_output_with_the_fixed_json_shape() {
         .contains("COUNT(DISTINCT posting_id)"));
 
     // deterministic: the same inputs write the same bytes
-    let out2 = tmp.path().join("out2");
-    let t2 = analyze_with_catalog(tmp.path(), &opts, &catalog())
-        .await
-        .unwrap();
-    let p2 = jobshift_report::write_report(&t2, &out2).unwrap();
+    let (_, p2, _) = analyze_and_report(tmp.path(), &opts, "out2").await;
     assert_eq!(
         std::fs::read(&paths.json).unwrap(),
         std::fs::read(&p2.json).unwrap()
@@ -135,13 +138,8 @@ async fn monthly_series_are_in_json_csv_and_html() {
         f.add("writer", *y, 500 - 100 * i, Some("b"), 20);
     }
     f.write(tmp.path());
-    let t = analyze_with_catalog(tmp.path(), &TrendOptions::default(), &catalog())
-        .await
-        .unwrap();
+    let (t, paths, doc) = analyze_and_report(tmp.path(), &TrendOptions::default(), "out").await;
     let out = tmp.path().join("out");
-    let paths = jobshift_report::write_report(&t, &out).unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&paths.json).unwrap()).unwrap();
     let se = doc["monthly"]["titles"]["software_engineer"]
         .as_array()
         .unwrap();

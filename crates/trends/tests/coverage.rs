@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::{catalog, Fixture, Row};
-use jobshift_trends::{analyze_with_catalog, RankBy, TrendOptions};
+use common::Fixture;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Poisson};
 
@@ -39,35 +38,19 @@ async fn clustered_intervals_cover_the_truth() {
                     0
                 };
                 for k in 0..n {
-                    f.rows.push(Row {
-                        title_id: format!("t{t:02}"),
-                        company: Some(format!("c{c}")),
-                        date: chrono::NaiveDate::from_ymd_opt(
-                            2023 + yi as i32,
-                            (k % 10) as u32 + 1,
-                            (k % 28) as u32 + 1,
-                        )
-                        .unwrap(),
-                    });
+                    f.push_on(
+                        &format!("t{t:02}"),
+                        Some(format!("c{c}")),
+                        (2023 + yi as i32, (k % 10) as u32 + 1, (k % 28) as u32 + 1),
+                    );
                 }
             }
         }
     }
-    f.rows.push(Row {
-        title_id: "t00".into(),
-        company: Some("c0".into()),
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("t00", Some("c0"));
     let tmp = tempfile::tempdir().unwrap();
     f.write(tmp.path());
-    let opts = TrendOptions {
-        min_postings: Some(100),
-        rank_by: Some(RankBy::Change),
-        ..Default::default()
-    };
-    let t = analyze_with_catalog(tmp.path(), &opts, &catalog())
-        .await
-        .unwrap();
+    let t = common::analyze_ranked_by_change(tmp.path()).await;
     assert_eq!(t.titles.len(), titles);
     let (mut covered, mut total, mut poisson_covered) = (0, 0, 0);
     for s in &t.titles {

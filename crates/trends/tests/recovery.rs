@@ -3,7 +3,7 @@
 mod common;
 
 use common::{catalog, Fixture};
-use jobshift_trends::{analyze_with_catalog, RankBy, TrendOptions};
+use jobshift_trends::{analyze_with_catalog, TrendOptions};
 use std::collections::BTreeMap;
 
 /// (title, counts 2023, 2024, 2025) — exact injected changes.
@@ -32,11 +32,7 @@ fn build(dir: &std::path::Path) {
     f.add_month("writer", 2025, 11, 10, "co2");
     // October is complete
     f.add_month("writer", 2025, 10, 0, "co2");
-    f.rows.push(common::Row {
-        title_id: "unclassified".into(),
-        company: None,
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("unclassified", None);
     f.write(dir);
 }
 
@@ -48,14 +44,7 @@ fn truth_total(year_idx: usize) -> usize {
 async fn recovers_injected_changes() {
     let tmp = tempfile::tempdir().unwrap();
     build(tmp.path());
-    let opts = TrendOptions {
-        min_postings: Some(100),
-        rank_by: Some(RankBy::Change),
-        ..Default::default()
-    };
-    let t = analyze_with_catalog(tmp.path(), &opts, &catalog())
-        .await
-        .unwrap();
+    let t = common::analyze_ranked_by_change(tmp.path()).await;
     assert_eq!(t.window.from.to_string(), "2025-01");
     assert_eq!(t.window.to.to_string(), "2025-10");
     assert_eq!(t.years, vec![2023, 2024, 2025]);
@@ -178,11 +167,7 @@ async fn panel_removes_entering_and_leaving_companies() {
     f.add("software_engineer", 2025, 700, Some("new"), 10); // entering in 2025
     f.add("writer", 2023, 400, Some("gone"), 5); // leaving after 2023
     f.add("writer", 2024, 300, None, 1); // no company name: cannot be followed
-    f.rows.push(common::Row {
-        title_id: "writer".into(),
-        company: Some("stay0".into()),
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("writer", Some("stay0"));
     f.write(tmp.path());
 
     let raw = analyze_with_catalog(tmp.path(), &TrendOptions::default(), &catalog())
@@ -235,11 +220,7 @@ async fn correction_recovers_counts_under_known_confusion() {
             40,
         );
     }
-    f.rows.push(common::Row {
-        title_id: "writer".into(),
-        company: Some("c0".into()),
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("writer", Some("c0"));
     f.write(tmp.path());
     let conf = tmp.path().join("confusion.json");
     std::fs::write(

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{catalog, Fixture, Row};
+use common::{catalog, Fixture};
 use jobshift_trends::{analyze_with_catalog, TrendOptions};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson};
@@ -67,25 +67,15 @@ fn draw_dataset(dir: &std::path::Path, seed: u64) {
                         u < acc
                     })
                     .unwrap_or(t);
-                f.rows.push(Row {
-                    title_id: TITLES[pred].to_string(),
-                    company: Some(format!("c{}", rng.random_range(0..60))),
-                    date: chrono::NaiveDate::from_ymd_opt(
-                        2024 + yi as i32,
-                        (k % 10) as u32 + 1,
-                        (k % 28) as u32 + 1,
-                    )
-                    .unwrap(),
-                });
+                f.push_on(
+                    TITLES[pred],
+                    Some(format!("c{}", rng.random_range(0..60))),
+                    (2024 + yi as i32, (k % 10) as u32 + 1, (k % 28) as u32 + 1),
+                );
             }
         }
     }
-    // the latest month is complete: the window runs January–October
-    f.rows.push(Row {
-        title_id: "photographer".into(),
-        company: Some("c0".into()),
-        date: chrono::NaiveDate::from_ymd_opt(2025, 10, 31).unwrap(),
-    });
+    f.close_october_2025("photographer", Some("c0"));
     f.write(dir);
 }
 

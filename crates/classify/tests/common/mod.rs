@@ -19,3 +19,37 @@ pub fn minilm_available() -> bool {
 pub fn default_classifier_dir() -> Option<PathBuf> {
     minilm_available().then(|| jobshift_classify::train_default(false, false).unwrap())
 }
+
+/// The default classifier, loaded ([`default_classifier_dir`]).
+pub fn default_classifier() -> Option<jobshift_classify::Classifier> {
+    default_classifier_dir().map(|dir| jobshift_classify::Classifier::load(&dir).unwrap())
+}
+
+/// `titles` through `c`'s cascade with its default options, each with `description` when given:
+/// the predictions, in order, and the cascade's counters.
+pub fn classify<S: AsRef<str>>(
+    c: &jobshift_classify::Classifier,
+    titles: &[S],
+    description: Option<&str>,
+) -> (
+    Vec<jobshift_classify::Prediction>,
+    jobshift_classify::CascadeStats,
+) {
+    let inputs: Vec<jobshift_classify::TitleInput<'_>> = titles
+        .iter()
+        .map(|t| jobshift_classify::TitleInput {
+            title: t.as_ref(),
+            description,
+        })
+        .collect();
+    let mut stats = jobshift_classify::CascadeStats::default();
+    let preds = c
+        .classify(
+            &inputs,
+            &mut c.new_cache(),
+            &c.default_options(),
+            &mut stats,
+        )
+        .unwrap();
+    (preds, stats)
+}

@@ -222,10 +222,13 @@ pub fn fast_options(allow_private: bool) -> jobshift_collect::CollectOptions {
     }
 }
 
-pub fn companies(rows: &[(&str, &str, &str, &str)]) -> jobshift_collect::CompaniesFile {
+/// A companies file of (name, ats, board, url) rows.
+pub fn companies<N: AsRef<str>, U: AsRef<str>>(
+    rows: &[(N, &str, &str, U)],
+) -> jobshift_collect::CompaniesFile {
     let mut csv = String::from("name,ats,board,url\n");
     for (n, a, b, u) in rows {
-        csv.push_str(&format!("{n},{a},{b},{u}\n"));
+        csv.push_str(&format!("{},{a},{b},{}\n", n.as_ref(), u.as_ref()));
     }
     jobshift_collect::parse_companies(csv.as_bytes()).unwrap()
 }

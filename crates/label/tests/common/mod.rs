@@ -8,6 +8,19 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 
+/// Writes `contents` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// The first line of a JSONL file (the first label `import` wrote), parsed.
+pub fn first_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
 pub fn catalog() -> TitleCatalog {
     let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| CatalogTitle {
         id: id.into(),

@@ -76,6 +76,19 @@ pub fn catalog() -> Catalog {
     }
 }
 
+/// The analysis most recovery tests read: titles with at least 100 postings a year, ranked by
+/// change, over the test taxonomy.
+pub async fn analyze_ranked_by_change(dataset: &Path) -> jobshift_trends::Trends {
+    let opts = jobshift_trends::TrendOptions {
+        min_postings: Some(100),
+        rank_by: Some(jobshift_trends::RankBy::Change),
+        ..Default::default()
+    };
+    jobshift_trends::analyze_with_catalog(dataset, &opts, &catalog())
+        .await
+        .unwrap()
+}
+
 #[derive(Clone)]
 pub struct Row {
     pub title_id: String,
@@ -109,6 +122,21 @@ impl Fixture {
                 date: chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap(),
             });
         }
+    }
+
+    /// Add one posting of `title` on a day.
+    pub fn push_on(&mut self, title: &str, company: Option<String>, (y, m, d): (i32, u32, u32)) {
+        self.rows.push(Row {
+            title_id: title.to_string(),
+            company,
+            date: chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        });
+    }
+
+    /// Add one posting on 2025-10-31, so that the latest month is complete and the analysis
+    /// window runs January–October.
+    pub fn close_october_2025(&mut self, title: &str, company: Option<&str>) {
+        self.push_on(title, company.map(str::to_string), (2025, 10, 31));
     }
 
     /// Add postings in a given month.
