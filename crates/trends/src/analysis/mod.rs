@@ -169,28 +169,45 @@ pub struct Inputs {
 /// The analysis result jobshift-report renders.
 #[derive(Debug, Clone, Serialize)]
 pub struct Trends {
+    /// The dataset, taxonomy, classifier and options the numbers came from.
     pub inputs: Inputs,
+    /// The matched periods compared (the same months of each year).
     pub window: Window,
+    /// The years compared, oldest first; the last is the one ranked.
     pub years: Vec<i32>,
+    /// Postings per month over the whole dataset (the window is chosen from these).
     pub months: Vec<MonthCount>,
     /// Monthly series per title, tier, family and the market (see [`crate::monthly`]).
     pub monthly: Monthly,
+    /// The whole market: every posting of the window, unclassified ones included.
     pub baseline: Series,
     /// Postings the classifier abstained on (counted in the baseline, never dropped).
     pub unclassified: Series,
+    /// One series per title observed in the window, ranked titles first.
     pub titles: Vec<Series>,
+    /// One series per seniority tier.
     pub tiers: Vec<Series>,
+    /// One series per job family.
     pub families: Vec<Series>,
+    /// Decliners, gainers and emerging titles, by id.
     pub movers: Movers,
+    /// Titles whose change departs from the rest of their family.
     pub divergence: Vec<Divergence>,
     /// Watched title ids (in the order given).
     pub watch: Vec<String>,
+    /// Whether the market grew or shrank, and so how a title's change is read against it.
     pub market: Market,
+    /// The fewest postings a title needs in each compared year to be ranked.
     pub min_postings: u64,
+    /// How `min_postings` was set (given, or derived from the volume), in words.
     pub min_postings_rule: String,
+    /// The company panel (`--panel`): companies present in every compared year.
     pub panel: Option<PanelInfo>,
+    /// The correction for classifier error (`--corrected`).
     pub correction: Option<CorrectionInfo>,
+    /// How the 95 % intervals are computed ([`CI_METHOD`]).
     pub ci_method: String,
+    /// What a reader should know about these numbers (thin titles, an incomplete month, …).
     pub notes: Vec<String>,
     /// The SQL the engine ran, in order (name, text), for reproducing the numbers elsewhere.
     pub queries: Vec<(String, String)>,
