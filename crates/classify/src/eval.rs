@@ -965,7 +965,11 @@ pub fn description_study(
     for (hi, head) in heads.iter().enumerate() {
         let c = load(*head)?;
         let mut cache = c.new_cache();
-        let base = c.default_options();
+        // the withheld-title variants measure the description alone, calibrated or not
+        let base = CascadeOptions {
+            description_alone: true,
+            ..c.default_options()
+        };
         let m = base.ambiguity_margin;
         // (variant name, title mode, alias step, description step, margin)
         let variants: Vec<(String, TitleMode, bool, bool, f32)> = vec![

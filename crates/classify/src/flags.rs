@@ -204,17 +204,27 @@ pub struct ClassifyArgs {
     /// Override the ambiguity margin that triggers the description step
     #[arg(long)]
     pub ambiguity_margin: Option<f32>,
+    /// Classify a posting whose title names no role, and whose text names no taxonomy title,
+    /// from its description's embedding alone even when the classifier has no description
+    /// calibration (by default such a posting abstains: `not_a_title`; see docs/classifier.md)
+    #[arg(long, conflicts_with = "no_description")]
+    pub description_alone: bool,
 }
 
 impl ClassifyArgs {
     /// Whether a flag changes the classifier's own cascade options.
     pub fn overrides_cascade(&self) -> bool {
-        self.no_description || self.min_confidence.is_some() || self.ambiguity_margin.is_some()
+        self.no_description
+            || self.description_alone
+            || self.min_confidence.is_some()
+            || self.ambiguity_margin.is_some()
     }
 
-    /// `--no-description`, `--min-confidence` and `--ambiguity-margin` applied to `c`.
+    /// `--no-description`, `--description-alone`, `--min-confidence` and `--ambiguity-margin`
+    /// applied to `c`.
     pub fn override_cascade(&self, c: &mut CascadeOptions) {
         c.use_description = !self.no_description;
+        c.description_alone |= self.description_alone;
         if let Some(m) = self.min_confidence {
             c.min_confidence = m;
         }
@@ -280,6 +290,9 @@ pub struct ClassifyTitlesArgs {
     /// Override the abstention threshold (calibrated confidence)
     #[arg(long)]
     pub min_confidence: Option<f32>,
+    /// As `jobshift classify --description-alone`
+    #[arg(long)]
+    pub description_alone: bool,
 }
 
 /// `--head`: a head's name.

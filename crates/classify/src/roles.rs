@@ -450,6 +450,72 @@ const PLACE_WORDS: &[&str] = &[
     "location",
 ];
 
+/// Departments and functions: a title field that lists two or more of them and nothing else
+/// ("Engineering & Sales", "Eng, GTM, and Operations", "Product, Design and Engineering") names
+/// where the company hires, not a role.
+const DEPARTMENT_WORDS: &[&str] = &[
+    "engineering",
+    "eng",
+    "sales",
+    "product",
+    "design",
+    "gtm",
+    "growth",
+    "operations",
+    "ops",
+    "marketing",
+    "support",
+    "finance",
+    "data",
+    "research",
+    "business",
+    "customer",
+    "success",
+    "people",
+    "legal",
+    "security",
+    "infrastructure",
+    "infra",
+];
+
+/// Words that may stand in a list of departments besides them ("go-to-market", "and more").
+const LIST_WORDS: &[&str] = &[
+    "and",
+    "or",
+    "roles",
+    "role",
+    "positions",
+    "teams",
+    "team",
+    "go",
+    "to",
+    "market",
+    "more",
+    "others",
+    "other",
+];
+
+/// Whether a title field lists two or more departments (or one "and more"), joined by `&`, `,`,
+/// `/`, `+`, "and" or "or", and nothing else.
+fn is_department_list(raw: &str, norm: &str) -> bool {
+    let toks: Vec<&str> = norm.split(' ').collect();
+    let departments: HashSet<&str> = toks
+        .iter()
+        .copied()
+        .filter(|t| DEPARTMENT_WORDS.contains(t))
+        .collect();
+    let joined =
+        raw.contains(['&', ',', '/', '+']) || toks.contains(&"and") || toks.contains(&"or");
+    let and_more = toks
+        .iter()
+        .any(|t| matches!(*t, "more" | "others" | "other"));
+    joined
+        && (departments.len() >= 2 || (and_more && !departments.is_empty()))
+        && toks
+            .iter()
+            .all(|t| DEPARTMENT_WORDS.contains(t) || LIST_WORDS.contains(t))
+}
+
 /// Whether a title field names no role (see the module doc). `has_description` widens the test
 /// to fields with no occupation word at all (a company name, "Temporal Technologies"): with a
 /// description there is somewhere better to read the role; a bare title keeps the benefit of
@@ -480,7 +546,14 @@ pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> boo
             || t.chars().all(|c| c.is_ascii_digit())
             || crate::seniority::is_money_token(t)
     };
-    if toks.iter().all(place) {
+    if toks.iter().all(place) || is_department_list(raw, &norm) {
+        return true;
+    }
+    // "Hightouch (YC S19) Is Hiring": a sentence about hiring that names no role
+    if finder
+        .roles_in_hiring_title(raw)
+        .is_some_and(|r| r.is_empty())
+    {
         return true;
     }
     has_description && !finder.has_head_word(&norm)
@@ -519,6 +592,39 @@ pub struct RoleFinder {
     /// the titles of the c-suite and founders: in a short line after a name ("Jane Doe, CEO")
     /// they sign the post, they are not the job
     signers: HashSet<usize>,
+}
+
+/// Words before "hiring" that make a title field a sentence about hiring ("Acme is hiring",
+/// "we're hiring", "now hiring").
+const HIRING_SUBJECTS: &[&str] = &[
+    "is",
+    "are",
+    "re",
+    "s",
+    "now",
+    "currently",
+    "actively",
+    "also",
+    "still",
+    "we",
+];
+
+/// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
+/// first).
+fn title_parts(raw: &str, seps: &[&str]) -> Vec<String> {
+    let stripped = crate::seniority::strip_brackets(&strip_html(raw));
+    let mut parts: Vec<String> = vec![stripped];
+    for sep in seps {
+        parts = parts
+            .iter()
+            .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+            .collect();
+    }
+    parts
+        .iter()
+        .map(|p| normalize_title(p))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// "engineers" → "engineer", "analysts" → "analyst", "salespeople" stays; "boss" stays.
@@ -646,6 +752,10 @@ impl RoleFinder {
             return;
         }
         let toks: Vec<&str> = norm.split(' ').collect();
+        // start of the match this call pushed last: a later, longer match that covers it
+        // ("developer" then "developer advocate", "software engineer" then "software engineer
+        // in test") replaces it
+        let mut last_start: Option<usize> = None;
         let mut j = 0;
         while j < toks.len() {
             let last_forms: Vec<String> = std::iter::once(toks[j].to_string())
@@ -674,11 +784,113 @@ impl RoleFinder {
                 let refused = before == Some("no")
                     || (matches!(before, Some("our" | "my")) && self.signers.contains(&t));
                 if !weak && !refused && self.written_as_acronym(&phrase, written) {
+                    if last_start.is_some_and(|s| start <= s) {
+                        out.pop();
+                    }
                     out.push((t, phrase));
+                    last_start = Some(start);
                 }
             }
             j += 1;
         }
+    }
+
+    /// The roles a title field that is a sentence about hiring names after its cue: "Reflex (YC
+    /// W23) Is Hiring Software Engineers – Python" → software engineer; "Hightouch (YC S19) Is
+    /// Hiring" → none (an empty list). `None` when the field is no such sentence. A field that
+    /// starts with "Hiring" is a placeholder ([`not_a_title`]); "Hiring Coordinator" is a title.
+    pub fn roles_in_hiring_title(&self, raw: &str) -> Option<Vec<usize>> {
+        let stripped = strip_html(raw);
+        let norm = normalize_title(&stripped);
+        let toks: Vec<&str> = norm.split(' ').collect();
+        let cue = toks
+            .windows(2)
+            .position(|w| w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]))?;
+        let rest = toks[cue + 2..].join(" ");
+        let mut hits = Vec::new();
+        self.roles_in_segment(&rest, &stripped, &mut hits);
+        let mut out: Vec<usize> = Vec::new();
+        // "hiring across engineering, design, sales and marketing": departments, not roles
+        for (t, phrase) in hits {
+            if !out.contains(&t) && !DEPARTMENT_WORDS.contains(&phrase.as_str()) {
+                out.push(t);
+            }
+        }
+        Some(out)
+    }
+
+    /// The one role of a title field whose short parts are joined by `&`, "and", `+` or " / "
+    /// when only one part names a role and the others name a department or function ("Founding
+    /// Engineers & GTM", "Head of Sales + Solutions Engineering", "Backend Engineer & Infra"):
+    /// the embedding of the whole field blends the parts ("GTM Engineer", "Sales Engineer"), the
+    /// part that is a title is the job. A generic or weak part ("Principal") names no role. A
+    /// part that names another job the taxonomy has no alias for ("Stone Derrickman and
+    /// Rigger", "2x Founding Engineers + EA") leaves the field to the embedding, as fewer than
+    /// two parts do ([`Self::roles_in_title`] takes several named roles).
+    pub fn role_among_conjoined_parts(&self, raw: &str) -> Option<usize> {
+        // "Research and Development Engineer" is one title
+        let mut raw = raw.to_string();
+        if let Some(at) = raw.to_ascii_lowercase().find("research and development") {
+            raw.replace_range(at..at + "research and development".len(), "R-D");
+        }
+        // a slash without spaces joins words of one title ("Node/React Engineer", "Product/Design
+        // Engineer"), with spaces whole titles ("Founding Engineer / Founding GTM")
+        let parts = title_parts(&raw, &["&", " and ", " + ", " / "]);
+        // a list of short parts, not a sentence
+        if parts.len() < 2 || parts.iter().any(|p| p.split(' ').count() > MAX_WINDOW) {
+            return None;
+        }
+        let named: Vec<(&String, Option<usize>)> = parts
+            .iter()
+            .map(|p| {
+                let named = !is_generic_title(p) && !self.weak.contains(p.as_str());
+                (p, self.part_role(p).filter(|_| named))
+            })
+            .collect();
+        let roles: Vec<usize> = named.iter().filter_map(|(_, r)| *r).collect();
+        // the other parts name a department or function ("GTM", "Solutions Engineering"), not
+        // another job: "2x Founding Engineers", "Stone Derrickman and Rigger" and "AI Simulation
+        // and Control Engineer" are left to the embedding
+        let a_department = |p: &str| DEPARTMENT_WORDS.contains(&p.rsplit(' ').next().unwrap_or(""));
+        // one word after a spaced slash qualifies the title ("Software Engineer / Security",
+        // "Sales / Integration Engineer"): it is no second part of a list
+        let slash = raw.contains(" / ");
+        let others_are_departments = named
+            .iter()
+            .all(|(p, r)| r.is_some() || (a_department(p) && !(slash && !p.contains(' '))));
+        (roles.len() == 1 && others_are_departments).then(|| roles[0])
+    }
+
+    /// The title one part of a split title field names as a whole (read as a plural too).
+    fn part_role(&self, part: &str) -> Option<usize> {
+        self.lookup(part)
+            .or_else(|| singular_title(part).as_deref().and_then(|s| self.lookup(s)))
+    }
+
+    /// The distinct roles the parts of a split title field name, in order: each part matched as
+    /// a whole, or completed with the last part's head word ("frontend / backend developer").
+    fn part_roles(&self, parts: &[String]) -> Vec<usize> {
+        let last_head = parts
+            .last()
+            .and_then(|p| p.rsplit(' ').next())
+            .unwrap_or("")
+            .to_string();
+        let head = singular(&last_head).unwrap_or(last_head.clone());
+        let mut out: Vec<usize> = Vec::new();
+        for p in parts {
+            let hit = self.part_role(p).or_else(|| {
+                // "frontend / backend developer": complete the part with the head word
+                (!self.has_head_word(p) && !last_head.is_empty())
+                    .then(|| self.lookup(&format!("{p} {head}")))
+                    .flatten()
+            });
+            if let Some(t) = hit {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
     }
 
     /// The roles a title field names when it names several ("Android Engineers, iOS Engineers",
@@ -687,48 +899,11 @@ impl RoleFinder {
     /// head word) matched as a whole. Returns the distinct title indices in order; fewer than
     /// two means the field names one role (or none found).
     pub fn roles_in_title(&self, raw: &str) -> Vec<usize> {
-        let stripped = crate::seniority::strip_brackets(&strip_html(raw));
-        let mut parts: Vec<String> = vec![stripped];
-        for sep in [",", "/", "&", ";", "|", " and ", " or ", " + "] {
-            parts = parts
-                .iter()
-                .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
-                .collect();
-        }
-        let parts: Vec<String> = parts
-            .iter()
-            .map(|p| normalize_title(p))
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts = title_parts(raw, &[",", "/", "&", ";", "|", " and ", " or ", " + "]);
         if parts.len() < 2 {
             return Vec::new();
         }
-        let last_head = parts
-            .last()
-            .and_then(|p| p.rsplit(' ').next())
-            .unwrap_or("")
-            .to_string();
-        let mut out: Vec<usize> = Vec::new();
-        for p in &parts {
-            let p_singular = singular_title(p);
-            let hit = self
-                .lookup(p)
-                .or_else(|| p_singular.as_deref().and_then(|s| self.lookup(s)))
-                .or_else(|| {
-                    // "frontend / backend developer": complete the part with the head word
-                    (!self.has_head_word(p) && !last_head.is_empty())
-                        .then(|| {
-                            let h = singular(&last_head).unwrap_or(last_head.clone());
-                            self.lookup(&format!("{p} {h}"))
-                        })
-                        .flatten()
-                });
-            if let Some(t) = hit {
-                if !out.contains(&t) {
-                    out.push(t);
-                }
-            }
-        }
+        let out = self.part_roles(&parts);
         if out.len() < 2 {
             return Vec::new();
         }
@@ -933,6 +1108,95 @@ mod tests {
         assert_eq!(got, ["data_engineer", "data_scientist"]);
         assert!(f.roles_in_title("Software Engineer").is_empty());
         assert!(f.roles_in_title("Software Engineer, Backend").len() < 2);
+    }
+
+    #[test]
+    fn a_title_that_is_a_sentence_about_hiring_names_its_roles_or_none() {
+        let (tax, f) = finder();
+        let ids = |v: Vec<usize>| -> Vec<String> {
+            v.iter().map(|&i| tax.titles()[i].id.clone()).collect()
+        };
+        let got = f.roles_in_hiring_title("Reflex (YC W23) Is Hiring Software Engineers – Python");
+        assert_eq!(got.map(ids), Some(vec!["software_engineer".to_string()]));
+        let got =
+            f.roles_in_hiring_title("Kyber (YC W23) Is Hiring an Enterprise Account Executive");
+        assert_eq!(got.map(ids), Some(vec!["account_executive".to_string()]));
+        assert_eq!(
+            f.roles_in_hiring_title("Hightouch (YC S19) Is Hiring"),
+            Some(vec![])
+        );
+        // the longest phrase, not a shorter one inside it
+        let got = f.roles_in_hiring_title("Couchbase is hiring a Developer Advocate");
+        assert_eq!(got.map(ids), Some(vec!["developer_advocate".to_string()]));
+        assert_eq!(f.roles_in_hiring_title("Hiring Coordinator"), None);
+        assert_eq!(f.roles_in_hiring_title("Senior Software Engineer"), None);
+        // a sentence about hiring that names no role is no title
+        assert!(not_a_title("Hightouch (YC S19) Is Hiring", &f, false));
+        assert!(not_a_title(
+            "Padlet (YC W13) Is Hiring in San Francisco and Singapore",
+            &f,
+            false
+        ));
+        assert!(!not_a_title(
+            "Reflex (YC W23) Is Hiring Software Engineers",
+            &f,
+            false
+        ));
+    }
+
+    #[test]
+    fn a_list_of_departments_is_not_a_title() {
+        let (_, f) = finder();
+        for (t, listed) in [
+            ("Engineering & Sales", true),
+            ("Eng, GTM, and Operations", true),
+            ("Product, Design and Engineering", true),
+            ("Engineering, Product & Growth", true),
+            ("Engineering and more", true),
+            ("Product Design", false),
+            ("Platform Engineering", false),
+            ("Security Engineer", false),
+            ("Sales Engineer & more", false),
+        ] {
+            assert_eq!(not_a_title(t, &f, false), listed, "{t}");
+        }
+    }
+
+    #[test]
+    fn one_role_beside_departments_is_the_job() {
+        let (tax, f) = finder();
+        for (title, want) in [
+            ("Founding Engineers & GTM", Some("software_engineer")),
+            ("Backend Engineer & Infra", Some("backend_engineer")),
+            (
+                "Founding Engineer / Founding GTM",
+                Some("software_engineer"),
+            ),
+            (
+                "Head of Sales + Solutions Engineering",
+                Some("sales_director"),
+            ),
+            // one part: not a list; two roles: roles_in_title's; no role: the embedding's
+            ("Senior Backend Engineer", None),
+            ("Frontend Engineer / Backend Engineer", None),
+            ("Engineering & Sales", None),
+            // a comma adds the team or the specialty, a slash without spaces joins words of
+            // one title, one word after a spaced slash qualifies it: none joins roles here
+            ("Software Engineer, Security", None),
+            ("Full Stack Node/React Engineer", None),
+            ("Principal Software Engineer / Security", None),
+            // a part that names no department: another job, or the team
+            ("Software Engineer / Distributed Database", None),
+            ("Mechatronic Research and Development Engineer", None),
+            ("2x Founding Engineers + EA", None),
+            ("Stone Derrickman and Rigger", None),
+            // a generic or weak part is no role
+            ("Mid/Sr./Principal/Staff", None),
+        ] {
+            let got = f.role_among_conjoined_parts(title);
+            let got = got.map(|i| tax.titles()[i].id.as_str());
+            assert_eq!(got, want, "{title}");
+        }
     }
 
     #[test]

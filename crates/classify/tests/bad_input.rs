@@ -87,3 +87,27 @@ fn the_cascade_answers_every_bad_title_with_a_prediction_or_a_reason() {
         assert_eq!(preds[8].title_id, "data_engineer", "{:?}", preds[8]);
     }
 }
+
+#[test]
+fn a_description_naming_no_role_is_read_alone_only_when_asked_without_a_description_calibration() {
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    assert!(c.meta.desc_calibration.is_none());
+    let description = "Acme | San Francisco, CA | Full time\n\nWe build the data platform \
+        hospitals run on, in Rust with Kafka and Postgres, and ship every week.";
+    let title = ["San Francisco, CA"];
+    let (preds, stats) = common::classify(&c, &title, Some(description));
+    assert_eq!(preds[0].title_id, UNCLASSIFIED);
+    assert_eq!(preds[0].reason, Some("not_a_title"));
+    assert_eq!((stats.description_used, stats.description_only), (0, 0));
+    let alone = jobshift_classify::CascadeOptions {
+        description_alone: true,
+        ..c.default_options()
+    };
+    let (preds, stats) = common::classify_with(&c, &title, Some(description), &alone);
+    assert_eq!((stats.description_used, stats.description_only), (1, 1));
+    // scored, answered or abstained on, never blended with the location's scores
+    assert!(preds[0].title_id != UNCLASSIFIED || preds[0].reason == Some("not_a_title"));
+    assert_ne!(preds[0].best, UNCLASSIFIED);
+}

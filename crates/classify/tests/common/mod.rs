@@ -35,6 +35,19 @@ pub fn classify<S: AsRef<str>>(
     Vec<jobshift_classify::Prediction>,
     jobshift_classify::CascadeStats,
 ) {
+    classify_with(c, titles, description, &c.default_options())
+}
+
+/// [`classify`] with the cascade options `opts`.
+pub fn classify_with<S: AsRef<str>>(
+    c: &jobshift_classify::Classifier,
+    titles: &[S],
+    description: Option<&str>,
+    opts: &jobshift_classify::CascadeOptions,
+) -> (
+    Vec<jobshift_classify::Prediction>,
+    jobshift_classify::CascadeStats,
+) {
     let inputs: Vec<jobshift_classify::TitleInput<'_>> = titles
         .iter()
         .map(|t| jobshift_classify::TitleInput {
@@ -44,12 +57,7 @@ pub fn classify<S: AsRef<str>>(
         .collect();
     let mut stats = jobshift_classify::CascadeStats::default();
     let preds = c
-        .classify(
-            &inputs,
-            &mut c.new_cache(),
-            &c.default_options(),
-            &mut stats,
-        )
+        .classify(&inputs, &mut c.new_cache(), opts, &mut stats)
         .unwrap();
     (preds, stats)
 }

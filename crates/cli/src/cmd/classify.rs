@@ -310,6 +310,7 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     let c = load_classifier(&a.classifier, a.head()?, &a.device)?;
     let records = title_file::read_title_file(&a.input)?;
     let mut opts = c.default_options();
+    opts.description_alone |= a.description_alone;
     if let Some(m) = a.min_confidence {
         opts.min_confidence = m;
     }
@@ -328,8 +329,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.unclassified
     );
     eprintln!(
-        "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; title before a separator: {}; specialty of a lead: {}",
-        stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.leading_title, stats.lead_specialty
+        "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {}; specialty of a lead: {}",
+        stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.lead_specialty
     );
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
