@@ -7,19 +7,15 @@
 // test crates/label/tests/browser_page.rs) restarts the server on the same store, then reloads
 // and checks that every answer was kept. Prints ANSWERS <json> and OK on success; exits 1 on
 // failure. Chromium: /usr/bin/chromium (or $CHROMIUM), fresh profile, no network beyond loopback.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import readline from "node:readline";
+import { check, launch } from "./chromium.mjs";
 
 const [url, token] = process.argv.slice(2);
 if (!url || !token) {
   console.error("usage: node label.test.mjs URL TOKEN");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const profile = mkdtempSync(join(tmpdir(), "jobshift-chromium-"));
 const lines = readline.createInterface({ input: process.stdin });
 const waitForLine = (want) =>
   new Promise((resolve) => {
@@ -27,22 +23,10 @@ const waitForLine = (want) =>
     lines.on("line", on);
   });
 
-function check(cond, msg) {
-  if (!cond) throw new Error("check failed: " + msg);
-}
-
-let context;
+let browser;
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: { width: 390, height: 844 }, // a phone
-  });
-  const page = context.pages()[0] || (await context.newPage());
+  browser = await launch({ width: 390, height: 844 }); // a phone
+  const page = browser.page;
   page.setDefaultTimeout(15000);
   const external = [];
   page.on("request", (r) => { if (!r.url().startsWith(url.replace(/\/$/, ""))) external.push(r.url()); });
@@ -95,7 +79,7 @@ try {
   await page.click("#save");
   await page.waitForFunction(() => /Saved/.test(document.getElementById("status").textContent));
   answers[backTask] = "software_engineer";
-  await page.screenshot({ path: process.env.SCREENSHOT || join(profile, "before-restart.png") });
+  await page.screenshot({ path: process.env.SCREENSHOT || join(browser.profile, "before-restart.png") });
 
   // Restart the server under us.
   console.log("RESTART");
@@ -117,14 +101,12 @@ try {
 
   console.log("ANSWERS " + JSON.stringify(answers));
   console.log("OK " + Object.keys(answers).length + " answers kept across a restart");
-  await context.close();
+  await browser.close();
   lines.close();
-  rmSync(profile, { recursive: true, force: true });
   process.exit(0);
 } catch (e) {
   console.error("FAIL " + (e && e.stack ? e.stack : e));
-  if (context) await context.close().catch(() => {});
+  if (browser) await browser.close();
   lines.close();
-  rmSync(profile, { recursive: true, force: true });
   process.exit(1);
 }

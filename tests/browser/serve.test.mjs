@@ -8,32 +8,18 @@
 // on any console error (a CSP violation is one). Prints OK on success; exits 1 on failure.
 // With SCREENSHOT_DIR, writes serve-title.png, serve-title-sa.png and serve-compare.png there.
 // Chromium: /usr/bin/chromium (or $CHROMIUM), fresh profile, no network beyond loopback.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { check, launch } from "./chromium.mjs";
 
 const [url, shots] = process.argv.slice(2);
 if (!url) {
   console.error("usage: node serve.test.mjs URL [SCREENSHOT_DIR]");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const profile = mkdtempSync(join(tmpdir(), "jobshift-chromium-"));
-const check = (cond, msg) => { if (!cond) throw new Error("check failed: " + msg); };
-
-let context;
+let browser;
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: { width: 1100, height: 900 },
-  });
-  const page = context.pages()[0] || (await context.newPage());
+  browser = await launch({ width: 1100, height: 900 });
+  const page = browser.page;
   page.setDefaultTimeout(20000);
   const base = url.replace(/\/$/, "");
   const external = [];
@@ -83,7 +69,7 @@ try {
 
   // 5. the shared link restores the comparison in a fresh page
   const shared = page.url();
-  const second = await context.newPage();
+  const second = await browser.context.newPage();
   second.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   await second.goto(shared);
   await second.waitForFunction(() => document.querySelector("#compare-chart") && document.querySelector("#compare-chart").dataset.series === "software_engineer,writer");
@@ -110,6 +96,5 @@ try {
   console.error(e.stack || String(e));
   process.exitCode = 1;
 } finally {
-  if (context) await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
 }
