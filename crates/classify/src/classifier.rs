@@ -796,10 +796,10 @@ impl Classifier {
         }
     }
 
-    /// The title the first part of `raw` names when a separator (`,` `|` `:` ` - ` `–` `—`
-    /// outside brackets) follows it with the team, product or area the role works on: "Senior
-    /// Software Engineer, Database Engine", "Platform Engineer - Orchestration", "Sr Data
-    /// Engineer, Alerts". Only an exact name or alias counts, and never a generic one
+    /// The title the first part of `raw` names when a separator (`,` `|` `:` ` - ` ` / ` `–`
+    /// `—` outside brackets) follows it with the team, product or area the role works on:
+    /// "Senior Software Engineer, Database Engine", "Platform Engineer - Orchestration", "Sr
+    /// Data Engineer, Alerts", "Software Engineer / Distributed Database". Only an exact name or alias counts, and never a generic one
     /// ("Director, People Experience", "Engineer, Backend" stay unclassified). The cascade
     /// asks this only of titles the embedding left below the threshold: where the embedding is
     /// sure, the tail often refines the title ("Software Engineer, Security" is a security
@@ -1216,9 +1216,11 @@ fn leading_part_end(raw: &str) -> Option<usize> {
             '(' | '[' => depth += 1,
             ')' | ']' => depth = depth.saturating_sub(1),
             ',' | '|' | ':' | '–' | '—' if depth == 0 => return Some(i),
-            '-' if depth == 0
-                && prev_space
-                && chars.peek().is_some_and(|(_, n)| n.is_whitespace()) =>
+            // " - " and " / " (a slash without spaces joins words of one title: "Node/React")
+            '-' | '/'
+                if depth == 0
+                    && prev_space
+                    && chars.peek().is_some_and(|(_, n)| n.is_whitespace()) =>
             {
                 return Some(i)
             }
@@ -1276,9 +1278,14 @@ mod tests {
         );
         assert_eq!(first("Data Engineer | Remote"), Some("Data Engineer"));
         assert_eq!(first("Engineer – Payments"), Some("Engineer"));
-        // a comma inside brackets, a hyphenated word: no separator
+        assert_eq!(
+            first("Software Engineer / Distributed Database"),
+            Some("Software Engineer")
+        );
+        // a comma inside brackets, a hyphenated word, a slash between words: no separator
         assert_eq!(first("Staff Engineer (Embedded, Telematics)"), None);
         assert_eq!(first("Full-Stack Engineer"), None);
+        assert_eq!(first("Full Stack Node/React Engineer"), None);
         assert_eq!(
             first("Staff Engineer (Embedded, Telematics) - Berlin"),
             Some("Staff Engineer (Embedded, Telematics)")
