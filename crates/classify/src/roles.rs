@@ -516,6 +516,20 @@ fn is_department_list(raw: &str, norm: &str) -> bool {
             .all(|t| DEPARTMENT_WORDS.contains(t) || LIST_WORDS.contains(t))
 }
 
+/// Words that make a long title field a sentence someone writes about their company ("I" is
+/// not among them alone: "Engineer I", "I/O"; "I'm", "I am", "I've" are).
+const FIRST_PERSON: &[&str] = &["we", "our", "us", "my", "hey", "hi", "hello"];
+
+/// Whether the normalized title `toks` is a sentence in the first person or a greeting: eight
+/// words or more, one of them [`FIRST_PERSON`] or "I" before "m", "am", "ve" or "ll".
+fn is_first_person_sentence(toks: &[&str]) -> bool {
+    toks.len() >= 8
+        && (toks.iter().any(|t| FIRST_PERSON.contains(t))
+            || toks
+                .windows(2)
+                .any(|w| w[0] == "i" && matches!(w[1], "m" | "am" | "ve" | "ll")))
+}
+
 /// Whether a title field names no role (see the module doc). `has_description` widens the test
 /// to fields with no occupation word at all (a company name, "Temporal Technologies"): with a
 /// description there is somewhere better to read the role; a bare title keeps the benefit of
@@ -550,10 +564,14 @@ pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> boo
         return true;
     }
     // "Hightouch (YC S19) Is Hiring": a sentence about hiring that names no role
-    if finder
-        .roles_in_hiring_title(raw)
-        .is_some_and(|r| r.is_empty())
-    {
+    let hiring = finder.roles_in_hiring_title(raw);
+    if hiring.as_ref().is_some_and(|r| r.is_empty()) {
+        return true;
+    }
+    // "At SentiLink, we stop identity fraud at scale", "Hey HN, this is Louis, co-founder at
+    // SightlineOS": a sentence about the company, not a role (one about hiring that names its
+    // roles is read above)
+    if hiring.is_none() && is_first_person_sentence(&toks) {
         return true;
     }
     has_description && !finder.has_head_word(&norm)
@@ -795,18 +813,26 @@ impl RoleFinder {
         }
     }
 
-    /// The roles a title field that is a sentence about hiring names after its cue: "Reflex (YC
-    /// W23) Is Hiring Software Engineers – Python" → software engineer; "Hightouch (YC S19) Is
-    /// Hiring" → none (an empty list). `None` when the field is no such sentence. A field that
-    /// starts with "Hiring" is a placeholder ([`not_a_title`]); "Hiring Coordinator" is a title.
+    /// The roles a title field that is a sentence about hiring names after its cue ("is hiring",
+    /// "we're hiring", "looking for", "seeking"): "Reflex (YC W23) Is Hiring Software Engineers
+    /// – Python" → software engineer; "Hightouch (YC S19) Is Hiring" → none (an empty list).
+    /// `None` when the field is no such sentence. A field that starts with "Hiring" is a
+    /// placeholder ([`not_a_title`]); "Hiring Coordinator" is a title.
     pub fn roles_in_hiring_title(&self, raw: &str) -> Option<Vec<usize>> {
         let stripped = strip_html(raw);
         let norm = normalize_title(&stripped);
         let toks: Vec<&str> = norm.split(' ').collect();
-        let cue = toks
-            .windows(2)
-            .position(|w| w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]))?;
-        let rest = toks[cue + 2..].join(" ");
+        // "Acme is hiring", "looking for", "seeking": where the roles start
+        let after_cue = toks.windows(2).enumerate().find_map(|(k, w)| {
+            if w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]) {
+                Some(k + 2)
+            } else if matches!(w, ["looking" | "searching", "for"]) {
+                Some(k + 2)
+            } else {
+                (w[0] == "seeking").then_some(k + 1)
+            }
+        })?;
+        let rest = toks[after_cue..].join(" ");
         let mut hits = Vec::new();
         self.roles_in_segment(&rest, &stripped, &mut hits);
         let mut out: Vec<usize> = Vec::new();
@@ -1132,6 +1158,32 @@ mod tests {
         assert_eq!(f.roles_in_hiring_title("Senior Software Engineer"), None);
         // a sentence about hiring that names no role is no title
         assert!(not_a_title("Hightouch (YC S19) Is Hiring", &f, false));
+        // a sentence about the company, in the first person
+        assert!(not_a_title(
+            "At SentiLink, we stop identity fraud at scale. Our products protect banks",
+            &f,
+            false
+        ));
+        assert!(not_a_title(
+            "Hey HN, this is Louis, co-founder at SightlineOS.",
+            &f,
+            false
+        ));
+        assert!(!not_a_title(
+            "Senior Software Engineer, Our Payments Team",
+            &f,
+            false
+        ));
+        assert!(!not_a_title(
+            "[Chicago, IL or San Francisco, CA] Rails Engineer - Risk I/O",
+            &f,
+            false
+        ));
+        // a sentence that names the roles it seeks gives them
+        let got = f.roles_in_hiring_title(
+            "We are seeking Front-end Developers to join our quickly growing team",
+        );
+        assert_eq!(got.map(ids), Some(vec!["frontend_engineer".to_string()]));
         assert!(not_a_title(
             "Padlet (YC W13) Is Hiring in San Francisco and Singapore",
             &f,
