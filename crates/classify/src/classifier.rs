@@ -18,7 +18,7 @@
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
-use crate::roles::{not_a_title, RoleFinder, RoleMention, RoleTier};
+use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
 use crate::seniority::{bracket_groups, clean_title, is_generic_title, resolve_seniority};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
@@ -639,29 +639,29 @@ impl Classifier {
             if inp.title.trim().is_empty() && desc.is_none() {
                 out[i] = Some(self.abstention(inp.title, reason::EMPTY_TITLE, 0.0));
                 stats.unclassified += 1;
-            } else if not_a_title(inp.title, &self.roles, desc.is_some()) {
-                stats.not_a_title += 1;
-                match desc {
-                    None => {
+                continue;
+            }
+            match read_title_field(inp.title, &self.roles, desc.is_some()) {
+                TitleField::NotATitle => {
+                    stats.not_a_title += 1;
+                    let found = desc
+                        .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
+                        .unwrap_or_default();
+                    if let (Some(d), false) = (desc, found.is_empty()) {
+                        stats.role_from_description += 1;
+                        stats.several_roles += usize::from(found.len() > 1);
+                        out[i] = Some(self.role_prediction(inp.title, d, &found));
+                    } else if desc.is_some() && opts.description_alone {
+                        description_only.push(i);
+                    } else {
                         out[i] = Some(self.abstention(inp.title, reason::NOT_A_TITLE, 0.0));
                         stats.unclassified += 1;
                     }
-                    Some(d) => {
-                        let found = self.roles.roles_in_posting(d, ROLE_SCAN_CHARS);
-                        if found.is_empty() && opts.description_alone {
-                            description_only.push(i);
-                        } else if found.is_empty() {
-                            out[i] = Some(self.abstention(inp.title, reason::NOT_A_TITLE, 0.0));
-                            stats.unclassified += 1;
-                        } else {
-                            stats.role_from_description += 1;
-                            stats.several_roles += usize::from(found.len() > 1);
-                            out[i] = Some(self.role_prediction(inp.title, d, &found));
-                        }
-                    }
                 }
-            } else if opts.use_alias {
-                out[i] = self.roles_named_in_title(inp.title, stats);
+                field if opts.use_alias => {
+                    out[i] = self.roles_named_in_title(inp.title, field, stats);
+                }
+                _ => {}
             }
         }
         description_only
@@ -670,11 +670,16 @@ impl Classifier {
     /// The role(s) a title field that is no exact alias names inside more words, as an alias
     /// prediction: a sentence about hiring ("Reflex (YC W23) Is Hiring Software Engineers"),
     /// several roles ("Frontend / Backend Developer": the first, all in `roles`), or one role
-    /// beside parts that name none ("Founding Engineers & GTM"). `None` leaves the title to the
-    /// embedding.
-    fn roles_named_in_title(&self, title: &str, stats: &mut CascadeStats) -> Option<Prediction> {
-        let (found, inside) = match self.roles.roles_in_hiring_title(title) {
-            Some(found) if !found.is_empty() => (found, true),
+    /// beside parts that name none ("Founding Engineers & GTM"). `field` is step 0's reading
+    /// of the title ([`read_title_field`]). `None` leaves the title to the embedding.
+    fn roles_named_in_title(
+        &self,
+        title: &str,
+        field: TitleField,
+        stats: &mut CascadeStats,
+    ) -> Option<Prediction> {
+        let (found, inside) = match field {
+            TitleField::HiringRoles(found) => (found, true),
             _ => {
                 let several = self.roles.roles_in_title(title);
                 if several.len() > 1 {
@@ -799,8 +804,9 @@ impl Classifier {
     /// The title the first part of `raw` names when a separator (`,` `|` `:` ` - ` ` / ` `–`
     /// `—` outside brackets) follows it with the team, product or area the role works on:
     /// "Senior Software Engineer, Database Engine", "Platform Engineer - Orchestration", "Sr
-    /// Data Engineer, Alerts", "Software Engineer / Distributed Database". Only an exact name or alias counts, and never a generic one
-    /// ("Director, People Experience", "Engineer, Backend" stay unclassified). The cascade
+    /// Data Engineer, Alerts", "Software Engineer / Distributed Database". Only an exact name
+    /// or alias counts, and never a generic one ("Director, People Experience", "Engineer,
+    /// Backend" stay unclassified). The cascade
     /// asks this only of titles the embedding left below the threshold: where the embedding is
     /// sure, the tail often refines the title ("Software Engineer, Security" is a security
     /// engineer), so the plain leading title would be a step back.

@@ -497,8 +497,7 @@ const LIST_WORDS: &[&str] = &[
 
 /// Whether a title field lists two or more departments (or one "and more"), joined by `&`, `,`,
 /// `/`, `+`, "and" or "or", and nothing else.
-fn is_department_list(raw: &str, norm: &str) -> bool {
-    let toks: Vec<&str> = norm.split(' ').collect();
+fn is_department_list(raw: &str, toks: &[&str]) -> bool {
     let departments: HashSet<&str> = toks
         .iter()
         .copied()
@@ -530,27 +529,50 @@ fn is_first_person_sentence(toks: &[&str]) -> bool {
                 .any(|w| w[0] == "i" && matches!(w[1], "m" | "am" | "ve" | "ll")))
 }
 
+/// What a title field holds, read once by the cascade's step 0 ([`read_title_field`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TitleField {
+    /// It names no role ([`not_a_title`]).
+    NotATitle,
+    /// A sentence about hiring that names these roles (title indices, in order;
+    /// [`RoleFinder::roles_in_hiring_title`]).
+    HiringRoles(Vec<usize>),
+    /// Anything else: left to the alias, split and embedding steps.
+    Other,
+}
+
 /// Whether a title field names no role (see the module doc). `has_description` widens the test
 /// to fields with no occupation word at all (a company name, "Temporal Technologies"): with a
 /// description there is somewhere better to read the role; a bare title keeps the benefit of
 /// the doubt.
 pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> bool {
+    read_title_field(raw, finder, has_description) == TitleField::NotATitle
+}
+
+/// [`not_a_title`], keeping the roles a sentence about hiring names so that the cascade does not
+/// read the field twice.
+pub(crate) fn read_title_field(
+    raw: &str,
+    finder: &RoleFinder,
+    has_description: bool,
+) -> TitleField {
+    use TitleField::NotATitle;
     let norm = normalize_title(&strip_html(raw));
     if norm.is_empty() {
-        return true;
+        return NotATitle;
     }
     if NON_TITLE_WHOLE.contains(&norm.as_str())
         || NON_TITLE_STARTS
             .iter()
             .any(|s| norm == *s || norm.starts_with(&format!("{s} ")))
     {
-        return true;
+        return NotATitle;
     }
     // A web address is not a role even when a word of it is ("https://coder.com/"): the test
     // for a role word reads the field without its addresses.
     if let Some(words) = without_web_addresses(raw) {
         if !finder.has_head_word(&normalize_title(&strip_html(&words))) {
-            return true;
+            return NotATitle;
         }
     }
     let toks: Vec<&str> = norm.split(' ').collect();
@@ -560,21 +582,19 @@ pub fn not_a_title(raw: &str, finder: &RoleFinder, has_description: bool) -> boo
             || t.chars().all(|c| c.is_ascii_digit())
             || crate::seniority::is_money_token(t)
     };
-    if toks.iter().all(place) || is_department_list(raw, &norm) {
-        return true;
+    if toks.iter().all(place) || is_department_list(raw, &toks) {
+        return NotATitle;
     }
-    // "Hightouch (YC S19) Is Hiring": a sentence about hiring that names no role
-    let hiring = finder.roles_in_hiring_title(raw);
-    if hiring.as_ref().is_some_and(|r| r.is_empty()) {
-        return true;
+    match finder.roles_in_hiring_title(raw) {
+        // "Hightouch (YC S19) Is Hiring": a sentence about hiring that names no role
+        Some(roles) if roles.is_empty() => NotATitle,
+        Some(roles) => TitleField::HiringRoles(roles),
+        // "At SentiLink, we stop identity fraud at scale", "Hey HN, this is Louis, co-founder
+        // at SightlineOS": a sentence about the company, not a role
+        None if is_first_person_sentence(&toks) => NotATitle,
+        None if has_description && !finder.has_head_word(&norm) => NotATitle,
+        None => TitleField::Other,
     }
-    // "At SentiLink, we stop identity fraud at scale", "Hey HN, this is Louis, co-founder at
-    // SightlineOS": a sentence about the company, not a role (one about hiring that names its
-    // roles is read above)
-    if hiring.is_none() && is_first_person_sentence(&toks) {
-        return true;
-    }
-    has_description && !finder.has_head_word(&norm)
 }
 
 /// Where in a posting a role was named (lower = more trusted).
