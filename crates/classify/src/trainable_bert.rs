@@ -23,19 +23,12 @@
 //! deterministic given the seed, at the cost of sentence-transformers' dropout regularization.
 
 use crate::trainable_ops::{
-    padding_mask_bias, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+    load_encoder_layers, padding_mask_bias, run_encoder_layers, word_and_position_embeddings,
+    Activation, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
 };
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
-pub use candle_transformers::models::bert::{Config, HiddenAct};
-
-fn activation(act: HiddenAct, xs: &Tensor) -> Result<Tensor> {
-    match act {
-        HiddenAct::Gelu => xs.gelu_erf(),
-        HiddenAct::GeluApproximate => xs.gelu(),
-        HiddenAct::Relu => xs.relu(),
-    }
-}
+pub use candle_transformers::models::bert::Config;
 
 struct Embeddings {
     word: Embedding,
@@ -46,13 +39,15 @@ struct Embeddings {
 
 impl Embeddings {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let (word, position) = word_and_position_embeddings(
+            &vb,
+            cfg.vocab_size,
+            cfg.max_position_embeddings,
+            cfg.hidden_size,
+        )?;
         Ok(Self {
-            word: candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                vb.pp("position_embeddings"),
-            )?,
+            word,
+            position,
             token_type: candle_nn::embedding(
                 cfg.type_vocab_size,
                 cfg.hidden_size,
@@ -75,43 +70,19 @@ impl Embeddings {
     }
 }
 
-struct Layer {
-    inner: EncoderLayer,
-    act: HiddenAct,
-}
-
-impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let dims = LayerDims {
-            hidden: cfg.hidden_size,
-            intermediate: cfg.intermediate_size,
-            heads: cfg.num_attention_heads,
-            layer_norm_eps: cfg.layer_norm_eps,
-        };
-        let names = AttentionNames {
-            q: "attention.self.query",
-            k: "attention.self.key",
-            v: "attention.self.value",
-            o: "attention.output.dense",
-            norm: "attention.output.LayerNorm",
-        };
-        Ok(Self {
-            inner: EncoderLayer::load(vb, &dims, &names)?,
-            act: cfg.hidden_act,
-        })
-    }
-
-    /// `mask_bias`: (batch, 1, 1, seq), 0 for real tokens and a large negative for padding.
-    fn forward(&self, xs: &Tensor, mask_bias: &Tensor) -> Result<Tensor> {
-        self.inner
-            .forward(xs, mask_bias, &|t| activation(self.act, t))
-    }
-}
+/// Where BERT keeps a layer's attention weights.
+const BERT_NAMES: AttentionNames = AttentionNames {
+    q: "attention.self.query",
+    k: "attention.self.key",
+    v: "attention.self.value",
+    o: "attention.output.dense",
+    norm: "attention.output.LayerNorm",
+};
 
 /// BERT embeddings + encoder layers (no pooler: sentence-transformers pools the token states).
 pub(crate) struct TrainableBert {
     embeddings: Embeddings,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
 }
 
 impl TrainableBert {
@@ -119,17 +90,16 @@ impl TrainableBert {
     /// `embeddings.*`, `encoder.layer.N.*`; pass `vb.pp("bert")` for checkpoints with that
     /// prefix). With a `VarMap`-backed builder every tensor becomes a trainable variable.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
-            candle_core::bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                cfg.hidden_size,
-                cfg.num_attention_heads
-            );
-        }
         let embeddings = Embeddings::load(vb.pp("embeddings"), cfg)?;
-        let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg))
-            .collect::<Result<Vec<_>>>()?;
+        let dims = LayerDims {
+            hidden: cfg.hidden_size,
+            intermediate: cfg.intermediate_size,
+            heads: cfg.num_attention_heads,
+            layer_norm_eps: cfg.layer_norm_eps,
+            activation: Activation::from_bert(cfg.hidden_act),
+        };
+        let layers =
+            load_encoder_layers(vb.pp("encoder"), cfg.num_hidden_layers, &dims, &BERT_NAMES)?;
         Ok(Self { embeddings, layers })
     }
 
@@ -140,13 +110,9 @@ impl TrainableBert {
         token_type_ids: &Tensor,
         attention_mask: &Tensor,
     ) -> Result<Tensor> {
-        let mut xs = self.embeddings.forward(input_ids, token_type_ids)?;
+        let xs = self.embeddings.forward(input_ids, token_type_ids)?;
         // (1 - mask) · f32::MIN, as candle-transformers and transformers do
-        let mask_bias = padding_mask_bias(attention_mask)?;
-        for layer in &self.layers {
-            xs = layer.forward(&xs, &mask_bias)?;
-        }
-        Ok(xs)
+        run_encoder_layers(&self.layers, xs, &padding_mask_bias(attention_mask)?)
     }
 }
 

@@ -16,41 +16,13 @@
 //! sentence embeddings against `load_encoder("mpnet")` when all-mpnet-base-v2 is installed.
 
 use crate::trainable_ops::{
-    padding_mask_bias, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+    load_encoder_layers, padding_mask_bias, run_encoder_layers, word_and_position_embeddings,
+    Activation, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
 };
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
-use jobshift_encode::mpnet::relative_position_bucket;
 pub use jobshift_encode::mpnet::Config;
-
-/// The feed-forward activation named by `hidden_act` (the names the inference port accepts).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Activation {
-    /// "gelu": exact GELU (erf), as PyTorch's default.
-    GeluErf,
-    /// "gelu_new" / "gelu_pytorch_tanh": the tanh approximation.
-    GeluTanh,
-    Relu,
-}
-
-impl Activation {
-    fn from_config(name: &str) -> Result<Self> {
-        match name {
-            "gelu" => Ok(Self::GeluErf),
-            "gelu_new" | "gelu_pytorch_tanh" => Ok(Self::GeluTanh),
-            "relu" => Ok(Self::Relu),
-            other => candle_core::bail!("unsupported MPNet hidden_act {other:?}"),
-        }
-    }
-
-    fn forward(self, xs: &Tensor) -> Result<Tensor> {
-        match self {
-            Self::GeluErf => xs.gelu_erf(),
-            Self::GeluTanh => xs.gelu(),
-            Self::Relu => xs.relu(),
-        }
-    }
-}
+use jobshift_encode::mpnet::{position_bias, position_ids};
 
 struct Embeddings {
     word: Embedding,
@@ -61,13 +33,15 @@ struct Embeddings {
 
 impl Embeddings {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let (word, position) = word_and_position_embeddings(
+            &vb,
+            cfg.vocab_size,
+            cfg.max_position_embeddings,
+            cfg.hidden_size,
+        )?;
         Ok(Self {
-            word: candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                vb.pp("position_embeddings"),
-            )?,
+            word,
+            position,
             layer_norm: TrainableLayerNorm::load(
                 cfg.hidden_size,
                 cfg.layer_norm_eps,
@@ -81,68 +55,29 @@ impl Embeddings {
     /// gradient) are `padding_idx + 1, +2, …` over non-padding tokens and `padding_idx` on
     /// padding, as `create_position_ids_from_input_ids`.
     fn forward(&self, input_ids: &Tensor) -> Result<Tensor> {
-        let (b, l) = input_ids.dims2()?;
-        let ids = input_ids.flatten_all()?.to_vec1::<u32>()?;
-        let mut positions = Vec::with_capacity(b * l);
-        for row in ids.chunks(l.max(1)) {
-            let mut count = 0u32;
-            for &id in row {
-                if id != self.padding_idx {
-                    count += 1;
-                    positions.push(count + self.padding_idx);
-                } else {
-                    positions.push(self.padding_idx);
-                }
-            }
-        }
-        let positions = Tensor::from_vec(positions, (b, l), input_ids.device())?;
+        let positions = position_ids(input_ids, self.padding_idx)?;
         let xs = (self.word.forward(input_ids)? + self.position.forward(&positions)?)?;
         self.layer_norm.forward(&xs)
     }
 }
 
-struct Layer {
-    inner: EncoderLayer,
-    act: Activation,
-}
-
-impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let dims = LayerDims {
-            hidden: cfg.hidden_size,
-            intermediate: cfg.intermediate_size,
-            heads: cfg.num_attention_heads,
-            layer_norm_eps: cfg.layer_norm_eps,
-        };
-        let names = AttentionNames {
-            q: "attention.attn.q",
-            k: "attention.attn.k",
-            v: "attention.attn.v",
-            o: "attention.attn.o",
-            norm: "attention.LayerNorm",
-        };
-        Ok(Self {
-            inner: EncoderLayer::load(vb, &dims, &names)?,
-            act: Activation::from_config(&cfg.hidden_act)?,
-        })
-    }
-
-    /// `bias`: (batch, heads, seq, seq), the shared relative-position bias plus the padding
-    /// mask.
-    fn forward(&self, xs: &Tensor, bias: &Tensor) -> Result<Tensor> {
-        self.inner.forward(xs, bias, &|t| self.act.forward(t))
-    }
-}
+/// Where MPNet keeps a layer's attention weights.
+const MPNET_NAMES: AttentionNames = AttentionNames {
+    q: "attention.attn.q",
+    k: "attention.attn.k",
+    v: "attention.attn.v",
+    o: "attention.attn.o",
+    norm: "attention.LayerNorm",
+};
 
 /// MPNet embeddings, encoder layers and the shared relative-attention bias table (no pooler:
 /// sentence-transformers pools the token states).
 pub(crate) struct TrainableMpnet {
     embeddings: Embeddings,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
     /// (num_buckets, num_heads), a trainable variable shared by every layer.
     relative_attention_bias: Tensor,
     num_buckets: usize,
-    heads: usize,
 }
 
 impl TrainableMpnet {
@@ -151,18 +86,17 @@ impl TrainableMpnet {
     /// `vb.pp("mpnet")` for checkpoints with that prefix). With a `VarMap`-backed builder every
     /// tensor becomes a trainable variable.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
-            candle_core::bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                cfg.hidden_size,
-                cfg.num_attention_heads
-            );
-        }
         let embeddings = Embeddings::load(vb.pp("embeddings"), cfg)?;
         let encoder = vb.pp("encoder");
-        let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::load(encoder.pp(format!("layer.{i}")), cfg))
-            .collect::<Result<Vec<_>>>()?;
+        let dims = LayerDims {
+            hidden: cfg.hidden_size,
+            intermediate: cfg.intermediate_size,
+            heads: cfg.num_attention_heads,
+            layer_norm_eps: cfg.layer_norm_eps,
+            activation: Activation::from_name(&cfg.hidden_act)?,
+        };
+        let layers =
+            load_encoder_layers(encoder.clone(), cfg.num_hidden_layers, &dims, &MPNET_NAMES)?;
         let relative_attention_bias = encoder.get(
             (cfg.relative_attention_num_buckets, cfg.num_attention_heads),
             "relative_attention_bias.weight",
@@ -172,42 +106,18 @@ impl TrainableMpnet {
             layers,
             relative_attention_bias,
             num_buckets: cfg.relative_attention_num_buckets,
-            heads: cfg.num_attention_heads,
         })
-    }
-
-    /// The relative-position bias for a sequence length, (1, heads, seq, seq): the bucket of
-    /// every (query, key) pair (host-side, the inference port's bucketing) gathered from the
-    /// bias table with `index_select`, so the table receives a gradient.
-    fn position_bias(&self, seq_len: usize) -> Result<Tensor> {
-        let mut buckets = Vec::with_capacity(seq_len * seq_len);
-        for query in 0..seq_len as i64 {
-            for key in 0..seq_len as i64 {
-                buckets.push(relative_position_bucket(key - query, self.num_buckets) as u32);
-            }
-        }
-        let device = self.relative_attention_bias.device();
-        let buckets = Tensor::from_vec(buckets, seq_len * seq_len, device)?;
-        // (seq·seq, heads) → (heads, seq·seq) → (1, heads, seq, seq)
-        self.relative_attention_bias
-            .index_select(&buckets, 0)?
-            .t()?
-            .reshape((1, self.heads, seq_len, seq_len))
     }
 
     /// Token states (batch, seq, hidden). `input_ids`, `attention_mask`: (batch, seq) u32,
     /// 1 = real token; padding must use the config's `pad_token_id` (it decides positions).
     pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
         let (_, seq_len) = input_ids.dims2()?;
-        let mut xs = self.embeddings.forward(input_ids)?;
+        let xs = self.embeddings.forward(input_ids)?;
         // bias + mask, broadcast once to (batch, heads, seq, seq) and shared by every layer
-        let bias = self
-            .position_bias(seq_len)?
+        let bias = position_bias(&self.relative_attention_bias, self.num_buckets, seq_len)?
             .broadcast_add(&padding_mask_bias(attention_mask)?)?;
-        for layer in &self.layers {
-            xs = layer.forward(&xs, &bias)?;
-        }
-        Ok(xs)
+        run_encoder_layers(&self.layers, xs, &bias)
     }
 }
 

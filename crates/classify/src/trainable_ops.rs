@@ -10,7 +10,7 @@
 //! the weights behind them (see `trainable_bert`).
 
 use candle_core::{DType, Module, Result, Tensor, D};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
 /// Layer norm over the last dimension from primitive ops (differentiable).
 pub(crate) struct TrainableLayerNorm {
@@ -35,6 +35,20 @@ impl TrainableLayerNorm {
     }
 }
 
+/// The word and position embedding tables under an `embeddings` prefix (the names BERT and
+/// MPNet share).
+pub(crate) fn word_and_position_embeddings(
+    vb: &VarBuilder,
+    vocab_size: usize,
+    max_positions: usize,
+    hidden: usize,
+) -> Result<(Embedding, Embedding)> {
+    Ok((
+        candle_nn::embedding(vocab_size, hidden, vb.pp("word_embeddings"))?,
+        candle_nn::embedding(max_positions, hidden, vb.pp("position_embeddings"))?,
+    ))
+}
+
 /// Where an encoder layer's attention weights are, under the layer's prefix (BERT and MPNet name
 /// them differently; the feed-forward weights have the same names in both).
 pub(crate) struct AttentionNames {
@@ -45,12 +59,53 @@ pub(crate) struct AttentionNames {
     pub norm: &'static str,
 }
 
-/// The sizes of an encoder layer.
+/// The sizes of an encoder layer and its feed-forward activation.
 pub(crate) struct LayerDims {
     pub hidden: usize,
     pub intermediate: usize,
     pub heads: usize,
     pub layer_norm_eps: f64,
+    pub activation: Activation,
+}
+
+/// The feed-forward activation (the names BERT's `HiddenAct` and MPNet's `hidden_act` give).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Activation {
+    /// "gelu": exact GELU (erf), as PyTorch's default.
+    GeluErf,
+    /// "gelu_new" / "gelu_pytorch_tanh": the tanh approximation.
+    GeluTanh,
+    Relu,
+}
+
+impl Activation {
+    /// MPNet's `hidden_act` string (the names the inference port accepts).
+    pub(crate) fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "gelu" => Ok(Self::GeluErf),
+            "gelu_new" | "gelu_pytorch_tanh" => Ok(Self::GeluTanh),
+            "relu" => Ok(Self::Relu),
+            other => candle_core::bail!("unsupported MPNet hidden_act {other:?}"),
+        }
+    }
+
+    /// candle-transformers' BERT `HiddenAct`.
+    pub(crate) fn from_bert(act: candle_transformers::models::bert::HiddenAct) -> Self {
+        use candle_transformers::models::bert::HiddenAct;
+        match act {
+            HiddenAct::Gelu => Self::GeluErf,
+            HiddenAct::GeluApproximate => Self::GeluTanh,
+            HiddenAct::Relu => Self::Relu,
+        }
+    }
+
+    fn forward(self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::GeluErf => xs.gelu_erf(),
+            Self::GeluTanh => xs.gelu(),
+            Self::Relu => xs.relu(),
+        }
+    }
 }
 
 /// One post-norm transformer encoder layer, as BERT and MPNet both compute it: self-attention
@@ -67,6 +122,7 @@ pub(crate) struct EncoderLayer {
     output_norm: TrainableLayerNorm,
     heads: usize,
     head_size: usize,
+    activation: Activation,
 }
 
 impl EncoderLayer {
@@ -83,6 +139,7 @@ impl EncoderLayer {
             output_norm: TrainableLayerNorm::load(h, eps, vb.pp("output.LayerNorm"))?,
             heads: dims.heads,
             head_size: h / dims.heads,
+            activation: dims.activation,
         })
     }
 
@@ -94,14 +151,9 @@ impl EncoderLayer {
             .contiguous()
     }
 
-    /// `bias` is added to the attention scores (broadcast to (batch, heads, seq, seq));
-    /// `activation` is the feed-forward block's.
-    pub(crate) fn forward(
-        &self,
-        xs: &Tensor,
-        bias: &Tensor,
-        activation: &dyn Fn(&Tensor) -> Result<Tensor>,
-    ) -> Result<Tensor> {
+    /// `bias` is added to the attention scores (broadcast to (batch, heads, seq, seq)): the
+    /// padding mask, plus MPNet's shared relative-position bias.
+    pub(crate) fn forward(&self, xs: &Tensor, bias: &Tensor) -> Result<Tensor> {
         let q = self.split_heads(&linear3d(&self.q, xs)?)?;
         let k = self.split_heads(&linear3d(&self.k, xs)?)?;
         let v = self.split_heads(&linear3d(&self.v, xs)?)?;
@@ -115,10 +167,44 @@ impl EncoderLayer {
         let attended = self
             .attention_norm
             .forward(&(linear3d(&self.o, &context)? + xs)?)?;
-        let inner = activation(&linear3d(&self.intermediate, &attended)?)?;
+        let inner = self
+            .activation
+            .forward(&linear3d(&self.intermediate, &attended)?)?;
         self.output_norm
             .forward(&(linear3d(&self.output, &inner)? + &attended)?)
     }
+}
+
+/// The `count` encoder layers under `encoder` (`layer.0`, `layer.1`, …), after checking that the
+/// hidden size splits evenly into heads.
+pub(crate) fn load_encoder_layers(
+    encoder: VarBuilder,
+    count: usize,
+    dims: &LayerDims,
+    names: &AttentionNames,
+) -> Result<Vec<EncoderLayer>> {
+    if !dims.hidden.is_multiple_of(dims.heads) {
+        candle_core::bail!(
+            "hidden_size {} is not a multiple of num_attention_heads {}",
+            dims.hidden,
+            dims.heads
+        );
+    }
+    (0..count)
+        .map(|i| EncoderLayer::load(encoder.pp(format!("layer.{i}")), dims, names))
+        .collect()
+}
+
+/// Token states through every layer, each with the same attention `bias`.
+pub(crate) fn run_encoder_layers(
+    layers: &[EncoderLayer],
+    mut xs: Tensor,
+    bias: &Tensor,
+) -> Result<Tensor> {
+    for layer in layers {
+        xs = layer.forward(&xs, bias)?;
+    }
+    Ok(xs)
 }
 
 /// Softmax over the last dimension from exp/sum (differentiable). The row maximum is

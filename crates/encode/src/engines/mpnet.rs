@@ -105,21 +105,7 @@ impl MPNetEmbeddings {
     /// `input_ids`: (batch, seq) u32. Position ids are computed on the host from the ids
     /// (cumulative count of non-padding tokens, offset by `padding_idx`).
     fn forward(&self, input_ids: &Tensor) -> Result<Tensor> {
-        let (b, l) = input_ids.dims2()?;
-        let ids = input_ids.flatten_all()?.to_vec1::<u32>()?;
-        let mut positions = Vec::with_capacity(b * l);
-        for row in ids.chunks(l) {
-            let mut count = 0u32;
-            for &id in row {
-                if id != self.padding_idx {
-                    count += 1;
-                    positions.push(count + self.padding_idx);
-                } else {
-                    positions.push(self.padding_idx);
-                }
-            }
-        }
-        let positions = Tensor::from_vec(positions, (b, l), input_ids.device())?;
+        let positions = position_ids(input_ids, self.padding_idx)?;
         let words = self.word_embeddings.forward(input_ids)?;
         let pos = self.position_embeddings.forward(&positions)?;
         self.layer_norm.forward(&(words + pos)?)
@@ -201,6 +187,46 @@ impl MPNetLayer {
     }
 }
 
+/// MPNet's position ids for `input_ids` (batch, seq) u32, computed on the host (they carry no
+/// gradient): `padding_idx + 1, +2, …` over non-padding tokens and `padding_idx` on padding, as
+/// `create_position_ids_from_input_ids`.
+pub fn position_ids(input_ids: &Tensor, padding_idx: u32) -> Result<Tensor> {
+    let (b, l) = input_ids.dims2()?;
+    let ids = input_ids.flatten_all()?.to_vec1::<u32>()?;
+    let mut positions = Vec::with_capacity(b * l);
+    for row in ids.chunks(l.max(1)) {
+        let mut count = 0u32;
+        for &id in row {
+            if id != padding_idx {
+                count += 1;
+                positions.push(count + padding_idx);
+            } else {
+                positions.push(padding_idx);
+            }
+        }
+    }
+    Tensor::from_vec(positions, (b, l), input_ids.device())
+}
+
+/// The relative-position bias for a sequence length, (1, heads, seq, seq), from the bias
+/// table (num_buckets, heads): the bucket of every (query, key) pair (host-side) gathered with
+/// `index_select` — differentiable, so the trainable port uses it too.
+pub fn position_bias(table: &Tensor, num_buckets: usize, seq_len: usize) -> Result<Tensor> {
+    let heads = table.dim(1)?;
+    let mut buckets = Vec::with_capacity(seq_len * seq_len);
+    for query in 0..seq_len as i64 {
+        for key in 0..seq_len as i64 {
+            buckets.push(relative_position_bucket(key - query, num_buckets) as u32);
+        }
+    }
+    let buckets = Tensor::from_vec(buckets, seq_len * seq_len, table.device())?;
+    // (seq*seq, heads) -> (heads, seq*seq) -> (1, heads, seq, seq)
+    table
+        .index_select(&buckets, 0)?
+        .t()?
+        .reshape((1, heads, seq_len, seq_len))
+}
+
 /// MPNet encoder: embeddings, layers, and the shared relative-attention bias table.
 pub struct MPNetModel {
     embeddings: MPNetEmbeddings,
@@ -208,7 +234,6 @@ pub struct MPNetModel {
     /// (num_buckets, num_heads)
     relative_attention_bias: Tensor,
     num_buckets: usize,
-    num_heads: usize,
     dtype: DType,
     pub device: Device,
 }
@@ -234,7 +259,6 @@ impl MPNetModel {
             layers,
             relative_attention_bias,
             num_buckets: cfg.relative_attention_num_buckets,
-            num_heads: cfg.num_attention_heads,
             dtype: vb.dtype(),
             device: vb.device().clone(),
         })
@@ -243,18 +267,7 @@ impl MPNetModel {
     /// The relative-position bias for a sequence length: (1, heads, seq, seq). Computed once per
     /// forward pass and shared by every layer, as `MPNetEncoder.compute_position_bias` does.
     pub fn position_bias(&self, seq_len: usize) -> Result<Tensor> {
-        let mut buckets = Vec::with_capacity(seq_len * seq_len);
-        for query in 0..seq_len as i64 {
-            for key in 0..seq_len as i64 {
-                buckets.push(relative_position_bucket(key - query, self.num_buckets) as u32);
-            }
-        }
-        let buckets = Tensor::from_vec(buckets, seq_len * seq_len, &self.device)?;
-        // (seq*seq, heads) -> (heads, seq, seq)
-        self.relative_attention_bias
-            .index_select(&buckets, 0)?
-            .t()?
-            .reshape((1, self.num_heads, seq_len, seq_len))
+        position_bias(&self.relative_attention_bias, self.num_buckets, seq_len)
     }
 
     /// `input_ids`, `attention_mask`: (batch, seq) u32. Returns the last hidden state
