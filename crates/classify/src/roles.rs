@@ -649,6 +649,32 @@ const HIRING_SUBJECTS: &[&str] = &[
 
 /// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
 /// first).
+/// What splits a posting's header line into its parts (company, role, place, terms).
+const HEADER_SEPARATORS: [&str; 8] = ["|", " - ", " – ", " — ", " -- ", ";", "•", " at "];
+
+/// A line short enough to be a role line or a header part: at most ten words and 100
+/// characters (a longer one is a sentence).
+fn is_short_line(line: &str) -> bool {
+    line.split_whitespace().count() <= 10 && line.chars().count() <= 100
+}
+
+/// Which of a posting's first lines is its header: the first line, unless it has no header
+/// separator and one of the next two lines has two or more `|` (a sentence written before
+/// the header).
+fn header_line_index(lines: &[&str]) -> usize {
+    let first_is_header = lines
+        .first()
+        .is_none_or(|l| HEADER_SEPARATORS[..5].iter().any(|sep| l.contains(sep)));
+    if first_is_header {
+        return 0;
+    }
+    lines
+        .iter()
+        .take(3)
+        .position(|l| l.matches('|').count() >= 2)
+        .unwrap_or(0)
+}
+
 fn title_parts(raw: &str, seps: &[&str]) -> Vec<String> {
     let stripped = crate::seniority::strip_brackets(&strip_html(raw));
     let mut parts: Vec<String> = vec![stripped];
@@ -956,6 +982,24 @@ impl RoleFinder {
         out
     }
 
+    /// The roles named in the 25 words after a hiring cue ("we're hiring", "looking for", …),
+    /// sentence by sentence.
+    fn roles_after_hiring_cue(&self, text: &str, out: &mut Vec<(usize, String)>) {
+        for sentence in text.split(['.', '!', '?', ':']) {
+            let norm = normalize_title(sentence);
+            let toks: Vec<&str> = norm.split(' ').collect();
+            let cue_end = HIRING_CUES.iter().find_map(|cue| {
+                toks.windows(cue.len())
+                    .position(|w| w == *cue)
+                    .map(|p| p + cue.len())
+            });
+            if let Some(start) = cue_end {
+                let rest = toks[start..toks.len().min(start + 25)].join(" ");
+                self.roles_in_segment(&rest, sentence, out);
+            }
+        }
+    }
+
     /// The roles a posting's text names, most trusted tier first, each title once (its best
     /// tier, first mention). Only the first `max_chars` characters are read.
     pub fn roles_in_posting(&self, text: &str, max_chars: usize) -> Vec<RoleMention> {
@@ -973,14 +1017,24 @@ impl RoleFinder {
                 });
             }
         }
-        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-        // 1. the header line, company part skipped
-        if let Some(header) = lines.next() {
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        // 1. the header line, company part skipped: the first line, or — when the first line is
+        // a sentence before it ("I have adapted our pitch…") — the first of the next two
+        // lines written as a header ("Acme | Boston | Full-Stack Engineer")
+        let header_at = header_line_index(&lines);
+        if let Some(header) = lines.get(header_at) {
             let mut parts: Vec<&str> = vec![header];
-            for sep in ["|", " - ", " – ", " — ", " -- ", ";", "•", " at "] {
+            for sep in HEADER_SEPARATORS {
                 parts = parts.iter().flat_map(|p| p.split(sep)).collect();
             }
-            let skip = usize::from(parts.len() > 1);
+            // the company leads the header, unless it stood alone on the line before
+            // ("SafetyWing" / "Partnerships Manager | Platform Business Partner")
+            let company_alone_before = header_at > 0 && is_short_line(lines[0]);
+            let skip = usize::from(parts.len() > 1 && !company_alone_before);
             let mut hits = Vec::new();
             for p in &parts[skip..] {
                 // "Coder | https://coder.com/": an address is not a role
@@ -994,12 +1048,15 @@ impl RoleFinder {
         // 2. short role lines, 3. hiring sentences
         let mut tier2 = Vec::new();
         let mut tier3 = Vec::new();
-        for line in lines {
+        let others = lines[..header_at.min(lines.len())]
+            .iter()
+            .chain(lines.iter().skip(header_at + 1));
+        for &line in others {
             // "-- Senior Python Developer --", "* Full Stack Engineers: http://…": short once
             // its addresses are left out
             let no_url = without_web_addresses(line);
             let short = no_url.as_deref().unwrap_or(line);
-            if short.split_whitespace().count() <= 10 && short.chars().count() <= 100 {
+            if is_short_line(short) {
                 let mut hits = Vec::new();
                 self.roles_in_segment(short, short, &mut hits);
                 if !self.is_signature(line, &hits) {
@@ -1007,21 +1064,7 @@ impl RoleFinder {
                 }
                 continue;
             }
-            for sentence in line.split(['.', '!', '?', ':']) {
-                let norm = normalize_title(sentence);
-                let toks: Vec<&str> = norm.split(' ').collect();
-                let cue_end = HIRING_CUES.iter().find_map(|cue| {
-                    toks.windows(cue.len())
-                        .position(|w| w == *cue)
-                        .map(|p| p + cue.len())
-                });
-                if let Some(start) = cue_end {
-                    let rest = toks[start..toks.len().min(start + 25)].join(" ");
-                    let mut hits = Vec::new();
-                    self.roles_in_segment(&rest, sentence, &mut hits);
-                    tier3.extend(hits);
-                }
-            }
+            self.roles_after_hiring_cue(line, &mut tier3);
         }
         for (t, p) in tier2 {
             push(&mut found, t, p, RoleTier::RoleLine);
@@ -1131,6 +1174,18 @@ mod tests {
         assert_eq!(
             ids(&tax, &f.roles_in_posting(text, 4000)),
             ["director_of_nursing", "chief_executive_officer"]
+        );
+        // a sentence before the header: the header is read as one, the sentence is not
+        let text = "I have adapted our pitch to fit their strict format while keeping the hook.\nStealth Startup | Boston, MA (or Remote) | Founding Full-Stack Engineer | CONTRACT TO HIRE | Competitive Market Rate + Equity\nThe Stack: React, Next.js. (Bonus: Framer Motion/GSAP).";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000))[0],
+            "full_stack_engineer"
+        );
+        // a company name alone on the first line: the header after it is all roles
+        let text = "SafetyWing\n\nPartnerships Manager | Platform Business Partner | B2B Content Lead\n\nRemote | Full-time";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000))[0],
+            "business_development_manager"
         );
         // a mention outside the header, role lines and hiring sentences is not a role
         let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";
