@@ -144,24 +144,21 @@ fn parse_pooling(path: &Path) -> Result<PoolingConfig, EncodeError> {
         modes.push(m);
     } else {
         // sentence_transformers.models.Pooling concatenates in this order.
-        if f.pooling_mode_cls_token {
-            modes.push(PoolingMode::Cls);
-        }
-        if f.pooling_mode_max_tokens {
-            modes.push(PoolingMode::Max);
-        }
-        if f.pooling_mode_mean_tokens {
-            modes.push(PoolingMode::Mean);
-        }
-        if f.pooling_mode_mean_sqrt_len_tokens {
-            modes.push(PoolingMode::MeanSqrtLen);
-        }
-        if f.pooling_mode_weightedmean_tokens {
-            modes.push(PoolingMode::WeightedMean);
-        }
-        if f.pooling_mode_lasttoken {
-            modes.push(PoolingMode::LastToken);
-        }
+        let flags = [
+            (f.pooling_mode_cls_token, PoolingMode::Cls),
+            (f.pooling_mode_max_tokens, PoolingMode::Max),
+            (f.pooling_mode_mean_tokens, PoolingMode::Mean),
+            (
+                f.pooling_mode_mean_sqrt_len_tokens,
+                PoolingMode::MeanSqrtLen,
+            ),
+            (
+                f.pooling_mode_weightedmean_tokens,
+                PoolingMode::WeightedMean,
+            ),
+            (f.pooling_mode_lasttoken, PoolingMode::LastToken),
+        ];
+        modes.extend(flags.into_iter().filter(|(on, _)| *on).map(|(_, m)| m));
     }
     if modes.is_empty() {
         return Err(EncodeError::bad_file(path, "no pooling mode is enabled"));

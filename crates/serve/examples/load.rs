@@ -126,6 +126,19 @@ fn get(stream: &mut BufReader<TcpStream>, addr: SocketAddr, path: &str) -> std::
     Ok(status)
 }
 
+/// The `id` of every entry the list endpoint `/api/{list}` returns under `{list}`.
+fn listed_ids(addr: SocketAddr, list: &str) -> Vec<String> {
+    let body = json_get(addr, &format!("/api/{list}")).expect("list endpoint");
+    body[list]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn json_get(addr: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
     let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     write!(
@@ -196,24 +209,8 @@ fn main() {
     std::thread::spawn(move || for _ in out.lines() {});
 
     // the request mix, from the server's own lists
-    let titles = json_get(addr, "/api/titles").expect("title list");
-    let ids: Vec<String> = titles["titles"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let families = json_get(addr, "/api/families").expect("family list");
-    let fams: Vec<String> = families["families"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = listed_ids(addr, "titles");
+    let fams = listed_ids(addr, "families");
     let mut paths: Vec<String> = Vec::new();
     for i in 0..o.requests {
         let id = ids.get(i % ids.len().max(1)).cloned().unwrap_or_default();

@@ -592,10 +592,11 @@ impl WorkingCopy {
     ) -> Result<WorkingCopy, TrendsError> {
         let mut copy = WorkingCopy::leased(url, store, dir, command, say)?;
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-        let record = copy
-            .runtime
-            .block_on(read_commit_record(copy.store.as_ref(), url))?;
-        if let Some(r) = record.as_ref().filter(|r| r.state == CommitState::Writing) {
+        if let Some(r) = copy
+            .base
+            .clone()
+            .filter(|r| r.state == CommitState::Writing)
+        {
             let mine =
                 std::fs::read_to_string(dir.join(RUN_MARKER)).is_ok_and(|m| m.trim() == r.run);
             if !mine {
@@ -618,11 +619,9 @@ impl WorkingCopy {
                 "finishing the interrupted publish of run {} to {url}",
                 r.run
             ));
-            copy.base = Some(r.clone());
             copy.publish_now(&mut |_| {})?;
             return Ok(copy);
         }
-        copy.base = record;
         let pulled = copy.pull()?;
         if pulled.files > 0 || pulled.removed > 0 {
             say(format!(
@@ -648,14 +647,11 @@ impl WorkingCopy {
         command: &str,
         progress: &mut dyn FnMut(&str),
     ) -> Result<Transfer, TrendsError> {
-        let mut copy = WorkingCopy::leased(url, store, dir, command, &mut |_| {})?;
-        copy.base = copy
-            .runtime
-            .block_on(read_commit_record(copy.store.as_ref(), url))?;
-        copy.publish(progress)
+        WorkingCopy::leased(url, store, dir, command, &mut |_| {})?.publish(progress)
     }
 
-    /// `dir` with the lease on `url` taken (nothing pulled yet).
+    /// `dir` with the lease on `url` taken and the committed version's record read (nothing
+    /// pulled yet).
     fn leased(
         url: &Url,
         store: Arc<dyn ObjectStore>,
@@ -671,6 +667,7 @@ impl WorkingCopy {
                 "took over the writer lease of {old} on {url} (expired, or its process is gone)"
             ));
         }
+        let base = runtime.block_on(read_commit_record(store.as_ref(), url))?;
         Ok(WorkingCopy {
             url: url.clone(),
             store,
@@ -678,7 +675,7 @@ impl WorkingCopy {
             command: command.to_string(),
             lease,
             runtime,
-            base: None,
+            base,
             released: false,
         })
     }
