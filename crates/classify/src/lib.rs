@@ -35,7 +35,8 @@ mod trainable_mpnet;
 mod trainable_ops;
 
 pub use classifier::{
-    CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction, TitleInput,
+    reason, CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, Prediction,
+    TitleInput,
 };
 pub use dataset::{classify_dataset, ClassifyOptions, ClassifyReport};
 pub use heads::{HeadKind, HeadParams};

@@ -75,6 +75,28 @@ const WEAK_IN_TEXT: &[&str] = &[
     "loader",
     "checker",
     "collector",
+    // tools, terms of the trade and customers that are also aliases: "Experience with
+    // ZooKeeper, etcd", "TCP/IP, HTTP, DNS", "audio DSP", "9am-5pm CST", "a killer coder",
+    // "Linux admin work", "Framer Motion", "venture capitalists and entrepreneurs", "high
+    // performers", "data miners", "helping farmers, shoppers and musicians", "Secure Boot /
+    // OTA", "a parser, an interpreter", "QA the reviewers"
+    "zookeeper",
+    "dns",
+    "dsp",
+    "cst",
+    "ota",
+    "interpreter",
+    "reviewer",
+    "coder",
+    "admin",
+    "framer",
+    "packager",
+    "entrepreneur",
+    "performer",
+    "miner",
+    "farmer",
+    "shopper",
+    "musician",
 ];
 
 /// Words after which a sentence names the roles it hires for.
@@ -1187,6 +1209,9 @@ mod tests {
             ids(&tax, &f.roles_in_posting(text, 4000))[0],
             "business_development_manager"
         );
+        // a tool or a term of the trade named like a job is none in the text
+        let text = "Acme | Remote\n\nWe stream events.\n\n- Experience with ZooKeeper, etcd or similar\n- TCP/IP, HTTP, DNS\n- Some Linux admin work\n- Ability to become a killer coder";
+        assert!(f.roles_in_posting(text, 4000).is_empty());
         // a mention outside the header, role lines and hiring sentences is not a role
         let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";
         assert!(f.roles_in_posting(text, 4000).is_empty());
