@@ -792,8 +792,12 @@ impl Classifier {
                 Some(s)
             }
             // "Senior Software Engineer (Backend)": a generic title, refined within its family
+            // (not a plural's: "Software Engineers (Backend, Frontend)" hires both)
             (Some(p), Some(s))
-                if s.id != p.id && s.family == p.family && self.is_onet_default(p) =>
+                if s.id != p.id
+                    && s.family == p.family
+                    && self.is_onet_default(p)
+                    && !is_plural_head(cleaned) =>
             {
                 Some(s)
             }
@@ -825,12 +829,17 @@ impl Classifier {
     /// cleaned title's last word, when that is an exact alias ("Platform/API" + "engineer" →
     /// "Platform engineer").
     fn bracket_specialty(&self, raw: &str, cleaned: &str) -> Option<&Title> {
-        let head = cleaned.split_whitespace().last()?;
-        for group in bracket_groups(raw) {
-            let parts = std::iter::once(group).chain(group.split(['/', ',', '&', '+']));
-            for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
-                if let Some(t) = self.taxonomy.match_exact(&format!("{part} {head}")) {
-                    return Some(t);
+        let last = cleaned.split_whitespace().last()?;
+        // "Senior Engineers (Fullstack & Ads)": the specialty names one of them
+        let singular = crate::roles::singular_title(last);
+        let heads = std::iter::once(last).chain(singular.as_deref());
+        for head in heads {
+            for group in bracket_groups(raw) {
+                let parts = std::iter::once(group).chain(group.split(['/', ',', '&', '+']));
+                for part in parts.map(str::trim).filter(|p| !p.is_empty()) {
+                    if let Some(t) = self.taxonomy.match_exact(&format!("{part} {head}")) {
+                        return Some(t);
+                    }
                 }
             }
         }
@@ -1081,6 +1090,19 @@ impl Classifier {
                     return self.role_prediction(input.title, d, &found);
                 }
             }
+            // "Senior Engineer" in a posting that writes out a software stack ("Stack: TS,
+            // Postgres, React, GraphQL"): a software engineer, as any reader takes it
+            if let Some(d) = described(input, opts) {
+                if is_bare_engineer(cleaned) && crate::roles::names_software_stack(d) {
+                    if let Some(t) = self.taxonomy.match_exact("software engineer") {
+                        stats.role_from_description += 1;
+                        let mut p =
+                            self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+                        p.method = Method::Description;
+                        return p;
+                    }
+                }
+            }
             // "Senior Software Engineer, Database Engine": the title before the team;
             // "Frontend Technical Lead": the practitioner of the specialty led
             if !description_alone && opts.use_alias {
@@ -1172,6 +1194,20 @@ impl Classifier {
             roles: if ids.len() > 1 { ids } else { Vec::new() },
         }
     }
+}
+
+/// Whether a cleaned title's last word is a plural ("Software Engineers").
+fn is_plural_head(cleaned: &str) -> bool {
+    cleaned
+        .split_whitespace()
+        .last()
+        .is_some_and(|w| crate::roles::singular_title(w).is_some())
+}
+
+/// Whether a cleaned title is only "engineer(s)" ("Senior Engineer", "Staff+ Engineers"):
+/// which engineer, only the posting says.
+fn is_bare_engineer(cleaned: &str) -> bool {
+    matches!(cleaned, "engineer" | "engineers")
 }
 
 /// Words of a lead's specialty that name a business function or a place, not a technical

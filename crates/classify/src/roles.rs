@@ -671,6 +671,75 @@ const HIRING_SUBJECTS: &[&str] = &[
 
 /// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
 /// first).
+/// Languages, frameworks and platforms that mark a posting's work as software (none of them an
+/// everyday word: no "Go", "Swift" or "Spark").
+const SOFTWARE_STACK: &[&str] = &[
+    "python",
+    "golang",
+    "rust",
+    "java",
+    "kotlin",
+    "typescript",
+    "javascript",
+    "react",
+    "node",
+    "node.js",
+    "nodejs",
+    "ruby",
+    "rails",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "redis",
+    "kafka",
+    "kubernetes",
+    "k8s",
+    "aws",
+    "gcp",
+    "azure",
+    "django",
+    "graphql",
+    "next.js",
+    "nextjs",
+    "vue",
+    "scala",
+    "elixir",
+    "terraform",
+    "docker",
+    "c++",
+    "c#",
+    ".net",
+    "php",
+    "laravel",
+    "flutter",
+    "swiftui",
+    "pytorch",
+    "tensorflow",
+];
+
+/// Whether a posting's text (its first 4,000 characters) names at
+/// least two different [`SOFTWARE_STACK`] technologies.
+pub(crate) fn names_software_stack(text: &str) -> bool {
+    let text = match text.char_indices().nth(4_000) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    };
+    let lower = text.to_lowercase();
+    let mut seen: Vec<&str> = Vec::new();
+    for word in lower.split(|c: char| c.is_whitespace() || ",;:()[]{}/|!?\"'*`<>=".contains(c)) {
+        let word = word.trim_end_matches('.');
+        if let Some(&tech) = SOFTWARE_STACK.iter().find(|&&t| t == word) {
+            if !seen.contains(&tech) {
+                seen.push(tech);
+                if seen.len() >= 2 {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// What splits a posting's header line into its parts (company, role, place, terms).
 const HEADER_SEPARATORS: [&str; 8] = ["|", " - ", " – ", " — ", " -- ", ";", "•", " at "];
 
@@ -1212,6 +1281,13 @@ mod tests {
         // a tool or a term of the trade named like a job is none in the text
         let text = "Acme | Remote\n\nWe stream events.\n\n- Experience with ZooKeeper, etcd or similar\n- TCP/IP, HTTP, DNS\n- Some Linux admin work\n- Ability to become a killer coder";
         assert!(f.roles_in_posting(text, 4000).is_empty());
+        // a software stack is two technologies, not one, and not everyday words
+        assert!(names_software_stack(
+            "Stack: TS, Postgres, React, GraphQL, and Next.js."
+        ));
+        assert!(names_software_stack("We use C++ and Python (PyTorch)"));
+        assert!(!names_software_stack("We go swiftly; Python only"));
+        assert!(!names_software_stack("Spark joy, go far, be swift."));
         // a mention outside the header, role lines and hiring sentences is not a role
         let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";
         assert!(f.roles_in_posting(text, 4000).is_empty());

@@ -450,6 +450,15 @@ pub(crate) fn without_web_addresses(raw: &str) -> Option<String> {
     (kept.len() < words.len()).then(|| kept.join(" "))
 }
 
+/// A word with a trailing "+" read without it when it is a word ("senior+" → "senior"), so the
+/// level is dropped like the plain level; "c++" and "$300k+" stay as they are.
+fn level_and_above(tok: &str) -> &str {
+    match tok.strip_suffix('+') {
+        Some(stem) if !stem.is_empty() && stem.chars().all(char::is_alphabetic) => stem,
+        _ => tok,
+    }
+}
+
 pub fn clean_title(raw: &str) -> String {
     let raw = match raw.char_indices().nth(MAX_TITLE_CHARS) {
         Some((cut, _)) => &raw[..cut],
@@ -478,6 +487,8 @@ pub fn clean_title(raw: &str) -> String {
         }
     }
     for (i, t) in toks.iter().enumerate() {
+        // "Senior+ Engineer", "Staff+ Engineer": the level and above
+        let t = &level_and_above(t);
         if DROP_ANYWHERE.contains(t)
             || is_level_token(t)
             || is_money_token(t)
@@ -498,7 +509,7 @@ pub fn clean_title(raw: &str) -> String {
         .filter(|(_, k)| **k)
         .map(|(t, _)| *t)
         .collect();
-    while out.len() > 1 && DROP_LEADING.contains(&out[0]) && out[1] != "of" {
+    while out.len() > 1 && DROP_LEADING.contains(&level_and_above(out[0])) && out[1] != "of" {
         out.remove(0);
     }
     // "head of marketing" keeps its meaning; a dangling leading "of"/"and" does not.
@@ -714,6 +725,13 @@ pub(crate) fn strip_html(raw: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_level_and_above_is_a_level() {
+        assert_eq!(clean_title("Senior+ Engineer"), "engineer");
+        assert_eq!(clean_title("Staff+ Software Engineer"), "software engineer");
+        assert_eq!(clean_title("C++ Developer"), "c++ developer");
+    }
+
     #[test]
     fn generic_titles_are_recognized_after_cleaning() {
         for raw in [
