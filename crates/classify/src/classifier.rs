@@ -647,10 +647,19 @@ impl Classifier {
                     let found = desc
                         .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
                         .unwrap_or_default();
+                    // "Factual is currently hiring engineers", and the text writes out a
+                    // software stack: a software engineer
+                    let software = || {
+                        desc.filter(|d| crate::roles::hires_engineers(d))
+                            .and_then(|d| self.software_engineer_of(inp.title, d))
+                    };
                     if let (Some(d), false) = (desc, found.is_empty()) {
                         stats.role_from_description += 1;
                         stats.several_roles += usize::from(found.len() > 1);
                         out[i] = Some(self.role_prediction(inp.title, d, &found));
+                    } else if let Some(p) = software() {
+                        stats.role_from_description += 1;
+                        out[i] = Some(p);
                     } else if desc.is_some() && opts.description_alone {
                         description_only.push(i);
                     } else {
@@ -735,6 +744,20 @@ impl Classifier {
                 out[i] = Some(self.alias_prediction(inp.title, t, vec![t.id.clone()], Vec::new()));
             }
         }
+    }
+
+    /// A software engineer, read from the description (method `description`, the alias
+    /// confidence), when the posting's text writes out a software stack
+    /// ([`crate::roles::names_software_stack`]) and the taxonomy has the title; the caller has
+    /// established that the posting hires an engineer of some kind.
+    fn software_engineer_of(&self, title: &str, description: &str) -> Option<Prediction> {
+        if !crate::roles::names_software_stack(description) {
+            return None;
+        }
+        let t = self.taxonomy.match_exact("software engineer")?;
+        let mut p = self.alias_prediction(title, t, vec![t.id.clone()], Vec::new());
+        p.method = Method::Description;
+        Some(p)
     }
 
     /// A prediction by the alias step: title `t` at the alias step's measured confidence.
@@ -1092,15 +1115,10 @@ impl Classifier {
             }
             // "Senior Engineer" in a posting that writes out a software stack ("Stack: TS,
             // Postgres, React, GraphQL"): a software engineer, as any reader takes it
-            if let Some(d) = described(input, opts) {
-                if is_bare_engineer(cleaned) && crate::roles::names_software_stack(d) {
-                    if let Some(t) = self.taxonomy.match_exact("software engineer") {
-                        stats.role_from_description += 1;
-                        let mut p =
-                            self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
-                        p.method = Method::Description;
-                        return p;
-                    }
+            if let Some(d) = described(input, opts).filter(|_| is_bare_engineer(cleaned)) {
+                if let Some(p) = self.software_engineer_of(input.title, d) {
+                    stats.role_from_description += 1;
+                    return p;
                 }
             }
             // "Senior Software Engineer, Database Engine": the title before the team;

@@ -671,6 +671,44 @@ const HIRING_SUBJECTS: &[&str] = &[
 
 /// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
 /// first).
+/// Each sentence of `text` with a hiring cue ([`HIRING_CUES`]), with the normalized words after
+/// its first cue.
+fn after_hiring_cues(text: &str) -> Vec<(&str, Vec<String>)> {
+    let mut out = Vec::new();
+    for sentence in text.split(['.', '!', '?', ':']) {
+        let norm = normalize_title(sentence);
+        let toks: Vec<&str> = norm.split(' ').collect();
+        let cue_end = HIRING_CUES.iter().find_map(|cue| {
+            toks.windows(cue.len())
+                .position(|w| w == *cue)
+                .map(|p| p + cue.len())
+        });
+        if let Some(start) = cue_end {
+            out.push((
+                sentence,
+                toks[start..].iter().map(|t| t.to_string()).collect(),
+            ));
+        }
+    }
+    out
+}
+
+/// Whether a posting's text (its first 4,000 characters) hires bare "engineers" in a hiring
+/// sentence ("Factual is currently hiring engineers and data lovers"): "engineer(s)" within
+/// the six words after a hiring cue.
+pub(crate) fn hires_engineers(text: &str) -> bool {
+    let text = match text.char_indices().nth(4_000) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    };
+    after_hiring_cues(text).iter().any(|(_, after)| {
+        after
+            .iter()
+            .take(6)
+            .any(|w| w == "engineer" || w == "engineers")
+    })
+}
+
 /// Languages, frameworks and platforms that mark a posting's work as software (none of them an
 /// everyday word: no "Go", "Swift" or "Spark").
 const SOFTWARE_STACK: &[&str] = &[
@@ -1076,18 +1114,9 @@ impl RoleFinder {
     /// The roles named in the 25 words after a hiring cue ("we're hiring", "looking for", …),
     /// sentence by sentence.
     fn roles_after_hiring_cue(&self, text: &str, out: &mut Vec<(usize, String)>) {
-        for sentence in text.split(['.', '!', '?', ':']) {
-            let norm = normalize_title(sentence);
-            let toks: Vec<&str> = norm.split(' ').collect();
-            let cue_end = HIRING_CUES.iter().find_map(|cue| {
-                toks.windows(cue.len())
-                    .position(|w| w == *cue)
-                    .map(|p| p + cue.len())
-            });
-            if let Some(start) = cue_end {
-                let rest = toks[start..toks.len().min(start + 25)].join(" ");
-                self.roles_in_segment(&rest, sentence, out);
-            }
+        for (sentence, after) in after_hiring_cues(text) {
+            let rest = after[..after.len().min(25)].join(" ");
+            self.roles_in_segment(&rest, sentence, out);
         }
     }
 
@@ -1281,6 +1310,13 @@ mod tests {
         // a tool or a term of the trade named like a job is none in the text
         let text = "Acme | Remote\n\nWe stream events.\n\n- Experience with ZooKeeper, etcd or similar\n- TCP/IP, HTTP, DNS\n- Some Linux admin work\n- Ability to become a killer coder";
         assert!(f.roles_in_posting(text, 4000).is_empty());
+        // "hiring engineers" right after the cue, not a sentence that only mentions them
+        assert!(hires_engineers(
+            "Factual is currently hiring engineers and data lovers of all levels."
+        ));
+        assert!(!hires_engineers(
+            "We're hiring an account executive to sell to VPs of sales who manage many engineers."
+        ));
         // a software stack is two technologies, not one, and not everyday words
         assert!(names_software_stack(
             "Stack: TS, Postgres, React, GraphQL, and Next.js."
