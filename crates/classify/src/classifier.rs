@@ -19,7 +19,9 @@ use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
 use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
-use crate::seniority::{bracket_groups, clean_title, is_generic_title, resolve_seniority};
+use crate::seniority::{
+    bracket_groups, cap_chars, clean_title, is_generic_title, resolve_seniority,
+};
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
 use jobshift_core::Seniority;
@@ -647,17 +649,15 @@ impl Classifier {
                     let found = desc
                         .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
                         .unwrap_or_default();
-                    // "Factual is currently hiring engineers", and the text writes out a
-                    // software stack: a software engineer
-                    let software = || {
-                        desc.filter(|d| crate::roles::hires_engineers(d))
-                            .and_then(|d| self.software_engineer_of(inp.title, d))
-                    };
                     if let (Some(d), false) = (desc, found.is_empty()) {
                         stats.role_from_description += 1;
                         stats.several_roles += usize::from(found.len() > 1);
                         out[i] = Some(self.role_prediction(inp.title, d, &found));
-                    } else if let Some(p) = software() {
+                    } else if let Some(p) = desc
+                        // "Factual is currently hiring engineers", and a software stack
+                        .filter(|d| crate::roles::hires_engineers(d))
+                        .and_then(|d| self.software_engineer_of(inp.title, d))
+                    {
                         stats.role_from_description += 1;
                         out[i] = Some(p);
                     } else if desc.is_some() && opts.description_alone {
@@ -1112,11 +1112,12 @@ impl Classifier {
                     stats.several_roles += usize::from(found.len() > 1);
                     return self.role_prediction(input.title, d, &found);
                 }
-            }
-            // "Senior Engineer" in a posting that writes out a software stack ("Stack: TS,
-            // Postgres, React, GraphQL"): a software engineer, as any reader takes it
-            if let Some(d) = described(input, opts).filter(|_| is_bare_engineer(cleaned)) {
-                if let Some(p) = self.software_engineer_of(input.title, d) {
+                // "Senior Engineer" in a posting that writes out a software stack ("Stack: TS,
+                // Postgres, React, GraphQL"): a software engineer, as any reader takes it
+                if let Some(p) = is_bare_engineer(cleaned)
+                    .then(|| self.software_engineer_of(input.title, d))
+                    .flatten()
+                {
                     stats.role_from_description += 1;
                     return p;
                 }
@@ -1289,14 +1290,6 @@ fn leading_part_end(raw: &str) -> Option<usize> {
         prev_space = c.is_whitespace();
     }
     None
-}
-
-/// The first `n` characters of `s` (on a character boundary).
-fn cap_chars(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((cut, _)) => &s[..cut],
-        None => s,
-    }
 }
 
 /// The text the description step embeds: the title, then the start of the description.

@@ -17,7 +17,9 @@
 //! A title field that names several roles ("Android Engineers, iOS Engineers") is split by
 //! [`RoleFinder::roles_in_title`].
 
-use crate::seniority::{clean_title, is_generic_title, strip_html, without_web_addresses};
+use crate::seniority::{
+    cap_chars, clean_title, is_generic_title, strip_html, without_web_addresses,
+};
 use jobshift_core::normalize::normalize_title;
 use jobshift_taxonomy::Taxonomy;
 use std::collections::{HashMap, HashSet};
@@ -669,11 +671,9 @@ const HIRING_SUBJECTS: &[&str] = &[
     "we",
 ];
 
-/// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
-/// first).
-/// Each sentence of `text` with a hiring cue ([`HIRING_CUES`]), with the normalized words after
-/// its first cue.
-fn after_hiring_cues(text: &str) -> Vec<(&str, Vec<String>)> {
+/// Each sentence of `text` with a hiring cue ([`HIRING_CUES`]), with the first 25 normalized
+/// words after its first cue (where the sentence names what it hires).
+fn after_hiring_cues(text: &str) -> Vec<(&str, String)> {
     let mut out = Vec::new();
     for sentence in text.split(['.', '!', '?', ':']) {
         let norm = normalize_title(sentence);
@@ -684,10 +684,7 @@ fn after_hiring_cues(text: &str) -> Vec<(&str, Vec<String>)> {
                 .map(|p| p + cue.len())
         });
         if let Some(start) = cue_end {
-            out.push((
-                sentence,
-                toks[start..].iter().map(|t| t.to_string()).collect(),
-            ));
+            out.push((sentence, toks[start..toks.len().min(start + 25)].join(" ")));
         }
     }
     out
@@ -697,16 +694,14 @@ fn after_hiring_cues(text: &str) -> Vec<(&str, Vec<String>)> {
 /// sentence ("Factual is currently hiring engineers and data lovers"): "engineer(s)" within
 /// the six words after a hiring cue.
 pub(crate) fn hires_engineers(text: &str) -> bool {
-    let text = match text.char_indices().nth(4_000) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    };
-    after_hiring_cues(text).iter().any(|(_, after)| {
-        after
-            .iter()
-            .take(6)
-            .any(|w| w == "engineer" || w == "engineers")
-    })
+    after_hiring_cues(cap_chars(text, 4_000))
+        .iter()
+        .any(|(_, after)| {
+            after
+                .split(' ')
+                .take(6)
+                .any(|w| w == "engineer" || w == "engineers")
+        })
 }
 
 /// Languages, frameworks and platforms that mark a posting's work as software (none of them an
@@ -758,11 +753,7 @@ const SOFTWARE_STACK: &[&str] = &[
 /// Whether a posting's text (its first 4,000 characters) names at
 /// least two different [`SOFTWARE_STACK`] technologies.
 pub(crate) fn names_software_stack(text: &str) -> bool {
-    let text = match text.char_indices().nth(4_000) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    };
-    let lower = text.to_lowercase();
+    let lower = cap_chars(text, 4_000).to_lowercase();
     let mut seen: Vec<&str> = Vec::new();
     for word in lower.split(|c: char| c.is_whitespace() || ",;:()[]{}/|!?\"'*`<>=".contains(c)) {
         let word = word.trim_end_matches('.');
@@ -778,8 +769,12 @@ pub(crate) fn names_software_stack(text: &str) -> bool {
     false
 }
 
-/// What splits a posting's header line into its parts (company, role, place, terms).
-const HEADER_SEPARATORS: [&str; 8] = ["|", " - ", " – ", " — ", " -- ", ";", "•", " at "];
+/// Bars and dashes: what marks a line as a header ("Acme | Boston | Engineer"); a sentence has
+/// none of them.
+const BARS_AND_DASHES: [&str; 5] = ["|", " - ", " – ", " — ", " -- "];
+
+/// What else splits a header line into its parts (company, role, place, terms).
+const OTHER_HEADER_SEPARATORS: [&str; 3] = [";", "•", " at "];
 
 /// A line short enough to be a role line or a header part: at most ten words and 100
 /// characters (a longer one is a sentence).
@@ -793,7 +788,7 @@ fn is_short_line(line: &str) -> bool {
 fn header_line_index(lines: &[&str]) -> usize {
     let first_is_header = lines
         .first()
-        .is_none_or(|l| HEADER_SEPARATORS[..5].iter().any(|sep| l.contains(sep)));
+        .is_none_or(|l| BARS_AND_DASHES.iter().any(|sep| l.contains(sep)));
     if first_is_header {
         return 0;
     }
@@ -804,6 +799,8 @@ fn header_line_index(lines: &[&str]) -> usize {
         .unwrap_or(0)
 }
 
+/// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
+/// first).
 fn title_parts(raw: &str, seps: &[&str]) -> Vec<String> {
     let stripped = crate::seniority::strip_brackets(&strip_html(raw));
     let mut parts: Vec<String> = vec![stripped];
@@ -1115,18 +1112,14 @@ impl RoleFinder {
     /// sentence by sentence.
     fn roles_after_hiring_cue(&self, text: &str, out: &mut Vec<(usize, String)>) {
         for (sentence, after) in after_hiring_cues(text) {
-            let rest = after[..after.len().min(25)].join(" ");
-            self.roles_in_segment(&rest, sentence, out);
+            self.roles_in_segment(&after, sentence, out);
         }
     }
 
     /// The roles a posting's text names, most trusted tier first, each title once (its best
     /// tier, first mention). Only the first `max_chars` characters are read.
     pub fn roles_in_posting(&self, text: &str, max_chars: usize) -> Vec<RoleMention> {
-        let text = match text.char_indices().nth(max_chars) {
-            Some((cut, _)) => &text[..cut],
-            None => text,
-        };
+        let text = cap_chars(text, max_chars);
         let mut found: Vec<RoleMention> = Vec::new();
         fn push(found: &mut Vec<RoleMention>, t: usize, phrase: String, tier: RoleTier) {
             if !found.iter().any(|m| m.title == t) {
@@ -1148,7 +1141,7 @@ impl RoleFinder {
         let header_at = header_line_index(&lines);
         if let Some(header) = lines.get(header_at) {
             let mut parts: Vec<&str> = vec![header];
-            for sep in HEADER_SEPARATORS {
+            for sep in BARS_AND_DASHES.iter().chain(&OTHER_HEADER_SEPARATORS) {
                 parts = parts.iter().flat_map(|p| p.split(sep)).collect();
             }
             // the company leads the header, unless it stood alone on the line before

@@ -459,11 +459,16 @@ fn level_and_above(tok: &str) -> &str {
     }
 }
 
+/// The first `n` characters of `s` (cut on a character boundary).
+pub(crate) fn cap_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((cut, _)) => &s[..cut],
+        None => s,
+    }
+}
+
 pub fn clean_title(raw: &str) -> String {
-    let raw = match raw.char_indices().nth(MAX_TITLE_CHARS) {
-        Some((cut, _)) => &raw[..cut],
-        None => raw,
-    };
+    let raw = cap_chars(raw, MAX_TITLE_CHARS);
     let no_html = strip_html(raw);
     let no_addresses = without_web_addresses(&no_html);
     let raw = no_addresses

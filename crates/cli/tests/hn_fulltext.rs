@@ -77,9 +77,16 @@ fn postings(rel: &str, every: usize) -> Option<Vec<Posting>> {
     Some(rows)
 }
 
-/// The default classifier's predictions for `postings` (title and description, the cascade's
-/// default options); `None` without the MiniLM model.
-fn classify(postings: &[Posting]) -> Option<Vec<jobshift_classify::Prediction>> {
+/// Every `every`-th posting of the shared file `rel` (at least `at_least` of them) and the
+/// default classifier's predictions for them (title and description, the cascade's default
+/// options); `None` without the file or the MiniLM model.
+fn classified(
+    rel: &str,
+    every: usize,
+    at_least: usize,
+) -> Option<(Vec<Posting>, Vec<jobshift_classify::Prediction>)> {
+    let postings = postings(rel, every)?;
+    assert!(postings.len() >= at_least, "{} postings", postings.len());
     if jobshift_encode::resolve_model("minilm").is_err() {
         jobshift_core::test_support::skip_missing(
             "the minilm model (`jobshift model fetch minilm`)",
@@ -104,7 +111,7 @@ fn classify(postings: &[Posting]) -> Option<Vec<jobshift_classify::Prediction>> 
             &mut stats,
         )
         .unwrap();
-    Some(preds)
+    Some((postings, preds))
 }
 
 fn share(a: usize, b: usize) -> f64 {
@@ -113,14 +120,11 @@ fn share(a: usize, b: usize) -> f64 {
 
 #[test]
 fn default_classifier_on_hn_2026_full_text_postings() {
-    let Some(postings) = postings(
+    let Some((postings, preds)) = classified(
         "hn-whoishiring-fulltext-2026/hn_jobs_2026-01_2026-05.csv",
         1,
+        1_501,
     ) else {
-        return;
-    };
-    assert!(postings.len() > 1_500, "{} postings", postings.len());
-    let Some(preds) = classify(&postings) else {
         return;
     };
     let tax = jobshift_taxonomy::Taxonomy::builtin().unwrap();
@@ -163,14 +167,11 @@ fn default_classifier_on_hn_2026_full_text_postings() {
 
 #[test]
 fn default_classifier_on_hn_2013_2018_full_text_postings() {
-    let Some(postings) = postings(
+    let Some((postings, preds)) = classified(
         "hn-whoishiring-fulltext-2013-2018/hn_whoishiring_2013-08_2018-04.csv",
         4,
+        7_001,
     ) else {
-        return;
-    };
-    assert!(postings.len() > 7_000, "{} postings", postings.len());
-    let Some(preds) = classify(&postings) else {
         return;
     };
     let unclassified = preds.iter().filter(|p| p.title_id == UNCLASSIFIED).count();

@@ -592,11 +592,12 @@ impl WorkingCopy {
     ) -> Result<WorkingCopy, TrendsError> {
         let mut copy = WorkingCopy::leased(url, store, dir, command, say)?;
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-        if let Some(r) = copy
+        let interrupted = copy
             .base
-            .clone()
+            .as_ref()
             .filter(|r| r.state == CommitState::Writing)
-        {
+            .cloned();
+        if let Some(r) = interrupted {
             let mine =
                 std::fs::read_to_string(dir.join(RUN_MARKER)).is_ok_and(|m| m.trim() == r.run);
             if !mine {
