@@ -23,40 +23,32 @@
 //! deterministic given the seed, at the cost of sentence-transformers' dropout regularization.
 
 use crate::trainable_ops::{
-    load_encoder_layers, padding_mask_bias, run_encoder_layers, word_and_position_embeddings,
-    Activation, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+    load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation, AttentionNames,
+    EncoderLayer, LayerDims, TokenEmbeddings,
 };
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
 pub use candle_transformers::models::bert::Config;
 
 struct Embeddings {
-    word: Embedding,
-    position: Embedding,
+    tokens: TokenEmbeddings,
     token_type: Embedding,
-    layer_norm: TrainableLayerNorm,
 }
 
 impl Embeddings {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let (word, position) = word_and_position_embeddings(
-            &vb,
-            cfg.vocab_size,
-            cfg.max_position_embeddings,
-            cfg.hidden_size,
-        )?;
         Ok(Self {
-            word,
-            position,
+            tokens: TokenEmbeddings::load(
+                &vb,
+                cfg.vocab_size,
+                cfg.max_position_embeddings,
+                cfg.hidden_size,
+                cfg.layer_norm_eps,
+            )?,
             token_type: candle_nn::embedding(
                 cfg.type_vocab_size,
                 cfg.hidden_size,
                 vb.pp("token_type_embeddings"),
-            )?,
-            layer_norm: TrainableLayerNorm::load(
-                cfg.hidden_size,
-                cfg.layer_norm_eps,
-                vb.pp("LayerNorm"),
             )?,
         })
     }
@@ -64,9 +56,10 @@ impl Embeddings {
     fn forward(&self, input_ids: &Tensor, token_type_ids: &Tensor) -> Result<Tensor> {
         let (_, seq_len) = input_ids.dims2()?;
         let positions = Tensor::arange(0u32, seq_len as u32, input_ids.device())?;
-        let xs = (self.word.forward(input_ids)? + self.token_type.forward(token_type_ids)?)?
-            .broadcast_add(&self.position.forward(&positions)?)?;
-        self.layer_norm.forward(&xs)
+        let xs = (self.tokens.word.forward(input_ids)?
+            + self.token_type.forward(token_type_ids)?)?
+        .broadcast_add(&self.tokens.position.forward(&positions)?)?;
+        self.tokens.normalize(&xs)
     }
 }
 
@@ -133,16 +126,14 @@ pub(crate) fn tiny_config() -> Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trainable_ops::max_abs_diff;
-    use candle_core::{DType, Device};
-    use candle_nn::VarMap;
+    use crate::trainable_ops::{cpu_varmap, max_abs_diff};
+    use candle_core::Device;
 
     #[test]
     fn forward_matches_candle_transformers_bert() {
         let cfg = tiny_config();
         let dev = Device::Cpu;
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let (_varmap, vb) = cpu_varmap();
         let ours = TrainableBert::load(vb.clone(), &cfg).unwrap();
         // same VarMap: candle-transformers' model reads the very same variables
         let theirs = candle_transformers::models::bert::BertModel::load(vb, &cfg).unwrap();

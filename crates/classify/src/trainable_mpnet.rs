@@ -16,36 +16,28 @@
 //! sentence embeddings against `load_encoder("mpnet")` when all-mpnet-base-v2 is installed.
 
 use crate::trainable_ops::{
-    load_encoder_layers, padding_mask_bias, run_encoder_layers, word_and_position_embeddings,
-    Activation, AttentionNames, EncoderLayer, LayerDims, TrainableLayerNorm,
+    load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation, AttentionNames,
+    EncoderLayer, LayerDims, TokenEmbeddings,
 };
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Embedding, VarBuilder};
+use candle_nn::VarBuilder;
 pub use jobshift_encode::mpnet::Config;
-use jobshift_encode::mpnet::{position_bias, position_ids};
+use jobshift_encode::mpnet::{position_ids, RelativePositionBias};
 
 struct Embeddings {
-    word: Embedding,
-    position: Embedding,
-    layer_norm: TrainableLayerNorm,
+    tokens: TokenEmbeddings,
     padding_idx: u32,
 }
 
 impl Embeddings {
     fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let (word, position) = word_and_position_embeddings(
-            &vb,
-            cfg.vocab_size,
-            cfg.max_position_embeddings,
-            cfg.hidden_size,
-        )?;
         Ok(Self {
-            word,
-            position,
-            layer_norm: TrainableLayerNorm::load(
+            tokens: TokenEmbeddings::load(
+                &vb,
+                cfg.vocab_size,
+                cfg.max_position_embeddings,
                 cfg.hidden_size,
                 cfg.layer_norm_eps,
-                vb.pp("LayerNorm"),
             )?,
             padding_idx: cfg.pad_token_id,
         })
@@ -56,8 +48,9 @@ impl Embeddings {
     /// padding, as `create_position_ids_from_input_ids`.
     fn forward(&self, input_ids: &Tensor) -> Result<Tensor> {
         let positions = position_ids(input_ids, self.padding_idx)?;
-        let xs = (self.word.forward(input_ids)? + self.position.forward(&positions)?)?;
-        self.layer_norm.forward(&xs)
+        let xs =
+            (self.tokens.word.forward(input_ids)? + self.tokens.position.forward(&positions)?)?;
+        self.tokens.normalize(&xs)
     }
 }
 
@@ -76,8 +69,7 @@ pub(crate) struct TrainableMpnet {
     embeddings: Embeddings,
     layers: Vec<EncoderLayer>,
     /// (num_buckets, num_heads), a trainable variable shared by every layer.
-    relative_attention_bias: Tensor,
-    num_buckets: usize,
+    relative_bias: RelativePositionBias,
 }
 
 impl TrainableMpnet {
@@ -97,15 +89,10 @@ impl TrainableMpnet {
         };
         let layers =
             load_encoder_layers(encoder.clone(), cfg.num_hidden_layers, &dims, &MPNET_NAMES)?;
-        let relative_attention_bias = encoder.get(
-            (cfg.relative_attention_num_buckets, cfg.num_attention_heads),
-            "relative_attention_bias.weight",
-        )?;
         Ok(Self {
             embeddings,
             layers,
-            relative_attention_bias,
-            num_buckets: cfg.relative_attention_num_buckets,
+            relative_bias: RelativePositionBias::load(&encoder, cfg)?,
         })
     }
 
@@ -115,7 +102,9 @@ impl TrainableMpnet {
         let (_, seq_len) = input_ids.dims2()?;
         let xs = self.embeddings.forward(input_ids)?;
         // bias + mask, broadcast once to (batch, heads, seq, seq) and shared by every layer
-        let bias = position_bias(&self.relative_attention_bias, self.num_buckets, seq_len)?
+        let bias = self
+            .relative_bias
+            .for_length(seq_len)?
             .broadcast_add(&padding_mask_bias(attention_mask)?)?;
         run_encoder_layers(&self.layers, xs, &bias)
     }
@@ -142,7 +131,7 @@ pub(crate) fn tiny_config() -> Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trainable_ops::max_abs_diff;
+    use crate::trainable_ops::{cpu_varmap, max_abs_diff};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
 
@@ -173,8 +162,7 @@ mod tests {
     fn forward_matches_the_inference_mpnet() {
         let cfg = tiny_config();
         let dev = Device::Cpu;
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let (varmap, vb) = cpu_varmap();
         let ours = TrainableMpnet::load(vb.clone(), &cfg).unwrap();
         // same VarMap: the inference port reads the very same variables
         let theirs = jobshift_encode::mpnet::MPNetModel::load(vb, &cfg).unwrap();

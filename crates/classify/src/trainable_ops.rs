@@ -35,18 +35,34 @@ impl TrainableLayerNorm {
     }
 }
 
-/// The word and position embedding tables under an `embeddings` prefix (the names BERT and
-/// MPNet share).
-pub(crate) fn word_and_position_embeddings(
-    vb: &VarBuilder,
-    vocab_size: usize,
-    max_positions: usize,
-    hidden: usize,
-) -> Result<(Embedding, Embedding)> {
-    Ok((
-        candle_nn::embedding(vocab_size, hidden, vb.pp("word_embeddings"))?,
-        candle_nn::embedding(max_positions, hidden, vb.pp("position_embeddings"))?,
-    ))
+/// The word and position embedding tables and the layer norm after them, under an
+/// `embeddings` prefix (the names BERT and MPNet share); each model adds what it owns
+/// (BERT its token types, MPNet its padding-aware positions).
+pub(crate) struct TokenEmbeddings {
+    pub word: Embedding,
+    pub position: Embedding,
+    layer_norm: TrainableLayerNorm,
+}
+
+impl TokenEmbeddings {
+    pub(crate) fn load(
+        vb: &VarBuilder,
+        vocab_size: usize,
+        max_positions: usize,
+        hidden: usize,
+        layer_norm_eps: f64,
+    ) -> Result<Self> {
+        Ok(Self {
+            word: candle_nn::embedding(vocab_size, hidden, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(max_positions, hidden, vb.pp("position_embeddings"))?,
+            layer_norm: TrainableLayerNorm::load(hidden, layer_norm_eps, vb.pp("LayerNorm"))?,
+        })
+    }
+
+    /// The layer norm of the summed embeddings.
+    pub(crate) fn normalize(&self, summed: &Tensor) -> Result<Tensor> {
+        self.layer_norm.forward(summed)
+    }
 }
 
 /// Where an encoder layer's attention weights are, under the layer's prefix (BERT and MPNet name
@@ -247,6 +263,15 @@ pub(crate) fn mean_pool_normalize(hidden: &Tensor, attention_mask: &Tensor) -> R
     let mean = summed.broadcast_div(&counts)?;
     let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
     mean.broadcast_div(&norm)
+}
+
+/// An empty variable map on the CPU and a builder over it (tests: a model loaded from the
+/// builder creates its variables in the map, so a second model can read the same ones).
+#[cfg(test)]
+pub(crate) fn cpu_varmap() -> (candle_nn::VarMap, VarBuilder<'static>) {
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &candle_core::Device::Cpu);
+    (varmap, vb)
 }
 
 /// Largest absolute element of `a - b` (tests).

@@ -319,11 +319,10 @@ async fn fetch_company(
     lines.append(&mut session.lines);
     lines.push(SnapshotLine::End {
         status,
-        errors: session.errors.clone(),
+        errors: std::mem::take(&mut session.errors),
         requests,
         seconds,
     });
-    let errors = std::mem::take(&mut session.errors);
     drop(session);
     let snap = snapshot::snapshot_path(&dataset, &info.run_id, &company.slug);
     snapshot::write_snapshot(&snap, &lines).map_err(io_err(&snap))?;
@@ -335,14 +334,7 @@ async fn fetch_company(
             &info2,
             company,
             &state,
-            Fetched {
-                lines,
-                status,
-                errors,
-                requests,
-                seconds,
-                snapshot: Some(rel),
-            },
+            Fetched::of_snapshot(lines, rel),
         )
     })
     .await
@@ -364,6 +356,35 @@ struct Fetched {
     requests: u64,
     seconds: f64,
     snapshot: Option<String>,
+}
+
+impl Fetched {
+    /// The responses of a snapshot (`rel`: its path in the dataset) and how the fetch went, from
+    /// its end line; a snapshot without one (a run cut short) is a partial fetch.
+    fn of_snapshot(lines: Vec<SnapshotLine>, rel: String) -> Fetched {
+        let (status, errors, requests, seconds) = match lines.last() {
+            Some(SnapshotLine::End {
+                status,
+                errors,
+                requests,
+                seconds,
+            }) => (*status, errors.clone(), *requests, *seconds),
+            _ => (
+                Status::Partial,
+                vec!["snapshot has no end line (the run was cut short)".into()],
+                0,
+                0.0,
+            ),
+        };
+        Fetched {
+            lines,
+            status,
+            errors,
+            requests,
+            seconds,
+            snapshot: Some(rel),
+        }
+    }
 }
 
 /// Parse a company's responses, sort its postings against its history and write the feed
@@ -771,20 +792,6 @@ pub fn reparse(
         if !wanted.is_empty() && !wanted.contains(&company.to_lowercase()) {
             continue;
         }
-        let (status, errors, requests, seconds) = match lines.last() {
-            Some(SnapshotLine::End {
-                status,
-                errors,
-                requests,
-                seconds,
-            }) => (*status, errors.clone(), *requests, *seconds),
-            _ => (
-                Status::Partial,
-                vec!["snapshot has no end line (the run was cut short)".into()],
-                0,
-                0.0,
-            ),
-        };
         let company = Company {
             name: company,
             ats: ats.parse().map_err(CollectError::Snapshot)?,
@@ -796,14 +803,7 @@ pub fn reparse(
         if !outcome_path(dataset, &info.run_id, &slug).exists() {
             let state = history::load(dataset, &slug).map_err(CollectError::Dataset)?;
             let rel = format!("snapshots/{source}/{slug}.jsonl.zst");
-            let fetched = Fetched {
-                lines,
-                status,
-                errors,
-                requests,
-                seconds,
-                snapshot: Some(rel),
-            };
+            let fetched = Fetched::of_snapshot(lines, rel);
             build_outcome(dataset, &info, company.clone(), &state, fetched)?;
         }
         order.push(company);

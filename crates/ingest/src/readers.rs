@@ -656,13 +656,8 @@ impl RecordReader for JsonLinesReader {
             self.number += 1;
             let (text, l) = lossy(bytes);
             let text = text.trim_end_matches('\r');
-            return Ok(Some(json_item(
-                self.number,
-                self.line,
-                text,
-                l,
-                self.limits,
-            )));
+            let item = json_item(self.number, self.line, text, l, self.limits);
+            return Ok(Some(item));
         }
     }
     fn notes(&self) -> Vec<String> {
@@ -922,13 +917,8 @@ impl RecordReader for JsonArrayReader {
                 return Ok(None);
             }
         }
-        Ok(Some(json_item(
-            self.number,
-            start_line,
-            text,
-            l,
-            self.limits,
-        )))
+        let item = json_item(self.number, start_line, text, l, self.limits);
+        Ok(Some(item))
     }
     fn notes(&self) -> Vec<String> {
         self.notes.clone()

@@ -211,26 +211,15 @@ impl TitleCatalog {
 
 #[cfg(test)]
 pub(crate) fn test_catalog() -> TitleCatalog {
-    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| CatalogTitle {
-        id: id.into(),
-        name: name.into(),
-        family: fam.into(),
-        definition: format!("Does {name} work."),
-        aliases: aliases.iter().map(|s| s.to_string()).collect(),
-        level: None,
+    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| {
+        CatalogTitle::new(id, name, fam, &format!("Does {name} work."), aliases)
     };
     TitleCatalog::new(
         "test-1",
         "test",
         vec![
-            CatalogFamily {
-                id: "data_ai".into(),
-                name: "Data & AI".into(),
-            },
-            CatalogFamily {
-                id: "software_engineering".into(),
-                name: "Software".into(),
-            },
+            CatalogFamily::new("data_ai", "Data & AI"),
+            CatalogFamily::new("software_engineering", "Software"),
         ],
         vec![
             t(

@@ -571,15 +571,7 @@ mod tests {
                 level: None,
             })
             .collect();
-        TitleCatalog::new(
-            "v",
-            "o",
-            vec![CatalogFamily {
-                id: "fam".into(),
-                name: "Fam".into(),
-            }],
-            titles,
-        )
+        TitleCatalog::new("v", "o", vec![CatalogFamily::new("fam", "Fam")], titles)
     }
 
     #[test]

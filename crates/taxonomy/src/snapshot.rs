@@ -39,6 +39,29 @@ pub struct FamilySnapshot {
     pub name: String,
 }
 
+impl TitleSnapshot {
+    /// A title with no level (a hand-made catalog: tests, small examples).
+    pub fn new(id: &str, name: &str, family: &str, definition: &str, aliases: &[&str]) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            family: family.into(),
+            definition: definition.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            level: None,
+        }
+    }
+}
+
+impl FamilySnapshot {
+    pub fn new(id: &str, name: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+}
+
 impl Taxonomy {
     /// This taxonomy's titles (in taxonomy order) and families, owned.
     pub fn snapshot(&self) -> TaxonomySnapshot {

@@ -347,23 +347,14 @@ impl<'a> Stats<'a> {
 
 impl fmt::Display for Stats<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Stats {
-            tax,
-            by_family,
-            by_level,
-            by_tier,
-            aliases,
-            titles_in_cw,
-            cw_by_major,
-        } = self;
-        let cw = tax.crosswalk();
+        let (tax, cw) = (self.tax, self.tax.crosswalk());
         writeln!(f, "taxonomy {} ({})", tax.version(), tax.origin())?;
         writeln!(
             f,
             "{} titles in {} families, {} aliases, {} retired ids",
             tax.titles().len(),
             tax.families().len(),
-            aliases,
+            self.aliases,
             tax.retired().len()
         )?;
         writeln!(f, "\ntitles per family:")?;
@@ -372,7 +363,7 @@ impl fmt::Display for Stats<'_> {
                 f,
                 "  {:<32} {:>4}",
                 fam.id,
-                by_family.get(fam.id.as_str()).copied().unwrap_or(0)
+                self.by_family.get(fam.id.as_str()).copied().unwrap_or(0)
             )?;
         }
         writeln!(f, "\ntitles per level:")?;
@@ -381,19 +372,19 @@ impl fmt::Display for Stats<'_> {
                 f,
                 "  {:<32} {:>4}",
                 l.as_str(),
-                by_level.get(l.as_str()).copied().unwrap_or(0)
+                self.by_level.get(l.as_str()).copied().unwrap_or(0)
             )?;
         }
         writeln!(f, "\ntitles per tier:")?;
-        for (k, v) in by_tier.iter() {
+        for (k, v) in self.by_tier.iter() {
             writeln!(f, "  {:<32} {:>4}", k, v)?;
         }
         writeln!(
             f,
             "\ncrosswalk: {} O*NET-SOC 2019 codes → {} distinct titles; per SOC major group: {}",
             cw.len(),
-            titles_in_cw.len(),
-            cw_by_major
+            self.titles_in_cw.len(),
+            self.cw_by_major
                 .iter()
                 .map(|(k, v)| format!("{k}:{v}"))
                 .collect::<Vec<_>>()

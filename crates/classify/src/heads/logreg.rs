@@ -3,7 +3,7 @@
 use super::*;
 use crate::ClassifyError;
 use candle_core::{DType, Device, Tensor, D};
-use candle_nn::{Module, Optimizer, VarBuilder, VarMap};
+use candle_nn::{Linear, Module, Optimizer, VarBuilder, VarMap};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -45,7 +45,14 @@ impl LogregHead {
         let n = y.len();
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-        let lin = candle_nn::linear(dim, k, vb.pp("head"))?;
+        // zero start: the objective is convex, so the optimum does not depend on where it
+        // starts, and training stays deterministic given the seed (`candle_nn::linear` draws
+        // its initial weights from an unseeded generator: two fits differed)
+        let zero = candle_nn::Init::Const(0.0);
+        let lin = Linear::new(
+            vb.get_with_hints((k, dim), "head.weight", zero)?,
+            Some(vb.get_with_hints(k, "head.bias", zero)?),
+        );
         let mut opt = candle_nn::AdamW::new(
             varmap.all_vars(),
             candle_nn::ParamsAdamW {

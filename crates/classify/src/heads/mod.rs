@@ -350,6 +350,29 @@ mod tests {
     }
 
     #[test]
+    fn every_head_is_the_same_given_the_seed() {
+        let (x, y) = clusters(20, 3);
+        let (tx, _) = clusters(5, 4);
+        let w = vec![1.0; y.len()];
+        let p = HeadParams {
+            rf_trees: 5,
+            rf_pca_dims: 4,
+            lr_epochs: 5,
+            lr_batch: 8,
+            ..Default::default()
+        };
+        for kind in HeadKind::ALL {
+            let fit = || Head::fit(kind, &x, 8, &y, &w, 4, &p).unwrap();
+            let (a, b) = (fit(), fit());
+            assert_eq!(
+                a.predict_proba(&tx).unwrap(),
+                b.predict_proba(&tx).unwrap(),
+                "{kind}: two fits with one seed differ"
+            );
+        }
+    }
+
+    #[test]
     fn every_head_separates_clusters_and_roundtrips() {
         let (x, y) = clusters(30, 1);
         let (tx, ty) = clusters(10, 2);

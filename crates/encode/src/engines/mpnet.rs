@@ -208,32 +208,50 @@ pub fn position_ids(input_ids: &Tensor, padding_idx: u32) -> Result<Tensor> {
     Tensor::from_vec(positions, (b, l), input_ids.device())
 }
 
-/// The relative-position bias for a sequence length, (1, heads, seq, seq), from the bias
-/// table (num_buckets, heads): the bucket of every (query, key) pair (host-side) gathered with
-/// `index_select` — differentiable, so the trainable port uses it too.
-pub fn position_bias(table: &Tensor, num_buckets: usize, seq_len: usize) -> Result<Tensor> {
-    let heads = table.dim(1)?;
-    let mut buckets = Vec::with_capacity(seq_len * seq_len);
-    for query in 0..seq_len as i64 {
-        for key in 0..seq_len as i64 {
-            buckets.push(relative_position_bucket(key - query, num_buckets) as u32);
-        }
+/// MPNet's relative-position bias: one table (num_buckets, heads) under the encoder's prefix
+/// (`relative_attention_bias.weight`), shared by every layer.
+pub struct RelativePositionBias {
+    table: Tensor,
+    num_buckets: usize,
+}
+
+impl RelativePositionBias {
+    /// The table under `encoder` (a trainable variable when the builder is `VarMap`-backed).
+    pub fn load(encoder: &VarBuilder, cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            table: encoder.get(
+                (cfg.relative_attention_num_buckets, cfg.num_attention_heads),
+                "relative_attention_bias.weight",
+            )?,
+            num_buckets: cfg.relative_attention_num_buckets,
+        })
     }
-    let buckets = Tensor::from_vec(buckets, seq_len * seq_len, table.device())?;
-    // (seq*seq, heads) -> (heads, seq*seq) -> (1, heads, seq, seq)
-    table
-        .index_select(&buckets, 0)?
-        .t()?
-        .reshape((1, heads, seq_len, seq_len))
+
+    /// The bias for a sequence length, (1, heads, seq, seq): the bucket of every (query, key)
+    /// pair (host-side) gathered with `index_select` — differentiable, so the trainable port
+    /// uses it too. Computed once per forward pass, as `MPNetEncoder.compute_position_bias`.
+    pub fn for_length(&self, seq_len: usize) -> Result<Tensor> {
+        let heads = self.table.dim(1)?;
+        let mut buckets = Vec::with_capacity(seq_len * seq_len);
+        for query in 0..seq_len as i64 {
+            for key in 0..seq_len as i64 {
+                buckets.push(relative_position_bucket(key - query, self.num_buckets) as u32);
+            }
+        }
+        let buckets = Tensor::from_vec(buckets, seq_len * seq_len, self.table.device())?;
+        // (seq*seq, heads) -> (heads, seq*seq) -> (1, heads, seq, seq)
+        self.table
+            .index_select(&buckets, 0)?
+            .t()?
+            .reshape((1, heads, seq_len, seq_len))
+    }
 }
 
 /// MPNet encoder: embeddings, layers, and the shared relative-attention bias table.
 pub struct MPNetModel {
     embeddings: MPNetEmbeddings,
     layers: Vec<MPNetLayer>,
-    /// (num_buckets, num_heads)
-    relative_attention_bias: Tensor,
-    num_buckets: usize,
+    relative_bias: RelativePositionBias,
     dtype: DType,
     pub device: Device,
 }
@@ -250,15 +268,10 @@ impl MPNetModel {
         let layers = (0..cfg.num_hidden_layers)
             .map(|i| MPNetLayer::load(enc.pp(format!("layer.{i}")), cfg))
             .collect::<Result<Vec<_>>>()?;
-        let relative_attention_bias = enc.get(
-            (cfg.relative_attention_num_buckets, cfg.num_attention_heads),
-            "relative_attention_bias.weight",
-        )?;
         Ok(Self {
             embeddings,
             layers,
-            relative_attention_bias,
-            num_buckets: cfg.relative_attention_num_buckets,
+            relative_bias: RelativePositionBias::load(&enc, cfg)?,
             dtype: vb.dtype(),
             device: vb.device().clone(),
         })
@@ -267,7 +280,7 @@ impl MPNetModel {
     /// The relative-position bias for a sequence length: (1, heads, seq, seq). Computed once per
     /// forward pass and shared by every layer, as `MPNetEncoder.compute_position_bias` does.
     pub fn position_bias(&self, seq_len: usize) -> Result<Tensor> {
-        position_bias(&self.relative_attention_bias, self.num_buckets, seq_len)
+        self.relative_bias.for_length(seq_len)
     }
 
     /// `input_ids`, `attention_mask`: (batch, seq) u32. Returns the last hidden state

@@ -22,30 +22,16 @@ pub fn first_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> T {
 }
 
 pub fn catalog() -> TitleCatalog {
-    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| CatalogTitle {
-        id: id.into(),
-        name: name.into(),
-        family: fam.into(),
-        definition: format!("Works as a {name}."),
-        aliases: aliases.iter().map(|s| s.to_string()).collect(),
-        level: None,
+    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| {
+        CatalogTitle::new(id, name, fam, &format!("Works as a {name}."), aliases)
     };
     TitleCatalog::new(
         "test-1",
         "tests",
         vec![
-            CatalogFamily {
-                id: "data_ai".into(),
-                name: "Data & AI".into(),
-            },
-            CatalogFamily {
-                id: "software_engineering".into(),
-                name: "Software engineering".into(),
-            },
-            CatalogFamily {
-                id: "healthcare_clinical".into(),
-                name: "Healthcare".into(),
-            },
+            CatalogFamily::new("data_ai", "Data & AI"),
+            CatalogFamily::new("software_engineering", "Software engineering"),
+            CatalogFamily::new("healthcare_clinical", "Healthcare"),
         ],
         vec![
             t(
