@@ -36,6 +36,11 @@ pub struct Recalibration {
     /// ([`crate::recalibrate`]'s rule); absent when none qualified or the re-fit left it out.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub remap: std::collections::BTreeMap<String, TitleRemap>,
+    /// The labelled postings remembered by their descriptions (step 6,
+    /// [`crate::population`]); absent when the labels had too few descriptions or the re-fit
+    /// left them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<crate::population::PopulationInfo>,
 }
 
 /// One predicted title the labelled postings take to another: of `predicted` labelled postings

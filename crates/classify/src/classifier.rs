@@ -91,6 +91,8 @@ pub enum Method {
     Alias,
     TitleEmbedding,
     Description,
+    /// The labelled postings of a re-fit, by their descriptions (step 6, [`crate::population`]).
+    LabelledNeighbours,
     Unclassified,
 }
 
@@ -100,6 +102,7 @@ impl Method {
             Method::Alias => "alias",
             Method::TitleEmbedding => "title_embedding",
             Method::Description => "description",
+            Method::LabelledNeighbours => "labelled_neighbours",
             Method::Unclassified => "unclassified",
         }
     }
@@ -223,11 +226,21 @@ pub struct CascadeStats {
     /// Predictions a re-fit on labelled postings moved to another title (step 5).
     #[serde(skip_serializing_if = "is_zero")]
     pub remapped: usize,
+    /// Abstentions the labelled neighbours of a re-fit classified (step 6).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub population_filled: usize,
+    /// Predictions the labelled neighbours of a re-fit moved to a likelier title (step 6).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub population_moved: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
     pub title_head_time: Duration,
     pub description_time: Duration,
+    /// Descriptions step 6 embedded and compared with the labelled neighbours, and its time.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub population_read: usize,
+    pub population_time: Duration,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -251,11 +264,15 @@ impl CascadeStats {
         self.leading_title += o.leading_title;
         self.lead_specialty += o.lead_specialty;
         self.remapped += o.remapped;
+        self.population_filled += o.population_filled;
+        self.population_moved += o.population_moved;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
         self.title_head_time += o.title_head_time;
         self.description_time += o.description_time;
+        self.population_read += o.population_read;
+        self.population_time += o.population_time;
     }
 }
 
@@ -266,6 +283,8 @@ pub struct Classifier {
     encoder: Box<dyn Encoder>,
     head: Head,
     desc_head: Option<Head>,
+    /// A re-fit's labelled postings (step 6, [`crate::population`]).
+    population: Option<Head>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
     roles: RoleFinder,
@@ -330,6 +349,7 @@ impl Classifier {
             encoder,
             head,
             desc_head,
+            population: None,
             class_titles,
             title_index,
             id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -408,7 +428,10 @@ impl Classifier {
             options,
             jobshift_encode::default_cache_bytes(),
         )?;
-        Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)
+        let population = crate::population::load(dir)?;
+        let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
+        c.population = population;
+        Ok(c)
     }
 
     pub fn taxonomy(&self) -> &Taxonomy {
@@ -480,6 +503,27 @@ impl Classifier {
     ) -> Result<Vec<Prediction>, ClassifyError> {
         let mut out = self.cascade(inputs, cache, opts, stats)?;
         self.remap_to_population(&mut out, stats);
+        let refit = self.meta.recalibration.as_ref();
+        let info = refit.filter(|r| r.head == self.meta.head);
+        if let (Some(head), Some(info)) =
+            (&self.population, info.and_then(|r| r.population.as_ref()))
+        {
+            crate::population::apply(self, head, info, inputs, &mut out, opts, stats)?;
+        }
+        Ok(out)
+    }
+
+    /// Sentence embeddings of `texts` (`texts.len() × dim`), `batch` texts per forward pass.
+    pub(crate) fn embed_texts(
+        &self,
+        texts: &[String],
+        batch: usize,
+    ) -> Result<Vec<f32>, ClassifyError> {
+        let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+        let mut out = Vec::with_capacity(refs.len() * self.meta.dim);
+        for chunk in refs.chunks(batch.max(1)) {
+            out.extend_from_slice(&self.encoder.encode(chunk)?.data);
+        }
         Ok(out)
     }
 
@@ -1039,12 +1083,7 @@ impl Classifier {
         }
         let mut desc_probs: HashMap<usize, Vec<f32>> = HashMap::new();
         if !desc_rows.is_empty() {
-            let refs: Vec<&str> = desc_texts.iter().map(|s| s.as_str()).collect();
-            let mut dm = Vec::with_capacity(refs.len() * self.meta.dim);
-            for chunk in refs.chunks(opts.batch_size.max(1)) {
-                let e = self.encoder.encode(chunk)?;
-                dm.extend_from_slice(&e.data);
-            }
+            let dm = self.embed_texts(&desc_texts, opts.batch_size)?;
             let head = self.desc_head.as_ref().unwrap_or(&self.head);
             let p = head.predict_proba(&dm)?;
             for (j, &i) in desc_rows.iter().enumerate() {
@@ -1308,7 +1347,7 @@ struct TitleScores<'c> {
 }
 
 /// The posting's description when the cascade may read it (descriptions on, not blank).
-fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a str> {
+pub(crate) fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a str> {
     input
         .description
         .filter(|d| opts.use_description && !d.trim().is_empty())

@@ -249,10 +249,20 @@ pub fn write_confusion(
 /// matrix and the scores were written.
 pub struct LabelStudy {
     pub scores: SetScores,
+    /// The labelled postings, in the order of `scores.outcomes`.
+    pub items: Vec<crate::examples::EvalItem>,
     pub reports: Vec<crate::examples::LabelFileReport>,
     pub confusion_path: std::path::PathBuf,
     pub scores_path: std::path::PathBuf,
 }
+
+/// [`evaluate_labels`]' result: scores, confusion, a report per labels file, the postings.
+pub type LabelledEvaluation = (
+    SetScores,
+    Confusion,
+    Vec<crate::examples::LabelFileReport>,
+    Vec<crate::examples::EvalItem>,
+);
 
 /// `jobshift eval --labels`: the classifier on the user's own labelled postings (see
 /// [`evaluate_labels`]), writing the confusion matrix by title (default: `confusion.json`
@@ -265,7 +275,7 @@ pub fn label_study(
     confusion_out: Option<std::path::PathBuf>,
     scores_out: Option<std::path::PathBuf>,
 ) -> Result<LabelStudy, ClassifyError> {
-    let (scores, confusion, reports) = evaluate_labels(c, labels, opts)?;
+    let (scores, confusion, reports, items) = evaluate_labels(c, labels, opts)?;
     let beside = labels
         .first()
         .and_then(|p| p.parent())
@@ -286,6 +296,7 @@ pub fn label_study(
         .map_err(|e| ClassifyError::io(&scores_path, e))?;
     Ok(LabelStudy {
         scores,
+        items,
         reports,
         confusion_path,
         scores_path,
@@ -294,13 +305,13 @@ pub fn label_study(
 
 /// The classifier on the user's own labelled postings ([`crate::examples::labelled_set`], files or
 /// directories of labelled examples) with cascade `opts` (descriptions are read only when
-/// `opts.use_description`): the scores, the confusion matrix by exact title, and a report per
-/// labels file (accepted, rejected lines).
+/// `opts.use_description`): the scores, the confusion matrix by exact title, a report per
+/// labels file (accepted, rejected lines), and the labelled postings read.
 pub fn evaluate_labels(
     c: &Classifier,
     labels: &[std::path::PathBuf],
     opts: &CascadeOptions,
-) -> Result<(SetScores, Confusion, Vec<crate::examples::LabelFileReport>), ClassifyError> {
+) -> Result<LabelledEvaluation, ClassifyError> {
     let (set, reports) = crate::examples::labelled_set(c.taxonomy(), labels, opts.use_description)?;
     if set.items.is_empty() {
         let rejected: Vec<String> = reports
@@ -326,7 +337,7 @@ pub fn evaluate_labels(
     let mut cache = c.new_cache();
     let mut confusion = Confusion::new();
     let scores = evaluate(c, &set, &mut cache, opts, &mut confusion)?;
-    Ok((scores, confusion, reports))
+    Ok((scores, confusion, reports, set.items))
 }
 
 fn soc6(code: &str) -> &str {

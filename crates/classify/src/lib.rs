@@ -24,6 +24,7 @@ pub mod finetune;
 pub mod flags;
 pub mod heads;
 mod knn_device;
+pub mod population;
 mod recalibrate;
 pub mod roles;
 pub mod seniority;

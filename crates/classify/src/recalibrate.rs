@@ -112,6 +112,7 @@ pub(crate) fn fit_recalibration(
             alias_confidence_before,
             min_confidence_before,
             remap,
+            population: None,
         },
         alias,
         min,
@@ -121,8 +122,9 @@ pub(crate) fn fit_recalibration(
 /// Copy the classifier directory `src` to the new directory `to` with its confidence re-fitted
 /// on labelled outcomes ([`fit_recalibration`]) and, with `remap`, the predicted titles the
 /// labels say are mostly another title moved to it ([`fit_remap`]). The outcomes must come from
-/// `head`, the directory's chosen head, evaluated without an earlier re-fit. Returns the written
-/// metadata.
+/// `head`, the directory's chosen head, evaluated without an earlier re-fit. With `population`
+/// ([`crate::population::fit_population`]) the copy also remembers the labelled postings by
+/// their descriptions (step 6 of the cascade). Returns the written metadata.
 pub fn write_recalibrated_classifier(
     src: &std::path::Path,
     to: &std::path::Path,
@@ -130,6 +132,7 @@ pub fn write_recalibrated_classifier(
     outcomes: &[Outcome],
     labels: Vec<String>,
     remap: bool,
+    population: Option<&crate::population::PopulationFit>,
 ) -> Result<ClassifierMeta, crate::ClassifyError> {
     if std::fs::read_dir(to).is_ok_and(|mut d| d.next().is_some()) {
         return Err(ClassifyError::Format(format!(
@@ -145,7 +148,7 @@ pub fn write_recalibrated_classifier(
             head.as_str()
         )));
     }
-    let (recal, alias, min) = fit_recalibration(
+    let (mut recal, alias, min) = fit_recalibration(
         meta.head,
         meta.alias_confidence,
         meta.min_confidence,
@@ -158,7 +161,13 @@ pub fn write_recalibrated_classifier(
         },
     )
     .map_err(ClassifyError::Format)?;
-    crate::copy_dir(src, to, &|n| n.starts_with(".tmp-"))?;
+    // an earlier re-fit's population is not this one's
+    let skip = |n: &str| n.starts_with(".tmp-") || n == crate::population::POPULATION_DIR;
+    crate::copy_dir(src, to, &skip)?;
+    if let Some(p) = population {
+        p.save(to)?;
+        recal.population = Some(p.info.clone());
+    }
     meta.alias_confidence = alias;
     meta.min_confidence = min;
     if let Some(n) = to.file_name() {

@@ -64,6 +64,18 @@ impl fmt::Display for StepTimes<'_> {
             stats.description_time.as_secs_f64(),
             rate(stats.description_used, stats.description_time.as_secs_f64())
         )?;
+        if stats.population_read > 0 {
+            let secs = stats.population_time.as_secs_f64();
+            writeln!(
+                f,
+                "  labelled neighbours {:>6} descriptions in {:>8.3}s = {:>10.0} postings/s ({} abstentions classified, {} moved)",
+                stats.population_read,
+                secs,
+                rate(stats.population_read, secs),
+                stats.population_filled,
+                stats.population_moved
+            )?;
+        }
         writeln!(
             f,
             "  overall          {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({:.0} per core)",

@@ -2,7 +2,9 @@
 //! --recalibrate-to DIR`, [`write_recalibrated_classifier`]) moves the predicted titles the
 //! labels say are mostly another title (step 5 of the cascade, the remap), records each remap
 //! in `classifier.json`, and leaves every other title alone; without the remap (`--no-remap`)
-//! only the confidence is re-fitted.
+//! only the confidence is re-fitted. With the labelled postings' descriptions it also remembers
+//! them (step 6, the labelled neighbours) and classifies by them what the titles leave
+//! unclassified.
 //!
 //! Needs the MiniLM model and trains the default classifier into the jobshift cache when it is
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
@@ -12,6 +14,8 @@ mod common;
 
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method};
 use jobshift_classify::eval::Outcome;
+use jobshift_classify::examples::EvalItem;
+use jobshift_classify::population::{fit_population, MIN_POSTINGS};
 use jobshift_classify::write_recalibrated_classifier;
 
 fn outcome(best: &str, gold: &str, confidence: f32) -> Outcome {
@@ -70,7 +74,8 @@ fn a_refit_moves_the_titles_its_labels_say_are_another() {
     let labels = vec!["test labels".to_string()];
     let to = tmp.path().join("refit");
     let meta =
-        write_recalibrated_classifier(&dir, &to, head, &outcomes, labels.clone(), true).unwrap();
+        write_recalibrated_classifier(&dir, &to, head, &outcomes, labels.clone(), true, None)
+            .unwrap();
     let remap = &meta.recalibration.as_ref().unwrap().remap;
     assert_eq!(remap.len(), 1, "{remap:?}");
     let r = &remap["sales_engineer"];
@@ -110,7 +115,8 @@ fn a_refit_moves_the_titles_its_labels_say_are_another() {
 
     // --no-remap: the confidence is re-fitted, every title stays
     let plain = tmp.path().join("plain");
-    let meta = write_recalibrated_classifier(&dir, &plain, head, &outcomes, labels, false).unwrap();
+    let meta =
+        write_recalibrated_classifier(&dir, &plain, head, &outcomes, labels, false, None).unwrap();
     assert!(meta.recalibration.as_ref().unwrap().remap.is_empty());
     let (kept, stats) = classify(&Classifier::load(&plain).unwrap(), &titles[..3]);
     assert_eq!(
@@ -118,4 +124,122 @@ fn a_refit_moves_the_titles_its_labels_say_are_another() {
         ["sales_engineer", "backend_engineer", "data_engineer"]
     );
     assert_eq!(stats.remapped, 0);
+}
+
+/// Labelled postings whose title field names no role: `n` descriptions of one job, each a
+/// different selection of `sentences`.
+fn described_postings(title_id: &str, sentences: &[&str], n: usize) -> Vec<EvalItem> {
+    (0..n)
+        .map(|i| {
+            let picked: Vec<&str> = (0..sentences.len())
+                .filter(|s| (i >> (s % 5)) & 1 == 1 || s % 3 == i % 3)
+                .map(|s| sentences[s])
+                .collect();
+            EvalItem {
+                title: "Remote".into(),
+                gold_onet: Default::default(),
+                description: Some(format!(
+                    "Acme Corp | Remote | Full-time\n\n{}",
+                    picked.join(" ")
+                )),
+                gold_title: Some(title_id.into()),
+            }
+        })
+        .collect()
+}
+
+const NURSING: [&str; 6] = [
+    "You will care for patients on our medical-surgical unit.",
+    "Administer medications and monitor vital signs.",
+    "Work with physicians to plan each patient's care.",
+    "Three twelve-hour night shifts a week in the ICU.",
+    "Teach patients and families about their discharge plans.",
+    "BLS and ACLS certification required.",
+];
+const KITCHEN: [&str; 6] = [
+    "Prepare dishes on the grill and saute stations.",
+    "Keep the kitchen clean and follow food safety rules.",
+    "Prep vegetables, sauces and proteins before service.",
+    "Work the line during a busy dinner service.",
+    "Follow the chef's recipes and plating standards.",
+    "A food handler card is required.",
+];
+
+#[test]
+fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
+    let Some(dir) = common::default_classifier_dir() else {
+        return;
+    };
+    let original = Classifier::load(&dir).unwrap();
+    let opts = original.default_options();
+    let items = [
+        described_postings("registered_nurse", &NURSING, 40),
+        described_postings("cook", &KITCHEN, 40),
+    ]
+    .concat();
+    let fit = fit_population(&original, &items, &opts)
+        .unwrap()
+        .expect("80 labelled postings with descriptions are enough");
+    assert_eq!(fit.info.postings, 80);
+    assert!(fit.info.cross_fit_accuracy > 0.95, "{:?}", fit.info);
+    // too few labelled postings with descriptions: nothing to remember
+    assert!(fit_population(&original, &items[..MIN_POSTINGS - 1], &opts)
+        .unwrap()
+        .is_none());
+
+    // the confidence re-fit needs 100 outcomes: half at 0.4 (right half the time), half at 0.9
+    let outcomes = [
+        labelled(
+            "backend_engineer",
+            &[("backend_engineer", 30), ("data_engineer", 30)],
+            0.4,
+        ),
+        labelled("backend_engineer", &[("backend_engineer", 60)], 0.9),
+    ]
+    .concat();
+    let tmp = tempfile::tempdir().unwrap();
+    let (head, labels) = (original.meta.head, vec!["test labels".to_string()]);
+    let to = tmp.path().join("refit");
+    let meta =
+        write_recalibrated_classifier(&dir, &to, head, &outcomes, labels.clone(), true, Some(&fit))
+            .unwrap();
+    assert_eq!(
+        meta.recalibration.as_ref().unwrap().population,
+        Some(fit.info.clone())
+    );
+    assert!(to.join("population/head.json").is_file());
+
+    let nurse = "Acme Health | Remote | Full-time\n\nJoin our hospital: care for patients, administer medications and monitor vital signs on night shifts.";
+    let cook = "Acme Bistro | Remote | Full-time\n\nWork the line at dinner service, prep sauces and proteins, keep the kitchen clean.";
+    let (before_nurse, _) = common::classify(&original, &["Remote"], Some(nurse));
+    assert_ne!(before_nurse[0].method, Method::LabelledNeighbours);
+    let refit = Classifier::load(&to).unwrap();
+    let (nurse_after, stats) = common::classify(&refit, &["Remote"], Some(nurse));
+    assert_eq!(
+        nurse_after[0].title_id, "registered_nurse",
+        "{nurse_after:?}"
+    );
+    assert_eq!(nurse_after[0].method, Method::LabelledNeighbours);
+    assert!(nurse_after[0].confidence >= refit.meta.min_confidence);
+    let (cook_after, _) = common::classify(&refit, &["Remote"], Some(cook));
+    assert_eq!(cook_after[0].title_id, "cook", "{cook_after:?}");
+    assert_eq!(
+        stats.population_filled + stats.population_moved,
+        1,
+        "{stats:?}"
+    );
+    // an exact taxonomy title stays (these labels never saw a backend engineer), and a posting
+    // without a description is untouched
+    let (sure, _) = common::classify(&refit, &["Backend Engineer"], Some(nurse));
+    assert_eq!(sure[0].title_id, "backend_engineer", "{sure:?}");
+    let (bare, _) = common::classify(&refit, &["Remote"], None);
+    assert_eq!(bare[0].title_id, "unclassified", "{bare:?}");
+
+    // without a population (`--no-neighbours`), nothing is remembered and nothing filled
+    let plain = tmp.path().join("plain");
+    write_recalibrated_classifier(&dir, &plain, head, &outcomes, labels, true, None).unwrap();
+    assert!(!plain.join("population").exists());
+    let (plain_nurse, _) =
+        common::classify(&Classifier::load(&plain).unwrap(), &["Remote"], Some(nurse));
+    assert_ne!(plain_nurse[0].method, Method::LabelledNeighbours);
 }

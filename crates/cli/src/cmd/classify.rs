@@ -141,6 +141,11 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(to) = &a.recalibrate_to {
+        let population = if a.no_neighbours || !opts.use_description {
+            None
+        } else {
+            jobshift_classify::population::fit_population(&c, &study.items, &opts)?
+        };
         let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(a.classifier.as_deref()),
             to,
@@ -148,6 +153,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             &scores.outcomes,
             a.labels.iter().map(|p| p.display().to_string()).collect(),
             !a.no_remap,
+            population.as_ref(),
         )?;
         println!(
             "recalibrated classifier: {} (alias confidence {:.3} → {:.3}, min_confidence {:.3} → {:.3})",
@@ -157,6 +163,17 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.min_confidence,
             meta.min_confidence
         );
+        match meta.recalibration.as_ref().and_then(|r| r.population.as_ref()) {
+            Some(p) => println!(
+                "  labelled neighbours: {} postings remembered by their descriptions ({} nearest vote; cross-fitted title accuracy {:.3})",
+                p.postings, p.neighbours, p.cross_fit_accuracy
+            ),
+            None if !a.no_neighbours => println!(
+                "  labelled neighbours: none (fewer than {} labelled postings with a description)",
+                jobshift_classify::population::MIN_POSTINGS
+            ),
+            None => {}
+        }
         for (from, r) in meta.recalibration.iter().flat_map(|r| &r.remap) {
             println!(
                 "  remapped {from} → {}: {} of {} labelled postings predicted {from} were labelled {}, {} {from}",
@@ -335,6 +352,7 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
     }
+
     eprint!("{}", stats.step_times(started.elapsed().as_secs_f64()));
     Ok(())
 }
