@@ -4,7 +4,7 @@
 //! across calls. Skips cleanly when the MiniLM model is not installed (JOBSHIFT_MODEL_DIR or the
 //! jobshift cache).
 
-use arrow::array::{Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::array::{AsArray, Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
 use jobshift_classify::{classify_dataset, train, ClassifyOptions, HeadKind, TrainOptions};
 use jobshift_core::schema::{self, postings_schema};
@@ -168,16 +168,9 @@ fn train_classify_and_resume() {
     let ids = b
         .column_by_name(schema::TITLE_ID)
         .unwrap()
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .unwrap();
+        .as_string::<i32>();
     assert_eq!(ids.value(0), "data_engineer");
-    let methods = b
-        .column_by_name(schema::METHOD)
-        .unwrap()
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .unwrap();
+    let methods = b.column_by_name(schema::METHOD).unwrap().as_string::<i32>();
     // the description step decided it (or abstained after it): never the alias short-cut
     assert!(
         ["description", "unclassified"].contains(&methods.value(3)),

@@ -682,6 +682,7 @@ impl Env<'_> {
 mod tests {
     use super::*;
     use crate::TaxonomySource;
+    use arrow::array::AsArray;
 
     fn small_opts(n: u64) -> GenerateOptions {
         GenerateOptions {
@@ -725,13 +726,7 @@ mod tests {
             .unwrap();
             for batch in rdr {
                 let batch = batch.unwrap();
-                let col = batch
-                    .column_by_name("title_id")
-                    .unwrap()
-                    .as_any()
-                    .downcast_ref::<arrow::array::StringArray>()
-                    .unwrap()
-                    .clone();
+                let col = batch.column_by_name("title_id").unwrap().as_string::<i32>();
                 for v in col.iter() {
                     *counts.entry(v.unwrap().to_string()).or_default() += 1;
                 }
@@ -799,16 +794,8 @@ mod tests {
             for batch in rd {
                 let batch = batch.unwrap();
                 assert_eq!(batch.schema(), jobshift_core::schema::postings_schema());
-                let title = batch.column_by_name("title").unwrap();
-                let title = title
-                    .as_any()
-                    .downcast_ref::<arrow::array::StringArray>()
-                    .unwrap();
-                let extra = batch.column_by_name("extra").unwrap();
-                let extra = extra
-                    .as_any()
-                    .downcast_ref::<arrow::array::StringArray>()
-                    .unwrap();
+                let title = batch.column_by_name("title").unwrap().as_string::<i32>();
+                let extra = batch.column_by_name("extra").unwrap().as_string::<i32>();
                 for i in 0..batch.num_rows() {
                     let v: serde_json::Value = serde_json::from_str(extra.value(i)).unwrap();
                     let truth = v["true_title_id"].as_str().unwrap();

@@ -2,6 +2,7 @@
 //! duplicates folded into them, and the latest ingest run's accounting. Reads only the columns
 //! it counts, one batch at a time.
 
+use crate::store::col;
 use crate::{IngestError, IngestReport};
 use arrow::array::{Array, Date32Array, StringArray, UInt32Array};
 use jobshift_core::dataset::DatasetDir;
@@ -117,36 +118,11 @@ pub fn dataset_stats(root: &Path) -> Result<DatasetStats, IngestError> {
             .map_err(|e| IngestError::parquet(path, e))?;
         for b in reader {
             let b = b.map_err(|e| IngestError::parquet(path, e))?;
-            let get = |n: &str| b.column_by_name(n).cloned();
-            let missing = || IngestError::Dataset {
-                dir: path.clone(),
-                message: "not a jobshift postings file (missing columns)".into(),
-            };
-            let source = get(cols::SOURCE).ok_or_else(missing)?;
-            let source = source
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(missing)?;
-            let country = get(cols::COUNTRY).ok_or_else(missing)?;
-            let country = country
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(missing)?;
-            let posted = get(cols::POSTED_DATE).ok_or_else(missing)?;
-            let posted = posted
-                .as_any()
-                .downcast_ref::<Date32Array>()
-                .ok_or_else(missing)?;
-            let dups = get(cols::DUPLICATES).ok_or_else(missing)?;
-            let dups = dups
-                .as_any()
-                .downcast_ref::<UInt32Array>()
-                .ok_or_else(missing)?;
-            let prec = get(cols::DATE_PRECISION).ok_or_else(missing)?;
-            let prec = prec
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(missing)?;
+            let source: &StringArray = col(&b, cols::SOURCE, path)?;
+            let country: &StringArray = col(&b, cols::COUNTRY, path)?;
+            let posted: &Date32Array = col(&b, cols::POSTED_DATE, path)?;
+            let dups: &UInt32Array = col(&b, cols::DUPLICATES, path)?;
+            let prec: &StringArray = col(&b, cols::DATE_PRECISION, path)?;
             for i in 0..b.num_rows() {
                 st.postings += 1;
                 let d = dups.value(i) as u64;

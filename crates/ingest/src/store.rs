@@ -204,7 +204,8 @@ impl PostingsBatchBuilder {
     }
 }
 
-fn col<'a, T: 'static>(
+/// Column `name` of `batch` as the array type `T`, or an error naming the column and `path`.
+pub(crate) fn col<'a, T: 'static>(
     batch: &'a RecordBatch,
     name: &str,
     path: &Path,

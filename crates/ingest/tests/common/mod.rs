@@ -2,7 +2,8 @@
 //! postings, rejects and duplicate decisions.
 #![allow(dead_code)]
 
-use arrow::array::{Array, Date32Array, StringArray, UInt32Array, UInt64Array};
+use arrow::array::{Array, AsArray, StringArray};
+use arrow::datatypes::{Date32Type, UInt32Type, UInt64Type};
 use jobshift_core::dataset::DatasetDir;
 use jobshift_ingest::{ingest, IngestOptions, IngestReport};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -43,21 +44,10 @@ pub fn rows(dir: &Path) -> Vec<Row> {
             .unwrap();
         for b in r {
             let b = b.unwrap();
-            let s = |n: &str| {
-                b.column_by_name(n)
-                    .unwrap()
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .unwrap()
-                    .clone()
-            };
+            let s = |n: &str| b.column_by_name(n).unwrap().as_string::<i32>().clone();
             let d = |n: &str| {
-                b.column_by_name(n)
-                    .unwrap()
-                    .as_any()
-                    .downcast_ref::<Date32Array>()
-                    .unwrap()
-                    .clone()
+                let c = b.column_by_name(n).unwrap();
+                c.as_primitive::<Date32Type>().clone()
             };
             let opt = |a: &StringArray, i: usize| {
                 if a.is_null(i) {
@@ -79,20 +69,10 @@ pub fn rows(dir: &Path) -> Vec<Row> {
                 s("input_file"),
             );
             let (pd, fs, ls) = (d("posted_date"), d("first_seen"), d("last_seen"));
-            let du = b
-                .column_by_name("duplicates")
-                .unwrap()
-                .as_any()
-                .downcast_ref::<UInt32Array>()
-                .unwrap()
-                .clone();
-            let ir = b
-                .column_by_name("input_record")
-                .unwrap()
-                .as_any()
-                .downcast_ref::<UInt64Array>()
-                .unwrap()
-                .clone();
+            let du = b.column_by_name("duplicates").unwrap();
+            let du = du.as_primitive::<UInt32Type>();
+            let ir = b.column_by_name("input_record").unwrap();
+            let ir = ir.as_primitive::<UInt64Type>();
             for i in 0..b.num_rows() {
                 out.push(Row {
                     posting_id: id.value(i).into(),
