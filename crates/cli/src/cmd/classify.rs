@@ -144,6 +144,12 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         let population = if a.no_neighbours || !opts.use_description {
             None
         } else {
+            let described = study
+                .items
+                .iter()
+                .filter(|i| i.description.is_some())
+                .count();
+            eprintln!("embedding the descriptions of {described} labelled postings (the labelled neighbours; about 40 a second on 2 cores)");
             jobshift_classify::population::fit_population(&c, &study.items, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
