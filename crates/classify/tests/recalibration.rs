@@ -188,15 +188,9 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
         .is_none());
 
     // the confidence re-fit needs 100 outcomes: half at 0.4 (right half the time), half at 0.9
-    let outcomes = [
-        labelled(
-            "backend_engineer",
-            &[("backend_engineer", 30), ("data_engineer", 30)],
-            0.4,
-        ),
-        labelled("backend_engineer", &[("backend_engineer", 60)], 0.9),
-    ]
-    .concat();
+    let mut outcomes = labelled("backend_engineer", &[("backend_engineer", 60)], 0.9);
+    let unsure = [("backend_engineer", 30), ("data_engineer", 30)];
+    outcomes.extend(labelled("backend_engineer", &unsure, 0.4));
     let tmp = tempfile::tempdir().unwrap();
     let (head, labels) = (original.meta.head, vec!["test labels".to_string()]);
     let to = tmp.path().join("refit");

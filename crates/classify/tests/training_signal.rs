@@ -65,6 +65,15 @@ fn default_classifier_is_built_the_same_from_any_directory() {
         "alias hits on JobBERT validation {alias_here:?}"
     );
 
+    // a training set read from the O*NET alternate titles at `path`
+    let from_file = |path: std::path::PathBuf| {
+        let opts = TrainOptions {
+            onet_alternates: Some(path),
+            ..Default::default()
+        };
+        training_set(&tax, &opts)
+    };
+
     // 2. the shipped file says what the public source says
     let source = repo_root().join("../shared/data/onet-alternate-titles/alternate_titles.tsv");
     if source.is_file() {
@@ -75,15 +84,7 @@ fn default_classifier_is_built_the_same_from_any_directory() {
             train::examples_hash(&shipped),
             train::examples_hash(&from_source)
         );
-        let given = training_set(
-            &tax,
-            &TrainOptions {
-                onet_alternates: Some(source),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .record;
+        let given = from_file(source).unwrap().record;
         assert_eq!(given.examples_blake3, here.examples_blake3);
         assert_eq!(given.validation_blake3, here.validation_blake3);
     } else {
@@ -94,16 +95,10 @@ fn default_classifier_is_built_the_same_from_any_directory() {
 
     // a missing data file is an error that names it, never a silent fallback
     let missing = far.path().join("nope.tsv");
-    let err = training_set(
-        &tax,
-        &TrainOptions {
-            onet_alternates: Some(missing),
-            ..Default::default()
-        },
-    )
-    .err()
-    .expect("a missing --onet-alternates file must stop training")
-    .to_string();
+    let err = from_file(missing)
+        .err()
+        .expect("a missing --onet-alternates file must stop training")
+        .to_string();
     assert!(err.contains("nope.tsv"), "{err}");
 
     // 3. thresholds: train the default (kNN) classifier in the repository and far from it

@@ -785,13 +785,14 @@ fn ingest_and_classify_publish_a_dataset_to_an_s3_bucket_whole_and_one_writer_at
     };
     let q = "SELECT posting_id, title, company, posted_date, duplicates FROM postings \
              ORDER BY posting_id";
-    sql(local.to_str().unwrap(), q, "local.csv", &[]);
-    sql(&url, q, "s3.csv", &[]);
-    assert_eq!(
-        read(&csv("local.csv")),
-        read(&csv("s3.csv")),
-        "ingest into s3://"
-    );
+    // `q` over the directory and over the bucket, into local-NAME.csv and s3-NAME.csv: equal
+    let same_in_both = |q: &str, name: &str, what: &str| {
+        let (here, there) = (format!("local-{name}.csv"), format!("s3-{name}.csv"));
+        sql(local.to_str().unwrap(), q, &here, &[]);
+        sql(&url, q, &there, &[]);
+        assert_eq!(read(&csv(&here)), read(&csv(&there)), "{what}");
+    };
+    same_in_both(q, "postings", "ingest into s3://");
     let bucket_files = |name: &str| {
         let dir = tmp.path().join(name);
         s3.download(bucket, prefix, &dir);
@@ -845,13 +846,7 @@ fn ingest_and_classify_publish_a_dataset_to_an_s3_bucket_whole_and_one_writer_at
     assert!(said.contains("classified on the cluster"), "{said}");
     assert_eq!(classified(&bucket_files("after-cluster")), want);
     let q = "SELECT posting_id, title_id, method, confidence FROM postings ORDER BY posting_id";
-    sql(local.to_str().unwrap(), q, "local-classified.csv", &[]);
-    sql(&url, q, "s3-classified.csv", &[]);
-    assert_eq!(
-        read(&csv("local-classified.csv")),
-        read(&csv("s3-classified.csv")),
-        "classified postings read from s3://"
-    );
+    same_in_both(q, "classified", "classified postings read from s3://");
     // the committed files only, as one table, on the cluster too
     sql(
         &url,

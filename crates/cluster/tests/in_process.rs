@@ -19,19 +19,27 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn generate(dir: &Path) {
+/// A generated classified dataset of `postings` from `from` to `to` into each of `dirs` (the
+/// same files in each), built-in taxonomy, with `classified` options.
+fn generate(
+    dirs: &[&Path],
+    (postings, seed, rows_per_file): (u64, u64, u64),
+    (from, to): (YearMonth, YearMonth),
+    classified: &ClassifiedOptions,
+) {
     let catalog = jobshift_generate::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
         .expect("taxonomy");
     let opts = GenerateOptions {
-        postings: 30_000,
-        seed: 7,
-        from: YearMonth::new(2023, 1),
-        to: YearMonth::new(2025, 6),
-        rows_per_file: 2_000,
+        postings,
+        seed,
+        from,
+        to,
+        rows_per_file,
         ..GenerateOptions::default()
     };
-    generate_classified(&catalog, &opts, &ClassifiedOptions::default(), dir, None)
-        .expect("generating the test dataset");
+    for d in dirs {
+        generate_classified(&catalog, &opts, classified, d, None).expect("generating postings");
+    }
 }
 
 /// Start a scheduler and one executor in this process; returns the cluster's address once a
@@ -71,7 +79,9 @@ async fn start_cluster() -> ClusterUrl {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sql_and_report_on_an_in_process_cluster_equal_local_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    generate(tmp.path());
+    let window = (YearMonth::new(2023, 1), YearMonth::new(2025, 6));
+    let classified = ClassifiedOptions::default();
+    generate(&[tmp.path()], (30_000, 7, 2_000), window, &classified);
     let url = start_cluster().await;
     let ctx = client::connect(&url).await.unwrap();
 
@@ -150,25 +160,14 @@ async fn classification_on_an_in_process_cluster_writes_what_a_local_run_writes(
     }
     let tmp = tempfile::tempdir().unwrap();
     // a postings table with raw titles (no descriptions), the same files in two datasets
-    let catalog = jobshift_generate::load_catalog_for(&jobshift_generate::TaxonomySource::Builtin)
-        .expect("taxonomy");
-    let opts = GenerateOptions {
-        postings: 3_000,
-        seed: 11,
-        from: YearMonth::new(2025, 1),
-        to: YearMonth::new(2025, 4),
-        rows_per_file: 500,
-        ..GenerateOptions::default()
-    };
     let copts = ClassifiedOptions {
         raw_titles: true,
         postings_table: true,
         ..ClassifiedOptions::default()
     };
     let (local, remote) = (tmp.path().join("local"), tmp.path().join("remote"));
-    for d in [&local, &remote] {
-        generate_classified(&catalog, &opts, &copts, d, None).expect("generating postings");
-    }
+    let window = (YearMonth::new(2025, 1), YearMonth::new(2025, 4));
+    generate(&[&local, &remote], (3_000, 11, 500), window, &copts);
     // a small classifier: taxonomy names and aliases, kNN, thresholds given
     let cls = tmp.path().join("classifier");
     jobshift_classify::train(&jobshift_classify::TrainOptions {
