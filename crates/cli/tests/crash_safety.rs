@@ -82,19 +82,24 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A dataset with months 1–6 (old), and the inputs of a second run that rewrites months 4–6 and
 /// adds 7–12 (new).
+/// `jobshift ingest INPUT --out DATASET -q`, which must succeed.
+fn ingest_quietly(input: &Path, dataset: &Path) {
+    ok(&[
+        "ingest",
+        input.to_str().unwrap(),
+        "--out",
+        dataset.to_str().unwrap(),
+        "-q",
+    ]);
+}
+
 fn two_runs(tmp: &Path) -> (PathBuf, PathBuf, u64, u64) {
     let a = tmp.join("a.csv");
     let b = tmp.join("b.csv");
     postings_csv(&a, "a", 1..=6, 5);
     postings_csv(&b, "b", 4..=12, 4);
     let base = tmp.join("base");
-    ok(&[
-        "ingest",
-        a.to_str().unwrap(),
-        "--out",
-        base.to_str().unwrap(),
-        "-q",
-    ]);
+    ingest_quietly(&a, &base);
     (base, b, 30, 30 + 36)
 }
 
@@ -105,13 +110,7 @@ fn a_reader_finishes_a_half_moved_commit_instead_of_reading_part_of_it() {
     // the run's staged result, moved into place by hand up to its first month
     let done = tmp.path().join("done");
     copy_dir(&base, &done);
-    ok(&[
-        "ingest",
-        b.to_str().unwrap(),
-        "--out",
-        done.to_str().unwrap(),
-        "-q",
-    ]);
+    ingest_quietly(&b, &done);
     let ds = tmp.path().join("ds");
     copy_dir(&base, &ds);
     let staging = ds.join(".staging-20240101T000000000Z");
@@ -178,13 +177,7 @@ fn ingest_killed_after_any_commit_rename_leaves_old_or_new_never_a_mix() {
             .to_string_lossy()
             .starts_with(".staging-")));
         // a rerun of the same input converges to the complete dataset
-        ok(&[
-            "ingest",
-            b.to_str().unwrap(),
-            "--out",
-            ds.to_str().unwrap(),
-            "-q",
-        ]);
+        ingest_quietly(&b, &ds);
         assert_eq!(count(&ds), new, "kill after rename {n}: rerun");
         std::fs::remove_dir_all(&ds).unwrap();
     }

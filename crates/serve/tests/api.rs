@@ -26,6 +26,22 @@ fn report_json(dir: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(paths.json).unwrap()).unwrap()
 }
 
+/// The test dataset in a temporary directory and a server over it (keep both alive).
+fn serve_a_dataset() -> (tempfile::TempDir, Running) {
+    let tmp = tempfile::tempdir().unwrap();
+    dataset(tmp.path());
+    let server = start(config(tmp.path(), None));
+    (tmp, server)
+}
+
+/// The array `v[key]`, item by item (a test fails when it is not an array).
+fn list<'a>(v: &'a Value, key: &str) -> std::slice::Iter<'a, Value> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not an array: {v}"))
+        .iter()
+}
+
 #[test]
 fn every_figure_equals_report_json() {
     let tmp = tempfile::tempdir().unwrap();
@@ -48,12 +64,7 @@ fn every_figure_equals_report_json() {
         let got = get(a, &format!("/api/{key}")).json();
         assert_eq!(got[key], report[key], "{key} differ from report.json");
     }
-    let years: Vec<String> = report["years"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|y| y.to_string())
-        .collect();
+    let years: Vec<String> = list(&report, "years").map(|y| y.to_string()).collect();
     assert_eq!(years, ["2023", "2024", "2025"]);
     for want in expected {
         let id = want["id"].as_str().unwrap();
@@ -110,45 +121,26 @@ fn every_figure_equals_report_json() {
 
 #[test]
 fn filters_sorting_search_and_csv() {
-    let tmp = tempfile::tempdir().unwrap();
-    dataset(tmp.path());
-    let server = start(config(tmp.path(), None));
+    let (_tmp, server) = serve_a_dataset();
     let a = server.addr;
     let fam = get(a, "/api/titles?family=creative_media").json();
-    let ids: Vec<&str> = fam["titles"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let ids: Vec<&str> = list(&fam, "titles")
         .map(|t| t["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), 3);
-    assert!(fam["titles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|t| t["family"] == "creative_media"));
+    assert!(list(&fam, "titles").all(|t| t["family"] == "creative_media"));
     let tier = get(a, "/api/titles?tier=senior_leadership").json();
     assert_eq!(tier["titles"][0]["id"], "creative_director");
     let big = get(a, "/api/titles?min_volume=500").json();
-    assert!(big["titles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|t| t["counts"]["2025"].as_u64().unwrap() >= 500));
+    assert!(list(&big, "titles").all(|t| t["counts"]["2025"].as_u64().unwrap() >= 500));
     let by_change = get(a, "/api/titles?sort=change").json();
-    let changes: Vec<f64> = by_change["titles"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let changes: Vec<f64> = list(&by_change, "titles")
         .filter_map(|t| t["change"]["2025"].as_f64())
         .collect();
     assert!(changes.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(by_change["titles"][0]["id"], "writer");
     let search = get(a, "/api/search?q=engin").json();
-    let hits: Vec<&str> = search["results"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let hits: Vec<&str> = list(&search, "results")
         .map(|t| t["id"].as_str().unwrap())
         .collect();
     assert!(hits.contains(&"software_engineer") && hits.contains(&"gtm_engineer"));
@@ -187,9 +179,7 @@ fn filters_sorting_search_and_csv() {
 
 #[test]
 fn etags_cache_headers_and_security_headers() {
-    let tmp = tempfile::tempdir().unwrap();
-    dataset(tmp.path());
-    let server = start(config(tmp.path(), None));
+    let (_tmp, server) = serve_a_dataset();
     let a = server.addr;
     let first = get(a, "/api/titles");
     let etag = first.header("etag").unwrap().to_string();
@@ -230,9 +220,7 @@ fn etags_cache_headers_and_security_headers() {
 
 #[test]
 fn bad_input_gets_clear_4xx_never_500() {
-    let tmp = tempfile::tempdir().unwrap();
-    dataset(tmp.path());
-    let server = start(config(tmp.path(), None));
+    let (_tmp, server) = serve_a_dataset();
     let a = server.addr;
     let long = "a".repeat(5000);
     let cases: Vec<(String, u16)> = vec![
