@@ -40,7 +40,20 @@ pub struct Recalibration {
     /// [`crate::population`]); absent when the labels had too few descriptions or the re-fit
     /// left them out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub population: Option<crate::population::PopulationInfo>,
+    pub population: Option<PopulationInfo>,
+}
+
+/// What a re-fit remembers of its labelled postings by their descriptions (step 6 of the
+/// cascade, [`crate::population`]; the head itself is in the classifier's `population/`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PopulationInfo {
+    /// Labelled postings with a description and a title the classifier knows.
+    pub postings: usize,
+    pub neighbours: usize,
+    /// The head's top probability → the share of cross-fitted predictions that were right.
+    pub map: Isotonic,
+    /// The cross-fitted neighbours' title accuracy on the labelled postings.
+    pub cross_fit_accuracy: f64,
 }
 
 /// One predicted title the labelled postings take to another: of `predicted` labelled postings

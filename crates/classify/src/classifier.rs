@@ -12,10 +12,10 @@
 //! 4. **unclassified** — when the calibrated confidence is below `min_confidence`.
 //!
 //! Directory layout: `classifier.json` ([`ClassifierMeta`]), `head/` (the chosen head),
-//! `heads/<kind>/` (every trained head, for comparison), optional `desc_head/`,
-//! `eval.json`, `confusion.json`.
+//! `heads/<kind>/` (every trained head, for comparison), optional `desc_head/`, a re-fit's
+//! optional `population/` (step 6), `eval.json`, `confusion.json`.
 
-use crate::calibrate::Isotonic;
+use crate::calibrate::{Isotonic, PopulationInfo};
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
 use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
@@ -150,6 +150,10 @@ pub mod reason {
 }
 
 pub use crate::seniority::MAX_TITLE_CHARS;
+
+/// Where a classifier re-fitted on labelled postings keeps their description head (step 6,
+/// [`crate::population`]), under its directory.
+pub(crate) const POPULATION_DIR: &str = "population";
 
 /// Characters of a description the role finder reads.
 const ROLE_SCAN_CHARS: usize = 6000;
@@ -428,7 +432,12 @@ impl Classifier {
             options,
             jobshift_encode::default_cache_bytes(),
         )?;
-        let population = crate::population::load(dir)?;
+        let population_dir = dir.join(POPULATION_DIR);
+        let population = if population_dir.join("head.json").is_file() {
+            Some(Head::load(&population_dir)?)
+        } else {
+            None
+        };
         let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
         c.population = population;
         Ok(c)
@@ -493,7 +502,9 @@ impl Classifier {
     /// 3. the description where the title is ambiguous, or where it names no role
     /// ([`Classifier::description_scores`]); 4. the confidence and the abstention
     /// ([`Classifier::decide`]); 5. where the classifier was re-fitted on labelled postings of
-    /// its population, the titles those labels move ([`Classifier::remap_to_population`]).
+    /// its population, the titles those labels move ([`Classifier::remap_to_population`]);
+    /// 6. there too, when the labels had descriptions, what the labelled postings most like the
+    /// posting's description say ([`Classifier::labelled_neighbours`]).
     pub fn classify(
         &self,
         inputs: &[TitleInput<'_>],
@@ -508,7 +519,7 @@ impl Classifier {
         if let (Some(head), Some(info)) =
             (&self.population, info.and_then(|r| r.population.as_ref()))
         {
-            crate::population::apply(self, head, info, inputs, &mut out, opts, stats)?;
+            self.labelled_neighbours(head, info, inputs, &mut out, opts, stats)?;
         }
         Ok(out)
     }
@@ -525,6 +536,72 @@ impl Classifier {
             out.extend_from_slice(&self.encoder.encode(chunk)?.data);
         }
         Ok(out)
+    }
+
+    /// Step 6: each prediction whose posting has a description and that a re-fit's labelled
+    /// postings could change (abstained, or not an alias hit and less confident than the
+    /// neighbours' map at its best) is compared with its labelled neighbours' title; the rule
+    /// is [`crate::population`]'s.
+    fn labelled_neighbours(
+        &self,
+        head: &Head,
+        info: &PopulationInfo,
+        inputs: &[TitleInput<'_>],
+        preds: &mut [Prediction],
+        opts: &CascadeOptions,
+        stats: &mut CascadeStats,
+    ) -> Result<(), ClassifyError> {
+        let ceiling = info.map.apply(1.0);
+        let (rows, texts): (Vec<usize>, Vec<String>) = inputs
+            .iter()
+            .zip(preds.iter())
+            .enumerate()
+            .filter(|(_, (_, p))| {
+                p.method == Method::Unclassified
+                    || (p.method != Method::Alias && p.confidence < ceiling)
+            })
+            .filter_map(|(i, (input, _))| {
+                described(input, opts).map(|d| (i, description_text("", d, opts.description_chars)))
+            })
+            .unzip();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let x = self.embed_texts(&texts, opts.batch_size)?;
+        let p = head.predict_proba(&x)?;
+        let k = self.meta.classes.len();
+        for (j, &i) in rows.iter().enumerate() {
+            let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
+            let (title, q) = (&self.meta.classes[class], info.map.apply(prob));
+            let pred = &mut preds[i];
+            let abstained = pred.method == Method::Unclassified;
+            let take = if abstained {
+                q >= self.meta.min_confidence
+            } else {
+                q > pred.confidence && *title != pred.title_id
+            };
+            if !take {
+                continue;
+            }
+            if abstained {
+                stats.population_filled += 1;
+                stats.unclassified -= 1;
+            } else {
+                stats.population_moved += 1;
+            }
+            pred.title_id = title.clone();
+            pred.best = title.clone();
+            pred.confidence = q;
+            pred.method = Method::LabelledNeighbours;
+            pred.reason = None;
+            if !pred.roles.contains(title) {
+                pred.roles.clear();
+            }
+        }
+        stats.population_read += rows.len();
+        stats.population_time += started.elapsed();
+        Ok(())
     }
 
     /// Step 5: a predicted title that the labelled postings of a re-fit

@@ -261,6 +261,30 @@ impl EmbedCache {
     }
 }
 
+/// Embed the cleaned titles of `texts` into `cache` with a progress bar (`what` is its label).
+pub fn embed_all(
+    cache: &mut EmbedCache,
+    encoder: &dyn Encoder,
+    texts: &[&str],
+    what: &str,
+    show: bool,
+) -> Result<(), ClassifyError> {
+    let missing = texts
+        .iter()
+        .filter(|t| cache.get(t).is_none())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let pb = crate::progress_bar(
+        show && missing > 0,
+        missing as u64,
+        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
+    );
+    pb.set_message(what.to_string());
+    cache.ensure(encoder, texts, 128, &mut |d, _| pb.set_position(d as u64))?;
+    pb.finish_and_clear();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -932,7 +932,13 @@ pub fn held_out<E: From<ClassifyError>>(
             })
             .collect();
         let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-        crate::train::embed_all(cache, c.encoder(), &refs, "embedding held-out titles", true)?;
+        crate::embed_cache::embed_all(
+            cache,
+            c.encoder(),
+            &refs,
+            "embedding held-out titles",
+            true,
+        )?;
         cache.save(&key)?;
         for set in sets {
             let mut conf = Confusion::new();

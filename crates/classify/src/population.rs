@@ -15,16 +15,14 @@
 //! Only a re-fitted classifier has it; the default classifier never does.
 
 use crate::calibrate::Isotonic;
-use crate::classifier::{described, description_text, Classifier, Method, Prediction};
+use crate::classifier::{description_text, Classifier};
 use crate::examples::EvalItem;
 use crate::heads::{top_k, Head, KnnHead};
-use crate::{CascadeOptions, CascadeStats, ClassifyError};
-use serde::{Deserialize, Serialize};
+use crate::{CascadeOptions, ClassifyError};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Where a re-fitted classifier keeps the head (under its directory).
-pub(crate) const POPULATION_DIR: &str = "population";
+pub(crate) use crate::classifier::POPULATION_DIR;
 /// How many labelled neighbours vote (the kNN head's `neighbours`): the one of these whose
 /// cross-fit is most often right on the labels (the first on a tie).
 pub const NEIGHBOURS: [usize; 4] = [5, 10, 20, 40];
@@ -34,18 +32,7 @@ pub const FOLDS: usize = 5;
 /// vote to accuracy would be noise.
 pub const MIN_POSTINGS: usize = 50;
 
-/// What a re-fit remembers of its labelled postings (in `classifier.json`, under
-/// `recalibration.population`; the head itself is in `population/`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PopulationInfo {
-    /// Labelled postings with a description and a title the classifier knows.
-    pub postings: usize,
-    pub neighbours: usize,
-    /// The head's top probability → the share of cross-fitted predictions that were right.
-    pub map: Isotonic,
-    /// The cross-fitted neighbours' title accuracy on the labelled postings.
-    pub cross_fit_accuracy: f64,
-}
+pub use crate::calibrate::PopulationInfo;
 
 /// A fitted population head, ready to be written beside a re-fitted classifier.
 pub struct PopulationFit {
@@ -142,79 +129,4 @@ fn cross_fit(
         }
     }
     Ok((top, right))
-}
-
-/// The population head of a re-fitted classifier directory, when it has one.
-pub(crate) fn load(dir: &Path) -> Result<Option<Head>, ClassifyError> {
-    let d = dir.join(POPULATION_DIR);
-    if d.join("head.json").is_file() {
-        Head::load(&d).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
-/// Step 6: each prediction whose posting has a description and that the population could
-/// change (abstained, or not an alias hit and less confident than the population map's best)
-/// is compared with its labelled neighbours' title; see the module doc for the rule.
-pub(crate) fn apply(
-    c: &Classifier,
-    head: &Head,
-    info: &PopulationInfo,
-    inputs: &[crate::TitleInput<'_>],
-    preds: &mut [Prediction],
-    opts: &CascadeOptions,
-    stats: &mut CascadeStats,
-) -> Result<(), ClassifyError> {
-    let ceiling = info.map.apply(1.0);
-    let (rows, texts): (Vec<usize>, Vec<String>) = inputs
-        .iter()
-        .zip(preds.iter())
-        .enumerate()
-        .filter(|(_, (_, p))| {
-            p.method == Method::Unclassified
-                || (p.method != Method::Alias && p.confidence < ceiling)
-        })
-        .filter_map(|(i, (input, _))| {
-            described(input, opts).map(|d| (i, description_text("", d, opts.description_chars)))
-        })
-        .unzip();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let started = std::time::Instant::now();
-    let x = c.embed_texts(&texts, opts.batch_size)?;
-    let p = head.predict_proba(&x)?;
-    let k = c.meta.classes.len();
-    for (j, &i) in rows.iter().enumerate() {
-        let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
-        let (title, q) = (&c.meta.classes[class], info.map.apply(prob));
-        let pred = &mut preds[i];
-        let abstained = pred.method == Method::Unclassified;
-        let take = if abstained {
-            q >= c.meta.min_confidence
-        } else {
-            q > pred.confidence && *title != pred.title_id
-        };
-        if !take {
-            continue;
-        }
-        if abstained {
-            stats.population_filled += 1;
-            stats.unclassified -= 1;
-        } else {
-            stats.population_moved += 1;
-        }
-        pred.title_id = title.clone();
-        pred.best = title.clone();
-        pred.confidence = q;
-        pred.method = Method::LabelledNeighbours;
-        pred.reason = None;
-        if !pred.roles.contains(title) {
-            pred.roles.clear();
-        }
-    }
-    stats.population_read += rows.len();
-    stats.population_time += started.elapsed();
-    Ok(())
 }

@@ -127,34 +127,7 @@ fn say(on: bool, msg: &str) {
     }
 }
 
-fn progress_bar(on: bool, total: u64, what: &str) -> indicatif::ProgressBar {
-    let pb = crate::progress_bar(
-        on,
-        total,
-        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
-/// Embed the cleaned titles of `texts` into `cache` with a progress bar.
-pub fn embed_all(
-    cache: &mut EmbedCache,
-    encoder: &dyn jobshift_encode::Encoder,
-    texts: &[&str],
-    what: &str,
-    show: bool,
-) -> Result<(), ClassifyError> {
-    let missing = texts
-        .iter()
-        .filter(|t| cache.get(t).is_none())
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let pb = progress_bar(show && missing > 0, missing as u64, what);
-    cache.ensure(encoder, texts, 128, &mut |d, _| pb.set_position(d as u64))?;
-    pb.finish_and_clear();
-    Ok(())
-}
+pub use crate::embed_cache::embed_all;
 
 /// What a classifier was trained on, recorded in `classifier.json` (`scores.training_data`) and
 /// printed by `jobshift train`: the source of the O*NET alternate titles and blake3 hashes of

@@ -6,6 +6,11 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Abort the process after this many commit renames (crash tests only; see
+/// [`crate::commit`]).
+pub const FAULT_ENV: &str = "JOBSHIFT_FAULT_AFTER_RENAMES";
 
 /// Write `bytes` to `path` atomically (temp file in the same directory + rename).
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -130,7 +135,7 @@ fn carry_over(from: &Path, into: &Path) -> io::Result<()> {
 /// Elsewhere: two renames (`target` is briefly absent, never mixed).
 pub fn replace_dir(staged: &Path, target: &Path) -> io::Result<()> {
     if !target.exists() {
-        return crate::commit::rename_with_fault_hook(staged, target);
+        return rename_with_fault_hook(staged, target);
     }
     carry_over(target, staged)?;
     exchange(staged, target)?;
@@ -159,16 +164,42 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
-    crate::commit::fault_hook(b);
+    fault_hook(b);
     Ok(())
 }
 
 #[cfg(not(target_os = "linux"))]
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     let old = a.with_extension("old");
-    crate::commit::rename_with_fault_hook(b, &old)?;
-    crate::commit::rename_with_fault_hook(a, b)?;
+    rename_with_fault_hook(b, &old)?;
+    rename_with_fault_hook(a, b)?;
     fs::rename(&old, a)
+}
+
+static RENAMES: AtomicU64 = AtomicU64::new(0);
+
+/// Rename `from` to `to`; with [`FAULT_ENV`] set, abort the process after that many renames.
+pub fn rename_with_fault_hook(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)?;
+    fault_hook(to);
+    Ok(())
+}
+
+/// Count one commit rename (of `to`); with [`FAULT_ENV`] set, abort after that many.
+pub(crate) fn fault_hook(to: &Path) {
+    let n = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(limit) = std::env::var(FAULT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if n >= limit {
+            eprintln!(
+                "{FAULT_ENV}={limit}: aborting after rename {n} ({})",
+                to.display()
+            );
+            std::process::abort();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,6 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The marker a staged run writes before its renames start.
@@ -48,8 +47,7 @@ pub const COMMIT_LOCK: &str = ".jobshift-commit.lock";
 pub const TURNSTILE_LOCK: &str = ".jobshift-turnstile.lock";
 /// Seconds to wait for a busy writer lock (unset: wait as long as it takes; 0: refuse at once).
 pub const LOCK_TIMEOUT_ENV: &str = "JOBSHIFT_LOCK_TIMEOUT";
-/// Abort the process after this many commit renames (crash tests only).
-pub const FAULT_ENV: &str = "JOBSHIFT_FAULT_AFTER_RENAMES";
+pub use crate::atomic::{rename_with_fault_hook, FAULT_ENV};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -383,32 +381,6 @@ pub fn open_for_reading(root: &Path) -> Result<ReadGuard, LockError> {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(TryLockError::Error(e)) => return Err(io_err(&wpath, e)),
-        }
-    }
-}
-
-static RENAMES: AtomicU64 = AtomicU64::new(0);
-
-/// Rename `from` to `to`; with [`FAULT_ENV`] set, abort the process after that many renames.
-pub fn rename_with_fault_hook(from: &Path, to: &Path) -> io::Result<()> {
-    fs::rename(from, to)?;
-    fault_hook(to);
-    Ok(())
-}
-
-/// Count one commit rename (of `to`); with [`FAULT_ENV`] set, abort after that many.
-pub(crate) fn fault_hook(to: &Path) {
-    let n = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
-    if let Some(limit) = std::env::var(FAULT_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if n >= limit {
-            eprintln!(
-                "{FAULT_ENV}={limit}: aborting after rename {n} ({})",
-                to.display()
-            );
-            std::process::abort();
         }
     }
 }

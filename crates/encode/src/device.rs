@@ -6,8 +6,50 @@
 //! device: a GPU wants large batches to be busy, a CPU wants small ones to stay in cache.
 
 use crate::error::EncodeError;
-use crate::sentence_transformer::{parse_dtype, LoadOptions};
 use candle_core::{DType, Device};
+
+/// How to load and run a model.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub device: Device,
+    /// Weights and activations dtype: F32 (default, reference parity), F16 or BF16.
+    pub dtype: DType,
+    /// Most texts per forward pass.
+    pub batch_size: usize,
+    /// Most tokens (texts × padded length) per forward pass; bounds attention memory.
+    pub max_batch_tokens: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            device: Device::Cpu,
+            dtype: DType::F32,
+            batch_size: 128,
+            max_batch_tokens: 8192,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The CUDA device `ordinal` (only with the `cuda` cargo feature).
+    #[cfg(feature = "cuda")]
+    pub fn cuda(ordinal: usize) -> Result<Self, EncodeError> {
+        load_options(&format!("cuda:{ordinal}"), "f32", None)
+    }
+}
+
+/// Parse "f32" | "f16" | "bf16".
+pub fn parse_dtype(s: &str) -> Result<DType, EncodeError> {
+    match s.to_ascii_lowercase().as_str() {
+        "f32" | "float32" => Ok(DType::F32),
+        "f16" | "float16" | "half" => Ok(DType::F16),
+        "bf16" | "bfloat16" => Ok(DType::BF16),
+        other => Err(EncodeError::Other(format!(
+            "unknown dtype {other:?}; expected f32, f16 or bf16"
+        ))),
+    }
+}
 
 /// What `--device` asked for, before any driver is touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
