@@ -8,7 +8,9 @@
 //! `/api/titles/{id}` are report.json's entries unchanged (same keys and values), plus the
 //! monthly series and context documented in `docs/serve.md` and `/api/openapi.json`.
 
-use crate::tables::{Body, Tables};
+use crate::respond::Body;
+pub use crate::respond::{json_error, send, ApiError};
+use crate::tables::Tables;
 use crate::{assets, guard, AppState, ClassifierLoader, LiveClassifier};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
@@ -30,77 +32,6 @@ pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Request bodies are never needed beyond the login form.
 pub const MAX_BODY_BYTES: usize = 4096;
-
-/// A 4xx/5xx answer with a message.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-        }
-    }
-    fn bad(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, message)
-    }
-    fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, message)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        json_error(self)
-    }
-}
-
-/// The JSON body of an error.
-pub fn json_error(e: ApiError) -> Response {
-    let body = json!({"error": e.message, "status": e.status.as_u16()}).to_string();
-    let mut r = Response::new(axum::body::Body::from(body));
-    *r.status_mut() = e.status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// Send a body with its ETag; 304 when the client already has it.
-pub fn send(body: &Body, headers: &HeaderMap, cache: &'static str) -> Response {
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == body.etag || t.trim() == "*")
-        });
-    let mut r = if matches {
-        let mut r = Response::new(axum::body::Body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else {
-        let mut r = Response::new(axum::body::Body::from(body.bytes.clone()));
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(body.content_type),
-        );
-        r
-    };
-    if let Ok(v) = HeaderValue::from_str(&body.etag) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    r
-}
 
 type Params = BTreeMap<String, String>;
 type RawQuery = Result<Query<Params>, QueryRejection>;

@@ -4,7 +4,7 @@
 //! Charting: uPlot 1.6.32 (MIT, `assets/vendor/uplot/LICENSE`), the minified IIFE build from the
 //! npm registry (`npm pack uplot@1.6.32`), vendored unchanged; no CDN, no build step.
 
-use crate::tables::Body;
+use crate::respond::{json_error, send, ApiError, Body};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -73,12 +73,12 @@ pub fn lookup(path: &str) -> Option<(&'static Body, &'static str)> {
 /// Serve an embedded file (with ETag revalidation), or 404.
 pub fn respond(path: &str, headers: &HeaderMap) -> Response {
     let Some((body, cache)) = lookup(path) else {
-        return crate::api::json_error(crate::api::ApiError::new(
+        return json_error(ApiError::new(
             StatusCode::NOT_FOUND,
             "no such page; the dashboard is at /",
         ));
     };
-    crate::api::send(body, headers, cache)
+    send(body, headers, cache)
 }
 
 /// Handler for the page and assets.

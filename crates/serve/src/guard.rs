@@ -8,7 +8,7 @@
 //!   scripts, styles and requests (no inline script, no frames, no plugins), X-Frame-Options
 //!   DENY, X-Content-Type-Options nosniff, Referrer-Policy no-referrer.
 
-use crate::api::{json_error, ApiError};
+use crate::respond::{json_error, ApiError};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};

@@ -24,6 +24,7 @@ pub mod assets;
 pub mod flags;
 pub mod guard;
 pub mod reload;
+pub mod respond;
 pub mod tables;
 
 use jobshift_trends::{Catalog, TrendOptions};

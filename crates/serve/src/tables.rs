@@ -12,29 +12,7 @@ use std::sync::Mutex;
 /// cached (a flood of distinct queries cannot grow memory).
 const RESPONSE_CACHE_ENTRIES: usize = 2048;
 
-/// A serialized response body with its ETag.
-#[derive(Debug, Clone)]
-pub struct Body {
-    pub bytes: bytes_like::Bytes,
-    pub content_type: &'static str,
-    pub etag: String,
-}
-
-/// Re-export of the byte buffer type used for bodies.
-pub mod bytes_like {
-    pub type Bytes = axum::body::Bytes;
-}
-
-impl Body {
-    pub fn new(bytes: Vec<u8>, content_type: &'static str) -> Body {
-        let h = blake3::hash(&bytes);
-        Body {
-            etag: format!("\"{}\"", &h.to_hex()[..32]),
-            bytes: bytes.into(),
-            content_type,
-        }
-    }
-}
+pub use crate::respond::Body;
 
 /// One searchable title.
 #[derive(Debug, Clone)]
@@ -144,8 +122,8 @@ impl Tables {
     pub fn cached(
         &self,
         key: &str,
-        make: impl FnOnce() -> Result<Body, crate::api::ApiError>,
-    ) -> Result<Body, crate::api::ApiError> {
+        make: impl FnOnce() -> Result<Body, crate::respond::ApiError>,
+    ) -> Result<Body, crate::respond::ApiError> {
         if let Some(b) = self.cache.lock().ok().and_then(|c| c.get(key).cloned()) {
             return Ok(b);
         }
