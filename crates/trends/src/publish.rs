@@ -49,10 +49,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use url::Url;
 
+pub use crate::store::{
+    being_written, read_commit_record, CommitRecord, CommitState, FileVersion, COMMIT_RECORD,
+};
+
 /// The writer's lease object under the dataset prefix.
 pub const LEASE_OBJECT: &str = ".jobshift-writer.lock";
-/// The commit record under the dataset prefix.
-pub const COMMIT_RECORD: &str = ".jobshift-commit.json";
 /// Seconds a writer's lease lasts before another writer may take it over (default 86400).
 pub const LEASE_ENV: &str = "JOBSHIFT_OBJECT_LEASE_SECS";
 /// In a working copy: the run of the commit record it last pulled or published.
@@ -79,39 +81,6 @@ fn fault_after_uploads(done: usize) {
         eprintln!("{FAULT_ENV}={done}: aborting (crash test)");
         std::process::abort();
     }
-}
-
-/// Where a commit record says the dataset is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CommitState {
-    /// A publish is under way (or was interrupted): objects may be of two versions.
-    Writing,
-    /// Every file listed is the published version.
-    Committed,
-}
-
-/// `PREFIX/.jobshift-commit.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CommitRecord {
-    pub state: CommitState,
-    /// The publish's id (a time and the writer's process id).
-    pub run: String,
-    /// Who published: `user@host pid N (command)`.
-    pub writer: String,
-    /// When the state was written (RFC 3339, UTC).
-    pub at: String,
-    /// Path under the prefix → its version: the committed files (with state `writing`, those of
-    /// the commit before).
-    #[serde(default)]
-    pub files: BTreeMap<String, FileVersion>,
-}
-
-/// A file's size and content digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileVersion {
-    pub bytes: u64,
-    pub blake3: String,
 }
 
 /// The lease object's content.
@@ -176,37 +145,6 @@ fn io_error(path: &Path, e: std::io::Error) -> TrendsError {
 /// '.' (locks, staging and resumable directories, temporary files, the run marker).
 fn published(rel: &str) -> bool {
     !rel.is_empty() && rel.split('/').all(|p| !p.is_empty() && !p.starts_with('.'))
-}
-
-/// The commit record of the dataset at `url`, `None` when it has none.
-pub async fn read_commit_record(
-    store: &dyn ObjectStore,
-    url: &Url,
-) -> Result<Option<CommitRecord>, TrendsError> {
-    let path = object_path(url, COMMIT_RECORD);
-    let bytes = match store.get(&path).await {
-        Ok(got) => got.bytes().await,
-        Err(object_store::Error::NotFound { .. }) => return Ok(None),
-        Err(e) => Err(e),
-    }
-    .map_err(|e| store_error(url, COMMIT_RECORD, "reading the commit record", e))?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| store_error(url, COMMIT_RECORD, "not a jobshift commit record", e))
-}
-
-/// The error a reader gives for a dataset whose publish is under way or was interrupted.
-pub fn being_written(url: &Url, record: &CommitRecord) -> TrendsError {
-    TrendsError::ObjectStore {
-        location: url.to_string(),
-        message: format!(
-            "is being published by {} since {} (run {}); reading now could mix two versions",
-            record.writer, record.at, record.run
-        ),
-        fix: "wait for the writer to finish and run this again; if it was interrupted, rerun \
-              its command on the machine that ran it (it publishes its working copy again)"
-            .into(),
-    }
 }
 
 /// `user@host pid N`.

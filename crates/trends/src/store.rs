@@ -15,7 +15,6 @@
 //! Requests are bounded ([`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`], a few retries within
 //! [`RETRY_TIMEOUT`]): an unreachable endpoint is an error naming it, not a hang.
 
-use crate::publish::{CommitRecord, CommitState};
 use crate::TrendsError;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use futures::TryStreamExt;
@@ -23,6 +22,8 @@ use jobshift_core::classified::{ClassifiedManifest, MANIFEST_FILE};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,10 +151,8 @@ impl Location {
         match self {
             Location::Dir(_) => Ok(None),
             Location::Object { url, store } => {
-                match crate::publish::read_commit_record(store.as_ref(), url).await? {
-                    Some(r) if r.state == CommitState::Writing => {
-                        Err(crate::publish::being_written(url, &r))
-                    }
+                match read_commit_record(store.as_ref(), url).await? {
+                    Some(r) if r.state == CommitState::Writing => Err(being_written(url, &r)),
                     r => Ok(r),
                 }
             }
@@ -168,7 +167,7 @@ impl Location {
         let Location::Object { url, store } = self else {
             return Ok(None);
         };
-        if let Some(r) = crate::publish::read_commit_record(store.as_ref(), url).await? {
+        if let Some(r) = read_commit_record(store.as_ref(), url).await? {
             return Ok(Some(format!("commit {} {:?}", r.run, r.state)));
         }
         let prefix = object_prefix(url, "classified");
@@ -365,6 +364,83 @@ impl ObjectStoreRegistry for Registry {
     }
 }
 
+/// The commit record under the dataset prefix.
+pub const COMMIT_RECORD: &str = ".jobshift-commit.json";
+
+/// Where a commit record says the dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitState {
+    /// A publish is under way (or was interrupted): objects may be of two versions.
+    Writing,
+    /// Every file listed is the published version.
+    Committed,
+}
+
+/// `PREFIX/.jobshift-commit.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitRecord {
+    pub state: CommitState,
+    /// The publish's id (a time and the writer's process id).
+    pub run: String,
+    /// Who published: `user@host pid N (command)`.
+    pub writer: String,
+    /// When the state was written (RFC 3339, UTC).
+    pub at: String,
+    /// Path under the prefix → its version: the committed files (with state `writing`, those of
+    /// the commit before).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileVersion>,
+}
+
+/// A file's size and content digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileVersion {
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// The commit record of the dataset at `url`, `None` when it has none.
+pub async fn read_commit_record(
+    store: &dyn ObjectStore,
+    url: &Url,
+) -> Result<Option<CommitRecord>, TrendsError> {
+    let path = object_prefix(url, COMMIT_RECORD);
+    let bytes = match store.get(&path).await {
+        Ok(got) => got.bytes().await,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
+        object_error(
+            url,
+            COMMIT_RECORD,
+            format!("reading the commit record: {e}"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        object_error(
+            url,
+            COMMIT_RECORD,
+            format!("not a jobshift commit record: {e}"),
+        )
+    })
+}
+
+/// The error a reader gives for a dataset whose publish is under way or was interrupted.
+pub fn being_written(url: &Url, record: &CommitRecord) -> TrendsError {
+    TrendsError::ObjectStore {
+        location: url.to_string(),
+        message: format!(
+            "is being published by {} since {} (run {}); reading now could mix two versions",
+            record.writer, record.at, record.run
+        ),
+        fix: "wait for the writer to finish and run this again; if it was interrupted, rerun \
+              its command on the machine that ran it (it publishes its working copy again)"
+            .into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +472,7 @@ mod tests {
         put("classified/part-1.parquet", "b");
         assert_ne!(token(), listed);
         put(
-            crate::publish::COMMIT_RECORD,
+            COMMIT_RECORD,
             r#"{"state": "committed", "run": "r7", "writer": "w", "at": "t"}"#,
         );
         assert_eq!(token(), "commit r7 Committed");
@@ -409,7 +485,7 @@ mod tests {
 
     #[test]
     fn a_read_fails_when_the_dataset_is_published_again_under_it() {
-        use crate::publish::{CommitRecord, CommitState, COMMIT_RECORD};
+        use super::{CommitRecord, CommitState, COMMIT_RECORD};
         use object_store::{memory::InMemory, PutPayload};
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
