@@ -416,15 +416,13 @@ impl Classifier {
         };
         meta.head = head.kind();
         meta.calibration = calib;
-        let desc_dir = dir.join("desc_head");
-        let mut desc_head = if desc_dir.join("head.json").is_file() {
-            Some(Head::load(&desc_dir)?)
-        } else {
-            None
-        };
+        let mut desc_head = Head::load_if_present(&dir.join("desc_head"))?;
+        let mut population = Head::load_if_present(&dir.join(POPULATION_DIR))?;
         let mut head = head;
-        head.use_device(&options.device)?;
-        if let Some(h) = desc_head.as_mut() {
+        for h in std::iter::once(&mut head)
+            .chain(desc_head.as_mut())
+            .chain(population.as_mut())
+        {
             h.use_device(&options.device)?;
         }
         let encoder = jobshift_encode::load_encoder_with(
@@ -432,12 +430,6 @@ impl Classifier {
             options,
             jobshift_encode::default_cache_bytes(),
         )?;
-        let population_dir = dir.join(POPULATION_DIR);
-        let population = if population_dir.join("head.json").is_file() {
-            Some(Head::load(&population_dir)?)
-        } else {
-            None
-        };
         let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
         c.population = population;
         Ok(c)
@@ -515,10 +507,10 @@ impl Classifier {
         let mut out = self.cascade(inputs, cache, opts, stats)?;
         self.remap_to_population(&mut out, stats);
         let refit = self.meta.recalibration.as_ref();
-        let info = refit.filter(|r| r.head == self.meta.head);
-        if let (Some(head), Some(info)) =
-            (&self.population, info.and_then(|r| r.population.as_ref()))
-        {
+        let info = refit
+            .filter(|r| r.head == self.meta.head)
+            .and_then(|r| r.population.as_ref());
+        if let (Some(head), Some(info)) = (&self.population, info) {
             self.labelled_neighbours(head, info, inputs, &mut out, opts, stats)?;
         }
         Ok(out)

@@ -78,18 +78,19 @@ pub fn fit_population(
     let dim = c.meta.dim;
     let x = c.embed_texts(&texts, opts.batch_size)?;
     let k = c.meta.classes.len();
-    let mut best: Option<(usize, Vec<f32>, Vec<bool>)> = None;
+    // the first neighbour count with the most right cross-fitted votes
+    let mut best: Option<(usize, usize, Vec<f32>, Vec<bool>)> = None;
     for neighbours in NEIGHBOURS {
         let (top, right) = cross_fit(&x, dim, &labels, k, neighbours)?;
-        let hits = |r: &[bool]| r.iter().filter(|&&r| r).count();
-        if best.as_ref().is_none_or(|b| hits(&right) > hits(&b.2)) {
-            best = Some((neighbours, top, right));
+        let hits = right.iter().filter(|&&r| r).count();
+        if best.as_ref().is_none_or(|b| hits > b.1) {
+            best = Some((neighbours, hits, top, right));
         }
     }
-    let Some((neighbours, top, right)) = best else {
+    let Some((neighbours, hits, top, right)) = best else {
         return Ok(None);
     };
-    let accuracy = right.iter().filter(|&&r| r).count() as f64 / right.len() as f64;
+    let accuracy = hits as f64 / right.len() as f64;
     Ok(Some(PopulationFit {
         info: PopulationInfo {
             postings: labels.len(),

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 /// cached (a flood of distinct queries cannot grow memory).
 const RESPONSE_CACHE_ENTRIES: usize = 2048;
 
+use crate::respond::ApiError;
 pub use crate::respond::Body;
 
 /// One searchable title.
@@ -122,8 +123,8 @@ impl Tables {
     pub fn cached(
         &self,
         key: &str,
-        make: impl FnOnce() -> Result<Body, crate::respond::ApiError>,
-    ) -> Result<Body, crate::respond::ApiError> {
+        make: impl FnOnce() -> Result<Body, ApiError>,
+    ) -> Result<Body, ApiError> {
         if let Some(b) = self.cache.lock().ok().and_then(|c| c.get(key).cloned()) {
             return Ok(b);
         }

@@ -222,6 +222,16 @@ impl Head {
         Ok(())
     }
 
+    /// The head saved in `dir`, or `None` when `dir` holds none (an optional head: the
+    /// description head, a re-fit's labelled neighbours).
+    pub fn load_if_present(dir: &Path) -> Result<Option<Head>, ClassifyError> {
+        if dir.join("head.json").is_file() {
+            Head::load(dir).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     pub fn load(dir: &Path) -> Result<Head, ClassifyError> {
         let path = dir.join("head.json");
         let bytes = std::fs::read(&path).map_err(|e| ClassifyError::io(&path, e))?;

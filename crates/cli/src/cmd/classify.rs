@@ -358,7 +358,6 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
     }
-
     eprint!("{}", stats.step_times(started.elapsed().as_secs_f64()));
     Ok(())
 }
