@@ -6,7 +6,10 @@
 Prints: postings, unclassified share, by method and reason; for rows with an `llm_role` (HN 2026,
 an LLM's coarse role: a silver label, measurement only) that maps to taxonomy titles (MAP below:
 the coarse role -> the title ids it may mean), the share classified and, among those, title and
-family agreement; and the most frequent titles left unclassified.
+family agreement; the title agreement over all mapped rows (an abstention counted as a
+disagreement) and its mean over the silver roles with at least 5 rows (macro recall: a
+classifier that answers the labeller's commonest role everywhere scores low on it); and the most
+frequent titles left unclassified.
 """
 import collections, csv, glob, json, os, sys
 
@@ -42,6 +45,7 @@ MAP = {k: v for k, v in MAP.items() if v}
 n = unc = 0
 methods, reasons, left = collections.Counter(), collections.Counter(), collections.Counter()
 silver = silver_cls = title_ok = fam_ok = 0
+per_role = collections.defaultdict(lambda: [0, 0])  # silver role's title set -> [agreeing, rows]
 for line in open(path, encoding="utf-8"):
     o = json.loads(line)
     inp = o.get("input") if isinstance(o.get("input"), dict) else {}
@@ -56,6 +60,9 @@ for line in open(path, encoding="utf-8"):
     gold = MAP.get(role)
     if gold:
         silver += 1
+        role_key = tuple(sorted(gold))
+        per_role[role_key][1] += 1
+        per_role[role_key][0] += o["title_id"] in gold
         if not is_unc:
             silver_cls += 1
             title_ok += o["title_id"] in gold
@@ -66,4 +73,7 @@ print("  unclassified by reason:", dict(reasons.most_common()))
 if silver:
     print(f"  llm_role mapped to a taxonomy title: {silver}; classified {silver_cls} ({silver_cls / silver:.1%}); "
           f"title agreement {title_ok / max(silver_cls, 1):.3f}, family agreement {fam_ok / max(silver_cls, 1):.3f}")
+    recalls = [a / n_ for a, n_ in per_role.values() if n_ >= 5]
+    print(f"  over all mapped (abstention = disagreement): title agreement {title_ok / silver:.3f}; "
+          f"macro recall over {len(recalls)} roles with >= 5 rows {sum(recalls) / max(len(recalls), 1):.3f}")
 print("  most frequent unclassified titles:", left.most_common(top))

@@ -41,13 +41,18 @@ pub struct Recalibration {
     /// left them out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<PopulationInfo>,
+    /// The labelled postings remembered by their titles as written (step 6); absent when
+    /// the labels had too few titles or the re-fit left them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population_titles: Option<PopulationInfo>,
 }
 
-/// What a re-fit remembers of its labelled postings by their descriptions (step 6 of the
-/// cascade, [`crate::population`]; the head itself is in the classifier's `population/`).
+/// What a re-fit remembers of its labelled postings by one of their texts (step 6 of the
+/// cascade, [`crate::population`]): by their descriptions (the head in the classifier's
+/// `population/`) or by their titles (`population_titles/`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PopulationInfo {
-    /// Labelled postings with a description and a title the classifier knows.
+    /// Labelled postings with the text and a title the classifier knows.
     pub postings: usize,
     pub neighbours: usize,
     /// The head's top probability → the share of cross-fitted predictions that were right.

@@ -13,7 +13,7 @@
 //!
 //! Directory layout: `classifier.json` ([`ClassifierMeta`]), `head/` (the chosen head),
 //! `heads/<kind>/` (every trained head, for comparison), optional `desc_head/`, a re-fit's
-//! optional `population/` (step 6), `eval.json`, `confusion.json`.
+//! optional `population/` and `population_titles/` (step 6), `eval.json`, `confusion.json`.
 
 use crate::calibrate::{Isotonic, PopulationInfo};
 use crate::embed_cache::EmbedCache;
@@ -91,7 +91,8 @@ pub enum Method {
     Alias,
     TitleEmbedding,
     Description,
-    /// The labelled postings of a re-fit, by their descriptions (step 6, [`crate::population`]).
+    /// The labelled postings of a re-fit, by their descriptions or titles (step 6,
+    /// [`crate::population`]).
     LabelledNeighbours,
     Unclassified,
 }
@@ -154,6 +155,8 @@ pub use crate::seniority::MAX_TITLE_CHARS;
 /// Where a classifier re-fitted on labelled postings keeps their description head (step 6,
 /// [`crate::population`]), under its directory.
 pub(crate) const POPULATION_DIR: &str = "population";
+/// Where it keeps their title head (step 6), under its directory.
+pub(crate) const POPULATION_TITLES_DIR: &str = "population_titles";
 
 /// Characters of a description the role finder reads.
 const ROLE_SCAN_CHARS: usize = 6000;
@@ -287,8 +290,10 @@ pub struct Classifier {
     encoder: Box<dyn Encoder>,
     head: Head,
     desc_head: Option<Head>,
-    /// A re-fit's labelled postings (step 6, [`crate::population`]).
+    /// A re-fit's labelled postings by their descriptions and by their titles (step 6,
+    /// [`crate::population`]).
     population: Option<Head>,
+    population_titles: Option<Head>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
     roles: RoleFinder,
@@ -354,6 +359,7 @@ impl Classifier {
             head,
             desc_head,
             population: None,
+            population_titles: None,
             class_titles,
             title_index,
             id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -418,10 +424,12 @@ impl Classifier {
         meta.calibration = calib;
         let mut desc_head = Head::load_if_present(&dir.join("desc_head"))?;
         let mut population = Head::load_if_present(&dir.join(POPULATION_DIR))?;
+        let mut population_titles = Head::load_if_present(&dir.join(POPULATION_TITLES_DIR))?;
         let mut head = head;
         for h in std::iter::once(&mut head)
             .chain(desc_head.as_mut())
             .chain(population.as_mut())
+            .chain(population_titles.as_mut())
         {
             h.use_device(&options.device)?;
         }
@@ -432,6 +440,7 @@ impl Classifier {
         )?;
         let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
         c.population = population;
+        c.population_titles = population_titles;
         Ok(c)
     }
 
@@ -495,8 +504,8 @@ impl Classifier {
     /// ([`Classifier::description_scores`]); 4. the confidence and the abstention
     /// ([`Classifier::decide`]); 5. where the classifier was re-fitted on labelled postings of
     /// its population, the titles those labels move ([`Classifier::remap_to_population`]);
-    /// 6. there too, when the labels had descriptions, what the labelled postings most like the
-    /// posting's description say ([`Classifier::labelled_neighbours`]).
+    /// 6. there too, what the labelled postings most like the posting's description or its
+    /// title say ([`Classifier::labelled_neighbours`]).
     pub fn classify(
         &self,
         inputs: &[TitleInput<'_>],
@@ -506,12 +515,34 @@ impl Classifier {
     ) -> Result<Vec<Prediction>, ClassifyError> {
         let mut out = self.cascade(inputs, cache, opts, stats)?;
         self.remap_to_population(&mut out, stats);
-        let refit = self.meta.recalibration.as_ref();
-        let info = refit
-            .filter(|r| r.head == self.meta.head)
-            .and_then(|r| r.population.as_ref());
-        if let (Some(head), Some(info)) = (&self.population, info) {
-            self.labelled_neighbours(head, info, inputs, &mut out, opts, stats)?;
+        let refit = self
+            .meta
+            .recalibration
+            .as_ref()
+            .filter(|r| r.head == self.meta.head);
+        let votes: Vec<Vote<'_>> = [
+            (
+                self.population.as_ref(),
+                refit.and_then(|r| r.population.as_ref()),
+                VoteText::Description,
+            ),
+            (
+                self.population_titles.as_ref(),
+                refit.and_then(|r| r.population_titles.as_ref()),
+                VoteText::Title,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(head, info, text)| {
+            Some(Vote {
+                head: head?,
+                info: info?,
+                text,
+            })
+        })
+        .collect();
+        if !votes.is_empty() {
+            self.labelled_neighbours(&votes, inputs, &mut out, opts, stats)?;
         }
         Ok(out)
     }
@@ -530,42 +561,62 @@ impl Classifier {
         Ok(out)
     }
 
-    /// Step 6: each prediction whose posting has a description and that a re-fit's labelled
-    /// postings could change (abstained, or not an alias hit and less confident than the
-    /// neighbours' map at its best) is compared with its labelled neighbours' title; the rule
-    /// is [`crate::population`]'s.
+    /// Step 6: each prediction that a re-fit's labelled postings could change (abstained, or
+    /// not an alias hit and less confident than the neighbours' maps at their best) is
+    /// compared with its labelled neighbours by each text it has; the likelier vote (by its
+    /// map, the descriptions' on a tie) speaks. The rule is [`crate::population`]'s.
     fn labelled_neighbours(
         &self,
-        head: &Head,
-        info: &PopulationInfo,
+        votes: &[Vote<'_>],
         inputs: &[TitleInput<'_>],
         preds: &mut [Prediction],
         opts: &CascadeOptions,
         stats: &mut CascadeStats,
     ) -> Result<(), ClassifyError> {
-        let ceiling = info.map.apply(1.0);
-        let (rows, texts): (Vec<usize>, Vec<String>) = inputs
+        let ceiling = votes
             .iter()
-            .zip(preds.iter())
+            .map(|v| v.info.map.apply(1.0))
+            .fold(0.0f32, f32::max);
+        let rows: Vec<usize> = preds
+            .iter()
             .enumerate()
-            .filter(|(_, (_, p))| {
+            .filter(|(_, p)| {
                 p.method == Method::Unclassified
                     || (p.method != Method::Alias && p.confidence < ceiling)
             })
-            .filter_map(|(i, (input, _))| {
-                described(input, opts).map(|d| (i, description_text("", d, opts.description_chars)))
-            })
-            .unzip();
+            .map(|(i, _)| i)
+            .collect();
         if rows.is_empty() {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let x = self.embed_texts(&texts, opts.batch_size)?;
-        let p = head.predict_proba(&x)?;
         let k = self.meta.classes.len();
-        for (j, &i) in rows.iter().enumerate() {
-            let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
-            let (title, q) = (&self.meta.classes[class], info.map.apply(prob));
+        // per row: the likeliest vote's class and its mapped probability
+        let mut best: Vec<Option<(usize, f32)>> = vec![None; rows.len()];
+        for vote in votes {
+            let (slots, texts): (Vec<usize>, Vec<String>) = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(j, &i)| vote.text.of(&inputs[i], opts).map(|t| (j, t)))
+                .unzip();
+            if texts.is_empty() {
+                continue;
+            }
+            let p = vote
+                .head
+                .predict_proba(&self.embed_distinct(&texts, opts.batch_size)?)?;
+            for (n, &j) in slots.iter().enumerate() {
+                let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
+                let q = vote.info.map.apply(prob);
+                if best[j].is_none_or(|(_, b)| q > b) {
+                    best[j] = Some((class, q));
+                }
+            }
+            stats.population_read += texts.len();
+        }
+        for (&i, found) in rows.iter().zip(best) {
+            let Some((class, q)) = found else { continue };
+            let title = &self.meta.classes[class];
             let pred = &mut preds[i];
             let abstained = pred.method == Method::Unclassified;
             let take = if abstained {
@@ -591,9 +642,29 @@ impl Classifier {
                 pred.roles.clear();
             }
         }
-        stats.population_read += rows.len();
         stats.population_time += started.elapsed();
         Ok(())
+    }
+
+    /// [`Classifier::embed_texts`] of each distinct text once, rows in `texts` order.
+    fn embed_distinct(&self, texts: &[String], batch: usize) -> Result<Vec<f32>, ClassifyError> {
+        let mut slot: HashMap<&str, usize> = HashMap::new();
+        let mut distinct: Vec<String> = Vec::new();
+        let at: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                *slot.entry(t.as_str()).or_insert_with(|| {
+                    distinct.push(t.clone());
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let x = self.embed_texts(&distinct, batch)?;
+        let dim = self.meta.dim;
+        Ok(at
+            .iter()
+            .flat_map(|&r| x[r * dim..(r + 1) * dim].iter().copied())
+            .collect())
     }
 
     /// Step 5: a predicted title that the labelled postings of a re-fit
@@ -1407,6 +1478,38 @@ pub fn description_text(title: &str, description: &str, max_chars: usize) -> Str
         d.truncate(cut);
     }
     format!("{title}. {d}")
+}
+
+/// One of a re-fit's labelled-neighbour votes (step 6): its head, what the re-fit measured of
+/// it, and the text of a posting it reads.
+struct Vote<'c> {
+    head: &'c Head,
+    info: &'c PopulationInfo,
+    text: VoteText,
+}
+
+#[derive(Clone, Copy)]
+enum VoteText {
+    Description,
+    Title,
+}
+
+impl VoteText {
+    /// The posting's text this vote reads, as the re-fit embedded its labelled postings'.
+    fn of(self, input: &TitleInput<'_>, opts: &CascadeOptions) -> Option<String> {
+        match self {
+            VoteText::Description => {
+                described(input, opts).map(|d| description_text("", d, opts.description_chars))
+            }
+            VoteText::Title => title_text(input.title),
+        }
+    }
+}
+
+/// The text step 6's titles' vote reads: the title field as written, `None` when blank.
+pub(crate) fn title_text(title: &str) -> Option<String> {
+    let t = title.trim();
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// Step 2's result: each distinct cleaned title's row in `probs` (classes wide).

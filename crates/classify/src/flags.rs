@@ -140,9 +140,9 @@ pub struct EvalArgs {
     /// the labels say it is mostly another title on this population
     #[arg(long, requires = "recalibrate_to")]
     pub no_remap: bool,
-    /// With --recalibrate-to: do not remember the labelled postings by their descriptions (the
-    /// re-fit's step 6: a posting takes its labelled neighbours' title where that is likelier
-    /// than the cascade's answer or where the cascade abstained)
+    /// With --recalibrate-to: do not remember the labelled postings by their descriptions and
+    /// titles (the re-fit's step 6: a posting takes its labelled neighbours' title where that is
+    /// likelier than the cascade's answer or where the cascade abstained)
     #[arg(long, requires = "recalibrate_to")]
     pub no_neighbours: bool,
 }

@@ -113,6 +113,7 @@ pub(crate) fn fit_recalibration(
             min_confidence_before,
             remap,
             population: None,
+            population_titles: None,
         },
         alias,
         min,
@@ -124,7 +125,7 @@ pub(crate) fn fit_recalibration(
 /// labels say are mostly another title moved to it ([`fit_remap`]). The outcomes must come from
 /// `head`, the directory's chosen head, evaluated without an earlier re-fit. With `population`
 /// ([`crate::population::fit_population`]) the copy also remembers the labelled postings by
-/// their descriptions (step 6 of the cascade). Returns the written metadata.
+/// their descriptions and their titles (step 6 of the cascade). Returns the written metadata.
 pub fn write_recalibrated_classifier(
     src: &std::path::Path,
     to: &std::path::Path,
@@ -162,11 +163,16 @@ pub fn write_recalibrated_classifier(
     )
     .map_err(ClassifyError::Format)?;
     // an earlier re-fit's population is not this one's
-    let skip = |n: &str| n.starts_with(".tmp-") || n == crate::population::POPULATION_DIR;
+    let skip = |n: &str| {
+        n.starts_with(".tmp-")
+            || n == crate::population::POPULATION_DIR
+            || n == crate::population::POPULATION_TITLES_DIR
+    };
     crate::copy_dir(src, to, &skip)?;
     if let Some(p) = population {
         p.save(to)?;
-        recal.population = Some(p.info.clone());
+        recal.population = p.descriptions.as_ref().map(|v| v.info.clone());
+        recal.population_titles = p.titles.as_ref().map(|v| v.info.clone());
     }
     meta.alias_confidence = alias;
     meta.min_confidence = min;

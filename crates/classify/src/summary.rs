@@ -68,7 +68,7 @@ impl fmt::Display for StepTimes<'_> {
             let secs = stats.population_time.as_secs_f64();
             writeln!(
                 f,
-                "  labelled neighbours {:>6} descriptions in {:>8.3}s = {:>10.0} postings/s ({} abstentions classified, {} moved)",
+                "  labelled neighbours {:>6} texts in {:>8.3}s = {:>10.0} texts/s ({} abstentions classified, {} moved)",
                 stats.population_read,
                 secs,
                 rate(stats.population_read, secs),

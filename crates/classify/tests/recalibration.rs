@@ -2,9 +2,9 @@
 //! --recalibrate-to DIR`, [`write_recalibrated_classifier`]) moves the predicted titles the
 //! labels say are mostly another title (step 5 of the cascade, the remap), records each remap
 //! in `classifier.json`, and leaves every other title alone; without the remap (`--no-remap`)
-//! only the confidence is re-fitted. With the labelled postings' descriptions it also remembers
-//! them (step 6, the labelled neighbours) and classifies by them what the titles leave
-//! unclassified.
+//! only the confidence is re-fitted. It also remembers the labelled postings by their
+//! descriptions and by their titles (step 6, the labelled neighbours) and classifies by them
+//! what the cascade leaves unclassified — by titles alone too, for labels without descriptions.
 //!
 //! Needs the MiniLM model and trains the default classifier into the jobshift cache when it is
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
@@ -180,8 +180,16 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
     let fit = fit_population(&original, &items, &opts)
         .unwrap()
         .expect("80 labelled postings with descriptions are enough");
-    assert_eq!(fit.info.postings, 80);
-    assert!(fit.info.cross_fit_accuracy > 0.95, "{:?}", fit.info);
+    let by_description = &fit.descriptions.as_ref().unwrap().info;
+    assert_eq!(by_description.postings, 80);
+    assert!(
+        by_description.cross_fit_accuracy > 0.95,
+        "{by_description:?}"
+    );
+    // every labelled title is "Remote": the titles' vote knows nothing and says so
+    let by_title = &fit.titles.as_ref().unwrap().info;
+    assert_eq!(by_title.postings, 80);
+    assert!(by_title.map.apply(1.0) < 0.8, "{by_title:?}");
     // too few labelled postings with descriptions: nothing to remember
     assert!(fit_population(&original, &items[..MIN_POSTINGS - 1], &opts)
         .unwrap()
@@ -197,11 +205,11 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
     let meta =
         write_recalibrated_classifier(&dir, &to, head, &outcomes, labels.clone(), true, Some(&fit))
             .unwrap();
-    assert_eq!(
-        meta.recalibration.as_ref().unwrap().population,
-        Some(fit.info.clone())
-    );
+    let refit_record = meta.recalibration.as_ref().unwrap();
+    assert_eq!(refit_record.population.as_ref(), Some(by_description));
+    assert_eq!(refit_record.population_titles.as_ref(), Some(by_title));
     assert!(to.join("population/head.json").is_file());
+    assert!(to.join("population_titles/head.json").is_file());
 
     let nurse = "Acme Health | Remote | Full-time\n\nJoin our hospital: care for patients, administer medications and monitor vital signs on night shifts.";
     let cook = "Acme Bistro | Remote | Full-time\n\nWork the line at dinner service, prep sauces and proteins, keep the kitchen clean.";
@@ -236,4 +244,67 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
     let (plain_nurse, _) =
         common::classify(&Classifier::load(&plain).unwrap(), &["Remote"], Some(nurse));
     assert_ne!(plain_nurse[0].method, Method::LabelledNeighbours);
+}
+
+#[test]
+fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
+    let Some(dir) = common::default_classifier_dir() else {
+        return;
+    };
+    let original = Classifier::load(&dir).unwrap();
+    let mut opts = original.default_options();
+    opts.use_description = false;
+    // this population's labellers know what its "Join our team" and "Multiple positions"
+    // postings are; the taxonomy cannot
+    let titled = |title: &'static str, id: &'static str| {
+        (0..30).map(move |_| EvalItem {
+            title: title.into(),
+            gold_onet: Default::default(),
+            description: None,
+            gold_title: Some(id.into()),
+        })
+    };
+    let items: Vec<EvalItem> = titled("Join our team", "cook")
+        .chain(titled("Multiple positions", "registered_nurse"))
+        .collect();
+    let fit = fit_population(&original, &items, &opts)
+        .unwrap()
+        .expect("60 labelled titles are enough");
+    assert!(fit.descriptions.is_none(), "no descriptions were read");
+    let by_title = &fit.titles.as_ref().unwrap().info;
+    assert_eq!((by_title.postings, by_title.cross_fit_accuracy), (60, 1.0));
+
+    // the confidence re-fit's outcomes, as in the test above (min_confidence lands near 0.5)
+    let mut outcomes = labelled("backend_engineer", &[("backend_engineer", 60)], 0.9);
+    let unsure = [("backend_engineer", 30), ("data_engineer", 30)];
+    outcomes.extend(labelled("backend_engineer", &unsure, 0.4));
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join("refit");
+    let labels = vec!["test labels".to_string()];
+    write_recalibrated_classifier(
+        &dir,
+        &to,
+        original.meta.head,
+        &outcomes,
+        labels,
+        true,
+        Some(&fit),
+    )
+    .unwrap();
+    assert!(!to.join("population").exists());
+    let titles = ["Join our team", "Multiple positions", "Backend Engineer"];
+    let (before, _) = common::classify_with(&original, &titles, None, &opts);
+    assert_eq!(before[0].title_id, "unclassified", "{before:?}");
+    assert_eq!(before[1].title_id, "unclassified", "{before:?}");
+    let refit = Classifier::load(&to).unwrap();
+    let (after, stats) = common::classify_with(&refit, &titles, None, &opts);
+    let ids: Vec<&str> = after.iter().map(|p| p.title_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["cook", "registered_nurse", "backend_engineer"],
+        "{after:?}"
+    );
+    assert_eq!(after[0].method, Method::LabelledNeighbours);
+    assert_eq!(after[2].method, Method::Alias, "an exact title stays");
+    assert_eq!(stats.population_filled, 2, "{stats:?}");
 }

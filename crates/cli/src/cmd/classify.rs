@@ -141,15 +141,15 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(to) = &a.recalibrate_to {
-        let population = if a.no_neighbours || !opts.use_description {
+        let population = if a.no_neighbours {
             None
         } else {
             let described = study
                 .items
                 .iter()
-                .filter(|i| i.description.is_some())
+                .filter(|i| opts.use_description && i.description.is_some())
                 .count();
-            eprintln!("embedding the descriptions of {described} labelled postings (the labelled neighbours; about 40 a second on 2 cores)");
+            eprintln!("embedding the titles of {} and the descriptions of {described} labelled postings (the labelled neighbours; descriptions about 40 a second on 2 cores)", study.items.len());
             jobshift_classify::population::fit_population(&c, &study.items, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
@@ -169,16 +169,23 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.min_confidence,
             meta.min_confidence
         );
-        match meta.recalibration.as_ref().and_then(|r| r.population.as_ref()) {
-            Some(p) => println!(
-                "  labelled neighbours: {} postings remembered by their descriptions ({} nearest vote; cross-fitted title accuracy {:.3})",
-                p.postings, p.neighbours, p.cross_fit_accuracy
-            ),
-            None if !a.no_neighbours => println!(
-                "  labelled neighbours: none (fewer than {} labelled postings with a description)",
-                jobshift_classify::population::MIN_POSTINGS
-            ),
-            None => {}
+        if !a.no_neighbours {
+            let refit = meta.recalibration.as_ref();
+            for (by, info) in [
+                ("descriptions", refit.and_then(|r| r.population.as_ref())),
+                ("titles", refit.and_then(|r| r.population_titles.as_ref())),
+            ] {
+                match info {
+                    Some(p) => println!(
+                        "  labelled neighbours: {} postings remembered by their {by} ({} nearest vote; cross-fitted title accuracy {:.3})",
+                        p.postings, p.neighbours, p.cross_fit_accuracy
+                    ),
+                    None => println!(
+                        "  labelled neighbours: none by their {by} (fewer than {} labelled postings with them)",
+                        jobshift_classify::population::MIN_POSTINGS
+                    ),
+                }
+            }
         }
         for (from, r) in meta.recalibration.iter().flat_map(|r| &r.remap) {
             println!(
