@@ -180,6 +180,9 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
                         "  labelled neighbours: {} postings remembered by their {by} ({} nearest vote; cross-fitted title accuracy {:.3})",
                         p.postings, p.neighbours, p.cross_fit_accuracy
                     ),
+                    None if by == "descriptions" && !opts.use_description => {
+                        println!("  labelled neighbours: not by their descriptions (--no-description)")
+                    }
                     None => println!(
                         "  labelled neighbours: none by their {by} (fewer than {} labelled postings with them)",
                         jobshift_classify::population::MIN_POSTINGS
