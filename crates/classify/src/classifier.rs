@@ -602,9 +602,17 @@ impl Classifier {
             if texts.is_empty() {
                 continue;
             }
-            let p = vote
-                .head
-                .predict_proba(&self.embed_distinct(&texts, opts.batch_size)?)?;
+            // each distinct text embedded once, in a cache of this call's own (descriptions
+            // would swell the caller's title cache)
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut embedded = EmbedCache::new(self.meta.dim);
+            embedded.ensure(
+                self.encoder.as_ref(),
+                &refs,
+                opts.batch_size,
+                &mut |_, _| {},
+            )?;
+            let p = vote.head.predict_proba(&embedded.matrix(&refs)?)?;
             for (n, &j) in slots.iter().enumerate() {
                 let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
                 let q = vote.info.map.apply(prob);
@@ -644,27 +652,6 @@ impl Classifier {
         }
         stats.population_time += started.elapsed();
         Ok(())
-    }
-
-    /// [`Classifier::embed_texts`] of each distinct text once, rows in `texts` order.
-    fn embed_distinct(&self, texts: &[String], batch: usize) -> Result<Vec<f32>, ClassifyError> {
-        let mut slot: HashMap<&str, usize> = HashMap::new();
-        let mut distinct: Vec<String> = Vec::new();
-        let at: Vec<usize> = texts
-            .iter()
-            .map(|t| {
-                *slot.entry(t.as_str()).or_insert_with(|| {
-                    distinct.push(t.clone());
-                    distinct.len() - 1
-                })
-            })
-            .collect();
-        let x = self.embed_texts(&distinct, batch)?;
-        let dim = self.meta.dim;
-        Ok(at
-            .iter()
-            .flat_map(|&r| x[r * dim..(r + 1) * dim].iter().copied())
-            .collect())
     }
 
     /// Step 5: a predicted title that the labelled postings of a re-fit
