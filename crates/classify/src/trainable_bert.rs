@@ -23,8 +23,8 @@
 //! deterministic given the seed, at the cost of sentence-transformers' dropout regularization.
 
 use crate::trainable_ops::{
-    load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation, AttentionNames,
-    EncoderLayer, LayerDims, TokenEmbeddings,
+    encoder_dims, load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation,
+    AttentionNames, EncoderDims, EncoderLayer, TokenEmbeddings,
 };
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder};
@@ -36,20 +36,11 @@ struct Embeddings {
 }
 
 impl Embeddings {
-    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+    fn load(vb: VarBuilder, dims: &EncoderDims, type_vocab_size: usize) -> Result<Self> {
+        let token_type = vb.pp("token_type_embeddings");
         Ok(Self {
-            tokens: TokenEmbeddings::load(
-                &vb,
-                cfg.vocab_size,
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                cfg.layer_norm_eps,
-            )?,
-            token_type: candle_nn::embedding(
-                cfg.type_vocab_size,
-                cfg.hidden_size,
-                vb.pp("token_type_embeddings"),
-            )?,
+            tokens: TokenEmbeddings::load(&vb, dims)?,
+            token_type: candle_nn::embedding(type_vocab_size, dims.hidden, token_type)?,
         })
     }
 
@@ -83,16 +74,9 @@ impl TrainableBert {
     /// `embeddings.*`, `encoder.layer.N.*`; pass `vb.pp("bert")` for checkpoints with that
     /// prefix). With a `VarMap`-backed builder every tensor becomes a trainable variable.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let embeddings = Embeddings::load(vb.pp("embeddings"), cfg)?;
-        let dims = LayerDims {
-            hidden: cfg.hidden_size,
-            intermediate: cfg.intermediate_size,
-            heads: cfg.num_attention_heads,
-            layer_norm_eps: cfg.layer_norm_eps,
-            activation: Activation::from_bert(cfg.hidden_act),
-        };
-        let layers =
-            load_encoder_layers(vb.pp("encoder"), cfg.num_hidden_layers, &dims, &BERT_NAMES)?;
+        let dims = encoder_dims!(cfg, Activation::from_bert(cfg.hidden_act));
+        let embeddings = Embeddings::load(vb.pp("embeddings"), &dims, cfg.type_vocab_size)?;
+        let layers = load_encoder_layers(vb.pp("encoder"), &dims, &BERT_NAMES)?;
         Ok(Self { embeddings, layers })
     }
 

@@ -16,8 +16,8 @@
 //! sentence embeddings against `load_encoder("mpnet")` when all-mpnet-base-v2 is installed.
 
 use crate::trainable_ops::{
-    load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation, AttentionNames,
-    EncoderLayer, LayerDims, TokenEmbeddings,
+    encoder_dims, load_encoder_layers, padding_mask_bias, run_encoder_layers, Activation,
+    AttentionNames, EncoderDims, EncoderLayer, TokenEmbeddings,
 };
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -30,16 +30,10 @@ struct Embeddings {
 }
 
 impl Embeddings {
-    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+    fn load(vb: VarBuilder, dims: &EncoderDims, padding_idx: u32) -> Result<Self> {
         Ok(Self {
-            tokens: TokenEmbeddings::load(
-                &vb,
-                cfg.vocab_size,
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                cfg.layer_norm_eps,
-            )?,
-            padding_idx: cfg.pad_token_id,
+            tokens: TokenEmbeddings::load(&vb, dims)?,
+            padding_idx,
         })
     }
 
@@ -78,17 +72,10 @@ impl TrainableMpnet {
     /// `vb.pp("mpnet")` for checkpoints with that prefix). With a `VarMap`-backed builder every
     /// tensor becomes a trainable variable.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
-        let embeddings = Embeddings::load(vb.pp("embeddings"), cfg)?;
+        let dims = encoder_dims!(cfg, Activation::from_name(&cfg.hidden_act)?);
+        let embeddings = Embeddings::load(vb.pp("embeddings"), &dims, cfg.pad_token_id)?;
         let encoder = vb.pp("encoder");
-        let dims = LayerDims {
-            hidden: cfg.hidden_size,
-            intermediate: cfg.intermediate_size,
-            heads: cfg.num_attention_heads,
-            layer_norm_eps: cfg.layer_norm_eps,
-            activation: Activation::from_name(&cfg.hidden_act)?,
-        };
-        let layers =
-            load_encoder_layers(encoder.clone(), cfg.num_hidden_layers, &dims, &MPNET_NAMES)?;
+        let layers = load_encoder_layers(encoder.clone(), &dims, &MPNET_NAMES)?;
         Ok(Self {
             embeddings,
             layers,

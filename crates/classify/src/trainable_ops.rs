@@ -45,17 +45,12 @@ pub(crate) struct TokenEmbeddings {
 }
 
 impl TokenEmbeddings {
-    pub(crate) fn load(
-        vb: &VarBuilder,
-        vocab_size: usize,
-        max_positions: usize,
-        hidden: usize,
-        layer_norm_eps: f64,
-    ) -> Result<Self> {
+    pub(crate) fn load(vb: &VarBuilder, dims: &EncoderDims) -> Result<Self> {
+        let hidden = dims.hidden;
         Ok(Self {
-            word: candle_nn::embedding(vocab_size, hidden, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(max_positions, hidden, vb.pp("position_embeddings"))?,
-            layer_norm: TrainableLayerNorm::load(hidden, layer_norm_eps, vb.pp("LayerNorm"))?,
+            word: candle_nn::embedding(dims.vocab_size, hidden, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(dims.max_positions, hidden, vb.pp("position_embeddings"))?,
+            layer_norm: TrainableLayerNorm::load(hidden, dims.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
     }
 
@@ -75,14 +70,38 @@ pub(crate) struct AttentionNames {
     pub norm: &'static str,
 }
 
-/// The sizes of an encoder layer and its feed-forward activation.
-pub(crate) struct LayerDims {
+/// The sizes of an encoder (its embedding tables and its layers) and its feed-forward
+/// activation.
+pub(crate) struct EncoderDims {
+    pub vocab_size: usize,
+    pub max_positions: usize,
     pub hidden: usize,
     pub intermediate: usize,
     pub heads: usize,
+    pub layers: usize,
     pub layer_norm_eps: f64,
     pub activation: Activation,
 }
+
+/// [`EncoderDims`] from a model configuration `$cfg` that names its sizes as Hugging Face's
+/// `config.json` does, with the feed-forward `$activation`. A macro because the two configurations
+/// it reads — candle-transformers' BERT `Config` and jobshift-encode's MPNet `Config` — are
+/// different types (one from another crate) with the same field names.
+macro_rules! encoder_dims {
+    ($cfg:expr, $activation:expr) => {
+        $crate::trainable_ops::EncoderDims {
+            vocab_size: $cfg.vocab_size,
+            max_positions: $cfg.max_position_embeddings,
+            hidden: $cfg.hidden_size,
+            intermediate: $cfg.intermediate_size,
+            heads: $cfg.num_attention_heads,
+            layers: $cfg.num_hidden_layers,
+            layer_norm_eps: $cfg.layer_norm_eps,
+            activation: $activation,
+        }
+    };
+}
+pub(crate) use encoder_dims;
 
 /// The feed-forward activation (the names BERT's `HiddenAct` and MPNet's `hidden_act` give).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,7 +161,7 @@ pub(crate) struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    pub(crate) fn load(vb: VarBuilder, dims: &LayerDims, names: &AttentionNames) -> Result<Self> {
+    pub(crate) fn load(vb: VarBuilder, dims: &EncoderDims, names: &AttentionNames) -> Result<Self> {
         let (h, eps) = (dims.hidden, dims.layer_norm_eps);
         Ok(Self {
             q: candle_nn::linear(h, h, vb.pp(names.q))?,
@@ -191,12 +210,11 @@ impl EncoderLayer {
     }
 }
 
-/// The `count` encoder layers under `encoder` (`layer.0`, `layer.1`, …), after checking that the
-/// hidden size splits evenly into heads.
+/// The `dims.layers` encoder layers under `encoder` (`layer.0`, `layer.1`, …), after checking
+/// that the hidden size splits evenly into heads.
 pub(crate) fn load_encoder_layers(
     encoder: VarBuilder,
-    count: usize,
-    dims: &LayerDims,
+    dims: &EncoderDims,
     names: &AttentionNames,
 ) -> Result<Vec<EncoderLayer>> {
     if !dims.hidden.is_multiple_of(dims.heads) {
@@ -206,7 +224,7 @@ pub(crate) fn load_encoder_layers(
             dims.heads
         );
     }
-    (0..count)
+    (0..dims.layers)
         .map(|i| EncoderLayer::load(encoder.pp(format!("layer.{i}")), dims, names))
         .collect()
 }

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::future::{ready, Ready};
 use std::sync::{Arc, Mutex};
 
 /// Cache policy of API answers.
@@ -438,18 +439,26 @@ fn group_list(kind: &'static str) -> impl Fn(&Tables, Format) -> Result<Body, Ap
     }
 }
 
-async fn families(State(st): State<Arc<AppState>>, headers: HeaderMap, q: RawQuery) -> Response {
-    match params(q, &["format"]) {
-        Ok(p) => answer(&st, &headers, "/api/families", &p, group_list("families")),
-        Err(e) => json_error(e),
+/// The handler of `/api/{kind}` (`kind`: "families" or "tiers").
+fn group_list_handler(
+    kind: &'static str,
+) -> impl Fn(State<Arc<AppState>>, HeaderMap, RawQuery) -> Ready<Response> + Clone + Send + Sync {
+    move |State(st), headers, q| {
+        ready(match params(q, &["format"]) {
+            Ok(p) => answer(&st, &headers, &format!("/api/{kind}"), &p, group_list(kind)),
+            Err(e) => json_error(e),
+        })
     }
 }
 
-async fn tiers(State(st): State<Arc<AppState>>, headers: HeaderMap, q: RawQuery) -> Response {
-    match params(q, &["format"]) {
-        Ok(p) => answer(&st, &headers, "/api/tiers", &p, group_list("tiers")),
-        Err(e) => json_error(e),
-    }
+/// The handler of `/api/{kind}/{id}` (`kind`: "families" or "tiers").
+fn group_detail_handler(
+    kind: &'static str,
+) -> impl Fn(State<Arc<AppState>>, HeaderMap, Path<String>, RawQuery) -> Ready<Response>
+       + Clone
+       + Send
+       + Sync {
+    move |State(st), headers, Path(id), q| ready(group_detail(&st, &headers, kind, &id, q))
 }
 
 fn group_detail(
@@ -495,24 +504,6 @@ fn group_detail(
         out["years"] = json!(t.years);
         json_body(&out)
     })
-}
-
-async fn family(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    q: RawQuery,
-) -> Response {
-    group_detail(&st, &headers, "families", &id, q)
-}
-
-async fn tier(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    q: RawQuery,
-) -> Response {
-    group_detail(&st, &headers, "tiers", &id, q)
 }
 
 async fn movers(State(st): State<Arc<AppState>>, headers: HeaderMap, q: RawQuery) -> Response {
@@ -765,10 +756,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/summary", get(summary))
         .route("/api/titles", get(titles))
         .route("/api/titles/{id}", get(title))
-        .route("/api/families", get(families))
-        .route("/api/families/{id}", get(family))
-        .route("/api/tiers", get(tiers))
-        .route("/api/tiers/{id}", get(tier))
+        .route("/api/families", get(group_list_handler("families")))
+        .route("/api/families/{id}", get(group_detail_handler("families")))
+        .route("/api/tiers", get(group_list_handler("tiers")))
+        .route("/api/tiers/{id}", get(group_detail_handler("tiers")))
         .route("/api/movers", get(movers))
         .route("/api/search", get(search))
         .route("/api/classify", get(classify))
