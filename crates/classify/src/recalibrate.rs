@@ -14,7 +14,11 @@ use std::collections::{BTreeMap, HashMap};
 
 /// How many more of the labelled postings predicted as a title must carry another title than
 /// the title itself before [`fit_remap`] moves it (the prediction's prior weight, in postings).
-pub(crate) const REMAP_MARGIN: usize = 2;
+/// Four, not two: with two, a title moved on two or three labels ("2 of 3 predicted
+/// `devops_engineer` were labelled `software_engineer`"), which erased titles a population has
+/// (on HN 2026 the mean per-role agreement fell from 0.54 to 0.37); four asks for about what a
+/// one-sided sign test at 10 % asks of small counts (docs/classifier.md, the remap).
+pub(crate) const REMAP_MARGIN: usize = 4;
 
 /// The predicted titles that the labelled postings say are mostly another title on this
 /// population, from the outcomes of the classified (not abstained) labelled postings with a
@@ -259,9 +263,9 @@ mod tests {
     #[test]
     fn a_title_the_labels_mostly_call_another_is_remapped_when_enough_say_so() {
         let mut o = Vec::new();
-        // predicted backend 8 times: 5 labelled software, 2 backend, 1 data
+        // predicted backend 9 times: 6 labelled software, 2 backend, 1 data
         for g in [
-            "software", "software", "software", "software", "software", "backend",
+            "software", "software", "software", "software", "software", "software", "backend",
         ] {
             o.push(outcome("backend", g, Method::TitleEmbedding));
         }
@@ -273,8 +277,8 @@ mod tests {
         }
         // predicted mobile once, labelled software: one label is too few to move it
         o.push(outcome("mobile", "software", Method::TitleEmbedding));
-        // predicted qa 6 times: 3 software, 3 qa: not enough more than itself
-        for g in ["software", "qa", "software", "qa", "software", "qa"] {
+        // predicted qa 7 times: 5 software, 2 qa: not enough more than itself
+        for g in ["software", "qa", "software", "software", "qa", "software", "software"] {
             o.push(outcome("qa", g, Method::TitleEmbedding));
         }
         // predicted frontend 6 times, spread: no title has half of them
@@ -290,13 +294,13 @@ mod tests {
         let r = &remap["backend"];
         assert_eq!(
             (r.to.as_str(), r.predicted, r.labelled_to, r.labelled_same),
-            ("software", 8, 5, 2)
+            ("software", 9, 6, 2)
         );
         // the same outcomes in another order give the same remap
         o.reverse();
         assert_eq!(fit_remap(&o), remap);
         // a tie between two other titles goes to the smaller id
-        let tie: Vec<Outcome> = ["y", "x", "y", "x", "x", "y"]
+        let tie: Vec<Outcome> = ["y", "x", "y", "x", "x", "y", "x", "y"]
             .iter()
             .map(|g| outcome("p", g, Method::TitleEmbedding))
             .collect();
