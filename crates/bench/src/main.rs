@@ -592,7 +592,7 @@ fn stage_generate(ctx: &mut Ctx, a: &Args, size: u64, d: &StageDirs) -> anyhow::
         "--postings".into(),
         size.to_string(),
         "--out".into(),
-        p(&corpus),
+        p(corpus),
         "--format".into(),
         "parquet".into(),
     ];
@@ -604,7 +604,7 @@ fn stage_generate(ctx: &mut Ctx, a: &Args, size: u64, d: &StageDirs) -> anyhow::
         args.extend(["--labels-rate".into(), a.labels_rate.to_string()]);
     }
     let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), size)?;
-    m.output_bytes = dir_bytes(&corpus);
+    m.output_bytes = dir_bytes(corpus);
     ctx.record(m)?;
     Ok(())
 }
@@ -628,12 +628,12 @@ fn stage_ingest(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> anyhow::R
     let records = parquet_rows(&corpus.join("postings"));
     let mut args: Vec<String> = vec!["ingest".into()];
     args.extend(files.iter().map(|f| p(f)));
-    args.extend(["--out".into(), p(&dataset), "--quiet".into()]);
+    args.extend(["--out".into(), p(dataset), "--quiet".into()]);
     let shown_args: Vec<String> = vec![
         "ingest".into(),
-        format!("{}/postings/*.parquet", p(&corpus)),
+        format!("{}/postings/*.parquet", p(corpus)),
         "--out".into(),
-        p(&dataset),
+        p(dataset),
         "--quiet".into(),
     ];
     let mut m = ctx.measure(
@@ -665,7 +665,7 @@ fn stage_classify_synth(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> a
     let rows = parquet_rows(&synth.join("postings"));
     let args: Vec<String> = vec![
         "classify".into(),
-        p(&synth),
+        p(synth),
         "--no-description".into(),
         "--force".into(),
     ];
@@ -674,7 +674,7 @@ fn stage_classify_synth(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> a
     m.extra
         .insert("input".into(), Value::from("synth postings table"));
     ctx.record(m)?;
-    eval_labels(ctx, size, &synth.join("labels"), &synth, true)?;
+    eval_labels(ctx, size, &synth.join("labels"), synth, true)?;
     Ok(())
 }
 
@@ -693,11 +693,11 @@ fn stage_classify(ctx: &mut Ctx, _a: &Args, size: u64, d: &StageDirs) -> anyhow:
             dataset.display()
         );
     }
-    let args: Vec<String> = vec!["classify".into(), p(&dataset)];
+    let args: Vec<String> = vec!["classify".into(), p(dataset)];
     let mut m = ctx.measure(size, stage, "jobshift", &exe, &args, shown(&args), rows)?;
     m.output_bytes = dir_bytes(&dataset.join("classified"));
     ctx.record(m)?;
-    eval_labels(ctx, size, &corpus.join("labels"), &dataset, false)?;
+    eval_labels(ctx, size, &corpus.join("labels"), dataset, false)?;
     Ok(())
 }
 
@@ -712,7 +712,7 @@ fn stage_synth(ctx: &mut Ctx, a: &Args, size: u64, d: &StageDirs) -> anyhow::Res
         "--postings".into(),
         size.to_string(),
         "--out".into(),
-        p(&synth),
+        p(synth),
     ];
     if let Some(c) = &a.simulate_confusion {
         args.extend(["--simulate-confusion".into(), p(c)]);

@@ -403,7 +403,7 @@ pub(crate) fn esco_to_onet(
     })?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(text[start..].as_bytes());
+        .from_reader(&text.as_bytes()[start..]);
     let mut strong: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut weak: HashMap<String, BTreeSet<String>> = HashMap::new();
     for rec in rdr.records() {
@@ -801,7 +801,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(labels.join("ignored.txt"), "x").unwrap();
-        let (set, reports) = labelled_set(&tax, &[labels.clone()], true).unwrap();
+        let (set, reports) = labelled_set(&tax, std::slice::from_ref(&labels), true).unwrap();
         assert_eq!(set.items.len(), 2);
         assert_eq!(set.name, "labels");
         assert_eq!(set.removed_unmapped, 2);

@@ -996,9 +996,9 @@ impl RoleFinder {
         let toks: Vec<&str> = norm.split(' ').collect();
         // "Acme is hiring", "looking for", "seeking": where the roles start
         let after_cue = toks.windows(2).enumerate().find_map(|(k, w)| {
-            if w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]) {
-                Some(k + 2)
-            } else if matches!(w, ["looking" | "searching", "for"]) {
+            if (w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]))
+                || matches!(w, ["looking" | "searching", "for"])
+            {
                 Some(k + 2)
             } else {
                 (w[0] == "seeking").then_some(k + 1)
@@ -1055,7 +1055,7 @@ impl RoleFinder {
         let slash = raw.contains(" / ");
         let others_are_departments = named
             .iter()
-            .all(|(p, r)| r.is_some() || (a_department(p) && !(slash && !p.contains(' '))));
+            .all(|(p, r)| r.is_some() || (a_department(p) && (!slash || p.contains(' '))));
         (roles.len() == 1 && others_are_departments).then(|| roles[0])
     }
 

@@ -257,17 +257,11 @@ fn is_level_token(tok: &str) -> bool {
         return true;
     }
     let mut chars = tok.chars();
-    match (chars.next(), chars.as_str()) {
-        (Some(c), rest)
-            if matches!(c, 'l' | 'e' | 'p' | 't' | 'g')
-                && !rest.is_empty()
-                && rest.len() <= 2
-                && rest.chars().all(|d| d.is_ascii_digit()) =>
-        {
-            true
-        }
-        _ => false,
-    }
+    let (first, rest) = (chars.next(), chars.as_str());
+    matches!(first, Some('l' | 'e' | 'p' | 't' | 'g'))
+        && !rest.is_empty()
+        && rest.len() <= 2
+        && rest.chars().all(|d| d.is_ascii_digit())
 }
 
 /// Remove bracketed parts: "(Remote, NYC)", "[Contract]", "{x}".

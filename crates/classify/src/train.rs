@@ -173,6 +173,15 @@ pub struct TrainingSet {
     pub record: TrainingData,
 }
 
+/// What [`collect_examples`] returns: the examples, the label file reports, the O*NET rows
+/// without a title, and the O*NET file's source name and hash.
+pub(crate) type CollectedExamples = (
+    Vec<LabeledExample>,
+    Vec<examples::LabelFileReport>,
+    usize,
+    (String, String),
+);
+
 /// Collect all training examples the options ask for: the taxonomy's names and aliases, the
 /// O*NET alternate titles (the ones shipped in the binary unless `--onet-alternates FILE` is
 /// given; a given file that is missing is an error, never a silent fallback), and label files.
@@ -181,15 +190,7 @@ pub struct TrainingSet {
 pub(crate) fn collect_examples(
     tax: &Taxonomy,
     opts: &TrainOptions,
-) -> Result<
-    (
-        Vec<LabeledExample>,
-        Vec<examples::LabelFileReport>,
-        usize,
-        (String, String),
-    ),
-    ClassifyError,
-> {
+) -> Result<CollectedExamples, ClassifyError> {
     let mut ex = examples::taxonomy_examples(tax);
     let mut unmapped = 0;
     let mut source = ("none".to_string(), String::new());
@@ -432,11 +433,14 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
 }
 
 /// Every head fitted and scored on validation, and the one chosen.
+/// A head's validation outcomes, per example: raw top-1 score, right or not, top-2 margin.
+type ValidationOutcomes = (Vec<f32>, Vec<bool>, Vec<f32>);
+
 struct FittedHeads {
     validations: Vec<HeadValidation>,
     calibrations: HashMap<HeadKind, Isotonic>,
     /// per head, on validation: raw top-1 score, right or not, top-2 margin
-    val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)>,
+    val_outcomes: HashMap<HeadKind, ValidationOutcomes>,
     chosen: HeadKind,
 }
 
@@ -451,7 +455,7 @@ fn fit_heads(
     let mut validations = Vec::new();
     let mut calibrations: HashMap<HeadKind, Isotonic> = HashMap::new();
     let mut best: Option<(f64, HeadKind)> = None;
-    let mut val_outcomes: HashMap<HeadKind, (Vec<f32>, Vec<bool>, Vec<f32>)> = HashMap::new();
+    let mut val_outcomes: HashMap<HeadKind, ValidationOutcomes> = HashMap::new();
     for &kind in &opts.heads {
         let fitted = fit_head(kind, split, dim, k, opts)?;
         let top1 = fitted.validation.val_top1;

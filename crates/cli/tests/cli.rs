@@ -4,7 +4,6 @@
 //! and a message that names the file and the fix.
 
 #[path = "../../trends/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod classified_fixture;
 
 use assert_cmd::Command;

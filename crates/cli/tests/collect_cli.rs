@@ -201,7 +201,7 @@ fn a_killed_run_is_resumed_without_fetching_finished_companies_again() {
     // wait until the fast companies are done, then kill -9 while the slow one hangs
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let done = std::fs::read_dir(&ds.join("collect/runs"))
+        let done = std::fs::read_dir(ds.join("collect/runs"))
             .ok()
             .and_then(|mut r| r.next())
             .and_then(|e| std::fs::read_dir(e.ok()?.path().join("companies")).ok())

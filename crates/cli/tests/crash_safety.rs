@@ -6,7 +6,6 @@
 //! The kill points come from `JOBSHIFT_FAULT_AFTER_RENAMES=N` (see `jobshift_core::commit`).
 
 #[path = "../../trends/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod classified_fixture;
 
 use std::io::Write;

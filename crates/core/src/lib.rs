@@ -9,6 +9,7 @@
 //! - [`month`]: the calendar month used by plans, partitions and windows;
 //! - [`dataset`]: where things live inside a dataset directory;
 //! - [`places`]: place tables several stages read (the US states);
+//! - [`numbers`]: numbers as people read them (digits grouped by commas);
 //! - [`atomic`]: write-to-temp-then-rename, the only way jobshift writes outputs;
 //! - [`test_support`]: tests skip for a missing asset only through it (fails in CI);
 //! - [`classified`]: `classified/manifest.json`, what classify (or the generator) records about
@@ -24,6 +25,7 @@ pub mod labels;
 pub mod memory;
 pub mod month;
 pub mod normalize;
+pub mod numbers;
 pub mod places;
 pub mod schema;
 pub mod test_support;

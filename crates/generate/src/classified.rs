@@ -54,6 +54,10 @@ const BATCH_ROWS: u64 = 8192;
 /// parallelism).
 const ROW_GROUP_ROWS: usize = 131_072;
 
+/// One true title's confusion: cumulative probabilities, each with its predicted title (None =
+/// unclassified).
+type CumulativeRow = Vec<(f64, Option<usize>)>;
+
 /// How predicted titles are drawn from true ones.
 #[derive(Debug, Clone)]
 pub struct ConfusionSim {
@@ -61,7 +65,7 @@ pub struct ConfusionSim {
     pub source: String,
     /// Per catalog title: cumulative probabilities and the predicted title (None = unclassified);
     /// `None` for titles the matrix has no row for (predicted correctly).
-    rows: Vec<Option<Vec<(f64, Option<usize>)>>>,
+    rows: Vec<Option<CumulativeRow>>,
     /// Titles with a row.
     pub titles_covered: usize,
     /// Predicted ids the catalog does not know (mapped to unclassified).
@@ -563,7 +567,7 @@ impl Env<'_> {
             cols.date.append_value(date);
             cols.prec.append_value("day");
             cols.dups.append_value(0);
-            cols.file.append_value(&input_file);
+            cols.file.append_value(input_file);
             cols.rec.append_value(i + 1);
             cols.sen.append_value(seniority.as_str());
             cols.conf.append_value(1.0);

@@ -145,18 +145,7 @@ fn pay_line(d: &DescribeInput<'_>, rng: &mut GenRng) -> Option<String> {
     let mid = base * fam_f * sen_f * fx * rng.random_range(0.85..1.15);
     let lo = (mid * 0.85 / 1000.0).round() * 1000.0;
     let hi = (mid * 1.15 / 1000.0).round() * 1000.0;
-    let fmt = |x: f64| {
-        let n = x as u64;
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        out
-    };
+    let fmt = |x: f64| jobshift_core::numbers::thousands(x as u64);
     Some(if c.currency == "USD" {
         format!("The base salary range for this role is ${} – ${} per year, depending on experience and location.", fmt(lo), fmt(hi))
     } else {

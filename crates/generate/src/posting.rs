@@ -346,7 +346,7 @@ pub fn edit_description(d: &str, rng: &mut GenRng) -> String {
     let n = rng.random_range(1..=2);
     for _ in 0..n {
         match rng.random_range(0..5) {
-            0 => s.push_str(*pick(
+            0 => s.push_str(pick::<&str>(
                 rng,
                 &[
                     "\n\nApply today!",

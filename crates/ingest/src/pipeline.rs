@@ -708,7 +708,7 @@ fn dedup_step(
         ProgressBar::hidden()
     };
     let dedup = passes::dedup_and_write(
-        &spill,
+        spill,
         out,
         staging,
         opts,

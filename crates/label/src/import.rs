@@ -1111,34 +1111,6 @@ fn sibling(out: &Path, suffix: &str) -> PathBuf {
     out.with_file_name(format!("{stem}.{suffix}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn task_answers_json_forms() {
-        assert_eq!(
-            answer_from_task_answers(r#"[{"title_id":"data_engineer"}]"#).as_deref(),
-            Some("data_engineer")
-        );
-        assert_eq!(
-            answer_from_task_answers(r#"[{"title_id":{"data_analyst":true,"x":false}}]"#)
-                .as_deref(),
-            Some("data_analyst")
-        );
-        assert_eq!(answer_from_task_answers(r#"[{"title_id":""}]"#), None);
-        assert_eq!(answer_from_task_answers("not json"), None);
-    }
-
-    #[test]
-    fn sibling_names() {
-        assert_eq!(
-            sibling(Path::new("/x/labels.jsonl"), "report.json"),
-            PathBuf::from("/x/labels.report.json")
-        );
-    }
-}
-
 /// What an import did: rows, answers, labels written, agreement, gold scores, and one line per
 /// worker (the lines `jobshift label import` prints).
 impl std::fmt::Display for ImportReport {
@@ -1191,5 +1163,33 @@ impl std::fmt::Display for ImportReport {
         }
         writeln!(f, "rejects: {}", r.rejects_path)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_answers_json_forms() {
+        assert_eq!(
+            answer_from_task_answers(r#"[{"title_id":"data_engineer"}]"#).as_deref(),
+            Some("data_engineer")
+        );
+        assert_eq!(
+            answer_from_task_answers(r#"[{"title_id":{"data_analyst":true,"x":false}}]"#)
+                .as_deref(),
+            Some("data_analyst")
+        );
+        assert_eq!(answer_from_task_answers(r#"[{"title_id":""}]"#), None);
+        assert_eq!(answer_from_task_answers("not json"), None);
+    }
+
+    #[test]
+    fn sibling_names() {
+        assert_eq!(
+            sibling(Path::new("/x/labels.jsonl"), "report.json"),
+            PathBuf::from("/x/labels.report.json")
+        );
     }
 }

@@ -107,7 +107,7 @@ H1,A2,W2,Submitted,task-000,\"[{\"\"title_id\"\":\"\"data_eng\"\n"
 #[test]
 fn a_results_file_saved_by_excel_with_a_byte_order_mark_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = common::write_file(dir.path(), "bom.csv", "\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n".to_string());
+    let csv = common::write_file(dir.path(), "bom.csv", "\u{feff}WorkerId,Input.task_id,Answer.title_id\nW1,task-000,data_engineer\nW2,task-000,data_engineer\n");
     let r = import(&opts(vec![csv], &dir.path().join("l.jsonl")), &catalog()).unwrap();
     assert_nothing_lost(&r);
     assert_eq!(r.answers_accepted, 2, "{:?}", r.rejected_by_reason);

@@ -2,15 +2,7 @@
 
 /// 12345 → "12,345".
 pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    jobshift_core::numbers::thousands(n)
 }
 
 /// A fractional count (corrected estimates), rounded.

@@ -280,9 +280,9 @@ fn sort_rows(t: &Tables, rows: &mut [&Value], sort: &str) -> Result<(), ApiError
     Ok(())
 }
 
-fn parse_num<T: std::str::FromStr>(p: &Params, k: &str, max: T) -> Result<Option<T>, ApiError>
+fn parse_num<T>(p: &Params, k: &str, max: T) -> Result<Option<T>, ApiError>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     match p.get(k) {
         None => Ok(None),

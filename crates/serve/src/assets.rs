@@ -55,7 +55,7 @@ fn table() -> &'static Vec<(&'static str, Body, &'static str)> {
         FILES
             .iter()
             .map(|(path, text, ct, cache)| {
-                (*path, Body::new(text.as_bytes().to_vec(), *ct), *cache)
+                (*path, Body::new(text.as_bytes().to_vec(), ct), *cache)
             })
             .collect()
     })

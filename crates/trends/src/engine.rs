@@ -322,10 +322,7 @@ pub async fn register_dataset(
         (PostingsSource::Classified, "classified"),
         (PostingsSource::Postings, "postings"),
     ] {
-        let files = match &record {
-            Some(r) => Some(location.committed_parquet(r, subdir)),
-            None => None,
-        };
+        let files = record.as_ref().map(|r| location.committed_parquet(r, subdir));
         let found = match &files {
             Some(f) => !f.is_empty(),
             None => location.has_parquet(subdir).await?,

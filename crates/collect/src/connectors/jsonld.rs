@@ -352,7 +352,7 @@ fn posting(jp: &Value, page_url: &str, n: usize) -> CollectedPosting {
         workplace: remote.map(|_| "remote".to_string()),
         salary_min: sv
             .and_then(|v| number_at(v, &["minValue"]).or_else(|| number_at(v, &["value"])))
-            .or_else(|| sv.and_then(|v| value_text(v)).and_then(|t| t.parse().ok())),
+            .or_else(|| sv.and_then(value_text).and_then(|t| t.parse().ok())),
         salary_max: sv
             .and_then(|v| number_at(v, &["maxValue"]).or_else(|| number_at(v, &["value"]))),
         salary_currency: salary.and_then(|s| text_at(s, &["currency"])),

@@ -48,7 +48,7 @@ pub(super) async fn build(
     let base_g = base.into_iter().next().ok_or_else(|| {
         TrendsError::Options(format!(
             "no postings in the windows {} of years {:?}",
-            describe(&win),
+            describe(win),
             years
         ))
     })?;
@@ -65,7 +65,7 @@ pub(super) async fn build(
         &blank("all", "All postings"),
         &base_g,
         &base_g,
-        &years,
+        years,
     );
     let mut unclassified = None;
     let mut titles = Vec::new();
@@ -76,12 +76,12 @@ pub(super) async fn build(
                 &blank(&g.key, "Unclassified"),
                 g,
                 &base_g,
-                &years,
+                years,
             ));
             continue;
         }
         let m = meta.remove(&g.key).unwrap_or_else(|| blank(&g.key, &g.key));
-        titles.push(build_series(&g.key, &m, g, &base_g, &years));
+        titles.push(build_series(&g.key, &m, g, &base_g, years));
     }
     let unclassified = unclassified.unwrap_or_else(|| {
         let empty = GroupSums {
@@ -96,7 +96,7 @@ pub(super) async fn build(
             &blank("", "Unclassified"),
             &empty,
             &base_g,
-            &years,
+            years,
         )
     });
     let tiers: Vec<Series> = {
@@ -110,7 +110,7 @@ pub(super) async fn build(
                     .unwrap_or_else(|_| g.key.clone());
                 let mut m = blank(&g.key, &label);
                 m.tier = Some(g.key.clone());
-                build_series(&g.key, &m, g, &base_g, &years)
+                build_series(&g.key, &m, g, &base_g, years)
             })
             .collect();
         let order = |s: &Series| {
@@ -127,7 +127,7 @@ pub(super) async fn build(
             let mut m = blank(&g.key, &catalog.family_name(&g.key));
             m.family = Some(g.key.clone());
             m.family_name = Some(m.name.clone());
-            build_series(&g.key, &m, g, &base_g, &years)
+            build_series(&g.key, &m, g, &base_g, years)
         })
         .collect();
 

@@ -22,7 +22,7 @@ pub(super) async fn register_cell(
 ) -> Result<(Option<PanelInfo>, Vec<Spilled>), TrendsError> {
     let years = &win.years;
     let mut spilled = Vec::new();
-    let cell = cell_sql(&win, opts.assume_unique);
+    let cell = cell_sql(win, opts.assume_unique);
     let (cell_df, f) = engine::materialize(ctx, ctx.sql(&cell).await?, "cell", keep).await?;
     spilled.extend(f);
     queries.push(("cell".to_string(), cell.clone()));
