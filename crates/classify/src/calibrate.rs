@@ -52,13 +52,21 @@ pub struct Recalibration {
 /// `population/`) or by their titles (`population_titles/`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PopulationInfo {
-    /// Labelled postings with the text and a title the classifier knows.
+    /// Labelled postings with the text and a title the classifier knows (or `none_fits`).
     pub postings: usize,
+    /// Of them, `none_fits` labels: the head has one class more, "no title fits", and a
+    /// posting whose likelier vote says so keeps the cascade's answer or abstention.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub none_fits: usize,
     pub neighbours: usize,
     /// The head's top probability → the share of cross-fitted predictions that were right.
     pub map: Isotonic,
     /// The cross-fitted neighbours' title accuracy on the labelled postings.
     pub cross_fit_accuracy: f64,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One predicted title the labelled postings take to another: of `predicted` labelled postings

@@ -239,6 +239,10 @@ pub struct CascadeStats {
     /// Predictions the labelled neighbours of a re-fit moved to a likelier title (step 6).
     #[serde(skip_serializing_if = "is_zero")]
     pub population_moved: usize,
+    /// Of the postings step 6 read, those whose likelier vote was the labels' "none fits"
+    /// (left as the cascade had them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub population_none: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
@@ -273,6 +277,7 @@ impl CascadeStats {
         self.remapped += o.remapped;
         self.population_filled += o.population_filled;
         self.population_moved += o.population_moved;
+        self.population_none += o.population_none;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;
@@ -590,8 +595,8 @@ impl Classifier {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let k = self.meta.classes.len();
-        // per row: the likeliest vote's class and its mapped probability
+        // per row: the likeliest vote's class and its mapped probability (a class past the
+        // titles is the labels' "none fits")
         let mut best: Vec<Option<(usize, f32)>> = vec![None; rows.len()];
         for vote in votes {
             let (slots, texts): (Vec<usize>, Vec<String>) = rows
@@ -613,6 +618,7 @@ impl Classifier {
                 &mut |_, _| {},
             )?;
             let p = vote.head.predict_proba(&embedded.matrix(&refs)?)?;
+            let k = vote.head.num_classes();
             for (n, &j) in slots.iter().enumerate() {
                 let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
                 let q = vote.info.map.apply(prob);
@@ -624,7 +630,11 @@ impl Classifier {
         }
         for (&i, found) in rows.iter().zip(best) {
             let Some((class, q)) = found else { continue };
-            let title = &self.meta.classes[class];
+            let Some(title) = self.meta.classes.get(class) else {
+                // the labelled postings most like it were labelled "none fits"
+                stats.population_none += 1;
+                continue;
+            };
             let pred = &mut preds[i];
             let abstained = pred.method == Method::Unclassified;
             let take = if abstained {

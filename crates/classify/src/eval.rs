@@ -251,16 +251,21 @@ pub struct LabelStudy {
     pub scores: SetScores,
     /// The labelled postings, in the order of `scores.outcomes`.
     pub items: Vec<crate::examples::EvalItem>,
+    /// The `none_fits` labels (no title fits the posting): not scored; a re-fit's labelled
+    /// neighbours learn from them where to leave postings unclassified.
+    pub none_fits: Vec<crate::examples::EvalItem>,
     pub reports: Vec<crate::examples::LabelFileReport>,
     pub confusion_path: std::path::PathBuf,
     pub scores_path: std::path::PathBuf,
 }
 
-/// [`evaluate_labels`]' result: scores, confusion, a report per labels file, the postings.
+/// [`evaluate_labels`]' result: scores, confusion, a report per labels file, the postings
+/// scored and the `none_fits` ones.
 pub type LabelledEvaluation = (
     SetScores,
     Confusion,
     Vec<crate::examples::LabelFileReport>,
+    Vec<crate::examples::EvalItem>,
     Vec<crate::examples::EvalItem>,
 );
 
@@ -275,7 +280,7 @@ pub fn label_study(
     confusion_out: Option<std::path::PathBuf>,
     scores_out: Option<std::path::PathBuf>,
 ) -> Result<LabelStudy, ClassifyError> {
-    let (scores, confusion, reports, items) = evaluate_labels(c, labels, opts)?;
+    let (scores, confusion, reports, items, none_fits) = evaluate_labels(c, labels, opts)?;
     let beside = labels
         .first()
         .and_then(|p| p.parent())
@@ -297,6 +302,7 @@ pub fn label_study(
     Ok(LabelStudy {
         scores,
         items,
+        none_fits,
         reports,
         confusion_path,
         scores_path,
@@ -306,13 +312,15 @@ pub fn label_study(
 /// The classifier on the user's own labelled postings ([`crate::examples::labelled_set`], files or
 /// directories of labelled examples) with cascade `opts` (descriptions are read only when
 /// `opts.use_description`): the scores, the confusion matrix by exact title, a report per
-/// labels file (accepted, rejected lines), and the labelled postings read.
+/// labels file (accepted, rejected lines), the labelled postings scored and the `none_fits`
+/// ones.
 pub fn evaluate_labels(
     c: &Classifier,
     labels: &[std::path::PathBuf],
     opts: &CascadeOptions,
 ) -> Result<LabelledEvaluation, ClassifyError> {
-    let (set, reports) = crate::examples::labelled_set(c.taxonomy(), labels, opts.use_description)?;
+    let (set, none_fits, reports) =
+        crate::examples::labelled_set(c.taxonomy(), labels, opts.use_description)?;
     if set.items.is_empty() {
         let rejected: Vec<String> = reports
             .iter()
@@ -337,7 +345,7 @@ pub fn evaluate_labels(
     let mut cache = c.new_cache();
     let mut confusion = Confusion::new();
     let scores = evaluate(c, &set, &mut cache, opts, &mut confusion)?;
-    Ok((scores, confusion, reports, set.items))
+    Ok((scores, confusion, reports, set.items, none_fits))
 }
 
 fn soc6(code: &str) -> &str {

@@ -13,7 +13,7 @@
 
 use crate::seniority::clean_title;
 use crate::ClassifyError;
-use jobshift_core::labels::{LabelSource, LabeledExample};
+use jobshift_core::labels::{LabelSource, LabeledExample, NONE_FITS};
 use jobshift_core::normalize::normalize_title;
 use jobshift_taxonomy::Taxonomy;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -182,12 +182,16 @@ pub(crate) fn onet_alternate_examples_from<R: std::io::Read>(
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LabelFileReport {
     pub file: String,
+    /// Lines with a taxonomy title (`none_fits` labels not counted).
     pub accepted: usize,
+    /// `none_fits` labels read (no title fits the posting; see [`NONE_FITS`]).
+    pub none_fits: usize,
     pub rejected: Vec<String>,
 }
 
 /// Read a JSONL file of [`LabeledExample`]. Lines with unknown title ids or bad JSON are
-/// rejected (reported with their line numbers), never silently dropped.
+/// rejected (reported with their line numbers), never silently dropped. `none_fits` labels
+/// ([`NONE_FITS`]) are returned with the others and counted apart.
 pub(crate) fn read_label_file(
     tax: &Taxonomy,
     path: &Path,
@@ -205,6 +209,10 @@ pub(crate) fn read_label_file(
         }
         match serde_json::from_str::<LabeledExample>(&line) {
             Ok(ex) if tax.get(&ex.title_id).is_some() => out.push(ex),
+            Ok(ex) if ex.title_id == NONE_FITS => {
+                rep.none_fits += 1;
+                out.push(ex)
+            }
             Ok(ex) => rep.rejected.push(format!(
                 "line {}: unknown title_id {:?} (see `jobshift taxonomy list`)",
                 i + 1,
@@ -215,7 +223,7 @@ pub(crate) fn read_label_file(
                 .push(format!("line {}: not a labelled example: {e}", i + 1)),
         }
     }
-    rep.accepted = out.len();
+    rep.accepted = out.len() - rep.none_fits;
     Ok((out, rep))
 }
 
@@ -224,12 +232,14 @@ pub(crate) fn read_label_file(
 /// aggregated crowd labels of a random sample of your corpus. Each item knows its exact gold
 /// title, so its confusion-matrix row is by title (what the trends correction needs), and the
 /// title's O*NET code scores the SOC-level accuracies. Descriptions are kept only when
-/// `with_description`. Rejected lines are reported per file, never silently dropped.
+/// `with_description`. Rejected lines are reported per file, never silently dropped. The
+/// `none_fits` labels come back apart (second), as items whose `gold_title` is [`NONE_FITS`]:
+/// they are not scored (no title is right for them), only remembered by a re-fit.
 pub(crate) fn labelled_set(
     tax: &Taxonomy,
     paths: &[std::path::PathBuf],
     with_description: bool,
-) -> Result<(EvalSet, Vec<LabelFileReport>), ClassifyError> {
+) -> Result<(EvalSet, Vec<EvalItem>, Vec<LabelFileReport>), ClassifyError> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -251,23 +261,27 @@ pub(crate) fn labelled_set(
         }
     }
     let mut items = Vec::new();
+    let mut none_fits = Vec::new();
     let mut reports = Vec::new();
     for f in &files {
         let (examples, rep) = read_label_file(tax, f)?;
         for ex in examples {
-            let Some(t) = tax.get(&ex.title_id) else {
-                continue; // read_label_file keeps known ids only
-            };
-            items.push(EvalItem {
-                title: ex.title,
-                gold_onet: BTreeSet::from([t.onet_soc.clone()]),
-                description: if with_description {
-                    ex.description
-                } else {
-                    None
-                },
-                gold_title: Some(t.id.clone()),
-            });
+            let description = ex.description.filter(|_| with_description);
+            // read_label_file keeps known ids and none_fits only
+            match tax.get(&ex.title_id) {
+                Some(t) => items.push(EvalItem {
+                    title: ex.title,
+                    gold_onet: BTreeSet::from([t.onet_soc.clone()]),
+                    description,
+                    gold_title: Some(t.id.clone()),
+                }),
+                None => none_fits.push(EvalItem {
+                    title: ex.title,
+                    gold_onet: BTreeSet::new(),
+                    description,
+                    gold_title: Some(NONE_FITS.to_string()),
+                }),
+            }
         }
         reports.push(rep);
     }
@@ -286,6 +300,7 @@ pub(crate) fn labelled_set(
             removed_seen: 0,
             removed_unmapped,
         },
+        none_fits,
         reports,
     ))
 }
@@ -797,15 +812,26 @@ mod tests {
         .unwrap();
         std::fs::write(
             labels.join("b.jsonl"),
-            r#"{"title":"RN","title_id":"registered_nurse","source":"expert"}"#,
+            concat!(
+                r#"{"title":"RN","title_id":"registered_nurse","source":"expert"}"#,
+                "\n",
+                r#"{"title":"What about Europe?","title_id":"none_fits","source":"crowd","description":"A comment"}"#,
+            ),
         )
         .unwrap();
         std::fs::write(labels.join("ignored.txt"), "x").unwrap();
-        let (set, reports) = labelled_set(&tax, std::slice::from_ref(&labels), true).unwrap();
+        let (set, none, reports) =
+            labelled_set(&tax, std::slice::from_ref(&labels), true).unwrap();
         assert_eq!(set.items.len(), 2);
         assert_eq!(set.name, "labels");
         assert_eq!(set.removed_unmapped, 2);
         assert_eq!(reports.len(), 2);
+        // a none_fits label is neither scored nor rejected: it comes back apart
+        assert_eq!((reports[1].accepted, reports[1].none_fits), (1, 1));
+        assert!(reports[1].rejected.is_empty());
+        assert_eq!(none.len(), 1);
+        assert_eq!(none[0].gold_title.as_deref(), Some(NONE_FITS));
+        assert_eq!(none[0].description.as_deref(), Some("A comment"));
         assert!(
             reports[0].rejected[0].contains("line 2") && reports[0].rejected[1].contains("line 3")
         );
@@ -816,7 +842,7 @@ mod tests {
             .gold_onet
             .contains(&tax.get("data_engineer").unwrap().onet_soc));
         // titles only
-        let (set, _) = labelled_set(&tax, &[labels], false).unwrap();
+        let (set, _, _) = labelled_set(&tax, &[labels], false).unwrap();
         assert!(set.items.iter().all(|i| i.description.is_none()));
         // an empty directory is an error that names it
         let empty = dir.path().join("empty");

@@ -14,14 +14,18 @@
 //! crowd labels from the population train the classifier — for what the taxonomy alone cannot
 //! carry: postings whose title field names no role ("Remote", "Multiple positions") and the
 //! population's own conventions (what its labellers call a "Senior Engineer" at a start-up).
-//! The titles' vote also serves populations labelled without descriptions. Only a re-fitted
-//! classifier has it; the default classifier never does.
+//! The titles' vote also serves populations labelled without descriptions. Labels that say no
+//! title fits a posting (`none_fits`: a comment, an advert, a job the taxonomy lacks) are a
+//! class of their own: where the likelier vote is "none fits", the posting keeps what the
+//! cascade said, so rows like the ones labelled so are not pulled to the commonest title. Only
+//! a re-fitted classifier has it; the default classifier never does.
 
 use crate::calibrate::Isotonic;
 use crate::classifier::{description_text, title_text, Classifier};
 use crate::examples::EvalItem;
 use crate::heads::{top_k, Head, KnnHead};
 use crate::{CascadeOptions, ClassifyError};
+use jobshift_core::labels::NONE_FITS;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -74,12 +78,15 @@ pub fn fit_population(
     items: &[EvalItem],
     opts: &CascadeOptions,
 ) -> Result<Option<PopulationFit>, ClassifyError> {
+    // `none_fits` labels are one class past the classifier's titles
     let class_of: HashMap<&str, u32> = c
         .meta
         .classes
         .iter()
+        .map(String::as_str)
+        .chain([NONE_FITS])
         .enumerate()
-        .map(|(i, id)| (id.as_str(), i as u32))
+        .map(|(i, id)| (id, i as u32))
         .collect();
     let labelled = || {
         items.iter().filter_map(|item| {
@@ -120,7 +127,10 @@ fn fit_vote(
     }
     let dim = c.meta.dim;
     let x = c.embed_texts(texts, opts.batch_size)?;
-    let k = c.meta.classes.len();
+    // with `none_fits` labels, one class more (the last): "no title fits"
+    let titles = c.meta.classes.len();
+    let none_fits = labels.iter().filter(|&&l| l as usize == titles).count();
+    let k = titles + usize::from(none_fits > 0);
     // the first neighbour count with the most right cross-fitted votes
     let mut best: Option<(usize, usize, Vec<f32>, Vec<bool>)> = None;
     for neighbours in NEIGHBOURS {
@@ -137,6 +147,7 @@ fn fit_vote(
     Ok(Some(NeighbourVote {
         info: PopulationInfo {
             postings: labels.len(),
+            none_fits,
             neighbours,
             map: Isotonic::fit(&top, &right),
             cross_fit_accuracy: accuracy,

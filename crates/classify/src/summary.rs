@@ -68,12 +68,17 @@ impl fmt::Display for StepTimes<'_> {
             let secs = stats.population_time.as_secs_f64();
             writeln!(
                 f,
-                "  labelled neighbours {:>6} texts in {:>8.3}s = {:>10.0} texts/s ({} abstentions classified, {} moved)",
+                "  labelled neighbours {:>6} texts in {:>8.3}s = {:>10.0} texts/s ({} abstentions classified, {} moved{})",
                 stats.population_read,
                 secs,
                 rate(stats.population_read, secs),
                 stats.population_filled,
-                stats.population_moved
+                stats.population_moved,
+                if stats.population_none > 0 {
+                    format!(", {} left as they were: most like postings labelled none_fits", stats.population_none)
+                } else {
+                    String::new()
+                }
             )?;
         }
         writeln!(

@@ -242,7 +242,11 @@ pub(crate) fn collect_examples(
             )));
         }
         let (l, r) = examples::read_label_file(tax, f)?;
-        ex.extend(l);
+        // a `none_fits` label names no title to learn (a re-fit's neighbours use them)
+        ex.extend(
+            l.into_iter()
+                .filter(|e| e.title_id != jobshift_core::labels::NONE_FITS),
+        );
         reports.push(r);
     }
     Ok((ex, reports, unmapped, source))

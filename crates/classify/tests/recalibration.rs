@@ -29,6 +29,16 @@ fn outcome(best: &str, gold: &str, confidence: f32) -> Outcome {
     }
 }
 
+/// 30 labelled postings with `title` and no description, labelled `id`.
+fn titled(title: &'static str, id: &'static str) -> impl Iterator<Item = EvalItem> {
+    (0..30).map(move |_| EvalItem {
+        title: title.into(),
+        gold_onet: Default::default(),
+        description: None,
+        gold_title: Some(id.into()),
+    })
+}
+
 /// Labelled postings the embedding step predicted as `best`: `n` labelled `gold` per pair.
 fn labelled(best: &str, golds: &[(&str, usize)], confidence: f32) -> Vec<Outcome> {
     golds
@@ -256,14 +266,6 @@ fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
     opts.use_description = false;
     // this population's labellers know what its "Join our team" and "Multiple positions"
     // postings are; the taxonomy cannot
-    let titled = |title: &'static str, id: &'static str| {
-        (0..30).map(move |_| EvalItem {
-            title: title.into(),
-            gold_onet: Default::default(),
-            description: None,
-            gold_title: Some(id.into()),
-        })
-    };
     let items: Vec<EvalItem> = titled("Join our team", "cook")
         .chain(titled("Multiple positions", "registered_nurse"))
         .collect();
@@ -307,4 +309,73 @@ fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
     assert_eq!(after[0].method, Method::LabelledNeighbours);
     assert_eq!(after[2].method, Method::Alias, "an exact title stays");
     assert_eq!(stats.population_filled, 2, "{stats:?}");
+}
+
+#[test]
+fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
+    let Some(dir) = common::default_classifier_dir() else {
+        return;
+    };
+    let original = Classifier::load(&dir).unwrap();
+    let mut opts = original.default_options();
+    opts.use_description = false;
+    let outcomes = {
+        let mut o = labelled("backend_engineer", &[("backend_engineer", 60)], 0.9);
+        let unsure = [("backend_engineer", 30), ("data_engineer", 30)];
+        o.extend(labelled("backend_engineer", &unsure, 0.4));
+        o
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let refit_with = |name: &str, items: &[EvalItem]| {
+        let fit = fit_population(&original, items, &opts)
+            .unwrap()
+            .expect("60 labelled titles are enough");
+        let to = tmp.path().join(name);
+        let labels = vec!["test labels".to_string()];
+        let head = original.meta.head;
+        write_recalibrated_classifier(&dir, &to, head, &outcomes, labels, true, Some(&fit))
+            .unwrap();
+        (fit, Classifier::load(&to).unwrap())
+    };
+    // a row of a "who is hiring" thread that is not a posting, and one that is
+    let titles = ["What about Europe?", "Join our team"];
+    let (before, _) = common::classify_with(&original, &titles, None, &opts);
+    assert!(
+        before.iter().all(|p| p.title_id == "unclassified"),
+        "{before:?}"
+    );
+
+    // labels that know only jobs pull the comment to one of them
+    let jobs: Vec<EvalItem> = titled("Join our team", "cook")
+        .chain(titled("Multiple positions", "registered_nurse"))
+        .collect();
+    let (_, jobs_only) = refit_with("jobs", &jobs);
+    let (pulled, _) = common::classify_with(&jobs_only, &titles, None, &opts);
+    assert_eq!(pulled[0].method, Method::LabelledNeighbours, "{pulled:?}");
+
+    // with the labellers' "none fits" for such rows, it stays as the cascade had it
+    let with_none: Vec<EvalItem> = titled("Join our team", "cook")
+        .chain(titled("What about Europe?", jobshift_core::labels::NONE_FITS))
+        .collect();
+    let (fit, refit) = refit_with("none", &with_none);
+    let by_title = &fit.titles.as_ref().unwrap().info;
+    assert_eq!((by_title.postings, by_title.none_fits), (60, 30));
+    let (after, stats) = common::classify_with(&refit, &titles, None, &opts);
+    let ids: Vec<&str> = after.iter().map(|p| p.title_id.as_str()).collect();
+    assert_eq!(ids, ["unclassified", "cook"], "{after:?}");
+    assert_eq!(after[0].reason, before[0].reason, "the cascade's reason stays");
+    assert_eq!(
+        (stats.population_none, stats.population_filled),
+        (1, 1),
+        "{stats:?}"
+    );
+    // the record says how many of the remembered labels were none_fits
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("none/classifier.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        meta["recalibration"]["population_titles"]["none_fits"],
+        30
+    );
 }

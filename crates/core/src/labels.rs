@@ -1,9 +1,15 @@
 //! The labelled-example format shared by labelling (which writes it) and training (which reads it).
 //!
 //! One JSON object per line (`.jsonl`). A label says "this posting text is an instance of this
-//! taxonomy title", where it came from, and how much to trust it.
+//! taxonomy title" — or, with the title id [`NONE_FITS`], "no taxonomy title fits this posting"
+//! — where it came from, and how much to trust it.
 
 use serde::{Deserialize, Serialize};
+
+/// The title id of a label that says no taxonomy title fits the posting (a labeller's "none of
+/// these" answer: a comment, an advert, a job the taxonomy lacks). Training skips these labels;
+/// a re-fit's labelled neighbours learn from them where to leave postings unclassified.
+pub const NONE_FITS: &str = "none_fits";
 
 /// Where a label came from. Evaluation holds data out by source, never only by random row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -128,7 +128,9 @@ pub struct ImportReport {
     pub items: usize,
     pub gold_items: usize,
     pub items_with_one_answer: usize,
+    /// Labels written, `none_fits` ones included.
     pub labels_written: usize,
+    /// Postings whose aggregate answer is "none fits" (written with the title id `none_fits`).
     pub none_fits: usize,
     pub items_without_text: usize,
     pub majority_vs_dawid_skene_disagreements: usize,
@@ -919,9 +921,9 @@ fn choose_labels(
             },
             Method::Majority => (vote.label, vote.share),
         };
+        // written too: training skips them, a re-fit's labelled neighbours learn from them
         if ix.classes[label] == NONE_FITS {
             none_fits += 1;
-            continue;
         }
         let text = c.texts.get(&ix.items[i]).cloned().unwrap_or_default();
         let Some(title) = text.title.filter(|t| !t.trim().is_empty()) else {

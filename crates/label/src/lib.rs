@@ -29,5 +29,6 @@ pub mod tasks;
 pub use catalog::{CatalogTitle, TitleCatalog};
 pub use error::LabelError;
 
-/// The answer an annotator gives when no taxonomy title fits the posting.
-pub const NONE_FITS: &str = "none_fits";
+/// The answer an annotator gives when no taxonomy title fits the posting (also the title id
+/// of the label `import` writes for it).
+pub use jobshift_core::labels::NONE_FITS;

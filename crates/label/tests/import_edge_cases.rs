@@ -109,15 +109,16 @@ fn messy_inputs_are_counted_and_nothing_is_lost() {
     assert!(w("mturk:W2").flagged && !w("mturk:W1").flagged);
     assert_eq!(r.gold_items, 1);
 
-    // labels: task-001 nurse, task-002 frontend, task-004 analyst; task-005 none fits; gold not rewritten
+    // labels: task-001 nurse, task-002 frontend, task-004 analyst; task-005 none fits (written,
+    // with its title id none_fits); gold not rewritten
     assert_eq!(r.none_fits, 1);
     let labels: Vec<LabeledExample> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(labels.len(), 3, "{labels:?}");
-    assert_eq!(r.labels_written, 3);
+    assert_eq!(labels.len(), 4, "{labels:?}");
+    assert_eq!(r.labels_written, 4);
     let by = |p: &str| {
         labels
             .iter()
@@ -132,6 +133,7 @@ fn messy_inputs_are_counted_and_nothing_is_lost() {
     );
     assert_eq!(by("posting-002").title_id, "frontend_engineer");
     assert_eq!(by("posting-004").title_id, "data_analyst");
+    assert_eq!(by("posting-005").title_id, jobshift_label::NONE_FITS);
     for l in &labels {
         assert_eq!(l.source, LabelSource::Crowd);
         assert!(l.confidence > 0.0 && l.confidence <= 1.0);

@@ -123,7 +123,14 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         a.json.clone(),
     )?;
     for r in &study.reports {
-        println!("{}: {} labelled examples", r.file, r.accepted);
+        if r.none_fits > 0 {
+            println!(
+                "{}: {} labelled examples, {} none_fits (not scored; remembered by a re-fit)",
+                r.file, r.accepted, r.none_fits
+            );
+        } else {
+            println!("{}: {} labelled examples", r.file, r.accepted);
+        }
         for line in r.rejected.iter().take(5) {
             eprintln!("  rejected {line}");
         }
@@ -144,13 +151,14 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         let population = if a.no_neighbours {
             None
         } else {
-            let described = study
-                .items
+            // the labelled neighbours remember the none_fits labels too
+            let remembered: Vec<_> = study.items.iter().chain(&study.none_fits).cloned().collect();
+            let described = remembered
                 .iter()
                 .filter(|i| opts.use_description && i.description.is_some())
                 .count();
-            eprintln!("embedding the titles of {} and the descriptions of {described} labelled postings (the labelled neighbours; descriptions about 40 a second on 2 cores)", study.items.len());
-            jobshift_classify::population::fit_population(&c, &study.items, &opts)?
+            eprintln!("embedding the titles of {} and the descriptions of {described} labelled postings (the labelled neighbours; descriptions about 40 a second on 2 cores)", remembered.len());
+            jobshift_classify::population::fit_population(&c, &remembered, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(a.classifier.as_deref()),
@@ -177,8 +185,15 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             ] {
                 match info {
                     Some(p) => println!(
-                        "  labelled neighbours: {} postings remembered by their {by} ({} nearest vote; cross-fitted title accuracy {:.3})",
-                        p.postings, p.neighbours, p.cross_fit_accuracy
+                        "  labelled neighbours: {} postings remembered by their {by}{} ({} nearest vote; cross-fitted title accuracy {:.3})",
+                        p.postings,
+                        if p.none_fits > 0 {
+                            format!(", {} of them none_fits", p.none_fits)
+                        } else {
+                            String::new()
+                        },
+                        p.neighbours,
+                        p.cross_fit_accuracy
                     ),
                     None if by == "descriptions" && !opts.use_description => {
                         println!("  labelled neighbours: not by their descriptions (--no-description)")

@@ -132,7 +132,7 @@ fn measure_confusion(
         println!("   no labelled sample; correcting with the classifier's held-out matrix");
         return Ok(clf_dir.join("confusion.json"));
     }
-    let (s, confusion, _, _) =
+    let (s, confusion, _, _, _) =
         jobshift_classify::eval::evaluate_labels(c, &[labels.to_path_buf()], &c.default_options())?;
     println!(
         "   labelled sample: {} postings ({:.0}% of the corpus), exact-title accuracy {:.3}",
