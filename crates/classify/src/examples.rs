@@ -820,8 +820,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(labels.join("ignored.txt"), "x").unwrap();
-        let (set, none, reports) =
-            labelled_set(&tax, std::slice::from_ref(&labels), true).unwrap();
+        let (set, none, reports) = labelled_set(&tax, std::slice::from_ref(&labels), true).unwrap();
         assert_eq!(set.items.len(), 2);
         assert_eq!(set.name, "labels");
         assert_eq!(set.removed_unmapped, 2);

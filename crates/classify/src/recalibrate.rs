@@ -278,7 +278,9 @@ mod tests {
         // predicted mobile once, labelled software: one label is too few to move it
         o.push(outcome("mobile", "software", Method::TitleEmbedding));
         // predicted qa 7 times: 5 software, 2 qa: not enough more than itself
-        for g in ["software", "qa", "software", "software", "qa", "software", "software"] {
+        for g in [
+            "software", "qa", "software", "software", "qa", "software", "software",
+        ] {
             o.push(outcome("qa", g, Method::TitleEmbedding));
         }
         // predicted frontend 6 times, spread: no title has half of them

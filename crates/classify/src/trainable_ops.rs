@@ -49,7 +49,11 @@ impl TokenEmbeddings {
         let hidden = dims.hidden;
         Ok(Self {
             word: candle_nn::embedding(dims.vocab_size, hidden, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(dims.max_positions, hidden, vb.pp("position_embeddings"))?,
+            position: candle_nn::embedding(
+                dims.max_positions,
+                hidden,
+                vb.pp("position_embeddings"),
+            )?,
             layer_norm: TrainableLayerNorm::load(hidden, dims.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
     }

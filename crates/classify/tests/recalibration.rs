@@ -355,7 +355,10 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
 
     // with the labellers' "none fits" for such rows, it stays as the cascade had it
     let with_none: Vec<EvalItem> = titled("Join our team", "cook")
-        .chain(titled("What about Europe?", jobshift_core::labels::NONE_FITS))
+        .chain(titled(
+            "What about Europe?",
+            jobshift_core::labels::NONE_FITS,
+        ))
         .collect();
     let (fit, refit) = refit_with("none", &with_none);
     let by_title = &fit.titles.as_ref().unwrap().info;
@@ -363,7 +366,10 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
     let (after, stats) = common::classify_with(&refit, &titles, None, &opts);
     let ids: Vec<&str> = after.iter().map(|p| p.title_id.as_str()).collect();
     assert_eq!(ids, ["unclassified", "cook"], "{after:?}");
-    assert_eq!(after[0].reason, before[0].reason, "the cascade's reason stays");
+    assert_eq!(
+        after[0].reason, before[0].reason,
+        "the cascade's reason stays"
+    );
     assert_eq!(
         (stats.population_none, stats.population_filled),
         (1, 1),
@@ -374,8 +380,5 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
         &std::fs::read_to_string(tmp.path().join("none/classifier.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(
-        meta["recalibration"]["population_titles"]["none_fits"],
-        30
-    );
+    assert_eq!(meta["recalibration"]["population_titles"]["none_fits"], 30);
 }

@@ -54,9 +54,7 @@ fn table() -> &'static Vec<(&'static str, Body, &'static str)> {
     T.get_or_init(|| {
         FILES
             .iter()
-            .map(|(path, text, ct, cache)| {
-                (*path, Body::new(text.as_bytes().to_vec(), ct), *cache)
-            })
+            .map(|(path, text, ct, cache)| (*path, Body::new(text.as_bytes().to_vec(), ct), *cache))
             .collect()
     })
 }

@@ -322,7 +322,9 @@ pub async fn register_dataset(
         (PostingsSource::Classified, "classified"),
         (PostingsSource::Postings, "postings"),
     ] {
-        let files = record.as_ref().map(|r| location.committed_parquet(r, subdir));
+        let files = record
+            .as_ref()
+            .map(|r| location.committed_parquet(r, subdir));
         let found = match &files {
             Some(f) => !f.is_empty(),
             None => location.has_parquet(subdir).await?,

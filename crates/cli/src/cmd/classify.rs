@@ -152,7 +152,12 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             None
         } else {
             // the labelled neighbours remember the none_fits labels too
-            let remembered: Vec<_> = study.items.iter().chain(&study.none_fits).cloned().collect();
+            let remembered: Vec<_> = study
+                .items
+                .iter()
+                .chain(&study.none_fits)
+                .cloned()
+                .collect();
             let described = remembered
                 .iter()
                 .filter(|i| opts.use_description && i.description.is_some())

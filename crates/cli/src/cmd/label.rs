@@ -28,7 +28,8 @@ fn sample(a: SampleArgs) -> anyhow::Result<()> {
 
 fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let dir = TasksDir::new(&a.tasks_dir);
-    let catalog = TitleCatalog::for_results(a.taxonomy.as_deref(), std::slice::from_ref(&a.tasks_dir))?;
+    let catalog =
+        TitleCatalog::for_results(a.taxonomy.as_deref(), std::slice::from_ref(&a.tasks_dir))?;
     let (annotators, tokens_path, created) =
         server::annotators_for(&dir, a.tokens.as_deref(), a.annotators)?;
     if created {
