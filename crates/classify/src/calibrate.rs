@@ -56,17 +56,13 @@ pub struct PopulationInfo {
     pub postings: usize,
     /// Of them, `none_fits` labels: the head has one class more, "no title fits", and a
     /// posting whose likelier vote says so keeps the cascade's answer or abstention.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::is_zero")]
     pub none_fits: usize,
     pub neighbours: usize,
     /// The head's top probability → the share of cross-fitted predictions that were right.
     pub map: Isotonic,
     /// The cross-fitted neighbours' title accuracy on the labelled postings.
     pub cross_fit_accuracy: f64,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 /// One predicted title the labelled postings take to another: of `predicted` labelled postings

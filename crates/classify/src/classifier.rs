@@ -231,17 +231,17 @@ pub struct CascadeStats {
     /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
     pub lead_specialty: usize,
     /// Predictions a re-fit on labelled postings moved to another title (step 5).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub remapped: usize,
     /// Abstentions the labelled neighbours of a re-fit classified (step 6).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_filled: usize,
     /// Predictions the labelled neighbours of a re-fit moved to a likelier title (step 6).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_moved: usize,
     /// Of the postings step 6 read, those whose likelier vote was the labels' "none fits"
     /// (left as the cascade had them).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_none: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
@@ -249,13 +249,9 @@ pub struct CascadeStats {
     pub title_head_time: Duration,
     pub description_time: Duration,
     /// Descriptions step 6 embedded and compared with the labelled neighbours, and its time.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_read: usize,
     pub population_time: Duration,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 impl CascadeStats {

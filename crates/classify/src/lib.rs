@@ -113,6 +113,12 @@ pub fn classifier_dir(name: &str) -> PathBuf {
 /// The name of the default classifier (`jobshift train` with no options).
 pub const DEFAULT_CLASSIFIER: &str = "default";
 
+/// Serde's `skip_serializing_if` for counts that are left out of the JSON when zero (so
+/// records written before a count existed, and runs that never saw it, stay as they were).
+pub(crate) fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Copy the directory tree `src` into `dst` (created), leaving out entries whose file name
 /// `skip` accepts (fine-tuning leaves out the base weights; every copy leaves out `.tmp-*`).
 pub(crate) fn copy_dir(
