@@ -121,7 +121,8 @@ fn string_column<'a>(
 
 /// The classification columns of `preds` ([`schema::classification_schema`], in order): the
 /// title id, the taxonomy's name, family, level and tier of it, seniority, SOC code,
-/// confidence and the cascade step that decided.
+/// confidence, the cascade step that decided, why it abstained, and the titles a posting
+/// naming several names.
 pub fn classification_columns(classifier: &Classifier, preds: &[Prediction]) -> Vec<ArrayRef> {
     let title_of = |p: &Prediction| classifier.title(&p.title_id);
     let s = |f: &dyn Fn(&Prediction) -> Option<String>| -> ArrayRef {
@@ -151,6 +152,8 @@ pub fn classification_columns(classifier: &Classifier, preds: &[Prediction]) -> 
                 .map(|p| p.method.as_str())
                 .collect::<Vec<&str>>(),
         )),
+        s(&|p| p.reason.map(str::to_string)),
+        schema::roles_array(preds.iter().map(|p| p.roles.as_slice())),
     ]
 }
 

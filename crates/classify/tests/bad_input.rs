@@ -111,3 +111,63 @@ fn a_description_naming_no_role_is_read_alone_only_when_asked_without_a_descript
     assert!(preds[0].title_id != UNCLASSIFIED || preds[0].reason == Some("not_a_title"));
     assert_ne!(preds[0].best, UNCLASSIFIED);
 }
+
+/// What `jobshift classify` writes keeps what the cascade said of each posting: why it
+/// abstained (`reason`, null when classified) and every title a posting naming several names
+/// (`roles`), row for row, bad title fields included.
+#[test]
+fn the_classified_dataset_keeps_each_postings_reason_and_roles() {
+    use arrow::array::{Array, AsArray};
+    use jobshift_core::schema;
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    let mut titles = bad_titles();
+    titles.extend(
+        [
+            "Backend Engineer, Frontend Engineer, Product Designer",
+            "Multiple roles",
+            "Data Engineer",
+        ]
+        .map(String::from),
+    );
+    let rows: Vec<(&str, Option<&str>)> = titles.iter().map(|t| (t.as_str(), None)).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = common::write_postings(tmp.path(), &common::postings_batch(&rows));
+    let opts = jobshift_classify::ClassifyOptions {
+        progress: false,
+        ..Default::default()
+    };
+    jobshift_classify::classify_dataset(tmp.path(), &c, &opts).unwrap();
+    let written =
+        jobshift_classify::dataset::read_parquet(&tmp.path().join("classified").join(rel)).unwrap();
+    let reasons = written
+        .column_by_name(schema::REASON)
+        .unwrap()
+        .as_string::<i32>();
+    let roles = written
+        .column_by_name(schema::ROLES)
+        .unwrap()
+        .as_list::<i32>();
+    let (preds, _) = common::classify(&c, &titles, None);
+    assert_eq!(written.num_rows(), preds.len());
+    for (i, p) in preds.iter().enumerate() {
+        let reason = reasons.is_valid(i).then(|| reasons.value(i));
+        assert_eq!(reason, p.reason, "row {i}: {:?}", titles[i]);
+        assert_eq!(reason.is_some(), p.title_id == UNCLASSIFIED, "row {i}");
+        let listed = roles.value(i);
+        let listed: Vec<&str> = listed.as_string::<i32>().iter().flatten().collect();
+        assert_eq!(listed, p.roles, "row {i}: {:?}", titles[i]);
+    }
+    let at = |t: &str| titles.iter().position(|x| x == t).unwrap();
+    assert_eq!(reasons.value(0), "empty_title");
+    assert_eq!(reasons.value(at("Multiple roles")), "not_a_title");
+    assert!(reasons.is_null(at("Data Engineer")));
+    let several = roles.value(at("Backend Engineer, Frontend Engineer, Product Designer"));
+    let several: Vec<&str> = several.as_string::<i32>().iter().flatten().collect();
+    assert_eq!(
+        several,
+        ["backend_engineer", "frontend_engineer", "product_designer"]
+    );
+    assert!(roles.value(at("Data Engineer")).is_empty());
+}

@@ -4,38 +4,16 @@
 //! across calls. Skips cleanly when the MiniLM model is not installed (JOBSHIFT_MODEL_DIR or the
 //! jobshift cache).
 
-use arrow::array::{AsArray, Date32Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+mod common;
+
+use arrow::array::AsArray;
+use common::postings_batch;
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method, TitleInput};
 use jobshift_classify::{classify_dataset, train, ClassifyOptions, HeadKind, TrainOptions};
-use jobshift_core::schema::{self, postings_schema};
-use std::sync::Arc;
+use jobshift_core::schema;
 
 fn model_available() -> bool {
     jobshift_encode::resolve_model("minilm").is_ok()
-}
-
-fn postings_batch(titles: &[(&str, Option<&str>)]) -> RecordBatch {
-    let n = titles.len();
-    let s = |v: Vec<Option<String>>| Arc::new(StringArray::from(v)) as arrow::array::ArrayRef;
-    let cols: Vec<arrow::array::ArrayRef> = vec![
-        s((0..n).map(|i| Some(format!("p{i}"))).collect()),
-        s(vec![Some("test".into()); n]),
-        s(vec![None; n]),
-        s(titles.iter().map(|t| Some(t.0.to_string())).collect()),
-        s(titles.iter().map(|t| t.1.map(str::to_string)).collect()),
-        s(vec![None; n]),
-        s(vec![None; n]),
-        Arc::new(Date32Array::from(vec![19800; n])),
-        s(vec![Some("day".into()); n]),
-        Arc::new(Date32Array::from(vec![19800; n])),
-        Arc::new(Date32Array::from(vec![19800; n])),
-        s(vec![None; n]),
-        s(vec![None; n]),
-        Arc::new(UInt32Array::from(vec![0; n])),
-        s(vec![Some("input.csv".into()); n]),
-        Arc::new(UInt64Array::from((1..=n as u64).collect::<Vec<_>>())),
-    ];
-    RecordBatch::try_new(postings_schema(), cols).unwrap()
 }
 
 #[test]
@@ -115,7 +93,6 @@ fn train_classify_and_resume() {
     // a dataset with one partition; classify, then resume does nothing
     let ds = tmp.path().join("ds");
     let part = ds.join("postings").join("month=2024-03");
-    std::fs::create_dir_all(&part).unwrap();
     let batch = postings_batch(&[
         ("Data Engineer", None),
         ("Associate", Some("You will build data pipelines in Spark and Airflow, model warehouse tables and own data quality.")),
@@ -124,10 +101,7 @@ fn train_classify_and_resume() {
         // description step, never the alias short-cut
         ("Senior Consultant", Some("Provide direct patient care on a busy medical-surgical unit: assess patients, administer medications, and coordinate care plans as a licensed RN.")),
     ]);
-    let f = std::fs::File::create(part.join("part-0.parquet")).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(f, postings_schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    common::write_postings(&ds, &batch);
     let copts = ClassifyOptions {
         progress: false,
         ..Default::default()

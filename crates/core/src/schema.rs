@@ -4,6 +4,7 @@
 //! [`classified_schema`] (every postings column, then the classification columns). Trends, SQL
 //! and labelling read `classified/`; ingest and classify write them. Column names live here only.
 
+use arrow::array::{ArrayRef, ListBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use std::sync::Arc;
 
@@ -41,6 +42,13 @@ pub const SOC: &str = "soc";
 pub const CONFIDENCE: &str = "confidence";
 /// Which cascade step decided: "alias", "title_embedding", "description", or "unclassified".
 pub const METHOD: &str = "method";
+/// Why an unclassified posting abstained: "empty_title", "not_a_title" (the title field names
+/// no role and no description named one) or "low_confidence"; null when classified (and in
+/// generated corpora, whose classification is simulated).
+pub const REASON: &str = "reason";
+/// Every title id a posting names when it names several ("Android Engineers, iOS Engineers", or
+/// several roles in its description), `title_id` first; an empty list otherwise.
+pub const ROLES: &str = "roles";
 
 /// `title_id` of postings the classifier abstained on. They are counted, never dropped.
 pub const UNCLASSIFIED: &str = "unclassified";
@@ -77,7 +85,31 @@ fn classification_fields() -> Vec<Field> {
         Field::new(SOC, DataType::Utf8, true),
         Field::new(CONFIDENCE, DataType::Float32, false),
         Field::new(METHOD, DataType::Utf8, false),
+        Field::new(REASON, DataType::Utf8, true),
+        Field::new(ROLES, roles_data_type(), false),
     ]
+}
+
+/// The type of [`ROLES`]: a list of title ids (Arrow's default list item field, as
+/// `ListBuilder` makes it).
+pub fn roles_data_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+}
+
+/// The [`ROLES`] column of one row per item of `rows`, each the title ids given.
+pub fn roles_array<'a, R, T>(rows: R) -> ArrayRef
+where
+    R: IntoIterator<Item = &'a [T]>,
+    T: AsRef<str> + 'a,
+{
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for row in rows {
+        for id in row {
+            b.values().append_value(id.as_ref());
+        }
+        b.append(true);
+    }
+    Arc::new(b.finish())
 }
 
 /// Schema of `DATASET_DIR/postings/*.parquet`.
@@ -108,5 +140,26 @@ mod tests {
         assert_eq!(&c.fields()[..p.fields().len()], &p.fields()[..]);
         assert!(c.field_with_name(TITLE_ID).is_ok());
         assert!(c.field_with_name(TITLE).is_ok());
+    }
+
+    #[test]
+    fn roles_arrays_have_the_schema_type_and_one_list_per_row() {
+        use arrow::array::Array;
+        let a = roles_array([&["a".to_string(), "b".to_string()][..], &[][..]]);
+        assert_eq!(a.data_type(), &roles_data_type());
+        let l = a
+            .as_any()
+            .downcast_ref::<arrow::array::ListArray>()
+            .expect("a list array");
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.value_length(0), 2);
+        assert_eq!(l.value_length(1), 0);
+        assert!(!l.is_null(1));
+        let first = l.value(0);
+        let ids = first
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("strings");
+        assert_eq!((ids.value(0), ids.value(1)), ("a", "b"));
     }
 }

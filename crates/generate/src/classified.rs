@@ -473,9 +473,11 @@ impl Columns {
             Arc::new(self.level.finish()),
             Arc::new(self.tier.finish()),
             Arc::new(self.sen.finish()),
-            nulls, // soc
+            nulls.clone(), // soc
             Arc::new(self.conf.finish()),
             Arc::new(self.method.finish()),
+            nulls.clone(), // reason: the classification is simulated, not abstained
+            jobshift_core::schema::roles_array(vec![&[] as &[&str]; nulls.len()]),
         ];
         columns.truncate(fields);
         columns

@@ -4,9 +4,13 @@
 
 use crate::engine::{Catalog, PostingsSource};
 use crate::TrendsError;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The result of a query.
 pub struct SqlOutput {
@@ -29,7 +33,8 @@ impl SqlOutput {
                 .with_header(true)
                 .build(w);
             for b in &self.batches {
-                writer.write(b).map_err(std::io::Error::other)?;
+                let b = nested_as_text(b).map_err(std::io::Error::other)?;
+                writer.write(&b).map_err(std::io::Error::other)?;
             }
             Ok(())
         })
@@ -68,6 +73,37 @@ impl SqlOutput {
     }
 }
 
+/// `batch` with every nested column (a list such as `roles`, a struct, a map) replaced by its
+/// text as the printed table shows it (`[a, b]`): CSV has no nested values, and Arrow's CSV
+/// writer refuses them.
+fn nested_as_text(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.data_type().is_nested())
+    {
+        return Ok(batch.clone());
+    }
+    let options = FormatOptions::default();
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !f.data_type().is_nested() {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+            continue;
+        }
+        let fmt = ArrayFormatter::try_new(c.as_ref(), &options)?;
+        let text: StringArray = (0..c.len())
+            .map(|i| (!c.is_null(i)).then(|| fmt.value(i).to_string()))
+            .collect();
+        fields.push(Field::new(f.name(), DataType::Utf8, true));
+        columns.push(Arc::new(text) as ArrayRef);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
 /// Run a query over a dataset.
 pub async fn run_sql_async(
     dataset_dir: &Path,
@@ -102,4 +138,33 @@ pub fn run_sql(
     taxonomy_dir: Option<&Path>,
 ) -> Result<SqlOutput, TrendsError> {
     crate::runtime()?.block_on(run_sql_async(dataset_dir, sql, taxonomy_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::csv::WriterBuilder;
+
+    fn csv(batch: &RecordBatch) -> Result<String, ArrowError> {
+        let mut buf = Vec::new();
+        WriterBuilder::new()
+            .with_header(true)
+            .build(&mut buf)
+            .write(batch)?;
+        Ok(String::from_utf8(buf).expect("CSV is UTF-8"))
+    }
+
+    #[test]
+    fn csv_writes_a_list_column_as_its_text() {
+        let roles = jobshift_core::schema::roles_array([&["a", "b"][..], &[][..]]);
+        let ids: ArrayRef = Arc::new(StringArray::from(vec!["x", "y"]));
+        let batch = RecordBatch::try_from_iter([("id", ids), ("roles", roles)]).unwrap();
+        // Arrow's CSV writer refuses the list as it is
+        assert!(csv(&batch).is_err());
+        let text = nested_as_text(&batch).unwrap();
+        assert_eq!(csv(&text).unwrap(), "id,roles\nx,\"[a, b]\"\ny,[]\n");
+        // a batch without nested columns is written as it was
+        let flat = batch.project(&[0]).unwrap();
+        assert_eq!(nested_as_text(&flat).unwrap(), flat);
+    }
 }
