@@ -7,6 +7,8 @@
 //! Database Engine") and the specialty a lead names ("QA Lead"), never over the embedding's
 //! sure answer, never a business function's "engineer".
 //!
+//! The predictions do not depend on how many threads the machine has.
+//!
 //! Needs the MiniLM model and trains the default classifier into the jobshift cache when it is
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
 //! `JOBSHIFT_REQUIRE_ASSETS=1`.
@@ -127,4 +129,29 @@ fn default_classifier_on_expert_labelled_hn_titles() {
     }
     assert_eq!(stats.leading_title, 4, "{stats:?}");
     assert_eq!(stats.lead_specialty, 4, "{stats:?}");
+}
+
+/// The same predictions, to the bit of every confidence, whatever the number of threads the
+/// encoder and the kNN scan run on (1 and 3 here; `classify-titles` on the whole HN 2026 and
+/// 2022–2025 files gave byte-identical outputs with `RAYON_NUM_THREADS` 1, 2, 5 and 7).
+#[test]
+fn predictions_do_not_depend_on_the_number_of_threads() {
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    let titles: Vec<String> = fixture().into_iter().map(|i| i.title).collect();
+    let on_threads = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (preds, _) = pool.install(|| common::classify(&c, &titles, None));
+        preds
+            .into_iter()
+            .map(|p| (p.title_id, p.best, p.confidence.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    let one = on_threads(1);
+    assert_eq!(one.len(), titles.len());
+    assert_eq!(one, on_threads(3));
 }
