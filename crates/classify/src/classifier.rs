@@ -20,7 +20,7 @@ use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
 use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
 use crate::seniority::{
-    bracket_groups, cap_chars, clean_title, is_generic_title, resolve_seniority,
+    bracket_groups, cap_chars, clean_title, is_generic_title, resolve_seniority, CleaningRule,
 };
 use crate::ClassifyError;
 use jobshift_core::schema::UNCLASSIFIED;
@@ -180,6 +180,11 @@ pub struct CascadeOptions {
     /// description is not embedded.
     #[serde(default)]
     pub description_alone: bool,
+    /// The title-cleaning rules applied before the alias lookup and the embedding: all of them
+    /// (the default), or all but some, to measure what each does
+    /// ([`crate::seniority::CleaningRules`]).
+    #[serde(default)]
+    pub cleaning: crate::seniority::CleaningRules,
 }
 
 impl CascadeOptions {
@@ -194,6 +199,7 @@ impl CascadeOptions {
             description_chars: 1000,
             batch_size: 128,
             description_alone: meta.desc_calibration.is_some(),
+            cleaning: Default::default(),
         }
     }
 }
@@ -718,7 +724,10 @@ impl Classifier {
         let inputs = &inputs[..];
         // 0. postings whose title field names no role, or several
         let t0 = Instant::now();
-        let cleaned: Vec<String> = inputs.iter().map(|i| clean_title(i.title)).collect();
+        let cleaned: Vec<String> = inputs
+            .iter()
+            .map(|i| crate::seniority::clean_title_with(i.title, opts.cleaning))
+            .collect();
         // the alias each title names (looked up once; steps 0 and 1 both read it)
         let alias: Vec<Option<&Title>> = inputs
             .iter()
@@ -820,7 +829,13 @@ impl Classifier {
                 stats.unclassified += 1;
                 continue;
             }
-            match read_title_field(inp.title, &self.roles, desc.is_some()) {
+            let field = match read_title_field(inp.title, &self.roles, desc.is_some()) {
+                TitleField::NotATitle if !opts.cleaning.applies(CleaningRule::NonTitles) => {
+                    TitleField::Other
+                }
+                field => field,
+            };
+            match field {
                 TitleField::NotATitle => {
                     stats.not_a_title += 1;
                     let found = desc
@@ -844,7 +859,7 @@ impl Classifier {
                         stats.unclassified += 1;
                     }
                 }
-                field if opts.use_alias => {
+                field if opts.use_alias && opts.cleaning.applies(CleaningRule::SeveralRoles) => {
                     out[i] = self.roles_named_in_title(inp.title, field, stats);
                 }
                 _ => {}

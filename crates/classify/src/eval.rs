@@ -905,14 +905,15 @@ pub fn trained_heads(dir: &std::path::Path) -> (Vec<Option<HeadKind>>, Vec<HeadK
 
 /// The held-out evaluation `jobshift eval` runs: each head of `heads` (`None`: the classifier's
 /// default), loaded by `load`, on every set of `sets` — titles only, with or without the alias
-/// step, the held-out titles embedded once through the persistent cache. Returns a row per
-/// head × set and the confusion matrix of the classifier's default head (the matrix `report
-/// --corrected` reads; with several heads the others' confusions are not added to it).
+/// step, with every title-cleaning rule or without some (`cleaning`, to measure each rule), the
+/// held-out titles embedded once through the persistent cache. Returns a row per head × set and
+/// the confusion matrix of the classifier's default head (the matrix `report --corrected` reads;
+/// with several heads the others' confusions are not added to it).
 pub fn held_out<E: From<ClassifyError>>(
     dir: &std::path::Path,
     sets: &[EvalSet],
     heads: &[Option<HeadKind>],
-    use_alias: bool,
+    (use_alias, cleaning): (bool, crate::seniority::CleaningRules),
     mut load: impl FnMut(Option<HeadKind>) -> Result<Classifier, E>,
 ) -> Result<(Vec<SetScores>, Confusion), E> {
     let default_head = crate::ClassifierMeta::read(dir).ok().map(|m| m.head);
@@ -929,6 +930,7 @@ pub fn held_out<E: From<ClassifyError>>(
         let opts = CascadeOptions {
             use_alias,
             use_description: false,
+            cleaning,
             ..c.default_options()
         };
         let texts: Vec<String> = sets
@@ -936,7 +938,7 @@ pub fn held_out<E: From<ClassifyError>>(
             .flat_map(|s| {
                 s.items
                     .iter()
-                    .map(|i| crate::seniority::clean_title(&i.title))
+                    .map(|i| crate::seniority::clean_title_with(&i.title, cleaning))
             })
             .collect();
         let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();

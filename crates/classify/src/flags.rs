@@ -3,6 +3,7 @@
 //! `jobshift` binary turns on; the binary's `cmd/classify.rs` only runs and prints.
 
 use crate::classifier::{CascadeOptions, Classifier};
+use crate::seniority::CleaningRule;
 use crate::{finetune, train, ClassifyError, ClassifyOptions, HeadKind};
 use jobshift_encode::flags::DeviceArgs;
 use std::path::{Path, PathBuf};
@@ -83,6 +84,12 @@ pub struct EvalArgs {
     /// Turn off the alias step (score the embedding head alone)
     #[arg(long)]
     pub no_alias: bool,
+    /// Measure title cleaning: clean the held-out titles without these rules (comma-separated:
+    /// html, web-addresses, brackets, separators, seniority, work-arrangement, gender, salary,
+    /// requisition). Needs --json, so the classifier's stored evaluation stays that of its real
+    /// cleaning
+    #[arg(long, value_delimiter = ',', requires = "json")]
+    pub skip_cleaning: Vec<CleaningRule>,
     /// Directory holding the shared data sets [env JOBSHIFT_SHARED_DATA]
     #[arg(long)]
     pub shared_data: Option<PathBuf>,
@@ -298,6 +305,10 @@ pub struct ClassifyTitlesArgs {
     /// As `jobshift classify --description-alone`
     #[arg(long)]
     pub description_alone: bool,
+    /// Measure title cleaning: clean the titles without these rules (as `jobshift eval
+    /// --skip-cleaning`)
+    #[arg(long, value_delimiter = ',')]
+    pub skip_cleaning: Vec<CleaningRule>,
 }
 
 /// `--head`: a head's name.

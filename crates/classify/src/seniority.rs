@@ -17,8 +17,8 @@ use jobshift_core::{Level, Seniority};
 /// "title" is a description pasted in the wrong column).
 pub const MAX_TITLE_CHARS: usize = 300;
 
-/// Words dropped wherever they occur (seniority and level markers, remote and contract tags).
-const DROP_ANYWHERE: &[&str] = &[
+/// Seniority and level words, dropped wherever they occur ([`CleaningRule::Seniority`]).
+const SENIORITY_WORDS: &[&str] = &[
     "sr",
     "snr",
     "senior",
@@ -35,6 +35,19 @@ const DROP_ANYWHERE: &[&str] = &[
     "graduate",
     "grad",
     "coop",
+    "ii",
+    "iii",
+    "iv",
+    "vi",
+    "vii",
+    "viii",
+    // "Founding Engineer": a stage of the company, not the occupation
+    "founding",
+];
+
+/// Where, how long and how urgently: remote and contract tags, dropped wherever they occur
+/// ([`CleaningRule::WorkArrangement`]).
+const ARRANGEMENT_WORDS: &[&str] = &[
     "remote",
     "hybrid",
     "onsite",
@@ -54,51 +67,159 @@ const DROP_ANYWHERE: &[&str] = &[
     "urgently",
     "hiring",
     "immediate",
-    "ii",
-    "iii",
-    "iv",
-    "vi",
-    "vii",
-    "viii",
-    // "Founding Engineer": a stage of the company, not the occupation
-    "founding",
-    // salary and requisition decorations ("$150k-$200k USD", "Req #12345")
-    "usd",
-    "eur",
-    "gbp",
-    "req",
-    "requisition",
 ];
 
-/// Multi-word phrases dropped wherever they occur (matched on normalized tokens).
-const DROP_PHRASES: &[&[&str]] = &[
-    &["entry", "level"],
-    &["mid", "level"],
-    &["new", "grad"],
-    &["co", "op"],
-    &["work", "from", "home"],
-    &["full", "time"],
-    &["part", "time"],
-    &["on", "site"],
-    &["fully", "remote"],
-    &["100", "remote"],
-    &["m", "w", "d"],
-    &["m", "f", "d"],
-    &["f", "m", "d"],
-    &["w", "m", "d"],
-    &["h", "f"],
-    &["f", "h"],
-    &["m", "f"],
-    &["all", "genders"],
-    &["level", "1"],
-    &["level", "2"],
-    &["level", "3"],
-    &["level", "4"],
-    &["level", "5"],
-    &["level", "i"],
-    &["level", "ii"],
-    &["level", "iii"],
-];
+/// Salary decorations ("$150k-$200k USD"), beside [`is_money_token`] ([`CleaningRule::Salary`]).
+const MONEY_WORDS: &[&str] = &["usd", "eur", "gbp"];
+
+/// Requisition decorations ("Req #12345"), beside [`is_requisition_token`]
+/// ([`CleaningRule::Requisition`]).
+const REQUISITION_WORDS: &[&str] = &["req", "requisition"];
+
+/// Multi-word phrases dropped wherever they occur (matched on normalized tokens), each with the
+/// rule it belongs to.
+const DROP_PHRASES: &[(&[&str], CleaningRule)] = {
+    use CleaningRule::{Gender, Seniority, WorkArrangement};
+    &[
+        (&["entry", "level"], Seniority),
+        (&["mid", "level"], Seniority),
+        (&["new", "grad"], Seniority),
+        (&["co", "op"], Seniority),
+        (&["work", "from", "home"], WorkArrangement),
+        (&["full", "time"], WorkArrangement),
+        (&["part", "time"], WorkArrangement),
+        (&["on", "site"], WorkArrangement),
+        (&["fully", "remote"], WorkArrangement),
+        (&["100", "remote"], WorkArrangement),
+        (&["m", "w", "d"], Gender),
+        (&["m", "f", "d"], Gender),
+        (&["f", "m", "d"], Gender),
+        (&["w", "m", "d"], Gender),
+        (&["h", "f"], Gender),
+        (&["f", "h"], Gender),
+        (&["m", "f"], Gender),
+        (&["all", "genders"], Gender),
+        (&["level", "1"], Seniority),
+        (&["level", "2"], Seniority),
+        (&["level", "3"], Seniority),
+        (&["level", "4"], Seniority),
+        (&["level", "5"], Seniority),
+        (&["level", "i"], Seniority),
+        (&["level", "ii"], Seniority),
+        (&["level", "iii"], Seniority),
+    ]
+};
+
+/// One rule of [`clean_title`]. Every rule is on in the product; [`CleaningRules`] turns some
+/// off to measure what each does (`jobshift eval --skip-cleaning RULE`,
+/// `benches/classify/cleaning_ablation.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CleaningRule {
+    /// HTML tags and entities ("<b>Data Engineer</b>", "&nbsp;").
+    Html,
+    /// Web addresses ("https://coder.com/").
+    WebAddresses,
+    /// Bracketed parts ("(Remote, NYC)", "[Contract]").
+    Brackets,
+    /// Segments after a separator (`|`, `,`, `@`, `:`, ` - `, …) that name a location, a
+    /// company or an employment type, and " at Company" / " in City" tails.
+    Separators,
+    /// Seniority and level words, level codes and numerals ("Sr.", "II", "L4", "Lead …").
+    Seniority,
+    /// Remote, hybrid, full-time, contract and hiring tags.
+    WorkArrangement,
+    /// Gender markers ("(m/w/d)", "H/F").
+    Gender,
+    /// Salaries ("$150k", "USD").
+    Salary,
+    /// Requisition numbers ("Req #12345", "JR104233").
+    Requisition,
+    /// The cascade's step 0 reading a title field that names no role ("Multiple roles", "San
+    /// Francisco, CA", a hiring sentence without a role) as such, instead of matching it.
+    NonTitles,
+    /// The cascade's step 0 taking the roles a title field lists or a hiring sentence names
+    /// ("Backend Engineer, Frontend Engineer", "Acme is hiring data engineers"), the first as
+    /// the title and all in `roles`, instead of matching the whole field.
+    SeveralRoles,
+}
+
+impl CleaningRule {
+    /// Every rule: those [`clean_title`] applies, in its order, then the cascade's step 0.
+    pub const ALL: [CleaningRule; 11] = [
+        CleaningRule::Html,
+        CleaningRule::WebAddresses,
+        CleaningRule::Brackets,
+        CleaningRule::Separators,
+        CleaningRule::Seniority,
+        CleaningRule::WorkArrangement,
+        CleaningRule::Gender,
+        CleaningRule::Salary,
+        CleaningRule::Requisition,
+        CleaningRule::NonTitles,
+        CleaningRule::SeveralRoles,
+    ];
+
+    /// The rule's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CleaningRule::Html => "html",
+            CleaningRule::WebAddresses => "web-addresses",
+            CleaningRule::Brackets => "brackets",
+            CleaningRule::Separators => "separators",
+            CleaningRule::Seniority => "seniority",
+            CleaningRule::WorkArrangement => "work-arrangement",
+            CleaningRule::Gender => "gender",
+            CleaningRule::Salary => "salary",
+            CleaningRule::Requisition => "requisition",
+            CleaningRule::NonTitles => "non-titles",
+            CleaningRule::SeveralRoles => "several-roles",
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl std::str::FromStr for CleaningRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CleaningRule::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = CleaningRule::ALL.iter().map(|r| r.name()).collect();
+                format!("no cleaning rule {s:?}; the rules are {}", names.join(", "))
+            })
+    }
+}
+
+/// The rules [`clean_title_with`] applies: all of them unless some are skipped (the default,
+/// and what every stored classifier and every output of the product uses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CleaningRules {
+    /// Bits of the skipped rules (`1 << rule`); 0 applies all.
+    skipped: u16,
+}
+
+impl CleaningRules {
+    /// Every rule but `skip`.
+    pub fn skipping(skip: &[CleaningRule]) -> Self {
+        CleaningRules {
+            skipped: skip.iter().fold(0, |b, r| b | r.bit()),
+        }
+    }
+
+    /// Whether `rule` is applied.
+    pub fn applies(self, rule: CleaningRule) -> bool {
+        self.skipped & rule.bit() == 0
+    }
+
+    /// Whether every rule is applied (the product's cleaning).
+    pub fn all(self) -> bool {
+        self.skipped == 0
+    }
+}
 
 /// Words dropped only as the first word of a longer title ("Lead Data Engineer", "Staff
 /// Accountant"), kept elsewhere ("Team Lead").
@@ -462,19 +583,38 @@ pub(crate) fn cap_chars(s: &str, n: usize) -> &str {
 }
 
 pub fn clean_title(raw: &str) -> String {
+    clean_title_with(raw, CleaningRules::default())
+}
+
+/// [`clean_title`] with only the rules `rules` applies (for measuring each rule).
+pub fn clean_title_with(raw: &str, rules: CleaningRules) -> String {
+    use std::borrow::Cow;
+    use CleaningRule as R;
     let raw = cap_chars(raw, MAX_TITLE_CHARS);
-    let no_html = strip_html(raw);
-    let no_addresses = without_web_addresses(&no_html);
+    let no_html = if rules.applies(R::Html) {
+        strip_html(raw)
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let no_addresses = without_web_addresses(&no_html).filter(|_| rules.applies(R::WebAddresses));
     let raw = no_addresses
         .as_deref()
         .filter(|s| !s.is_empty())
         .unwrap_or(no_html.as_ref());
-    let no_brackets = strip_brackets(raw);
-    let tailless = strip_tails(&no_brackets);
+    let no_brackets = if rules.applies(R::Brackets) {
+        strip_brackets(raw)
+    } else {
+        raw.to_string()
+    };
+    let tailless = if rules.applies(R::Separators) {
+        strip_tails(&no_brackets)
+    } else {
+        normalize_title(&no_brackets)
+    };
     let toks: Vec<&str> = tailless.split(' ').filter(|t| !t.is_empty()).collect();
     let mut keep = vec![true; toks.len()];
-    for phrase in DROP_PHRASES {
-        if phrase.len() > toks.len() {
+    for (phrase, rule) in DROP_PHRASES {
+        if phrase.len() > toks.len() || !rules.applies(*rule) {
             continue;
         }
         for start in 0..=toks.len() - phrase.len() {
@@ -485,20 +625,22 @@ pub fn clean_title(raw: &str) -> String {
             }
         }
     }
+    let seniority = rules.applies(R::Seniority);
     for (i, t) in toks.iter().enumerate() {
         // "Senior+ Engineer", "Staff+ Engineer": the level and above
         let t = &level_and_above(t);
-        if DROP_ANYWHERE.contains(t)
-            || is_level_token(t)
-            || is_money_token(t)
-            || is_requisition_token(t)
+        if (seniority && (SENIORITY_WORDS.contains(t) || is_level_token(t)))
+            || (rules.applies(R::WorkArrangement) && ARRANGEMENT_WORDS.contains(t))
+            || (rules.applies(R::Salary) && (MONEY_WORDS.contains(t) || is_money_token(t)))
+            || (rules.applies(R::Requisition)
+                && (REQUISITION_WORDS.contains(t) || is_requisition_token(t)))
         {
             keep[i] = false;
         }
     }
     // A trailing single "i" is a level ("Engineer I"); "v" likewise.
     if let Some(last) = toks.len().checked_sub(1) {
-        if toks.len() > 1 && matches!(toks[last], "i" | "v" | "x") {
+        if seniority && toks.len() > 1 && matches!(toks[last], "i" | "v" | "x") {
             keep[last] = false;
         }
     }
@@ -508,7 +650,11 @@ pub fn clean_title(raw: &str) -> String {
         .filter(|(_, k)| **k)
         .map(|(t, _)| *t)
         .collect();
-    while out.len() > 1 && DROP_LEADING.contains(&level_and_above(out[0])) && out[1] != "of" {
+    while seniority
+        && out.len() > 1
+        && DROP_LEADING.contains(&level_and_above(out[0]))
+        && out[1] != "of"
+    {
         out.remove(0);
     }
     // "head of marketing" keeps its meaning; a dangling leading "of"/"and" does not.
@@ -764,6 +910,55 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn each_cleaning_rule_can_be_skipped_alone() {
+        let cases = [
+            (CleaningRule::Html, "<b>Data Engineer</b>"),
+            (
+                CleaningRule::WebAddresses,
+                "Data Engineer https://acme.com/jobs",
+            ),
+            (CleaningRule::Brackets, "Data Engineer (Acme)"),
+            (CleaningRule::Separators, "Data Engineer at Acme"),
+            (CleaningRule::Seniority, "Senior Data Engineer II"),
+            (
+                CleaningRule::WorkArrangement,
+                "Data Engineer Remote Contract",
+            ),
+            (CleaningRule::Gender, "Data Engineer m/w/d"),
+            (CleaningRule::Salary, "Data Engineer $150k"),
+            (CleaningRule::Requisition, "Data Engineer JR104233"),
+        ];
+        let step_0 = [CleaningRule::NonTitles, CleaningRule::SeveralRoles];
+        assert_eq!(cases.len() + step_0.len(), CleaningRule::ALL.len());
+        for (rule, raw) in cases {
+            // the cascade's step 0 reads the field; the cleaned words are the same
+            assert_eq!(
+                clean_title_with(raw, CleaningRules::skipping(&step_0)),
+                "data engineer"
+            );
+            assert_eq!(clean_title(raw), "data engineer", "{raw:?}");
+            let without = clean_title_with(raw, CleaningRules::skipping(&[rule]));
+            assert_ne!(
+                without,
+                "data engineer",
+                "skipping {} on {raw:?}",
+                rule.name()
+            );
+            // the other rules still apply
+            for other in CleaningRule::ALL.into_iter().filter(|r| *r != rule) {
+                let skip = CleaningRules::skipping(&[other]);
+                assert_eq!(clean_title_with(raw, skip), "data engineer", "{raw:?}");
+            }
+        }
+        assert!(CleaningRules::default().all());
+        assert!(!CleaningRules::skipping(&[CleaningRule::Gender]).all());
+        for rule in CleaningRule::ALL {
+            assert_eq!(rule.name().parse::<CleaningRule>(), Ok(rule));
+        }
+        assert!("emoji".parse::<CleaningRule>().is_err());
+    }
 
     #[test]
     fn bracket_groups_are_the_outermost_pairs_in_order() {

@@ -171,3 +171,28 @@ fn the_classified_dataset_keeps_each_postings_reason_and_roles() {
     );
     assert!(roles.value(at("Data Engineer")).is_empty());
 }
+
+/// The cascade's step-0 rules can be skipped to measure them (`--skip-cleaning non-titles,
+/// several-roles`): a placeholder is then matched like a title, and a list of roles as one
+/// title, with no `roles`.
+#[test]
+fn step_0_rules_can_be_skipped_to_measure_them() {
+    use jobshift_classify::seniority::{CleaningRule, CleaningRules};
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    let titles = [
+        "Multiple roles",
+        "Backend Engineer, Frontend Engineer, Product Designer",
+    ];
+    let (on, _) = common::classify(&c, &titles, None);
+    assert_eq!(on[0].reason, Some("not_a_title"));
+    assert_eq!(on[1].roles.len(), 3);
+    let skipped = jobshift_classify::CascadeOptions {
+        cleaning: CleaningRules::skipping(&[CleaningRule::NonTitles, CleaningRule::SeveralRoles]),
+        ..c.default_options()
+    };
+    let (off, _) = common::classify_with(&c, &titles, None, &skipped);
+    assert_ne!(off[0].reason, Some("not_a_title"), "{:?}", off[0]);
+    assert!(off[1].roles.is_empty(), "{:?}", off[1]);
+}

@@ -6,6 +6,7 @@ use jobshift_classify::classifier::{CascadeOptions, CascadeStats, Classifier};
 use jobshift_classify::flags::{
     classifier_path, ClassifyArgs, ClassifyTitlesArgs, EvalArgs, FinetuneArgs, TrainArgs,
 };
+use jobshift_classify::seniority::CleaningRules;
 use jobshift_classify::{eval, examples, finetune, title_file, train as tr, HeadKind};
 use jobshift_encode::flags::DeviceArgs;
 use std::path::{Path, PathBuf};
@@ -69,7 +70,8 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         bail!("no held-out sets found under {}", shared.display());
     }
     let heads = heads(&a, &dir)?;
-    let (rows, confusion) = eval::held_out(&dir, &sets, &heads, !a.no_alias, |head| {
+    let cleaning = CleaningRules::skipping(&a.skip_cleaning);
+    let (rows, confusion) = eval::held_out(&dir, &sets, &heads, (!a.no_alias, cleaning), |head| {
         load_classifier(&a.classifier, head, &a.device)
     })?;
     print!("{}", eval::render_table(&rows));
@@ -364,6 +366,7 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
     let records = title_file::read_title_file(&a.input)?;
     let mut opts = c.default_options();
     opts.description_alone |= a.description_alone;
+    opts.cleaning = CleaningRules::skipping(&a.skip_cleaning);
     if let Some(m) = a.min_confidence {
         opts.min_confidence = m;
     }
