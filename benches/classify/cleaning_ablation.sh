@@ -3,11 +3,13 @@
 # by step"): the default classifier with every cleaning rule, then with each rule skipped alone
 # (`--skip-cleaning RULE`), on the held-out O*NET reported and JobBERT titles (`jobshift eval`),
 # the HN titles 2022-2025, the expert-labelled HN titles (tests/fixtures), the HN 2026 full-text
-# postings and generated raw titles with their true titles; `cleaning_ablation.py OUT` prints the table. The last two rules are the cascade's
-# step 0 (title fields that name no role, title fields that name several).
+# postings and generated raw titles with their true titles; `cleaning_ablation.py OUT` prints the
+# table. The last two rules are the cascade's step 0 (title fields that name no role, title
+# fields that name several).
 #
 #   benches/classify/hn/prep.py IN            # the HN inputs, once
-#   benches/classify/cleaning_ablation.sh IN OUT [JOBSHIFT]
+#   benches/classify/cleaning_ablation.sh IN OUT [JOBSHIFT]   # from the repository (or with
+#   JOBSHIFT_SHARED_DATA set): `eval` finds the held-out sets in ../shared/data
 set -euo pipefail
 IN=$1; OUT=$2; BIN=${3:-jobshift}
 HERE=$(cd "$(dirname "$0")" && pwd)
