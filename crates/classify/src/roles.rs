@@ -585,12 +585,21 @@ pub(crate) fn read_title_field(
     if norm.is_empty() {
         return NotATitle;
     }
-    if NON_TITLE_WHOLE.contains(&norm.as_str())
-        || NON_TITLE_STARTS
-            .iter()
-            .any(|s| norm == *s || norm.starts_with(&format!("{s} ")))
-    {
+    if NON_TITLE_WHOLE.contains(&norm.as_str()) {
         return NotATitle;
+    }
+    if NON_TITLE_STARTS
+        .iter()
+        .any(|s| norm == *s || norm.starts_with(&format!("{s} ")))
+    {
+        // a placeholder, unless it opens with a hiring cue and names roles after it ("Hiring
+        // Android Engineer", "We are hiring a Senior Software Engineer in Austin, TX")
+        let roles = finder.roles_after_leading_hiring_cue(raw);
+        return if roles.is_empty() {
+            NotATitle
+        } else {
+            TitleField::HiringRoles(roles)
+        };
     }
     // A web address is not a role even when a word of it is ("https://coder.com/"): the test
     // for a role word reads the field without its addresses.
@@ -655,6 +664,19 @@ pub struct RoleFinder {
     /// they sign the post, they are not the job
     signers: HashSet<usize>,
 }
+
+/// The hiring cues a title field may open with (normalized words): what follows names the
+/// roles, if anything ([`RoleFinder::roles_after_leading_hiring_cue`]).
+const LEADING_HIRING_CUES: &[&[&str]] = &[
+    &["we", "are", "hiring"],
+    &["we", "re", "hiring"],
+    &["were", "hiring"],
+    &["now", "hiring"],
+    &["hiring"],
+    &["we", "are", "looking", "for"],
+    &["we", "re", "looking", "for"],
+    &["looking", "for"],
+];
 
 /// Words before "hiring" that make a title field a sentence about hiring ("Acme is hiring",
 /// "we're hiring", "now hiring").
@@ -1004,17 +1026,37 @@ impl RoleFinder {
                 (w[0] == "seeking").then_some(k + 1)
             }
         })?;
-        let rest = toks[after_cue..].join(" ");
+        Some(self.roles_named_in(&toks[after_cue..], &stripped))
+    }
+
+    /// The roles a title field that *opens* with a hiring cue names after it ("Hiring Android
+    /// Engineer", "We are hiring a Senior Software Engineer in Austin, TX", "Now hiring: Data
+    /// Scientists and ML Engineers"); empty when it names none ("Hiring!", "Hiring Eng, Product
+    /// & Growth"), and such a field is a placeholder ([`not_a_title`]). An exact alias that
+    /// opens with the word ("Hiring Coordinator") never gets here: step 1 takes it first.
+    pub fn roles_after_leading_hiring_cue(&self, raw: &str) -> Vec<usize> {
+        let stripped = strip_html(raw);
+        let norm = normalize_title(&stripped);
+        let toks: Vec<&str> = norm.split(' ').collect();
+        match LEADING_HIRING_CUES.iter().find(|cue| toks.starts_with(cue)) {
+            Some(cue) => self.roles_named_in(&toks[cue.len()..], &stripped),
+            None => Vec::new(),
+        }
+    }
+
+    /// The distinct roles the normalized words `toks` name (`written` is the field as written,
+    /// for the acronym check), departments left out: "hiring across engineering, design, sales
+    /// and marketing" names no role.
+    fn roles_named_in(&self, toks: &[&str], written: &str) -> Vec<usize> {
         let mut hits = Vec::new();
-        self.roles_in_segment(&rest, &stripped, &mut hits);
+        self.roles_in_segment(&toks.join(" "), written, &mut hits);
         let mut out: Vec<usize> = Vec::new();
-        // "hiring across engineering, design, sales and marketing": departments, not roles
         for (t, phrase) in hits {
             if !out.contains(&t) && !DEPARTMENT_WORDS.contains(&phrase.as_str()) {
                 out.push(t);
             }
         }
-        Some(out)
+        out
     }
 
     /// The one role of a title field whose short parts are joined by `&`, "and", `+` or " / "
@@ -1361,6 +1403,25 @@ mod tests {
         assert_eq!(got.map(ids), Some(vec!["developer_advocate".to_string()]));
         assert_eq!(f.roles_in_hiring_title("Hiring Coordinator"), None);
         assert_eq!(f.roles_in_hiring_title("Senior Software Engineer"), None);
+        // a field that opens with the cue names its roles after it, or is a placeholder
+        let opens = |t: &str| ids(f.roles_after_leading_hiring_cue(t));
+        assert_eq!(
+            opens("We are hiring a Senior Software Engineer in Austin, TX at New Knowledge."),
+            ["software_engineer"]
+        );
+        assert_eq!(
+            opens("Hiring: Data Scientists and ML Engineers"),
+            ["data_scientist", "machine_learning_engineer"]
+        );
+        assert!(opens("Hiring Eng, Product & Growth").is_empty());
+        assert!(opens("Hiring pretty much across the board!").is_empty());
+        assert!(opens("Senior Software Engineer").is_empty());
+        assert!(not_a_title("Hiring Eng, Product & Growth", &f, false));
+        assert!(!not_a_title(
+            "Hiring: Data Scientists and ML Engineers",
+            &f,
+            false
+        ));
         // a sentence about hiring that names no role is no title
         assert!(not_a_title("Hightouch (YC S19) Is Hiring", &f, false));
         // a sentence about the company, in the first person
