@@ -913,7 +913,8 @@ pub fn held_out<E: From<ClassifyError>>(
     dir: &std::path::Path,
     sets: &[EvalSet],
     heads: &[Option<HeadKind>],
-    (use_alias, cleaning): (bool, crate::seniority::CleaningRules),
+    use_alias: bool,
+    cleaning: crate::seniority::CleaningRules,
     mut load: impl FnMut(Option<HeadKind>) -> Result<Classifier, E>,
 ) -> Result<(Vec<SetScores>, Confusion), E> {
     let default_head = crate::ClassifierMeta::read(dir).ok().map(|m| m.head);

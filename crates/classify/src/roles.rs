@@ -581,7 +581,9 @@ pub(crate) fn read_title_field(
     has_description: bool,
 ) -> TitleField {
     use TitleField::NotATitle;
-    let norm = normalize_title(&strip_html(raw));
+    let stripped = strip_html(raw);
+    let norm = normalize_title(&stripped);
+    let toks: Vec<&str> = norm.split(' ').collect();
     if norm.is_empty() {
         return NotATitle;
     }
@@ -594,7 +596,7 @@ pub(crate) fn read_title_field(
     {
         // a placeholder, unless it opens with a hiring cue and names roles after it ("Hiring
         // Android Engineer", "We are hiring a Senior Software Engineer in Austin, TX")
-        let roles = finder.roles_after_leading_hiring_cue(raw);
+        let roles = finder.roles_after_opening_cue(&toks, &stripped);
         return if roles.is_empty() {
             NotATitle
         } else {
@@ -608,7 +610,6 @@ pub(crate) fn read_title_field(
             return NotATitle;
         }
     }
-    let toks: Vec<&str> = norm.split(' ').collect();
     let place = |t: &&str| {
         PLACE_WORDS.contains(t)
             || t.len() <= 2
@@ -618,7 +619,7 @@ pub(crate) fn read_title_field(
     if toks.iter().all(place) || is_department_list(raw, &toks) {
         return NotATitle;
     }
-    match finder.roles_in_hiring_title(raw) {
+    match finder.hiring_sentence_roles(&toks, &stripped) {
         // "Hightouch (YC S19) Is Hiring": a sentence about hiring that names no role
         Some(roles) if roles.is_empty() => NotATitle,
         Some(roles) => TitleField::HiringRoles(roles),
@@ -1010,12 +1011,17 @@ impl RoleFinder {
     /// The roles a title field that is a sentence about hiring names after its cue ("is hiring",
     /// "we're hiring", "looking for", "seeking"): "Reflex (YC W23) Is Hiring Software Engineers
     /// – Python" → software engineer; "Hightouch (YC S19) Is Hiring" → none (an empty list).
-    /// `None` when the field is no such sentence. A field that starts with "Hiring" is a
-    /// placeholder ([`not_a_title`]); "Hiring Coordinator" is a title.
+    /// `None` when the field is no such sentence. A field that opens with "Hiring" is read by
+    /// [`Self::roles_after_leading_hiring_cue`]; "Hiring Coordinator" is a title.
     pub fn roles_in_hiring_title(&self, raw: &str) -> Option<Vec<usize>> {
         let stripped = strip_html(raw);
         let norm = normalize_title(&stripped);
-        let toks: Vec<&str> = norm.split(' ').collect();
+        self.hiring_sentence_roles(&norm.split(' ').collect::<Vec<_>>(), &stripped)
+    }
+
+    /// [`Self::roles_in_hiring_title`] of a field already normalized into `toks` (`written`: the
+    /// field without HTML, for the acronym check).
+    fn hiring_sentence_roles(&self, toks: &[&str], written: &str) -> Option<Vec<usize>> {
         // "Acme is hiring", "looking for", "seeking": where the roles start
         let after_cue = toks.windows(2).enumerate().find_map(|(k, w)| {
             if (w[1] == "hiring" && HIRING_SUBJECTS.contains(&w[0]))
@@ -1026,7 +1032,7 @@ impl RoleFinder {
                 (w[0] == "seeking").then_some(k + 1)
             }
         })?;
-        Some(self.roles_named_in(&toks[after_cue..], &stripped))
+        Some(self.roles_named_in(&toks[after_cue..], written))
     }
 
     /// The roles a title field that *opens* with a hiring cue names after it ("Hiring Android
@@ -1037,9 +1043,13 @@ impl RoleFinder {
     pub fn roles_after_leading_hiring_cue(&self, raw: &str) -> Vec<usize> {
         let stripped = strip_html(raw);
         let norm = normalize_title(&stripped);
-        let toks: Vec<&str> = norm.split(' ').collect();
+        self.roles_after_opening_cue(&norm.split(' ').collect::<Vec<_>>(), &stripped)
+    }
+
+    /// [`Self::roles_after_leading_hiring_cue`] of a field already normalized into `toks`.
+    fn roles_after_opening_cue(&self, toks: &[&str], written: &str) -> Vec<usize> {
         match LEADING_HIRING_CUES.iter().find(|cue| toks.starts_with(cue)) {
-            Some(cue) => self.roles_named_in(&toks[cue.len()..], &stripped),
+            Some(cue) => self.roles_named_in(&toks[cue.len()..], written),
             None => Vec::new(),
         }
     }

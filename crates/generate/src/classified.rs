@@ -477,7 +477,7 @@ impl Columns {
             Arc::new(self.conf.finish()),
             Arc::new(self.method.finish()),
             nulls.clone(), // reason: the classification is simulated, not abstained
-            jobshift_core::schema::roles_array(vec![&[] as &[&str]; nulls.len()]),
+            jobshift_core::schema::roles_array(std::iter::repeat_n(&[] as &[&str], nulls.len())),
         ];
         columns.truncate(fields);
         columns

@@ -64,7 +64,9 @@ fn write_dataset(root: &Path, classified: bool, rows: usize) {
                         .map(|i| ((i * 37) % rows) as f32 / rows as f32)
                         .collect::<Vec<_>>(),
                 )),
-                DataType::List(_) => jobshift_core::schema::roles_array(vec![&[] as &[&str]; rows]),
+                DataType::List(_) => {
+                    jobshift_core::schema::roles_array(std::iter::repeat_n(&[] as &[&str], rows))
+                }
                 other => panic!("unexpected type {other:?}"),
             }
         })

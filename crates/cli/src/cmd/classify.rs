@@ -71,7 +71,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     }
     let heads = heads(&a, &dir)?;
     let cleaning = CleaningRules::skipping(&a.skip_cleaning);
-    let (rows, confusion) = eval::held_out(&dir, &sets, &heads, (!a.no_alias, cleaning), |head| {
+    let (rows, confusion) = eval::held_out(&dir, &sets, &heads, !a.no_alias, cleaning, |head| {
         load_classifier(&a.classifier, head, &a.device)
     })?;
     print!("{}", eval::render_table(&rows));

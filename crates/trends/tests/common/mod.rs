@@ -212,7 +212,7 @@ impl Fixture {
                     })
                 }),
                 s(&|_, r| (r.title_id == "unclassified").then(|| "low_confidence".into())),
-                jobshift_core::schema::roles_array(vec![&[] as &[&str]; rows.len()]),
+                jobshift_core::schema::roles_array(std::iter::repeat_n(&[] as &[&str], rows.len())),
             ];
             let batch = RecordBatch::try_new(classified_schema(), cols).unwrap();
             let f = std::fs::File::create(dir.join("part-0.parquet")).unwrap();
