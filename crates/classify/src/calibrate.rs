@@ -36,33 +36,63 @@ pub struct Recalibration {
     /// ([`crate::recalibrate`]'s rule); absent when none qualified or the re-fit left it out.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub remap: std::collections::BTreeMap<String, TitleRemap>,
-    /// The labelled postings remembered by their descriptions (step 6,
-    /// [`crate::population`]); absent when the labels had too few descriptions or the re-fit
-    /// left them out.
+    /// The population head (step 6, [`crate::population`]): what it was fitted on and
+    /// measured; absent when the labels were too few or the re-fit left it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub population: Option<PopulationInfo>,
-    /// The labelled postings remembered by their titles as written (step 6); absent when
-    /// the labels had too few titles or the re-fit left them out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub population_titles: Option<PopulationInfo>,
+    pub population_head: Option<PopulationHeadInfo>,
 }
 
-/// What a re-fit remembers of its labelled postings by one of their texts (step 6 of the
-/// cascade, [`crate::population`]): by their descriptions (the head in the classifier's
-/// `population/`) or by their titles (`population_titles/`).
+/// What a re-fit's population head (step 6 of the cascade, [`crate::population`]; the head
+/// itself is in the classifier's `population_head/`) was fitted on and measured.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PopulationInfo {
-    /// Labelled postings with the text and a title the classifier knows (or `none_fits`).
+pub struct PopulationHeadInfo {
+    /// Labelled postings it was fitted on: a title the classifier knows, or `none_fits`.
     pub postings: usize,
-    /// Of them, `none_fits` labels: the head has one class more, "no title fits", and a
-    /// posting whose likelier vote says so keeps the cascade's answer or abstention.
+    /// Of them, `none_fits` labels ("no title fits"): a posting the head gives to them keeps
+    /// the cascade's answer or abstention.
     #[serde(default, skip_serializing_if = "crate::is_zero")]
     pub none_fits: usize,
-    pub neighbours: usize,
-    /// The head's top probability → the share of cross-fitted predictions that were right.
+    /// Of them, postings the cascade abstained on whose description the head read.
+    pub described: usize,
+    /// Of them, postings the cascade abstained on that had no description: where there were
+    /// none, the head never learned that case, and an abstention without a description stays.
+    #[serde(default)]
+    pub abstained_undescribed: usize,
+    /// The head's classes in order: the labelled titles (and `none_fits`).
+    pub classes: Vec<String>,
+    /// The titles the labelled postings were answered or labelled as, sorted: an answer
+    /// outside them is one the labels never saw, and moves only when the head is likelier.
+    pub titles_known: Vec<String>,
+    /// The weight decay the cross-fit chose ([`crate::population::WEIGHT_DECAYS`]).
+    pub weight_decay: f64,
+    /// The labelled postings' mean title and description embeddings: what a posting that
+    /// lacks the text reads in its place (empty when no labelled posting had it).
+    #[serde(default)]
+    pub title_mean: Vec<f32>,
+    #[serde(default)]
+    pub description_mean: Vec<f32>,
+    /// The head's top probability → the share of cross-fitted predictions that were right,
+    /// over the postings whose answer the other folds had seen (or that abstained).
     pub map: Isotonic,
-    /// The cross-fitted neighbours' title accuracy on the labelled postings.
+    /// Cross-fitted postings whose cascade answer the other folds never saw, and — when there
+    /// were at least [`crate::population::MIN_UNSEEN`] — the same map over them alone: a
+    /// posting whose answer the labels never saw takes the head's title only where this map
+    /// is above the cascade's confidence (without it, never).
+    pub unseen_answers: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen_map: Option<Isotonic>,
+    /// The cross-fitted head's title accuracy on the labelled postings.
     pub cross_fit_accuracy: f64,
+    /// The cascade's own exact-title accuracy on the same postings (abstentions wrong).
+    pub cascade_accuracy: f64,
+    /// Of the labelled postings, those the cascade answered; the cross-fitted head's and the
+    /// cascade's accuracy on them; and whether the head was the more often right there. When
+    /// it was not (a population the cascade already answers well), the head fills abstentions
+    /// only and never moves an answer.
+    pub answered: usize,
+    pub answered_cross_fit_accuracy: f64,
+    pub answered_cascade_accuracy: f64,
+    pub moves_answers: bool,
 }
 
 /// One predicted title the labelled postings take to another: of `predicted` labelled postings

@@ -13,9 +13,9 @@
 //!
 //! Directory layout: `classifier.json` ([`ClassifierMeta`]), `head/` (the chosen head),
 //! `heads/<kind>/` (every trained head, for comparison), optional `desc_head/`, a re-fit's
-//! optional `population/` and `population_titles/` (step 6), `eval.json`, `confusion.json`.
+//! optional `population_head/` (step 6), `eval.json`, `confusion.json`.
 
-use crate::calibrate::{Isotonic, PopulationInfo};
+use crate::calibrate::{Isotonic, PopulationHeadInfo};
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
 use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
@@ -91,9 +91,9 @@ pub enum Method {
     Alias,
     TitleEmbedding,
     Description,
-    /// The labelled postings of a re-fit, by their descriptions or titles (step 6,
+    /// A re-fit's population head, fitted on labelled postings of the population (step 6,
     /// [`crate::population`]).
-    LabelledNeighbours,
+    PopulationHead,
     Unclassified,
 }
 
@@ -103,7 +103,7 @@ impl Method {
             Method::Alias => "alias",
             Method::TitleEmbedding => "title_embedding",
             Method::Description => "description",
-            Method::LabelledNeighbours => "labelled_neighbours",
+            Method::PopulationHead => "population_head",
             Method::Unclassified => "unclassified",
         }
     }
@@ -152,11 +152,12 @@ pub mod reason {
 
 pub use crate::seniority::MAX_TITLE_CHARS;
 
-/// Where a classifier re-fitted on labelled postings keeps their description head (step 6,
+/// Where a classifier re-fitted on labelled postings keeps its population head (step 6,
 /// [`crate::population`]), under its directory.
-pub(crate) const POPULATION_DIR: &str = "population";
-/// Where it keeps their title head (step 6), under its directory.
-pub(crate) const POPULATION_TITLES_DIR: &str = "population_titles";
+pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
+/// Where re-fits before the population head kept their labelled neighbours (by description,
+/// by title): a directory that has them was re-fitted by an earlier jobshift.
+const LEGACY_POPULATION_DIRS: [&str; 2] = ["population", "population_titles"];
 
 /// Characters of a description the role finder reads.
 const ROLE_SCAN_CHARS: usize = 6000;
@@ -239,14 +240,14 @@ pub struct CascadeStats {
     /// Predictions a re-fit on labelled postings moved to another title (step 5).
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub remapped: usize,
-    /// Abstentions the labelled neighbours of a re-fit classified (step 6).
+    /// Abstentions a re-fit's population head classified (step 6).
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_filled: usize,
-    /// Predictions the labelled neighbours of a re-fit moved to a likelier title (step 6).
+    /// Predictions a re-fit's population head moved to another title (step 6).
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_moved: usize,
-    /// Of the postings step 6 read, those whose likelier vote was the labels' "none fits"
-    /// (left as the cascade had them).
+    /// Of the postings step 6 read, those the head gave to the labels' "none fits" (left as
+    /// the cascade had them).
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_none: usize,
     pub unclassified: usize,
@@ -254,9 +255,12 @@ pub struct CascadeStats {
     pub title_encode_time: Duration,
     pub title_head_time: Duration,
     pub description_time: Duration,
-    /// Descriptions step 6 embedded and compared with the labelled neighbours, and its time.
+    /// Postings step 6's population head read, of them those whose description it embedded
+    /// (the cascade abstained on them), and its time.
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_read: usize,
+    #[serde(skip_serializing_if = "crate::is_zero")]
+    pub population_described: usize,
     pub population_time: Duration,
 }
 
@@ -286,6 +290,7 @@ impl CascadeStats {
         self.title_head_time += o.title_head_time;
         self.description_time += o.description_time;
         self.population_read += o.population_read;
+        self.population_described += o.population_described;
         self.population_time += o.population_time;
     }
 }
@@ -297,10 +302,8 @@ pub struct Classifier {
     encoder: Box<dyn Encoder>,
     head: Head,
     desc_head: Option<Head>,
-    /// A re-fit's labelled postings by their descriptions and by their titles (step 6,
-    /// [`crate::population`]).
-    population: Option<Head>,
-    population_titles: Option<Head>,
+    /// A re-fit's population head (step 6, [`crate::population`]).
+    population_head: Option<Head>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
     roles: RoleFinder,
@@ -365,8 +368,7 @@ impl Classifier {
             encoder,
             head,
             desc_head,
-            population: None,
-            population_titles: None,
+            population_head: None,
             class_titles,
             title_index,
             id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -430,14 +432,20 @@ impl Classifier {
         meta.head = head.kind();
         meta.calibration = calib;
         let mut desc_head = Head::load_if_present(&dir.join("desc_head"))?;
-        let mut population = Head::load_if_present(&dir.join(POPULATION_DIR))?;
-        let mut population_titles = Head::load_if_present(&dir.join(POPULATION_TITLES_DIR))?;
-        let mut head = head;
-        for h in std::iter::once(&mut head)
-            .chain(desc_head.as_mut())
-            .chain(population.as_mut())
-            .chain(population_titles.as_mut())
+        if let Some(old) = LEGACY_POPULATION_DIRS
+            .iter()
+            .map(|d| dir.join(d))
+            .find(|d| d.join("head.json").is_file())
         {
+            return Err(ClassifyError::Format(format!(
+                "{} holds labelled neighbours ({}) from an earlier jobshift, which now fits a population head instead; re-fit it: jobshift eval --labels LABELS --recalibrate-to NEW_DIR",
+                dir.display(),
+                old.display()
+            )));
+        }
+        let population_head = Head::load_if_present(&dir.join(POPULATION_HEAD_DIR))?;
+        let mut head = head;
+        for h in std::iter::once(&mut head).chain(desc_head.as_mut()) {
             h.use_device(&options.device)?;
         }
         let encoder = jobshift_encode::load_encoder_with(
@@ -446,8 +454,7 @@ impl Classifier {
             jobshift_encode::default_cache_bytes(),
         )?;
         let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
-        c.population = population;
-        c.population_titles = population_titles;
+        c.population_head = population_head;
         Ok(c)
     }
 
@@ -509,10 +516,10 @@ impl Classifier {
     /// 2. the title embedding, each distinct cleaned title once ([`Classifier::title_scores`]);
     /// 3. the description where the title is ambiguous, or where it names no role
     /// ([`Classifier::description_scores`]); 4. the confidence and the abstention
-    /// ([`Classifier::decide`]); 5. where the classifier was re-fitted on labelled postings of
-    /// its population, the titles those labels move ([`Classifier::remap_to_population`]);
-    /// 6. there too, what the labelled postings most like the posting's description or its
-    /// title say ([`Classifier::labelled_neighbours`]).
+    /// ([`Classifier::decide`]); then, where the classifier was re-fitted on labelled postings
+    /// of its population, 6. the population head fitted on them
+    /// ([`Classifier::population_step`]), or, for a re-fit without one, 5. the titles those
+    /// labels move ([`Classifier::remap_to_population`]).
     pub fn classify(
         &self,
         inputs: &[TitleInput<'_>],
@@ -521,35 +528,19 @@ impl Classifier {
         stats: &mut CascadeStats,
     ) -> Result<Vec<Prediction>, ClassifyError> {
         let mut out = self.cascade(inputs, cache, opts, stats)?;
-        self.remap_to_population(&mut out, stats);
         let refit = self
             .meta
             .recalibration
             .as_ref()
             .filter(|r| r.head == self.meta.head);
-        let votes: Vec<Vote<'_>> = [
-            (
-                self.population.as_ref(),
-                refit.and_then(|r| r.population.as_ref()),
-                VoteText::Description,
-            ),
-            (
-                self.population_titles.as_ref(),
-                refit.and_then(|r| r.population_titles.as_ref()),
-                VoteText::Title,
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(head, info, text)| {
-            Some(Vote {
-                head: head?,
-                info: info?,
-                text,
-            })
-        })
-        .collect();
-        if !votes.is_empty() {
-            self.labelled_neighbours(&votes, inputs, &mut out, opts, stats)?;
+        match (
+            self.population_head.as_ref(),
+            refit.and_then(|r| r.population_head.as_ref()),
+        ) {
+            (Some(head), Some(info)) => {
+                self.population_step(head, info, inputs, &mut out, cache, opts, stats)?
+            }
+            _ => self.remap_to_population(&mut out, stats),
         }
         Ok(out)
     }
@@ -568,81 +559,65 @@ impl Classifier {
         Ok(out)
     }
 
-    /// Step 6: each prediction that a re-fit's labelled postings could change (abstained, or
-    /// not an alias hit and less confident than the neighbours' maps at their best) is
-    /// compared with its labelled neighbours by each text it has; the likelier vote (by its
-    /// map, the descriptions' on a tie) speaks. The rule is [`crate::population`]'s.
-    fn labelled_neighbours(
+    /// Step 6: the re-fit's population head reads each posting (its title, its description
+    /// where the cascade abstained, the cascade's answer) and its title replaces the cascade's
+    /// where [`crate::population`]'s rule says: at `min_confidence` or above for an abstention;
+    /// and, only when the re-fit found the head more often right than the cascade's answers,
+    /// always where the labels know the cascade's answer and where the head is likelier than
+    /// the cascade for an answer they never saw. A "none fits" answer leaves the posting.
+    #[allow(clippy::too_many_arguments)]
+    fn population_step(
         &self,
-        votes: &[Vote<'_>],
+        head: &Head,
+        info: &PopulationHeadInfo,
         inputs: &[TitleInput<'_>],
         preds: &mut [Prediction],
+        cache: &mut EmbedCache,
         opts: &CascadeOptions,
         stats: &mut CascadeStats,
     ) -> Result<(), ClassifyError> {
-        let ceiling = votes
-            .iter()
-            .map(|v| v.info.map.apply(1.0))
-            .fold(0.0f32, f32::max);
-        let rows: Vec<usize> = preds
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.method == Method::Unclassified
-                    || (p.method != Method::Alias && p.confidence < ceiling)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if rows.is_empty() {
-            return Ok(());
-        }
         let started = std::time::Instant::now();
-        // per row: the likeliest vote's class and its mapped probability (a class past the
-        // titles is the labels' "none fits")
-        let mut best: Vec<Option<(usize, f32)>> = vec![None; rows.len()];
-        for vote in votes {
-            let (slots, texts): (Vec<usize>, Vec<String>) = rows
-                .iter()
-                .enumerate()
-                .filter_map(|(j, &i)| vote.text.of(&inputs[i], opts).map(|t| (j, t)))
-                .unzip();
-            if texts.is_empty() {
+        let answers = crate::population::answer_indices(self, preds);
+        let mut rows = crate::population::head_rows(self, inputs, &answers, opts, cache)?;
+        rows.fill_missing(self.meta.dim, &info.title_mean, &info.description_mean);
+        stats.population_read += preds.len();
+        stats.population_described += rows.described;
+        let p = head.predict_proba(&rows.x)?;
+        let k = head.num_classes();
+        for (n, pred) in preds.iter_mut().enumerate() {
+            if info.abstained_undescribed == 0 && rows.abstained_undescribed(n) {
                 continue;
             }
-            // each distinct text embedded once, in a cache of this call's own (descriptions
-            // would swell the caller's title cache)
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let mut embedded = EmbedCache::new(self.meta.dim);
-            embedded.ensure(
-                self.encoder.as_ref(),
-                &refs,
-                opts.batch_size,
-                &mut |_, _| {},
-            )?;
-            let p = vote.head.predict_proba(&embedded.matrix(&refs)?)?;
-            let k = vote.head.num_classes();
-            for (n, &j) in slots.iter().enumerate() {
-                let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
-                let q = vote.info.map.apply(prob);
-                if best[j].is_none_or(|(_, b)| q > b) {
-                    best[j] = Some((class, q));
-                }
-            }
-            stats.population_read += texts.len();
-        }
-        for (&i, found) in rows.iter().zip(best) {
-            let Some((class, q)) = found else { continue };
-            let Some(title) = self.meta.classes.get(class) else {
-                // the labelled postings most like it were labelled "none fits"
-                stats.population_none += 1;
+            let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
+            let Some(title) = info.classes.get(class) else {
                 continue;
             };
-            let pred = &mut preds[i];
+            if title == jobshift_core::labels::NONE_FITS {
+                stats.population_none += 1;
+                continue;
+            }
             let abstained = pred.method == Method::Unclassified;
+            if !abstained && !info.moves_answers {
+                continue;
+            }
+            let seen = abstained || info.titles_known.binary_search(&pred.title_id).is_ok();
+            let q = match (seen, &info.unseen_map) {
+                (true, _) => info.map.apply(prob),
+                (false, Some(m)) => m.apply(prob),
+                (false, None) => continue,
+            };
             let take = if abstained {
                 q >= self.meta.min_confidence
+            } else if *title == pred.title_id {
+                // the head confirms an answer the labels know: its cross-fitted map is how
+                // often such a confirmation was right, closer than the cascade's re-fitted
+                // confidence, which was measured before the head moved the others
+                if seen {
+                    pred.confidence = q;
+                }
+                false
             } else {
-                q > pred.confidence && *title != pred.title_id
+                seen || q > pred.confidence
             };
             if !take {
                 continue;
@@ -656,7 +631,7 @@ impl Classifier {
             pred.title_id = title.clone();
             pred.best = title.clone();
             pred.confidence = q;
-            pred.method = Method::LabelledNeighbours;
+            pred.method = Method::PopulationHead;
             pred.reason = None;
             if !pred.roles.contains(title) {
                 pred.roles.clear();
@@ -699,7 +674,7 @@ impl Classifier {
     }
 
     /// Steps 0–4 of [`Classifier::classify`].
-    fn cascade(
+    pub(crate) fn cascade(
         &self,
         inputs: &[TitleInput<'_>],
         cache: &mut EmbedCache,
@@ -1488,33 +1463,7 @@ pub fn description_text(title: &str, description: &str, max_chars: usize) -> Str
     format!("{title}. {d}")
 }
 
-/// One of a re-fit's labelled-neighbour votes (step 6): its head, what the re-fit measured of
-/// it, and the text of a posting it reads.
-struct Vote<'c> {
-    head: &'c Head,
-    info: &'c PopulationInfo,
-    text: VoteText,
-}
-
-#[derive(Clone, Copy)]
-enum VoteText {
-    Description,
-    Title,
-}
-
-impl VoteText {
-    /// The posting's text this vote reads, as the re-fit embedded its labelled postings'.
-    fn of(self, input: &TitleInput<'_>, opts: &CascadeOptions) -> Option<String> {
-        match self {
-            VoteText::Description => {
-                described(input, opts).map(|d| description_text("", d, opts.description_chars))
-            }
-            VoteText::Title => title_text(input.title),
-        }
-    }
-}
-
-/// The text step 6's titles' vote reads: the title field as written, `None` when blank.
+/// The text step 6's head reads for a title: the title field as written, `None` when blank.
 pub(crate) fn title_text(title: &str) -> Option<String> {
     let t = title.trim();
     (!t.is_empty()).then(|| t.to_string())

@@ -143,15 +143,16 @@ pub struct EvalArgs {
     /// title, on *your* population); evaluate it on other labelled postings
     #[arg(long, requires = "labels")]
     pub recalibrate_to: Option<PathBuf>,
-    /// With --recalibrate-to: re-fit confidence only; keep every predicted title even where
-    /// the labels say it is mostly another title on this population
+    /// With --recalibrate-to and --no-population-head: re-fit confidence only; keep every
+    /// predicted title even where the labels say it is mostly another title on this population
+    /// (a re-fit with a population head has no remap: the head learns it)
     #[arg(long, requires = "recalibrate_to")]
     pub no_remap: bool,
-    /// With --recalibrate-to: do not remember the labelled postings by their descriptions and
-    /// titles (the re-fit's step 6: a posting takes its labelled neighbours' title where that is
-    /// likelier than the cascade's answer or where the cascade abstained)
-    #[arg(long, requires = "recalibrate_to")]
-    pub no_neighbours: bool,
+    /// With --recalibrate-to: fit no population head (the re-fit's step 6: a logistic
+    /// regression on the labelled postings that reads each posting's title, the cascade's
+    /// answer and, where it abstained, the description); the remap then applies instead
+    #[arg(long, alias = "no-neighbours", requires = "recalibrate_to")]
+    pub no_population_head: bool,
 }
 /// `jobshift finetune`.
 #[derive(clap::Args)]

@@ -1,171 +1,451 @@
 //! Step 6 of the cascade, for a classifier re-fitted on labelled postings of its population
-//! (`jobshift eval --labels … --recalibrate-to DIR`): the labelled postings, embedded twice —
-//! by their descriptions (a kNN head in `population/`) and by their titles as written (a kNN
-//! head in `population_titles/`) — each with a map from its head's top probability to how
-//! often it was right on the labels (cross-fitted, [`FOLDS`] folds). At classification the
-//! likelier of the two votes (by its map) speaks for the posting.
+//! (`jobshift eval --labels … --recalibrate-to DIR`): the **population head**, a logistic
+//! regression fitted on the labelled postings that reads, for one posting, what the cascade
+//! answered (steps 0–4), the posting's title as written and — where the cascade abstained — its
+//! description, and says which title the population's labellers would give it. It is stacking
+//! in the usual sense: the cascade's answer is one of the head's inputs, so the head learns
+//! where the cascade agrees with the labellers and where their conventions differ (what a
+//! population calls a "Senior Software Engineer" whose posting writes React and Node), and it
+//! reads the description of a posting whose title field names no role ("Remote", "Multiple
+//! positions"). Its top probability goes through a map to how often it was right on the labels
+//! (cross-fitted, [`FOLDS`] folds); the regularization is the one of [`WEIGHT_DECAYS`] whose
+//! cross-fit is most often right.
 //!
-//! A posting the cascade leaves unclassified takes its labelled neighbours' title when that
-//! title is as likely as the classifier's own threshold asks (`min_confidence`); a posting the
-//! embedding or the description classified takes it when it is likelier than the cascade's
-//! answer. An exact taxonomy title (the alias step) is never moved: the neighbours' map is
-//! measured only where the labels reach, and a labelled sample that missed a kind of posting
-//! would otherwise pull that kind's exact titles towards the kinds it has. This is the study's loop —
-//! crowd labels from the population train the classifier — for what the taxonomy alone cannot
-//! carry: postings whose title field names no role ("Remote", "Multiple positions") and the
-//! population's own conventions (what its labellers call a "Senior Engineer" at a start-up).
-//! The titles' vote also serves populations labelled without descriptions. Labels that say no
-//! title fits a posting (`none_fits`: a comment, an advert, a job the taxonomy lacks) are a
-//! class of their own: where the likelier vote is "none fits", the posting keeps what the
-//! cascade said, so rows like the ones labelled so are not pulled to the commonest title. Only
-//! a re-fitted classifier has it; the default classifier never does.
+//! How it decides ([`crate::Classifier::classify`]): where the cross-fitted head was not more
+//! often right than the cascade's own answers on the labelled postings the cascade answered
+//! (`moves_answers`: a population the cascade already answers well, such as generated
+//! postings), it only fills abstentions. Otherwise a posting whose cascade answer the labels
+//! know (some labelled posting was answered or labelled so) takes the head's title; one the
+//! cascade left unclassified takes it when the mapped probability reaches the classifier's
+//! `min_confidence`; one whose answer the labels never saw takes it only when the head,
+//! measured on the cross-fitted postings whose answer the other folds never saw, is likelier
+//! than the cascade's own confidence — and never when there were fewer than [`MIN_UNSEEN`] such
+//! postings to measure it on: a labelled sample that missed a kind of posting must not pull
+//! that kind towards the kinds it has. Labels that say no title fits a posting
+//! (`none_fits`: a comment, an advert, a job the taxonomy lacks) are a class of their own: where
+//! the head says "none fits", the posting keeps what the cascade said. This is the study's loop
+//! — crowd labels from the population train the classifier. Only a re-fitted classifier has it;
+//! the default classifier never does. Measured on HN 2026 (docs/classifier.md, "labels that
+//! help"); it replaced two kNN votes (by description and by title) that answered only where the
+//! cascade was unsure.
 
 use crate::calibrate::Isotonic;
-use crate::classifier::{description_text, title_text, Classifier};
+use crate::classifier::{described, description_text, title_text, Classifier, TitleInput};
+use crate::embed_cache::EmbedCache;
 use crate::examples::EvalItem;
-use crate::heads::{top_k, Head, KnnHead};
-use crate::{CascadeOptions, ClassifyError};
+use crate::heads::{top_k, Head, HeadParams, LogregHead};
+use crate::{CascadeOptions, CascadeStats, ClassifyError, Method};
 use jobshift_core::labels::NONE_FITS;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-pub(crate) use crate::classifier::{POPULATION_DIR, POPULATION_TITLES_DIR};
-/// How many labelled neighbours vote (the kNN head's `neighbours`): the one of these whose
-/// cross-fit is most often right on the labels (the first on a tie).
-pub const NEIGHBOURS: [usize; 4] = [5, 10, 20, 40];
-/// Folds of the cross-fit that measures the neighbours' accuracy on the labels.
+pub use crate::calibrate::PopulationHeadInfo;
+pub(crate) use crate::classifier::POPULATION_HEAD_DIR;
+
+/// Folds of the cross-fit that measures the head on the labels and chooses its weight decay.
 pub const FOLDS: usize = 5;
-/// Fewest labelled postings with the text (a description, a title) worth remembering by it:
-/// fewer, and the map from vote to accuracy would be noise.
+/// Fewest labelled postings worth a head: fewer, and the map from its probability to
+/// accuracy would be noise.
 pub const MIN_POSTINGS: usize = 50;
+/// The weight decays the cross-fit tries (AdamW's decoupled decay, at the learning rate of
+/// [`head_params`], on inputs scaled to unit-order coordinates); the first of those most often
+/// right is kept. Strong: a few hundred labels and one input slot per answer overfit easily.
+/// The range comes from a numpy replica of the head's training on the three HN 2026 splits,
+/// where the cross-fit was most often right at 3 or 10, two to five points less at 0.1 to 1,
+/// and one to four points less at 30 (docs/classifier.md, "labels that help").
+pub const WEIGHT_DECAYS: [f64; 3] = [1.0, 3.0, 10.0];
+/// Fewest cross-fitted postings with an answer the other folds never saw before the head may
+/// move such answers: without them, how often it is right there is unmeasured, and a posting
+/// whose answer the labels never saw keeps it.
+pub const MIN_UNSEEN: usize = 20;
 
-pub use crate::calibrate::PopulationInfo;
+/// Optimizer steps a fit aims at: 60 epochs of 32 postings up to about 800 labelled postings,
+/// fewer epochs above (no fewer than [`MIN_EPOCHS`]), so that the re-fit's time grows with the
+/// labels' titles, not with their count times their titles.
+const STEPS: usize = 1_500;
+const MAX_EPOCHS: usize = 60;
+const MIN_EPOCHS: usize = 5;
+const BATCH: usize = 32;
 
-/// One of a re-fit's two votes, fitted: what it measured and its head.
-pub struct NeighbourVote {
-    pub info: PopulationInfo,
-    head: Head,
-}
-
-/// A fitted population, ready to be written beside a re-fitted classifier: the labelled
-/// postings by their descriptions and by their titles (either may be missing).
-pub struct PopulationFit {
-    pub descriptions: Option<NeighbourVote>,
-    pub titles: Option<NeighbourVote>,
-}
-
-impl PopulationFit {
-    /// Writes the heads to `dir/population/` and `dir/population_titles/`.
-    pub(crate) fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
-        for (vote, sub) in [
-            (&self.descriptions, POPULATION_DIR),
-            (&self.titles, POPULATION_TITLES_DIR),
-        ] {
-            if let Some(v) = vote {
-                v.head.save(&dir.join(sub))?;
-            }
-        }
-        Ok(())
+/// The training run of a fit on `rows` postings: small data, so many short epochs; the seed
+/// fixes the order.
+fn head_params(weight_decay: f64, rows: usize) -> HeadParams {
+    let per_epoch = rows.div_ceil(BATCH).max(1);
+    HeadParams {
+        seed: 42,
+        lr_epochs: STEPS.div_ceil(per_epoch).clamp(MIN_EPOCHS, MAX_EPOCHS),
+        lr_batch: BATCH,
+        lr_rate: 1e-2,
+        lr_weight_decay: weight_decay,
+        ..HeadParams::default()
     }
 }
 
-/// Embeds the labelled postings' descriptions (as the description step reads them; only
-/// when `opts` reads descriptions) and their titles, and fits a vote and its map on each.
-/// `None` when neither text has [`MIN_POSTINGS`] labelled postings with a title the
-/// classifier knows.
+/// A fitted population head, ready to be written beside a re-fitted classifier.
+pub struct PopulationFit {
+    pub info: PopulationHeadInfo,
+    head: Head,
+}
+
+impl PopulationFit {
+    /// Writes the head to `dir/population_head/`.
+    pub(crate) fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
+        let sub = dir.join(POPULATION_HEAD_DIR);
+        std::fs::create_dir_all(&sub).map_err(|e| ClassifyError::io(&sub, e))?;
+        self.head.save(&sub)
+    }
+}
+
+/// The head's input width for a classifier with `dim`-wide embeddings and `titles` titles: the
+/// title as written, the description, the cascade's answer (one slot per title, the last
+/// "abstained").
+fn width(dim: usize, titles: usize) -> usize {
+    2 * dim + titles + 1
+}
+
+/// The head's input rows for some postings: `[title as written | description where the cascade
+/// abstained | the answer, one-hot]`, and which rows lack a text they should have (a blank
+/// title; an abstention without a description), to be filled by [`HeadRows::fill_missing`].
+pub(crate) struct HeadRows {
+    pub x: Vec<f32>,
+    has_title: Vec<bool>,
+    has_description: Vec<bool>,
+    missing_description: Vec<bool>,
+    /// Descriptions embedded.
+    pub described: usize,
+}
+
+impl HeadRows {
+    /// Whether row `r` is an abstention without a description.
+    pub(crate) fn abstained_undescribed(&self, r: usize) -> bool {
+        self.missing_description[r]
+    }
+}
+
+impl HeadRows {
+    /// The title part's and the description part's means over the rows that have them (empty
+    /// where none has).
+    fn means(&self, dim: usize) -> (Vec<f32>, Vec<f32>) {
+        let w = self.x.len() / self.has_title.len().max(1);
+        let mean = |part: usize, has: &[bool]| -> Vec<f32> {
+            let rows: Vec<&[f32]> = self
+                .x
+                .chunks(w)
+                .zip(has)
+                .filter(|(_, &h)| h)
+                .map(|(r, _)| r)
+                .collect();
+            if rows.is_empty() {
+                return Vec::new();
+            }
+            (0..dim)
+                .map(|j| {
+                    let sum: f64 = rows.iter().map(|r| f64::from(r[part * dim + j])).sum();
+                    (sum / rows.len() as f64) as f32
+                })
+                .collect()
+        };
+        (mean(0, &self.has_title), mean(1, &self.has_description))
+    }
+
+    /// Fills the texts a row lacks with the labelled postings' mean of that part: a zero
+    /// vector is not "no information" to a linear head (its intercept is fitted with the
+    /// texts present), the mean is.
+    pub(crate) fn fill_missing(
+        &mut self,
+        dim: usize,
+        title_mean: &[f32],
+        description_mean: &[f32],
+    ) {
+        let w = self.x.len() / self.has_title.len().max(1);
+        for (r, row) in self.x.chunks_mut(w).enumerate() {
+            if !self.has_title[r] && title_mean.len() == dim {
+                row[..dim].copy_from_slice(title_mean);
+            }
+            if self.missing_description[r] && description_mean.len() == dim {
+                row[dim..2 * dim].copy_from_slice(description_mean);
+            }
+        }
+    }
+}
+
+/// The head's input rows for `inputs` whose cascade answers (title index, `None` when
+/// abstained) are `answers` ([`HeadRows`], missing texts still zeros). Titles go through
+/// `titles` (the caller's cache: each distinct title embedded once); descriptions are
+/// embedded here.
+pub(crate) fn head_rows(
+    c: &Classifier,
+    inputs: &[TitleInput<'_>],
+    answers: &[Option<usize>],
+    opts: &CascadeOptions,
+    titles: &mut EmbedCache,
+) -> Result<HeadRows, ClassifyError> {
+    let dim = c.meta.dim;
+    let w = width(dim, c.meta.classes.len());
+    let title_texts: Vec<Option<String>> = inputs.iter().map(|i| title_text(i.title)).collect();
+    let desc_texts: Vec<Option<String>> = inputs
+        .iter()
+        .zip(answers)
+        .map(|(i, a)| {
+            a.is_none()
+                .then(|| described(i, opts))
+                .flatten()
+                .map(|d| description_text("", d, opts.description_chars))
+        })
+        .collect();
+    let refs = |texts: &[Option<String>]| -> Vec<String> {
+        let distinct: BTreeSet<&String> = texts.iter().flatten().collect();
+        distinct.into_iter().cloned().collect()
+    };
+    let t_refs = refs(&title_texts);
+    let t_refs: Vec<&str> = t_refs.iter().map(String::as_str).collect();
+    titles.ensure(c.encoder(), &t_refs, opts.batch_size, &mut |_, _| {})?;
+    // descriptions in a cache of this call's own (they would swell the caller's title cache)
+    let d_refs = refs(&desc_texts);
+    let d_refs: Vec<&str> = d_refs.iter().map(String::as_str).collect();
+    let mut descriptions = EmbedCache::new(dim);
+    descriptions.ensure(c.encoder(), &d_refs, opts.batch_size, &mut |_, _| {})?;
+    let missing = |t: &str| ClassifyError::Predict(format!("text {t:?} was not embedded"));
+    let mut rows = HeadRows {
+        x: vec![0f32; inputs.len() * w],
+        has_title: title_texts.iter().map(Option::is_some).collect(),
+        has_description: desc_texts.iter().map(Option::is_some).collect(),
+        missing_description: answers
+            .iter()
+            .zip(&desc_texts)
+            .map(|(a, d)| a.is_none() && d.is_none())
+            .collect(),
+        described: 0,
+    };
+    for (i, row) in rows.x.chunks_mut(w).enumerate() {
+        if let Some(t) = &title_texts[i] {
+            row[..dim].copy_from_slice(titles.get(t).ok_or_else(|| missing(t))?);
+        }
+        if let Some(d) = &desc_texts[i] {
+            row[dim..2 * dim].copy_from_slice(descriptions.get(d).ok_or_else(|| missing(d))?);
+            rows.described += 1;
+        }
+        row[2 * dim + answers[i].unwrap_or(c.meta.classes.len())] = 1.0;
+    }
+    Ok(rows)
+}
+
+/// Each prediction's title as an index into the classifier's titles, `None` when abstained.
+pub(crate) fn answer_indices(c: &Classifier, preds: &[crate::Prediction]) -> Vec<Option<usize>> {
+    let index: HashMap<&str, usize> = c
+        .meta
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    preds
+        .iter()
+        .map(|p| {
+            (p.method != Method::Unclassified)
+                .then(|| index.get(p.title_id.as_str()).copied())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Fits the population head on the labelled postings `items` (gold titles the classifier
+/// knows, and `none_fits`): runs the cascade (steps 0–4, as `c` classifies them without a
+/// re-fit) on them for its answers, builds their rows, chooses the weight decay and fits the
+/// map by the cross-fit, then fits the head on all of them. `None` below [`MIN_POSTINGS`]
+/// labelled postings.
 pub fn fit_population(
     c: &Classifier,
     items: &[EvalItem],
     opts: &CascadeOptions,
 ) -> Result<Option<PopulationFit>, ClassifyError> {
-    // `none_fits` labels are one class past the classifier's titles
-    let class_of: HashMap<&str, u32> = c
-        .meta
-        .classes
+    let known: BTreeSet<&str> = c.meta.classes.iter().map(String::as_str).collect();
+    let labelled: Vec<(&EvalItem, &str)> = items
         .iter()
-        .map(String::as_str)
-        .chain([NONE_FITS])
-        .enumerate()
-        .map(|(i, id)| (id, i as u32))
+        .filter_map(|item| {
+            let gold = item.gold_title.as_deref()?;
+            (known.contains(gold) || gold == NONE_FITS).then_some((item, gold))
+        })
         .collect();
-    let labelled = || {
-        items.iter().filter_map(|item| {
-            let gold = item.gold_title.as_deref().and_then(|g| class_of.get(g))?;
-            Some((item, *gold))
-        })
-    };
-    let described: (Vec<String>, Vec<u32>) = labelled()
-        .filter(|_| opts.use_description)
-        .filter_map(|(item, y)| {
-            let d = item
-                .description
-                .as_deref()
-                .filter(|d| !d.trim().is_empty())?;
-            Some((description_text("", d, opts.description_chars), y))
-        })
-        .unzip();
-    let titled: (Vec<String>, Vec<u32>) = labelled()
-        .filter_map(|(item, y)| Some((title_text(&item.title)?, y)))
-        .unzip();
-    let fit = PopulationFit {
-        descriptions: fit_vote(c, &described.0, &described.1, opts)?,
-        titles: fit_vote(c, &titled.0, &titled.1, opts)?,
-    };
-    Ok((fit.descriptions.is_some() || fit.titles.is_some()).then_some(fit))
-}
-
-/// One vote: `texts` embedded, the neighbour count chosen by the cross-fit, the map fitted on
-/// it. `None` below [`MIN_POSTINGS`] texts.
-fn fit_vote(
-    c: &Classifier,
-    texts: &[String],
-    labels: &[u32],
-    opts: &CascadeOptions,
-) -> Result<Option<NeighbourVote>, ClassifyError> {
-    if labels.len() < MIN_POSTINGS {
+    if labelled.len() < MIN_POSTINGS {
         return Ok(None);
     }
-    let dim = c.meta.dim;
-    let x = c.embed_texts(texts, opts.batch_size)?;
-    // with `none_fits` labels, one class more (the last): "no title fits"
-    let titles = c.meta.classes.len();
-    let none_fits = labels.iter().filter(|&&l| l as usize == titles).count();
-    let k = titles + usize::from(none_fits > 0);
-    // the first neighbour count with the most right cross-fitted votes
-    let mut best: Option<(usize, usize, Vec<f32>, Vec<bool>)> = None;
-    for neighbours in NEIGHBOURS {
-        let (top, right) = cross_fit(&x, dim, labels, k, neighbours)?;
-        let hits = right.iter().filter(|&&r| r).count();
+    let inputs: Vec<TitleInput<'_>> = labelled
+        .iter()
+        .map(|(item, _)| TitleInput {
+            title: &item.title,
+            description: item.description.as_deref(),
+        })
+        .collect();
+    let mut cache = c.new_cache();
+    let mut stats = CascadeStats::default();
+    let preds = c.cascade(&inputs, &mut cache, opts, &mut stats)?;
+    let answers = answer_indices(c, &preds);
+    let mut rows = head_rows(c, &inputs, &answers, opts, &mut cache)?;
+    let (title_mean, description_mean) = rows.means(c.meta.dim);
+    rows.fill_missing(c.meta.dim, &title_mean, &description_mean);
+    let abstained_undescribed = (0..labelled.len())
+        .filter(|&r| rows.abstained_undescribed(r))
+        .count();
+    let (x, described) = (rows.x, rows.described);
+    let dim = width(c.meta.dim, c.meta.classes.len());
+    // the head's classes: the labelled titles in id order (`none_fits` among them)
+    let classes: Vec<String> = labelled
+        .iter()
+        .map(|(_, g)| *g)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let class_of: HashMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i as u32))
+        .collect();
+    let y: Vec<u32> = labelled.iter().map(|(_, g)| class_of[g]).collect();
+    let k = classes.len();
+    let weights = row_weights(&y, k);
+    // what each labelled posting's answer was (`None`: abstained), and what it knows of titles
+    let answered: Vec<Option<&str>> = preds
+        .iter()
+        .map(|p| (p.method != Method::Unclassified).then_some(p.title_id.as_str()))
+        .collect();
+    let golds: Vec<&str> = labelled.iter().map(|(_, g)| *g).collect();
+    // the first weight decay with the most right cross-fitted answers
+    let mut best: Option<(f64, usize, CrossFit)> = None;
+    for wd in WEIGHT_DECAYS {
+        let fit = cross_fit(&x, dim, &y, &weights, k, wd, &answered, &golds)?;
+        let hits = fit.right.iter().filter(|&&r| r).count();
         if best.as_ref().is_none_or(|b| hits > b.1) {
-            best = Some((neighbours, hits, top, right));
+            best = Some((wd, hits, fit));
         }
     }
-    let Some((neighbours, hits, top, right)) = best else {
+    let Some((weight_decay, hits, fit)) = best else {
         return Ok(None);
     };
-    let accuracy = hits as f64 / right.len() as f64;
-    Ok(Some(NeighbourVote {
-        info: PopulationInfo {
-            postings: labels.len(),
-            none_fits,
-            neighbours,
-            map: Isotonic::fit(&top, &right),
-            cross_fit_accuracy: accuracy,
+    // each map is anchored at chance: a head whose answer is as likely as any other (top
+    // probability 1/k) counts once as wrong, so that a head measured only where it was sure
+    // does not map its doubts to certainty (isotonic maps hold their end values outside the
+    // fitted range)
+    let map_of = |unseen: bool| {
+        let (mut top, mut right): (Vec<f32>, Vec<bool>) = fit
+            .top
+            .iter()
+            .zip(&fit.right)
+            .zip(&fit.unseen)
+            .filter(|(_, &u)| u == unseen)
+            .map(|((&t, &r), _)| (t, r))
+            .unzip();
+        let measured = top.len();
+        top.push(1.0 / k as f32);
+        right.push(false);
+        (measured, Isotonic::fit(&top, &right))
+    };
+    let (_, map) = map_of(false);
+    let (unseen_answers, unseen_map) = map_of(true);
+    let cascade_right = preds
+        .iter()
+        .zip(&labelled)
+        .filter(|(p, (_, g))| p.method != Method::Unclassified && p.title_id == *g)
+        .count();
+    // on the postings the cascade answered (labelled with a title: a "none fits" answer from
+    // the head leaves an answer as it is): is the head more often right than the answers?
+    let moved_if_wrong = |i: usize| answered[i].is_some() && golds[i] != NONE_FITS;
+    let answered_count = (0..labelled.len()).filter(|&i| moved_if_wrong(i)).count();
+    let head_right_on_answered = fit
+        .index
+        .iter()
+        .zip(&fit.right)
+        .filter(|(&i, &r)| r && moved_if_wrong(i))
+        .count();
+    let share = |n: usize| n as f64 / answered_count.max(1) as f64;
+    let titles_known: BTreeSet<String> = preds
+        .iter()
+        .filter(|p| p.method != Method::Unclassified)
+        .map(|p| p.title_id.clone())
+        .chain(classes.iter().filter(|t| *t != NONE_FITS).cloned())
+        .collect();
+    let head = LogregHead::fit(
+        &x,
+        dim,
+        &y,
+        &weights,
+        k,
+        &head_params(weight_decay, y.len()),
+    )?;
+    Ok(Some(PopulationFit {
+        info: PopulationHeadInfo {
+            postings: labelled.len(),
+            none_fits: labelled.iter().filter(|(_, g)| *g == NONE_FITS).count(),
+            described,
+            abstained_undescribed,
+            classes,
+            titles_known: titles_known.into_iter().collect(),
+            weight_decay,
+            title_mean,
+            description_mean,
+            map,
+            unseen_answers,
+            unseen_map: (unseen_answers >= MIN_UNSEEN).then_some(unseen_map),
+            cross_fit_accuracy: hits as f64 / fit.right.len() as f64,
+            cascade_accuracy: cascade_right as f64 / labelled.len() as f64,
+            answered: answered_count,
+            answered_cross_fit_accuracy: share(head_right_on_answered),
+            answered_cascade_accuracy: share(cascade_right),
+            moves_answers: head_right_on_answered > cascade_right,
         },
-        head: Head::Knn(KnnHead::fit(&x, dim, labels, k, neighbours)),
+        head: Head::Logreg(head),
     }))
 }
 
-/// Each labelled posting's neighbours' title, from a head fitted on the other folds: its top
-/// probability and whether it is the label, in fold order.
+/// Each labelled posting's weight in the fit: its title's count to the power −1/2 (scaled to
+/// mean 1), halfway between counting every posting once — which, with the strong decay the
+/// cross-fit picks, pulls a population's rarer titles into its commonest (on HN 2026, every
+/// frontend and data engineer to software engineer) — and weighting every title alike, which
+/// costs the common titles more than it gives the rare ones.
+fn row_weights(y: &[u32], k: usize) -> Vec<f32> {
+    let mut count = vec![0usize; k];
+    for &c in y {
+        count[c as usize] += 1;
+    }
+    let raw: Vec<f64> = y
+        .iter()
+        .map(|&c| (count[c as usize] as f64).powf(-0.5))
+        .collect();
+    let mean = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
+    raw.iter().map(|w| (w / mean) as f32).collect()
+}
+
+/// The cross-fit's record, one entry per labelled posting in fold order: the head's top
+/// probability, whether it was the label, and whether the posting's cascade answer was unseen
+/// by the other folds (answered or labelled so by none of them).
+struct CrossFit {
+    /// The labelled posting of each entry.
+    index: Vec<usize>,
+    top: Vec<f32>,
+    right: Vec<bool>,
+    unseen: Vec<bool>,
+}
+
+/// Each labelled posting's answer from a head fitted on the other folds ([`CrossFit`]).
+/// `answered` and `golds` are the postings' cascade answers and labels.
+#[allow(clippy::too_many_arguments)]
 fn cross_fit(
     x: &[f32],
     dim: usize,
     labels: &[u32],
+    row_weights: &[f32],
     k: usize,
-    neighbours: usize,
-) -> Result<(Vec<f32>, Vec<bool>), ClassifyError> {
-    let (mut top, mut right) = (Vec::new(), Vec::new());
+    weight_decay: f64,
+    answered: &[Option<&str>],
+    golds: &[&str],
+) -> Result<CrossFit, ClassifyError> {
+    let mut fit = CrossFit {
+        index: Vec::new(),
+        top: Vec::new(),
+        right: Vec::new(),
+        unseen: Vec::new(),
+    };
     for fold in 0..FOLDS {
         let (train, test): (Vec<usize>, Vec<usize>) =
             (0..labels.len()).partition(|i| i % FOLDS != fold);
@@ -174,14 +454,48 @@ fn cross_fit(
                 .flat_map(|&i| x[i * dim..(i + 1) * dim].iter().copied())
                 .collect()
         };
+        let seen: BTreeSet<&str> = train
+            .iter()
+            .flat_map(|&i| answered[i].into_iter().chain([golds[i]]))
+            .collect();
         let y: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
-        let head = Head::Knn(KnnHead::fit(&rows(&train), dim, &y, k, neighbours));
+        let weights: Vec<f32> = train.iter().map(|&i| row_weights[i]).collect();
+        let params = head_params(weight_decay, y.len());
+        let head = LogregHead::fit(&rows(&train), dim, &y, &weights, k, &params)?;
         let p = head.predict_proba(&rows(&test))?;
         for (j, &i) in test.iter().enumerate() {
             let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
-            top.push(prob);
-            right.push(class as u32 == labels[i]);
+            fit.index.push(i);
+            fit.top.push(prob);
+            fit.right.push(class as u32 == labels[i]);
+            fit.unseen
+                .push(answered[i].is_some_and(|a| !seen.contains(a)));
         }
     }
-    Ok((top, right))
+    Ok(fit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_weights;
+
+    #[test]
+    fn a_rarer_title_weighs_more_per_posting_and_less_in_all() {
+        // 16 postings of title 0, 4 of title 1, 1 of title 2
+        let y: Vec<u32> = [vec![0; 16], vec![1; 4], vec![2]].concat();
+        let w = row_weights(&y, 3);
+        let mean = w.iter().sum::<f32>() / w.len() as f32;
+        assert!((mean - 1.0).abs() < 1e-5, "scaled to mean 1: {mean}");
+        // per posting: 1/4, 1/2, 1 (before scaling) — twice as much for a quarter the count
+        assert!((w[16] / w[0] - 2.0).abs() < 1e-5 && (w[20] / w[16] - 2.0).abs() < 1e-5);
+        // per title: the common title still weighs most in all (16/4 = 4 against 4/2 = 2 and 1)
+        let total = |c: u32| -> f32 {
+            y.iter()
+                .zip(&w)
+                .filter(|(l, _)| **l == c)
+                .map(|(_, w)| w)
+                .sum()
+        };
+        assert!(total(0) > total(1) && total(1) > total(2));
+    }
 }

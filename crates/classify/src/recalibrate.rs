@@ -116,8 +116,7 @@ pub(crate) fn fit_recalibration(
             alias_confidence_before,
             min_confidence_before,
             remap,
-            population: None,
-            population_titles: None,
+            population_head: None,
         },
         alias,
         min,
@@ -128,8 +127,8 @@ pub(crate) fn fit_recalibration(
 /// on labelled outcomes ([`fit_recalibration`]) and, with `remap`, the predicted titles the
 /// labels say are mostly another title moved to it ([`fit_remap`]). The outcomes must come from
 /// `head`, the directory's chosen head, evaluated without an earlier re-fit. With `population`
-/// ([`crate::population::fit_population`]) the copy also remembers the labelled postings by
-/// their descriptions and their titles (step 6 of the cascade). Returns the written metadata.
+/// ([`crate::population::fit_population`]) the copy also holds the population head (step 6 of
+/// the cascade). Returns the written metadata.
 pub fn write_recalibrated_classifier(
     src: &std::path::Path,
     to: &std::path::Path,
@@ -166,17 +165,17 @@ pub fn write_recalibrated_classifier(
         },
     )
     .map_err(ClassifyError::Format)?;
-    // an earlier re-fit's population is not this one's
+    // an earlier re-fit's population head (or older labelled neighbours) is not this one's
     let skip = |n: &str| {
         n.starts_with(".tmp-")
-            || n == crate::population::POPULATION_DIR
-            || n == crate::population::POPULATION_TITLES_DIR
+            || n == crate::population::POPULATION_HEAD_DIR
+            || n == "population"
+            || n == "population_titles"
     };
     crate::copy_dir(src, to, &skip)?;
     if let Some(p) = population {
         p.save(to)?;
-        recal.population = p.descriptions.as_ref().map(|v| v.info.clone());
-        recal.population_titles = p.titles.as_ref().map(|v| v.info.clone());
+        recal.population_head = Some(p.info.clone());
     }
     meta.alias_confidence = alias;
     meta.min_confidence = min;

@@ -68,10 +68,11 @@ impl fmt::Display for StepTimes<'_> {
             let secs = stats.population_time.as_secs_f64();
             writeln!(
                 f,
-                "  labelled neighbours {:>6} texts in {:>8.3}s = {:>10.0} texts/s ({} abstentions classified, {} moved{})",
+                "  population head  {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({} descriptions read; {} abstentions classified, {} moved{})",
                 stats.population_read,
                 secs,
                 rate(stats.population_read, secs),
+                stats.population_described,
                 stats.population_filled,
                 stats.population_moved,
                 if stats.population_none > 0 {

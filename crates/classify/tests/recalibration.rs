@@ -2,9 +2,11 @@
 //! --recalibrate-to DIR`, [`write_recalibrated_classifier`]) moves the predicted titles the
 //! labels say are mostly another title (step 5 of the cascade, the remap), records each remap
 //! in `classifier.json`, and leaves every other title alone; without the remap (`--no-remap`)
-//! only the confidence is re-fitted. It also remembers the labelled postings by their
-//! descriptions and by their titles (step 6, the labelled neighbours) and classifies by them
-//! what the cascade leaves unclassified — by titles alone too, for labels without descriptions.
+//! only the confidence is re-fitted. With enough labelled postings it fits a population head
+//! instead (step 6): a logistic regression over each posting's title, the cascade's answer and,
+//! where the cascade abstained, its description — which classifies what the cascade leaves
+//! unclassified (by titles alone too, for labels without descriptions), moves the answers the
+//! labels call another title, and leaves alone the answers the labels never saw.
 //!
 //! Needs the MiniLM model and trains the default classifier into the jobshift cache when it is
 //! not there yet (minutes, once); skipped without the model, FAILS instead when
@@ -15,8 +17,9 @@ mod common;
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method};
 use jobshift_classify::eval::Outcome;
 use jobshift_classify::examples::EvalItem;
-use jobshift_classify::population::{fit_population, MIN_POSTINGS};
+use jobshift_classify::population::{fit_population, PopulationFit, MIN_POSTINGS};
 use jobshift_classify::write_recalibrated_classifier;
+use jobshift_classify::CascadeOptions;
 
 fn outcome(best: &str, gold: &str, confidence: f32) -> Outcome {
     Outcome {
@@ -37,6 +40,31 @@ fn titled(title: &'static str, id: &'static str) -> impl Iterator<Item = EvalIte
         description: None,
         gold_title: Some(id.into()),
     })
+}
+
+/// The default classifier read without descriptions (labels of titles alone), or `None`
+/// where the test is skipped.
+fn titles_only() -> Option<(std::path::PathBuf, Classifier, CascadeOptions)> {
+    let dir = common::default_classifier_dir()?;
+    let original = Classifier::load(&dir).unwrap();
+    let mut opts = original.default_options();
+    opts.use_description = false;
+    Some((dir, original, opts))
+}
+
+/// A population head fitted on 30 postings of each (title, label) pair.
+fn fit_on_titles(
+    c: &Classifier,
+    opts: &CascadeOptions,
+    pairs: [(&'static str, &'static str); 2],
+) -> PopulationFit {
+    let items: Vec<EvalItem> = pairs
+        .into_iter()
+        .flat_map(|(t, id)| titled(t, id))
+        .collect();
+    fit_population(c, &items, opts)
+        .unwrap()
+        .expect("60 labelled titles are enough")
 }
 
 /// Labelled postings the embedding step predicted as `best`: `n` labelled `gold` per pair.
@@ -176,7 +204,7 @@ const KITCHEN: [&str; 6] = [
 ];
 
 #[test]
-fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
+fn a_refit_reads_the_description_of_a_posting_whose_title_names_no_role() {
     let Some(dir) = common::default_classifier_dir() else {
         return;
     };
@@ -189,18 +217,19 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
     .concat();
     let fit = fit_population(&original, &items, &opts)
         .unwrap()
-        .expect("80 labelled postings with descriptions are enough");
-    let by_description = &fit.descriptions.as_ref().unwrap().info;
-    assert_eq!(by_description.postings, 80);
+        .expect("80 labelled postings are enough");
+    let info = &fit.info;
+    // every title is "Remote" and the cascade abstains on all: only the descriptions tell
+    assert_eq!((info.postings, info.described), (80, 80), "{info:?}");
+    assert_eq!(info.classes, ["cook", "registered_nurse"]);
+    assert_eq!(info.cascade_accuracy, 0.0, "{info:?}");
+    assert!(info.cross_fit_accuracy > 0.95, "{info:?}");
+    assert_eq!(info.titles_known, ["cook", "registered_nurse"]);
     assert!(
-        by_description.cross_fit_accuracy > 0.95,
-        "{by_description:?}"
+        info.unseen_map.is_none(),
+        "no answer to be unseen: {info:?}"
     );
-    // every labelled title is "Remote": the titles' vote knows nothing and says so
-    let by_title = &fit.titles.as_ref().unwrap().info;
-    assert_eq!(by_title.postings, 80);
-    assert!(by_title.map.apply(1.0) < 0.8, "{by_title:?}");
-    // too few labelled postings with descriptions: nothing to remember
+    // too few labelled postings: no head
     assert!(fit_population(&original, &items[..MIN_POSTINGS - 1], &opts)
         .unwrap()
         .is_none());
@@ -216,22 +245,20 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
         write_recalibrated_classifier(&dir, &to, head, &outcomes, labels.clone(), true, Some(&fit))
             .unwrap();
     let refit_record = meta.recalibration.as_ref().unwrap();
-    assert_eq!(refit_record.population.as_ref(), Some(by_description));
-    assert_eq!(refit_record.population_titles.as_ref(), Some(by_title));
-    assert!(to.join("population/head.json").is_file());
-    assert!(to.join("population_titles/head.json").is_file());
+    assert_eq!(refit_record.population_head.as_ref(), Some(info));
+    assert!(to.join("population_head/head.json").is_file());
 
     let nurse = "Acme Health | Remote | Full-time\n\nJoin our hospital: care for patients, administer medications and monitor vital signs on night shifts.";
     let cook = "Acme Bistro | Remote | Full-time\n\nWork the line at dinner service, prep sauces and proteins, keep the kitchen clean.";
     let (before_nurse, _) = common::classify(&original, &["Remote"], Some(nurse));
-    assert_ne!(before_nurse[0].method, Method::LabelledNeighbours);
+    assert_ne!(before_nurse[0].method, Method::PopulationHead);
     let refit = Classifier::load(&to).unwrap();
     let (nurse_after, stats) = common::classify(&refit, &["Remote"], Some(nurse));
     assert_eq!(
         nurse_after[0].title_id, "registered_nurse",
         "{nurse_after:?}"
     );
-    assert_eq!(nurse_after[0].method, Method::LabelledNeighbours);
+    assert_eq!(nurse_after[0].method, Method::PopulationHead);
     assert!(nurse_after[0].confidence >= refit.meta.min_confidence);
     let (cook_after, _) = common::classify(&refit, &["Remote"], Some(cook));
     assert_eq!(cook_after[0].title_id, "cook", "{cook_after:?}");
@@ -240,41 +267,45 @@ fn a_refit_remembers_its_labelled_postings_by_their_descriptions() {
         1,
         "{stats:?}"
     );
-    // an exact taxonomy title stays (these labels never saw a backend engineer), and a posting
-    // without a description is untouched
+    // an answer these labels never saw stays (no backend engineer among them), and a posting
+    // with neither a description nor a title the labels tell apart is not classified: the
+    // head's answer for it is below min_confidence
     let (sure, _) = common::classify(&refit, &["Backend Engineer"], Some(nurse));
     assert_eq!(sure[0].title_id, "backend_engineer", "{sure:?}");
     let (bare, _) = common::classify(&refit, &["Remote"], None);
     assert_eq!(bare[0].title_id, "unclassified", "{bare:?}");
 
-    // without a population (`--no-neighbours`), nothing is remembered and nothing filled
+    // without a population head (`--no-population-head`), nothing is filled
     let plain = tmp.path().join("plain");
     write_recalibrated_classifier(&dir, &plain, head, &outcomes, labels, true, None).unwrap();
-    assert!(!plain.join("population").exists());
+    assert!(!plain.join("population_head").exists());
     let (plain_nurse, _) =
         common::classify(&Classifier::load(&plain).unwrap(), &["Remote"], Some(nurse));
-    assert_ne!(plain_nurse[0].method, Method::LabelledNeighbours);
+    assert_ne!(plain_nurse[0].method, Method::PopulationHead);
+
+    // a re-fit by an earlier jobshift (labelled neighbours) is refused with the fix
+    std::fs::create_dir_all(plain.join("population")).unwrap();
+    std::fs::write(plain.join("population/head.json"), "{}").unwrap();
+    let err = Classifier::load(&plain).err().expect("refused").to_string();
+    assert!(err.contains("--recalibrate-to"), "{err}");
 }
 
 #[test]
-fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
-    let Some(dir) = common::default_classifier_dir() else {
+fn a_refit_on_titles_alone_reads_their_titles() {
+    let Some((dir, original, opts)) = titles_only() else {
         return;
     };
-    let original = Classifier::load(&dir).unwrap();
-    let mut opts = original.default_options();
-    opts.use_description = false;
     // this population's labellers know what its "Join our team" and "Multiple positions"
     // postings are; the taxonomy cannot
-    let items: Vec<EvalItem> = titled("Join our team", "cook")
-        .chain(titled("Multiple positions", "registered_nurse"))
-        .collect();
-    let fit = fit_population(&original, &items, &opts)
-        .unwrap()
-        .expect("60 labelled titles are enough");
-    assert!(fit.descriptions.is_none(), "no descriptions were read");
-    let by_title = &fit.titles.as_ref().unwrap().info;
-    assert_eq!((by_title.postings, by_title.cross_fit_accuracy), (60, 1.0));
+    let pairs = [
+        ("Join our team", "cook"),
+        ("Multiple positions", "registered_nurse"),
+    ];
+    let fit = fit_on_titles(&original, &opts, pairs);
+    let info = &fit.info;
+    assert_eq!(info.described, 0, "no descriptions were read: {info:?}");
+    assert_eq!((info.postings, info.cross_fit_accuracy), (60, 1.0));
+    assert_eq!((info.answered, info.moves_answers), (0, false), "{info:?}");
 
     // the confidence re-fit's outcomes, as in the test above (min_confidence lands near 0.5)
     let mut outcomes = labelled("backend_engineer", &[("backend_engineer", 60)], 0.9);
@@ -293,7 +324,6 @@ fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
         Some(&fit),
     )
     .unwrap();
-    assert!(!to.join("population").exists());
     let titles = ["Join our team", "Multiple positions", "Backend Engineer"];
     let (before, _) = common::classify_with(&original, &titles, None, &opts);
     assert_eq!(before[0].title_id, "unclassified", "{before:?}");
@@ -306,19 +336,20 @@ fn a_refit_on_titles_alone_remembers_them_by_their_titles() {
         ["cook", "registered_nurse", "backend_engineer"],
         "{after:?}"
     );
-    assert_eq!(after[0].method, Method::LabelledNeighbours);
-    assert_eq!(after[2].method, Method::Alias, "an exact title stays");
+    assert_eq!(after[0].method, Method::PopulationHead);
+    assert_eq!(
+        after[2].method,
+        Method::Alias,
+        "an answer the labels never saw stays"
+    );
     assert_eq!(stats.population_filled, 2, "{stats:?}");
 }
 
 #[test]
 fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
-    let Some(dir) = common::default_classifier_dir() else {
+    let Some((dir, original, opts)) = titles_only() else {
         return;
     };
-    let original = Classifier::load(&dir).unwrap();
-    let mut opts = original.default_options();
-    opts.use_description = false;
     let outcomes = {
         let mut o = labelled("backend_engineer", &[("backend_engineer", 60)], 0.9);
         let unsure = [("backend_engineer", 30), ("data_engineer", 30)];
@@ -345,13 +376,13 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
         "{before:?}"
     );
 
-    // labels that know only jobs pull the comment to one of them
+    // labels that know only jobs: their titles are classified, the comment is left to the head
     let jobs: Vec<EvalItem> = titled("Join our team", "cook")
         .chain(titled("Multiple positions", "registered_nurse"))
         .collect();
     let (_, jobs_only) = refit_with("jobs", &jobs);
-    let (pulled, _) = common::classify_with(&jobs_only, &titles, None, &opts);
-    assert_eq!(pulled[0].method, Method::LabelledNeighbours, "{pulled:?}");
+    let (jobs_said, _) = common::classify_with(&jobs_only, &titles, None, &opts);
+    assert_eq!(jobs_said[1].title_id, "cook", "{jobs_said:?}");
 
     // with the labellers' "none fits" for such rows, it stays as the cascade had it
     let with_none: Vec<EvalItem> = titled("Join our team", "cook")
@@ -361,8 +392,7 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
         ))
         .collect();
     let (fit, refit) = refit_with("none", &with_none);
-    let by_title = &fit.titles.as_ref().unwrap().info;
-    assert_eq!((by_title.postings, by_title.none_fits), (60, 30));
+    assert_eq!((fit.info.postings, fit.info.none_fits), (60, 30));
     let (after, stats) = common::classify_with(&refit, &titles, None, &opts);
     let ids: Vec<&str> = after.iter().map(|p| p.title_id.as_str()).collect();
     assert_eq!(ids, ["unclassified", "cook"], "{after:?}");
@@ -380,5 +410,32 @@ fn a_refit_leaves_postings_like_its_none_fits_labels_as_they_were() {
         &std::fs::read_to_string(tmp.path().join("none/classifier.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(meta["recalibration"]["population_titles"]["none_fits"], 30);
+    assert_eq!(meta["recalibration"]["population_head"]["none_fits"], 30);
+}
+
+#[test]
+fn a_head_no_better_than_the_cascades_answers_leaves_them_alone() {
+    let Some((_, original, opts)) = titles_only() else {
+        return;
+    };
+    // labels that agree with every answer: the head cannot be more often right than they are
+    let agree = [
+        ("Backend Engineer", "backend_engineer"),
+        ("Data Engineer", "data_engineer"),
+    ];
+    let fit = fit_on_titles(&original, &opts, agree);
+    let info = &fit.info;
+    assert_eq!(info.answered, 60, "{info:?}");
+    assert_eq!(info.answered_cascade_accuracy, 1.0, "{info:?}");
+    assert!(!info.moves_answers, "{info:?}");
+    // labels that call every "Data Engineer" a backend engineer: the head is right where the
+    // answers are not, and moves them
+    let differ = [
+        ("Backend Engineer", "backend_engineer"),
+        ("Data Engineer", "backend_engineer"),
+    ];
+    let fit = fit_on_titles(&original, &opts, differ);
+    let info = &fit.info;
+    assert_eq!(info.answered_cascade_accuracy, 0.5, "{info:?}");
+    assert!(info.moves_answers, "{info:?}");
 }

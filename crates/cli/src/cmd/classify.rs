@@ -150,22 +150,18 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(to) = &a.recalibrate_to {
-        let population = if a.no_neighbours {
+        let population = if a.no_population_head {
             None
         } else {
-            // the labelled neighbours remember the none_fits labels too
-            let remembered: Vec<_> = study
+            // the population head learns from the none_fits labels too
+            let labelled: Vec<_> = study
                 .items
                 .iter()
                 .chain(&study.none_fits)
                 .cloned()
                 .collect();
-            let described = remembered
-                .iter()
-                .filter(|i| opts.use_description && i.description.is_some())
-                .count();
-            eprintln!("embedding the titles of {} and the descriptions of {described} labelled postings (the labelled neighbours; descriptions about 40 a second on 2 cores)", remembered.len());
-            jobshift_classify::population::fit_population(&c, &remembered, &opts)?
+            eprintln!("fitting the population head on {} labelled postings (their titles, the cascade's answers, and the descriptions where it abstained; descriptions about 40 a second on 2 cores)", labelled.len());
+            jobshift_classify::population::fit_population(&c, &labelled, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(a.classifier.as_deref()),
@@ -173,7 +169,8 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.head,
             &scores.outcomes,
             a.labels.iter().map(|p| p.display().to_string()).collect(),
-            !a.no_remap,
+            // the population head learns what the remap would move; the remap serves re-fits without one
+            !a.no_remap && population.is_none(),
             population.as_ref(),
         )?;
         println!(
@@ -184,32 +181,43 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             c.meta.min_confidence,
             meta.min_confidence
         );
-        if !a.no_neighbours {
-            let refit = meta.recalibration.as_ref();
-            for (by, info) in [
-                ("descriptions", refit.and_then(|r| r.population.as_ref())),
-                ("titles", refit.and_then(|r| r.population_titles.as_ref())),
-            ] {
-                match info {
-                    Some(p) => println!(
-                        "  labelled neighbours: {} postings remembered by their {by}{} ({} nearest vote; cross-fitted title accuracy {:.3})",
+        if !a.no_population_head {
+            match meta
+                .recalibration
+                .as_ref()
+                .and_then(|r| r.population_head.as_ref())
+            {
+                Some(p) => {
+                    println!(
+                        "  population head: {} labelled postings{}, {} titles, {} descriptions read where the cascade abstained; cross-fitted title accuracy {:.3} (the cascade's {:.3}), weight decay {}",
                         p.postings,
                         if p.none_fits > 0 {
-                            format!(", {} of them none_fits", p.none_fits)
+                            format!(" ({} none_fits)", p.none_fits)
                         } else {
                             String::new()
                         },
-                        p.neighbours,
-                        p.cross_fit_accuracy
-                    ),
-                    None if by == "descriptions" && !opts.use_description => {
-                        println!("  labelled neighbours: not by their descriptions (--no-description)")
-                    }
-                    None => println!(
-                        "  labelled neighbours: none by their {by} (fewer than {} labelled postings with them)",
-                        jobshift_classify::population::MIN_POSTINGS
-                    ),
+                        p.classes.len(),
+                        p.described,
+                        p.cross_fit_accuracy,
+                        p.cascade_accuracy,
+                        p.weight_decay
+                    );
+                    println!(
+                        "  on the {} the cascade answered: head {:.3}, cascade {:.3} — {}",
+                        p.answered,
+                        p.answered_cross_fit_accuracy,
+                        p.answered_cascade_accuracy,
+                        if p.moves_answers {
+                            "the head moves answers and fills abstentions"
+                        } else {
+                            "the head only fills abstentions"
+                        }
+                    );
                 }
+                None => println!(
+                    "  population head: none (fewer than {} labelled postings)",
+                    jobshift_classify::population::MIN_POSTINGS
+                ),
             }
         }
         for (from, r) in meta.recalibration.iter().flat_map(|r| &r.remap) {
