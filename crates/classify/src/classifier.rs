@@ -157,7 +157,7 @@ pub use crate::seniority::MAX_TITLE_CHARS;
 pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
 /// Where re-fits before the population head kept their labelled neighbours (by description,
 /// by title): a directory that has them was re-fitted by an earlier jobshift.
-const LEGACY_POPULATION_DIRS: [&str; 2] = ["population", "population_titles"];
+pub(crate) const LEGACY_POPULATION_DIRS: [&str; 2] = ["population", "population_titles"];
 
 /// Characters of a description the role finder reads.
 const ROLE_SCAN_CHARS: usize = 6000;
@@ -577,18 +577,27 @@ impl Classifier {
         stats: &mut CascadeStats,
     ) -> Result<(), ClassifyError> {
         let started = std::time::Instant::now();
-        let answers = crate::population::answer_indices(self, preds);
-        let mut rows = crate::population::head_rows(self, inputs, &answers, opts, cache)?;
+        // a head that may not move answers reads only the abstentions
+        let read: Vec<usize> = (0..preds.len())
+            .filter(|&n| info.moves_answers || preds[n].method == Method::Unclassified)
+            .collect();
+        if read.is_empty() {
+            return Ok(());
+        }
+        let read_inputs: Vec<TitleInput<'_>> = read.iter().map(|&n| inputs[n]).collect();
+        let read_preds: Vec<&Prediction> = read.iter().map(|&n| &preds[n]).collect();
+        let answers = crate::population::answer_indices(self, &read_preds);
+        let mut rows = crate::population::head_rows(self, &read_inputs, &answers, opts, cache)?;
         rows.fill_missing(self.meta.dim, &info.title_mean, &info.description_mean);
-        stats.population_read += preds.len();
+        stats.population_read += read.len();
         stats.population_described += rows.described;
         let p = head.predict_proba(&rows.x)?;
         let k = head.num_classes();
-        for (n, pred) in preds.iter_mut().enumerate() {
-            if info.abstained_undescribed == 0 && rows.abstained_undescribed(n) {
+        for (j, &n) in read.iter().enumerate() {
+            if info.abstained_undescribed == 0 && rows.abstained_undescribed(j) {
                 continue;
             }
-            let (class, prob) = top_k(&p[n * k..(n + 1) * k], 1)[0];
+            let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
             let Some(title) = info.classes.get(class) else {
                 continue;
             };
@@ -596,26 +605,25 @@ impl Classifier {
                 stats.population_none += 1;
                 continue;
             }
+            let pred = &mut preds[n];
             let abstained = pred.method == Method::Unclassified;
-            if !abstained && !info.moves_answers {
-                continue;
-            }
             let seen = abstained || info.titles_known.binary_search(&pred.title_id).is_ok();
             let q = match (seen, &info.unseen_map) {
                 (true, _) => info.map.apply(prob),
                 (false, Some(m)) => m.apply(prob),
                 (false, None) => continue,
             };
-            let take = if abstained {
-                q >= self.meta.min_confidence
-            } else if *title == pred.title_id {
+            if *title == pred.title_id {
                 // the head confirms an answer the labels know: its cross-fitted map is how
                 // often such a confirmation was right, closer than the cascade's re-fitted
                 // confidence, which was measured before the head moved the others
                 if seen {
                     pred.confidence = q;
                 }
-                false
+                continue;
+            }
+            let take = if abstained {
+                q >= self.meta.min_confidence
             } else {
                 seen || q > pred.confidence
             };

@@ -107,10 +107,13 @@ fn width(dim: usize, titles: usize) -> usize {
 /// abstained | the answer, one-hot]`, and which rows lack a text they should have (a blank
 /// title; an abstention without a description), to be filled by [`HeadRows::fill_missing`].
 pub(crate) struct HeadRows {
+    /// Row-major, `width` values a row.
     pub x: Vec<f32>,
+    width: usize,
     has_title: Vec<bool>,
     has_description: Vec<bool>,
-    missing_description: Vec<bool>,
+    /// Abstentions without a description (the description part is what they lack).
+    abstained_undescribed: Vec<bool>,
     /// Descriptions embedded.
     pub described: usize,
 }
@@ -118,15 +121,13 @@ pub(crate) struct HeadRows {
 impl HeadRows {
     /// Whether row `r` is an abstention without a description.
     pub(crate) fn abstained_undescribed(&self, r: usize) -> bool {
-        self.missing_description[r]
+        self.abstained_undescribed[r]
     }
-}
 
-impl HeadRows {
     /// The title part's and the description part's means over the rows that have them (empty
     /// where none has).
     fn means(&self, dim: usize) -> (Vec<f32>, Vec<f32>) {
-        let w = self.x.len() / self.has_title.len().max(1);
+        let w = self.width;
         let mean = |part: usize, has: &[bool]| -> Vec<f32> {
             let rows: Vec<&[f32]> = self
                 .x
@@ -157,12 +158,12 @@ impl HeadRows {
         title_mean: &[f32],
         description_mean: &[f32],
     ) {
-        let w = self.x.len() / self.has_title.len().max(1);
+        let w = self.width;
         for (r, row) in self.x.chunks_mut(w).enumerate() {
             if !self.has_title[r] && title_mean.len() == dim {
                 row[..dim].copy_from_slice(title_mean);
             }
-            if self.missing_description[r] && description_mean.len() == dim {
+            if self.abstained_undescribed[r] && description_mean.len() == dim {
                 row[dim..2 * dim].copy_from_slice(description_mean);
             }
         }
@@ -193,24 +194,23 @@ pub(crate) fn head_rows(
                 .map(|d| description_text("", d, opts.description_chars))
         })
         .collect();
-    let refs = |texts: &[Option<String>]| -> Vec<String> {
-        let distinct: BTreeSet<&String> = texts.iter().flatten().collect();
-        distinct.into_iter().cloned().collect()
-    };
+    // `ensure` embeds each distinct text once
+    fn refs(texts: &[Option<String>]) -> Vec<&str> {
+        texts.iter().flatten().map(String::as_str).collect()
+    }
     let t_refs = refs(&title_texts);
-    let t_refs: Vec<&str> = t_refs.iter().map(String::as_str).collect();
     titles.ensure(c.encoder(), &t_refs, opts.batch_size, &mut |_, _| {})?;
     // descriptions in a cache of this call's own (they would swell the caller's title cache)
     let d_refs = refs(&desc_texts);
-    let d_refs: Vec<&str> = d_refs.iter().map(String::as_str).collect();
     let mut descriptions = EmbedCache::new(dim);
     descriptions.ensure(c.encoder(), &d_refs, opts.batch_size, &mut |_, _| {})?;
     let missing = |t: &str| ClassifyError::Predict(format!("text {t:?} was not embedded"));
     let mut rows = HeadRows {
         x: vec![0f32; inputs.len() * w],
+        width: w,
         has_title: title_texts.iter().map(Option::is_some).collect(),
         has_description: desc_texts.iter().map(Option::is_some).collect(),
-        missing_description: answers
+        abstained_undescribed: answers
             .iter()
             .zip(&desc_texts)
             .map(|(a, d)| a.is_none() && d.is_none())
@@ -231,7 +231,7 @@ pub(crate) fn head_rows(
 }
 
 /// Each prediction's title as an index into the classifier's titles, `None` when abstained.
-pub(crate) fn answer_indices(c: &Classifier, preds: &[crate::Prediction]) -> Vec<Option<usize>> {
+pub(crate) fn answer_indices(c: &Classifier, preds: &[&crate::Prediction]) -> Vec<Option<usize>> {
     let index: HashMap<&str, usize> = c
         .meta
         .classes
@@ -280,7 +280,7 @@ pub fn fit_population(
     let mut cache = c.new_cache();
     let mut stats = CascadeStats::default();
     let preds = c.cascade(&inputs, &mut cache, opts, &mut stats)?;
-    let answers = answer_indices(c, &preds);
+    let answers = answer_indices(c, &preds.iter().collect::<Vec<_>>());
     let mut rows = head_rows(c, &inputs, &answers, opts, &mut cache)?;
     let (title_mean, description_mean) = rows.means(c.meta.dim);
     rows.fill_missing(c.meta.dim, &title_mean, &description_mean);
@@ -343,10 +343,8 @@ pub fn fit_population(
     };
     let (_, map) = map_of(false);
     let (unseen_answers, unseen_map) = map_of(true);
-    let cascade_right = preds
-        .iter()
-        .zip(&labelled)
-        .filter(|(p, (_, g))| p.method != Method::Unclassified && p.title_id == *g)
+    let cascade_right = (0..labelled.len())
+        .filter(|&i| answered[i] == Some(golds[i]))
         .count();
     // on the postings the cascade answered (labelled with a title: a "none fits" answer from
     // the head leaves an answer as it is): is the head more often right than the answers?
@@ -359,11 +357,11 @@ pub fn fit_population(
         .filter(|(&i, &r)| r && moved_if_wrong(i))
         .count();
     let share = |n: usize| n as f64 / answered_count.max(1) as f64;
-    let titles_known: BTreeSet<String> = preds
+    let titles_known: BTreeSet<String> = answered
         .iter()
-        .filter(|p| p.method != Method::Unclassified)
-        .map(|p| p.title_id.clone())
-        .chain(classes.iter().filter(|t| *t != NONE_FITS).cloned())
+        .flatten()
+        .chain(golds.iter().filter(|g| **g != NONE_FITS))
+        .map(|t| t.to_string())
         .collect();
     let head = LogregHead::fit(
         &x,

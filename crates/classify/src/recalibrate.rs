@@ -169,8 +169,7 @@ pub fn write_recalibrated_classifier(
     let skip = |n: &str| {
         n.starts_with(".tmp-")
             || n == crate::population::POPULATION_HEAD_DIR
-            || n == "population"
-            || n == "population_titles"
+            || crate::classifier::LEGACY_POPULATION_DIRS.contains(&n)
     };
     crate::copy_dir(src, to, &skip)?;
     if let Some(p) = population {
