@@ -18,6 +18,7 @@
 use crate::calibrate::{Isotonic, PopulationHeadInfo};
 use crate::embed_cache::EmbedCache;
 use crate::heads::{top_k, Head, HeadKind};
+use crate::population::{self, RowText, POPULATION_HEAD_DIR};
 use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
 use crate::seniority::{
     bracket_groups, cap_chars, clean_title, is_generic_title, resolve_seniority, CleaningRule,
@@ -152,9 +153,6 @@ pub mod reason {
 
 pub use crate::seniority::MAX_TITLE_CHARS;
 
-/// Where a classifier re-fitted on labelled postings keeps its population head (step 6,
-/// [`crate::population`]), under its directory.
-pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
 /// Where re-fits before the population head kept their labelled neighbours (by description,
 /// by title): a directory that has them was re-fitted by an earlier jobshift.
 pub(crate) const LEGACY_POPULATION_DIRS: [&str; 2] = ["population", "population_titles"];
@@ -559,6 +557,50 @@ impl Classifier {
         Ok(out)
     }
 
+    /// Each prediction's title as an index into the classifier's titles, `None` when abstained
+    /// (the answer step 6's head reads).
+    pub(crate) fn answer_indices(&self, preds: &[&Prediction]) -> Vec<Option<usize>> {
+        let index: HashMap<&str, usize> = self
+            .meta
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), i))
+            .collect();
+        preds
+            .iter()
+            .map(|p| {
+                (p.method != Method::Unclassified)
+                    .then(|| index.get(p.title_id.as_str()).copied())
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// What step 6's head reads of each input whose cascade answer is `answers` (title index,
+    /// `None` when abstained): the title as written, and the description only where the cascade
+    /// abstained and may read one.
+    pub(crate) fn population_texts(
+        &self,
+        inputs: &[TitleInput<'_>],
+        answers: &[Option<usize>],
+        opts: &CascadeOptions,
+    ) -> Vec<RowText> {
+        inputs
+            .iter()
+            .zip(answers)
+            .map(|(input, &answer)| RowText {
+                title: title_text(input.title),
+                description: answer
+                    .is_none()
+                    .then(|| described(input, opts))
+                    .flatten()
+                    .map(|d| description_text("", d, opts.description_chars)),
+                answer,
+            })
+            .collect()
+    }
+
     /// Step 6: the re-fit's population head reads each posting (its title, its description
     /// where the cascade abstained, the cascade's answer) and its title replaces the cascade's
     /// where [`crate::population`]'s rule says: at `min_confidence` or above for an abstention;
@@ -586,8 +628,15 @@ impl Classifier {
         }
         let read_inputs: Vec<TitleInput<'_>> = read.iter().map(|&n| inputs[n]).collect();
         let read_preds: Vec<&Prediction> = read.iter().map(|&n| &preds[n]).collect();
-        let answers = crate::population::answer_indices(self, &read_preds);
-        let mut rows = crate::population::head_rows(self, &read_inputs, &answers, opts, cache)?;
+        let answers = self.answer_indices(&read_preds);
+        let texts = self.population_texts(&read_inputs, &answers, opts);
+        let mut rows = population::head_rows(
+            self.encoder(),
+            self.meta.classes.len(),
+            &texts,
+            opts.batch_size,
+            cache,
+        )?;
         rows.fill_missing(self.meta.dim, &info.title_mean, &info.description_mean);
         stats.population_read += read.len();
         stats.population_described += rows.described;
@@ -1472,7 +1521,7 @@ pub fn description_text(title: &str, description: &str, max_chars: usize) -> Str
 }
 
 /// The text step 6's head reads for a title: the title field as written, `None` when blank.
-pub(crate) fn title_text(title: &str) -> Option<String> {
+fn title_text(title: &str) -> Option<String> {
     let t = title.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -1484,7 +1533,7 @@ struct TitleScores<'c> {
 }
 
 /// The posting's description when the cascade may read it (descriptions on, not blank).
-pub(crate) fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a str> {
+fn described<'a>(input: &TitleInput<'a>, opts: &CascadeOptions) -> Option<&'a str> {
     input
         .description
         .filter(|d| opts.use_description && !d.trim().is_empty())

@@ -41,7 +41,7 @@ pub use classifier::{
 };
 pub use dataset::{classify_dataset, ClassifyOptions, ClassifyReport};
 pub use heads::{HeadKind, HeadParams};
-pub use recalibrate::write_recalibrated_classifier;
+pub use recalibrate::{fit_population, write_recalibrated_classifier};
 pub use summary::{ClassifySummary, SetDetails, StepTimes, Thresholds};
 pub use train::{classifier_for_model, train, train_default, TrainOptions, TrainReport};
 

@@ -30,17 +30,18 @@
 //! cascade was unsure.
 
 use crate::calibrate::Isotonic;
-use crate::classifier::{described, description_text, title_text, Classifier, TitleInput};
 use crate::embed_cache::EmbedCache;
-use crate::examples::EvalItem;
 use crate::heads::{top_k, Head, HeadParams, LogregHead};
-use crate::{CascadeOptions, CascadeStats, ClassifyError, Method};
+use crate::ClassifyError;
 use jobshift_core::labels::NONE_FITS;
+use jobshift_encode::Encoder;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 pub use crate::calibrate::PopulationHeadInfo;
-pub(crate) use crate::classifier::POPULATION_HEAD_DIR;
+
+/// The head's directory inside a re-fitted classifier's.
+pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
 
 /// Folds of the cross-fit that measures the head on the labels and chooses its weight decay.
 pub const FOLDS: usize = 5;
@@ -170,129 +171,89 @@ impl HeadRows {
     }
 }
 
-/// The head's input rows for `inputs` whose cascade answers (title index, `None` when
-/// abstained) are `answers` ([`HeadRows`], missing texts still zeros). Titles go through
-/// `titles` (the caller's cache: each distinct title embedded once); descriptions are
-/// embedded here.
+/// What the head reads of one posting: its title as written (`None` when blank), its
+/// description where the cascade abstained (the text the description step embeds; `None`
+/// otherwise or when it has none), and the cascade's answer as a title index (`None`:
+/// abstained). The classifier prepares them ([`crate::Classifier`]'s step 6).
+pub(crate) struct RowText {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub answer: Option<usize>,
+}
+
+/// The head's input rows for postings read as `texts`, for a classifier with `titles` titles
+/// ([`HeadRows`], missing texts still zeros). Titles go through `title_cache` (the caller's
+/// cache: each distinct title embedded once); descriptions are embedded here.
 pub(crate) fn head_rows(
-    c: &Classifier,
-    inputs: &[TitleInput<'_>],
-    answers: &[Option<usize>],
-    opts: &CascadeOptions,
-    titles: &mut EmbedCache,
+    encoder: &dyn Encoder,
+    titles: usize,
+    texts: &[RowText],
+    batch: usize,
+    title_cache: &mut EmbedCache,
 ) -> Result<HeadRows, ClassifyError> {
-    let dim = c.meta.dim;
-    let w = width(dim, c.meta.classes.len());
-    let title_texts: Vec<Option<String>> = inputs.iter().map(|i| title_text(i.title)).collect();
-    let desc_texts: Vec<Option<String>> = inputs
-        .iter()
-        .zip(answers)
-        .map(|(i, a)| {
-            a.is_none()
-                .then(|| described(i, opts))
-                .flatten()
-                .map(|d| description_text("", d, opts.description_chars))
-        })
-        .collect();
+    let dim = encoder.dim();
+    let w = width(dim, titles);
     // `ensure` embeds each distinct text once
-    fn refs(texts: &[Option<String>]) -> Vec<&str> {
-        texts.iter().flatten().map(String::as_str).collect()
-    }
-    let t_refs = refs(&title_texts);
-    titles.ensure(c.encoder(), &t_refs, opts.batch_size, &mut |_, _| {})?;
+    let t_refs: Vec<&str> = texts.iter().filter_map(|t| t.title.as_deref()).collect();
+    title_cache.ensure(encoder, &t_refs, batch, &mut |_, _| {})?;
     // descriptions in a cache of this call's own (they would swell the caller's title cache)
-    let d_refs = refs(&desc_texts);
+    let d_refs: Vec<&str> = texts
+        .iter()
+        .filter_map(|t| t.description.as_deref())
+        .collect();
     let mut descriptions = EmbedCache::new(dim);
-    descriptions.ensure(c.encoder(), &d_refs, opts.batch_size, &mut |_, _| {})?;
+    descriptions.ensure(encoder, &d_refs, batch, &mut |_, _| {})?;
     let missing = |t: &str| ClassifyError::Predict(format!("text {t:?} was not embedded"));
     let mut rows = HeadRows {
-        x: vec![0f32; inputs.len() * w],
+        x: vec![0f32; texts.len() * w],
         width: w,
-        has_title: title_texts.iter().map(Option::is_some).collect(),
-        has_description: desc_texts.iter().map(Option::is_some).collect(),
-        abstained_undescribed: answers
+        has_title: texts.iter().map(|t| t.title.is_some()).collect(),
+        has_description: texts.iter().map(|t| t.description.is_some()).collect(),
+        abstained_undescribed: texts
             .iter()
-            .zip(&desc_texts)
-            .map(|(a, d)| a.is_none() && d.is_none())
+            .map(|t| t.answer.is_none() && t.description.is_none())
             .collect(),
         described: 0,
     };
-    for (i, row) in rows.x.chunks_mut(w).enumerate() {
-        if let Some(t) = &title_texts[i] {
-            row[..dim].copy_from_slice(titles.get(t).ok_or_else(|| missing(t))?);
+    for (text, row) in texts.iter().zip(rows.x.chunks_mut(w)) {
+        if let Some(t) = &text.title {
+            row[..dim].copy_from_slice(title_cache.get(t).ok_or_else(|| missing(t))?);
         }
-        if let Some(d) = &desc_texts[i] {
+        if let Some(d) = &text.description {
             row[dim..2 * dim].copy_from_slice(descriptions.get(d).ok_or_else(|| missing(d))?);
             rows.described += 1;
         }
-        row[2 * dim + answers[i].unwrap_or(c.meta.classes.len())] = 1.0;
+        row[2 * dim + text.answer.unwrap_or(titles)] = 1.0;
     }
     Ok(rows)
 }
 
-/// Each prediction's title as an index into the classifier's titles, `None` when abstained.
-pub(crate) fn answer_indices(c: &Classifier, preds: &[&crate::Prediction]) -> Vec<Option<usize>> {
-    let index: HashMap<&str, usize> = c
-        .meta
-        .classes
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_str(), i))
-        .collect();
-    preds
-        .iter()
-        .map(|p| {
-            (p.method != Method::Unclassified)
-                .then(|| index.get(p.title_id.as_str()).copied())
-                .flatten()
-        })
-        .collect()
-}
-
-/// Fits the population head on the labelled postings `items` (gold titles the classifier
-/// knows, and `none_fits`): runs the cascade (steps 0–4, as `c` classifies them without a
-/// re-fit) on them for its answers, builds their rows, chooses the weight decay and fits the
-/// map by the cross-fit, then fits the head on all of them. `None` below [`MIN_POSTINGS`]
-/// labelled postings.
-pub fn fit_population(
-    c: &Classifier,
-    items: &[EvalItem],
-    opts: &CascadeOptions,
+/// Fits the population head on labelled postings already read into `rows` (embeddings `dim`
+/// wide), whose labels are `golds` (titles the classifier knows, or `none_fits`) and whose
+/// cascade answers are `answered` (`None`: abstained): fills the texts rows lack, chooses the
+/// weight decay and fits the maps by the cross-fit, then fits the head on all of them. `None`
+/// below [`MIN_POSTINGS`] labelled postings. [`crate::fit_population`] runs the cascade and
+/// reads the rows.
+pub(crate) fn fit_head(
+    mut rows: HeadRows,
+    dim: usize,
+    golds: &[&str],
+    answered: &[Option<&str>],
 ) -> Result<Option<PopulationFit>, ClassifyError> {
-    let known: BTreeSet<&str> = c.meta.classes.iter().map(String::as_str).collect();
-    let labelled: Vec<(&EvalItem, &str)> = items
-        .iter()
-        .filter_map(|item| {
-            let gold = item.gold_title.as_deref()?;
-            (known.contains(gold) || gold == NONE_FITS).then_some((item, gold))
-        })
-        .collect();
-    if labelled.len() < MIN_POSTINGS {
+    if golds.len() < MIN_POSTINGS {
         return Ok(None);
     }
-    let inputs: Vec<TitleInput<'_>> = labelled
-        .iter()
-        .map(|(item, _)| TitleInput {
-            title: &item.title,
-            description: item.description.as_deref(),
-        })
-        .collect();
-    let mut cache = c.new_cache();
-    let mut stats = CascadeStats::default();
-    let preds = c.cascade(&inputs, &mut cache, opts, &mut stats)?;
-    let answers = answer_indices(c, &preds.iter().collect::<Vec<_>>());
-    let mut rows = head_rows(c, &inputs, &answers, opts, &mut cache)?;
-    let (title_mean, description_mean) = rows.means(c.meta.dim);
-    rows.fill_missing(c.meta.dim, &title_mean, &description_mean);
-    let abstained_undescribed = (0..labelled.len())
+    let (title_mean, description_mean) = rows.means(dim);
+    rows.fill_missing(dim, &title_mean, &description_mean);
+    let abstained_undescribed = (0..golds.len())
         .filter(|&r| rows.abstained_undescribed(r))
         .count();
     let (x, described) = (rows.x, rows.described);
-    let dim = width(c.meta.dim, c.meta.classes.len());
+    let dim = rows.width;
     // the head's classes: the labelled titles in id order (`none_fits` among them)
-    let classes: Vec<String> = labelled
+    let classes: Vec<String> = golds
         .iter()
-        .map(|(_, g)| *g)
+        .copied()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .map(str::to_string)
@@ -302,19 +263,13 @@ pub fn fit_population(
         .enumerate()
         .map(|(i, t)| (t.as_str(), i as u32))
         .collect();
-    let y: Vec<u32> = labelled.iter().map(|(_, g)| class_of[g]).collect();
+    let y: Vec<u32> = golds.iter().map(|g| class_of[g]).collect();
     let k = classes.len();
     let weights = row_weights(&y, k);
-    // what each labelled posting's answer was (`None`: abstained), and what it knows of titles
-    let answered: Vec<Option<&str>> = preds
-        .iter()
-        .map(|p| (p.method != Method::Unclassified).then_some(p.title_id.as_str()))
-        .collect();
-    let golds: Vec<&str> = labelled.iter().map(|(_, g)| *g).collect();
     // the first weight decay with the most right cross-fitted answers
     let mut best: Option<(f64, usize, CrossFit)> = None;
     for wd in WEIGHT_DECAYS {
-        let fit = cross_fit(&x, dim, &y, &weights, k, wd, &answered, &golds)?;
+        let fit = cross_fit(&x, dim, &y, &weights, k, wd, answered, golds)?;
         let hits = fit.right.iter().filter(|&&r| r).count();
         if best.as_ref().is_none_or(|b| hits > b.1) {
             best = Some((wd, hits, fit));
@@ -343,13 +298,13 @@ pub fn fit_population(
     };
     let (_, map) = map_of(false);
     let (unseen_answers, unseen_map) = map_of(true);
-    let cascade_right = (0..labelled.len())
+    let cascade_right = (0..golds.len())
         .filter(|&i| answered[i] == Some(golds[i]))
         .count();
     // on the postings the cascade answered (labelled with a title: a "none fits" answer from
     // the head leaves an answer as it is): is the head more often right than the answers?
     let moved_if_wrong = |i: usize| answered[i].is_some() && golds[i] != NONE_FITS;
-    let answered_count = (0..labelled.len()).filter(|&i| moved_if_wrong(i)).count();
+    let answered_count = (0..golds.len()).filter(|&i| moved_if_wrong(i)).count();
     let head_right_on_answered = fit
         .index
         .iter()
@@ -373,8 +328,8 @@ pub fn fit_population(
     )?;
     Ok(Some(PopulationFit {
         info: PopulationHeadInfo {
-            postings: labelled.len(),
-            none_fits: labelled.iter().filter(|(_, g)| *g == NONE_FITS).count(),
+            postings: golds.len(),
+            none_fits: golds.iter().filter(|g| **g == NONE_FITS).count(),
             described,
             abstained_undescribed,
             classes,
@@ -386,7 +341,7 @@ pub fn fit_population(
             unseen_answers,
             unseen_map: (unseen_answers >= MIN_UNSEEN).then_some(unseen_map),
             cross_fit_accuracy: hits as f64 / fit.right.len() as f64,
-            cascade_accuracy: cascade_right as f64 / labelled.len() as f64,
+            cascade_accuracy: cascade_right as f64 / golds.len() as f64,
             answered: answered_count,
             answered_cross_fit_accuracy: share(head_right_on_answered),
             answered_cascade_accuracy: share(cascade_right),

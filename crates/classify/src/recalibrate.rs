@@ -3,14 +3,20 @@
 //! ([`crate::calibrate::Recalibration`]) from evaluation outcomes, and
 //! [`write_recalibrated_classifier`] writes a copy of the classifier directory that uses it.
 //! [`fit_remap`] finds the predicted titles the labels say are mostly another title on this
-//! population.
+//! population, and [`fit_population`] fits the population head (step 6 of the cascade,
+//! [`crate::population`]) on them.
 
 use crate::calibrate::{Isotonic, Recalibration, TitleRemap};
-use crate::classifier::{ClassifierMeta, Method};
+use crate::classifier::{
+    CascadeOptions, CascadeStats, Classifier, ClassifierMeta, Method, TitleInput,
+};
 use crate::eval::Outcome;
+use crate::examples::EvalItem;
 use crate::heads::HeadKind;
+use crate::population::{self, PopulationFit};
 use crate::ClassifyError;
-use std::collections::{BTreeMap, HashMap};
+use jobshift_core::labels::NONE_FITS;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many more of the labelled postings predicted as a title must carry another title than
 /// the title itself before [`fit_remap`] moves it (the prediction's prior weight, in postings).
@@ -123,11 +129,60 @@ pub(crate) fn fit_recalibration(
     ))
 }
 
+/// Fits the population head (step 6, [`crate::population`]) on the labelled postings `items`
+/// (gold titles the classifier knows, and `none_fits`): runs the cascade (steps 0–4, as `c`
+/// classifies them without a re-fit) on them for its answers, reads their rows, and fits the
+/// head and its maps ([`population::fit_head`]). `None` below [`population::MIN_POSTINGS`]
+/// labelled postings.
+pub fn fit_population(
+    c: &Classifier,
+    items: &[EvalItem],
+    opts: &CascadeOptions,
+) -> Result<Option<PopulationFit>, ClassifyError> {
+    let known: BTreeSet<&str> = c.meta.classes.iter().map(String::as_str).collect();
+    let labelled: Vec<(&EvalItem, &str)> = items
+        .iter()
+        .filter_map(|item| {
+            let gold = item.gold_title.as_deref()?;
+            (known.contains(gold) || gold == NONE_FITS).then_some((item, gold))
+        })
+        .collect();
+    if labelled.len() < population::MIN_POSTINGS {
+        return Ok(None);
+    }
+    let inputs: Vec<TitleInput<'_>> = labelled
+        .iter()
+        .map(|(item, _)| TitleInput {
+            title: &item.title,
+            description: item.description.as_deref(),
+        })
+        .collect();
+    let mut cache = c.new_cache();
+    let mut stats = CascadeStats::default();
+    let preds = c.cascade(&inputs, &mut cache, opts, &mut stats)?;
+    let answers = c.answer_indices(&preds.iter().collect::<Vec<_>>());
+    let texts = c.population_texts(&inputs, &answers, opts);
+    let rows = population::head_rows(
+        c.encoder(),
+        c.meta.classes.len(),
+        &texts,
+        opts.batch_size,
+        &mut cache,
+    )?;
+    // what each labelled posting's answer was (`None`: abstained)
+    let answered: Vec<Option<&str>> = preds
+        .iter()
+        .map(|p| (p.method != Method::Unclassified).then_some(p.title_id.as_str()))
+        .collect();
+    let golds: Vec<&str> = labelled.iter().map(|(_, g)| *g).collect();
+    population::fit_head(rows, c.meta.dim, &golds, &answered)
+}
+
 /// Copy the classifier directory `src` to the new directory `to` with its confidence re-fitted
 /// on labelled outcomes ([`fit_recalibration`]) and, with `remap`, the predicted titles the
 /// labels say are mostly another title moved to it ([`fit_remap`]). The outcomes must come from
 /// `head`, the directory's chosen head, evaluated without an earlier re-fit. With `population`
-/// ([`crate::population::fit_population`]) the copy also holds the population head (step 6 of
+/// ([`fit_population`]) the copy also holds the population head (step 6 of
 /// the cascade). Returns the written metadata.
 pub fn write_recalibrated_classifier(
     src: &std::path::Path,
@@ -136,7 +191,7 @@ pub fn write_recalibrated_classifier(
     outcomes: &[Outcome],
     labels: Vec<String>,
     remap: bool,
-    population: Option<&crate::population::PopulationFit>,
+    population: Option<&PopulationFit>,
 ) -> Result<ClassifierMeta, crate::ClassifyError> {
     if std::fs::read_dir(to).is_ok_and(|mut d| d.next().is_some()) {
         return Err(ClassifyError::Format(format!(
@@ -168,7 +223,7 @@ pub fn write_recalibrated_classifier(
     // an earlier re-fit's population head (or older labelled neighbours) is not this one's
     let skip = |n: &str| {
         n.starts_with(".tmp-")
-            || n == crate::population::POPULATION_HEAD_DIR
+            || n == population::POPULATION_HEAD_DIR
             || crate::classifier::LEGACY_POPULATION_DIRS.contains(&n)
     };
     crate::copy_dir(src, to, &skip)?;

@@ -17,7 +17,8 @@ mod common;
 use jobshift_classify::classifier::{CascadeStats, Classifier, Method};
 use jobshift_classify::eval::Outcome;
 use jobshift_classify::examples::EvalItem;
-use jobshift_classify::population::{fit_population, PopulationFit, MIN_POSTINGS};
+use jobshift_classify::fit_population;
+use jobshift_classify::population::{PopulationFit, MIN_POSTINGS};
 use jobshift_classify::write_recalibrated_classifier;
 use jobshift_classify::CascadeOptions;
 

@@ -21,6 +21,7 @@ pub mod flags;
 pub mod monthly;
 pub mod options;
 pub mod publish;
+pub mod series;
 pub mod sql;
 pub mod stats;
 pub mod store;
@@ -28,10 +29,11 @@ pub mod window;
 
 mod analysis;
 
-pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo, Series, Trends};
+pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo, Trends};
 pub use engine::{Catalog, Materialize, PostingsSource, TitleRow};
 pub use monthly::{MonthPoint, Monthly};
 pub use options::{RankBy, TrendOptions, YearMonth};
+pub use series::Series;
 pub use sql::{run_sql, run_sql_async, run_sql_in_session, SqlOutput};
 pub use window::{MonthCount, Window};
 

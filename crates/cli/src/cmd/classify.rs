@@ -161,7 +161,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
                 .cloned()
                 .collect();
             eprintln!("fitting the population head on {} labelled postings (their titles, the cascade's answers, and the descriptions where it abstained; descriptions about 40 a second on 2 cores)", labelled.len());
-            jobshift_classify::population::fit_population(&c, &labelled, &opts)?
+            jobshift_classify::fit_population(&c, &labelled, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
             &classifier_path(a.classifier.as_deref()),
