@@ -1008,6 +1008,37 @@ impl RoleFinder {
         }
     }
 
+    /// The roles of a line that names a role and then qualifies it in brackets: "- Software
+    /// Engineers (Backend, Frontend, Data, …)", "Systems Engineer (Real-Time Engine): Build our
+    /// core …". The words before the first bracket are at most six, in no first person, and end
+    /// with the role (plural or not); `None` otherwise ("• Contribute to infrastructure (AWS,
+    /// Docker), and devops" names no role before its bracket; "Founded 2011, we're doing
+    /// marketing automation (…)" is a sentence).
+    fn role_before_bracket(&self, line: &str) -> Option<Vec<(usize, String)>> {
+        let (before, _) = line.split_once(['(', '['])?;
+        let norm = normalize_title(before);
+        let toks: Vec<&str> = norm.split(' ').filter(|t| !t.is_empty()).collect();
+        if toks.is_empty() || toks.len() > 6 || toks.iter().any(|t| FIRST_PERSON.contains(t)) {
+            return None;
+        }
+        let mut hits = Vec::new();
+        self.roles_in_segment(before, before, &mut hits);
+        let (_, phrase) = hits.last()?;
+        let last = toks[toks.len() - 1];
+        let head = toks[..toks.len() - 1].join(" ");
+        let ends_with_role = std::iter::once(last.to_string())
+            .chain(singular(last))
+            .any(|l| {
+                let whole = if head.is_empty() {
+                    l
+                } else {
+                    format!("{head} {l}")
+                };
+                whole == *phrase || whole.ends_with(&format!(" {phrase}"))
+            });
+        ends_with_role.then_some(hits)
+    }
+
     /// The roles a title field that is a sentence about hiring names after its cue ("is hiring",
     /// "we're hiring", "looking for", "seeking"): "Reflex (YC W23) Is Hiring Software Engineers
     /// – Python" → software engineer; "Hightouch (YC S19) Is Hiring" → none (an empty list).
@@ -1221,6 +1252,16 @@ impl RoleFinder {
             // its addresses are left out
             let no_url = without_web_addresses(line);
             let short = no_url.as_deref().unwrap_or(line);
+            // "- Software Engineers (Backend, Frontend, Data, Viz, WebGL/WASM, Rust, SE, FDE)": a
+            // role line made long by what its bracket says of the role
+            if !is_short_line(short) {
+                if let Some(hits) = self.role_before_bracket(short) {
+                    if !self.is_signature(line, &hits) {
+                        tier2.extend(hits);
+                        continue;
+                    }
+                }
+            }
             if is_short_line(short) {
                 let mut hits = Vec::new();
                 self.roles_in_segment(short, short, &mut hits);
@@ -1351,6 +1392,12 @@ mod tests {
         assert_eq!(
             ids(&tax, &f.roles_in_posting(text, 4000))[0],
             "business_development_manager"
+        );
+        // a role line made long by its bracketed list of specialties is still a role line
+        let text = "Foxglove | Onsite (San Francisco) | Full Time\n\nMany open roles:\n\n- Software Engineers (Backend, Frontend, Data, Viz, WebGL/WASM, Rust, SE, FDE)\n\n- Product Manager, Data Platform\n\n- Account Exec";
+        assert_eq!(
+            ids(&tax, &f.roles_in_posting(text, 4000))[..2],
+            ["software_engineer", "product_manager"]
         );
         // a tool or a term of the trade named like a job is none in the text
         let text = "Acme | Remote\n\nWe stream events.\n\n- Experience with ZooKeeper, etcd or similar\n- TCP/IP, HTTP, DNS\n- Some Linux admin work\n- Ability to become a killer coder";
