@@ -27,6 +27,8 @@ const SENIORITY_WORDS: &[&str] = &[
     "entry",
     "mid",
     "midlevel",
+    // Dutch and Flemish postings' mid-level ("Medior Data Engineer")
+    "medior",
     "experienced",
     "intern",
     "internship",
@@ -748,7 +750,7 @@ pub(crate) fn title_signals(raw: &str) -> Vec<Seniority> {
     {
         s.push(Seniority::Intern);
     }
-    if toks.last() == Some(&"ii") || has_seq("mid", "level") {
+    if toks.last() == Some(&"ii") || has_seq("mid", "level") || has("medior") {
         s.push(Seniority::Mid);
     }
     s
@@ -875,6 +877,7 @@ mod tests {
         assert_eq!(clean_title("Senior+ Engineer"), "engineer");
         assert_eq!(clean_title("Staff+ Software Engineer"), "software engineer");
         assert_eq!(clean_title("C++ Developer"), "c++ developer");
+        assert_eq!(clean_title("Medior Data Engineer"), "data engineer");
     }
 
     #[test]
@@ -1052,6 +1055,14 @@ mod tests {
             Seniority::Senior
         );
         assert_eq!(resolve_seniority("Account Manager", ic), Seniority::Mid);
+        assert_eq!(
+            resolve_seniority("Medior Data Engineer", ic),
+            Seniority::Mid
+        );
+        assert_eq!(
+            resolve_seniority("Medior/Senior NLP Data Scientist", ic),
+            Seniority::Senior
+        );
         assert_eq!(
             resolve_seniority("Engineering Manager", Some(Manager)),
             Seniority::Manager
