@@ -557,48 +557,49 @@ impl Classifier {
         Ok(out)
     }
 
-    /// Each prediction's title as an index into the classifier's titles, `None` when abstained
-    /// (the answer step 6's head reads).
-    pub(crate) fn answer_indices(&self, preds: &[&Prediction]) -> Vec<Option<usize>> {
-        let index: HashMap<&str, usize> = self
+    /// What step 6's head reads of `inputs`, whose cascade answers are `preds`
+    /// ([`population::HeadRows`], missing texts still zeros): the title as written, the
+    /// cascade's answer as a title index (none when abstained), and the description only where
+    /// the cascade abstained and may read one. Titles are embedded through `cache`.
+    pub(crate) fn population_rows(
+        &self,
+        inputs: &[TitleInput<'_>],
+        preds: &[&Prediction],
+        opts: &CascadeOptions,
+        cache: &mut EmbedCache,
+    ) -> Result<population::HeadRows, ClassifyError> {
+        let class_of: HashMap<&str, usize> = self
             .meta
             .classes
             .iter()
             .enumerate()
             .map(|(i, t)| (t.as_str(), i))
             .collect();
-        preds
+        let texts: Vec<RowText> = inputs
             .iter()
-            .map(|p| {
-                (p.method != Method::Unclassified)
-                    .then(|| index.get(p.title_id.as_str()).copied())
-                    .flatten()
+            .zip(preds)
+            .map(|(input, p)| {
+                let answer = (p.method != Method::Unclassified)
+                    .then(|| class_of.get(p.title_id.as_str()).copied())
+                    .flatten();
+                RowText {
+                    title: title_text(input.title),
+                    description: answer
+                        .is_none()
+                        .then(|| described(input, opts))
+                        .flatten()
+                        .map(|d| description_text("", d, opts.description_chars)),
+                    answer,
+                }
             })
-            .collect()
-    }
-
-    /// What step 6's head reads of each input whose cascade answer is `answers` (title index,
-    /// `None` when abstained): the title as written, and the description only where the cascade
-    /// abstained and may read one.
-    pub(crate) fn population_texts(
-        &self,
-        inputs: &[TitleInput<'_>],
-        answers: &[Option<usize>],
-        opts: &CascadeOptions,
-    ) -> Vec<RowText> {
-        inputs
-            .iter()
-            .zip(answers)
-            .map(|(input, &answer)| RowText {
-                title: title_text(input.title),
-                description: answer
-                    .is_none()
-                    .then(|| described(input, opts))
-                    .flatten()
-                    .map(|d| description_text("", d, opts.description_chars)),
-                answer,
-            })
-            .collect()
+            .collect();
+        population::head_rows(
+            self.encoder(),
+            self.meta.classes.len(),
+            &texts,
+            opts.batch_size,
+            cache,
+        )
     }
 
     /// Step 6: the re-fit's population head reads each posting (its title, its description
@@ -628,16 +629,8 @@ impl Classifier {
         }
         let read_inputs: Vec<TitleInput<'_>> = read.iter().map(|&n| inputs[n]).collect();
         let read_preds: Vec<&Prediction> = read.iter().map(|&n| &preds[n]).collect();
-        let answers = self.answer_indices(&read_preds);
-        let texts = self.population_texts(&read_inputs, &answers, opts);
-        let mut rows = population::head_rows(
-            self.encoder(),
-            self.meta.classes.len(),
-            &texts,
-            opts.batch_size,
-            cache,
-        )?;
-        rows.fill_missing(self.meta.dim, &info.title_mean, &info.description_mean);
+        let mut rows = self.population_rows(&read_inputs, &read_preds, opts, cache)?;
+        rows.fill_missing(&info.title_mean, &info.description_mean);
         stats.population_read += read.len();
         stats.population_described += rows.described;
         let p = head.predict_proba(&rows.x)?;

@@ -111,6 +111,8 @@ pub(crate) struct HeadRows {
     /// Row-major, `width` values a row.
     pub x: Vec<f32>,
     width: usize,
+    /// The embeddings' width (the title and description parts are each this wide).
+    dim: usize,
     has_title: Vec<bool>,
     has_description: Vec<bool>,
     /// Abstentions without a description (the description part is what they lack).
@@ -127,8 +129,8 @@ impl HeadRows {
 
     /// The title part's and the description part's means over the rows that have them (empty
     /// where none has).
-    fn means(&self, dim: usize) -> (Vec<f32>, Vec<f32>) {
-        let w = self.width;
+    fn means(&self) -> (Vec<f32>, Vec<f32>) {
+        let (w, dim) = (self.width, self.dim);
         let mean = |part: usize, has: &[bool]| -> Vec<f32> {
             let rows: Vec<&[f32]> = self
                 .x
@@ -153,13 +155,8 @@ impl HeadRows {
     /// Fills the texts a row lacks with the labelled postings' mean of that part: a zero
     /// vector is not "no information" to a linear head (its intercept is fitted with the
     /// texts present), the mean is.
-    pub(crate) fn fill_missing(
-        &mut self,
-        dim: usize,
-        title_mean: &[f32],
-        description_mean: &[f32],
-    ) {
-        let w = self.width;
+    pub(crate) fn fill_missing(&mut self, title_mean: &[f32], description_mean: &[f32]) {
+        let (w, dim) = (self.width, self.dim);
         for (r, row) in self.x.chunks_mut(w).enumerate() {
             if !self.has_title[r] && title_mean.len() == dim {
                 row[..dim].copy_from_slice(title_mean);
@@ -207,6 +204,7 @@ pub(crate) fn head_rows(
     let mut rows = HeadRows {
         x: vec![0f32; texts.len() * w],
         width: w,
+        dim,
         has_title: texts.iter().map(|t| t.title.is_some()).collect(),
         has_description: texts.iter().map(|t| t.description.is_some()).collect(),
         abstained_undescribed: texts
@@ -228,28 +226,20 @@ pub(crate) fn head_rows(
     Ok(rows)
 }
 
-/// Fits the population head on labelled postings already read into `rows` (embeddings `dim`
-/// wide), whose labels are `golds` (titles the classifier knows, or `none_fits`) and whose
-/// cascade answers are `answered` (`None`: abstained): fills the texts rows lack, chooses the
-/// weight decay and fits the maps by the cross-fit, then fits the head on all of them. `None`
-/// below [`MIN_POSTINGS`] labelled postings. [`crate::fit_population`] runs the cascade and
-/// reads the rows.
+/// Fits the population head on labelled postings already read into `rows`, whose labels are
+/// `golds` (titles the classifier knows, or `none_fits`) and whose cascade answers are
+/// `answered` (`None`: abstained): fills the texts rows lack, chooses the weight decay and fits
+/// the maps by the cross-fit, then fits the head on all of them. [`crate::fit_population`]
+/// runs the cascade, reads the rows and asks for [`MIN_POSTINGS`] labelled postings first.
 pub(crate) fn fit_head(
     mut rows: HeadRows,
-    dim: usize,
     golds: &[&str],
     answered: &[Option<&str>],
 ) -> Result<Option<PopulationFit>, ClassifyError> {
-    if golds.len() < MIN_POSTINGS {
-        return Ok(None);
-    }
-    let (title_mean, description_mean) = rows.means(dim);
-    rows.fill_missing(dim, &title_mean, &description_mean);
-    let abstained_undescribed = (0..golds.len())
-        .filter(|&r| rows.abstained_undescribed(r))
-        .count();
-    let (x, described) = (rows.x, rows.described);
-    let dim = rows.width;
+    let (title_mean, description_mean) = rows.means();
+    rows.fill_missing(&title_mean, &description_mean);
+    let abstained_undescribed = rows.abstained_undescribed.iter().filter(|&&a| a).count();
+    let (x, described, dim) = (rows.x, rows.described, rows.width);
     // the head's classes: the labelled titles in id order (`none_fits` among them)
     let classes: Vec<String> = golds
         .iter()

@@ -160,22 +160,14 @@ pub fn fit_population(
     let mut cache = c.new_cache();
     let mut stats = CascadeStats::default();
     let preds = c.cascade(&inputs, &mut cache, opts, &mut stats)?;
-    let answers = c.answer_indices(&preds.iter().collect::<Vec<_>>());
-    let texts = c.population_texts(&inputs, &answers, opts);
-    let rows = population::head_rows(
-        c.encoder(),
-        c.meta.classes.len(),
-        &texts,
-        opts.batch_size,
-        &mut cache,
-    )?;
+    let rows = c.population_rows(&inputs, &preds.iter().collect::<Vec<_>>(), opts, &mut cache)?;
     // what each labelled posting's answer was (`None`: abstained)
     let answered: Vec<Option<&str>> = preds
         .iter()
         .map(|p| (p.method != Method::Unclassified).then_some(p.title_id.as_str()))
         .collect();
     let golds: Vec<&str> = labelled.iter().map(|(_, g)| *g).collect();
-    population::fit_head(rows, c.meta.dim, &golds, &answered)
+    population::fit_head(rows, &golds, &answered)
 }
 
 /// Copy the classifier directory `src` to the new directory `to` with its confidence re-fitted

@@ -46,13 +46,15 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A file's text before its unit-test module.
+fn without_unit_tests(text: &str) -> &str {
+    text.find("\nmod tests").map_or(text, |i| &text[..i])
+}
+
 /// A file's code without its unit-test module and without comment lines.
 fn code_of(text: &str) -> String {
-    let body = match text.find("\nmod tests") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    body.lines()
+    without_unit_tests(text)
+        .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n")
@@ -164,11 +166,7 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 /// The functions of `text` (outside its unit-test module) longer than `max` lines: (name, line
 /// of its `fn`, length).
 fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
-    let body = match text.find("\nmod tests") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    let lines: Vec<&str> = body.lines().collect();
+    let lines: Vec<&str> = without_unit_tests(text).lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
