@@ -254,29 +254,23 @@ def cmd_classifier(a):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     s = p.add_subparsers(dest="cmd", required=True)
-    q = s.add_parser("prep")
-    q.add_argument("--truth", required=True)
-    q.add_argument("--export", required=True)
-    q.add_argument("--out-truth", required=True)
-    q.add_argument("--out-gold", required=True)
-    q.add_argument("--gold", type=int, default=60)
-    q.add_argument("--seed", default="7")
-    q = s.add_parser("tasks")
-    q.add_argument("--tasks-dir", required=True)
-    q.add_argument("--posting-truth", required=True)
-    q.add_argument("--out", required=True)
-    q = s.add_parser("labels")
-    q.add_argument("--tasks-dir", required=True)
-    q.add_argument("--task-truth", required=True)
-    q.add_argument("--report", required=True)
-    q.add_argument("--ds", required=True)
-    q.add_argument("--mv", required=True)
-    q.add_argument("--out", required=True)
-    q = s.add_parser("classifier")
-    q.add_argument("--posting-truth", required=True)
-    q.add_argument("--tasks-dir", required=True)
-    q.add_argument("--run", action="append", required=True, help="NAME=export.csv (the first is the reference)")
-    q.add_argument("--out", required=True)
+    # each subcommand's required path flags, then its extra flags
+    required = {
+        "prep": ["--truth", "--export", "--out-truth", "--out-gold"],
+        "tasks": ["--tasks-dir", "--posting-truth", "--out"],
+        "labels": ["--tasks-dir", "--task-truth", "--report", "--ds", "--mv", "--out"],
+        "classifier": ["--posting-truth", "--tasks-dir", "--out"],
+    }
+    sub = {}
+    for cmd, flags in required.items():
+        sub[cmd] = s.add_parser(cmd)
+        for flag in flags:
+            sub[cmd].add_argument(flag, required=True)
+    sub["prep"].add_argument("--gold", type=int, default=60)
+    sub["prep"].add_argument("--seed", default="7")
+    sub["classifier"].add_argument(
+        "--run", action="append", required=True, help="NAME=export.csv (the first is the reference)"
+    )
     a = p.parse_args()
     {"prep": cmd_prep, "tasks": cmd_tasks, "labels": cmd_labels, "classifier": cmd_classifier}[a.cmd](a)
 

@@ -209,46 +209,11 @@ impl TitleCatalog {
     }
 }
 
+/// The six-title catalog the unit and integration tests share (`tests/fixtures/catalog.json`).
 #[cfg(test)]
 pub(crate) fn test_catalog() -> TitleCatalog {
-    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| {
-        CatalogTitle::new(id, name, fam, &format!("Does {name} work."), aliases)
-    };
-    TitleCatalog::new(
-        "test-1",
-        "test",
-        vec![
-            CatalogFamily::new("data_ai", "Data & AI"),
-            CatalogFamily::new("software_engineering", "Software"),
-        ],
-        vec![
-            t(
-                "data_engineer",
-                "Data Engineer",
-                "data_ai",
-                &["ETL Developer", "Big Data Engineer"],
-            ),
-            t(
-                "data_scientist",
-                "Data Scientist",
-                "data_ai",
-                &["ML Scientist"],
-            ),
-            t("data_analyst", "Data Analyst", "data_ai", &["BI Analyst"]),
-            t(
-                "software_engineer",
-                "Software Engineer",
-                "software_engineering",
-                &["Software Developer", "SWE"],
-            ),
-            t(
-                "frontend_engineer",
-                "Frontend Engineer",
-                "software_engineering",
-                &["Front-End Developer", "UI Engineer"],
-            ),
-        ],
-    )
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.json");
+    TitleCatalog::load(&path).expect("the test catalog fixture reads")
 }
 
 #[cfg(test)]

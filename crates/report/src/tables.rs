@@ -4,35 +4,28 @@
 //! seasonally adjusted count, corrected count).
 
 use crate::ReportError;
-use jobshift_trends::{Series, Trends};
+use jobshift_trends::{Series, Trends, YEAR_COLUMNS};
 use std::path::Path;
 
 fn f(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-const HEADER: [&str; 20] = [
-    "id",
-    "name",
-    "family",
-    "level",
-    "tier",
-    "year",
-    "count",
-    "companies",
-    "share",
-    "change",
-    "ci95_lo",
-    "ci95_hi",
-    "excess_pts",
-    "excess_ratio",
-    "excess_ratio_ci95_lo",
-    "excess_ratio_ci95_hi",
-    "acceleration",
-    "ranked",
-    "corrected_count",
-    "corrected_change",
-];
+/// titles.csv, tiers.csv and families.csv: the group, the year, the year's figures, the rest.
+fn series_header() -> Vec<&'static str> {
+    let group = ["id", "name", "family", "level", "tier", "year"];
+    let rest = [
+        "excess_pts",
+        "excess_ratio",
+        "excess_ratio_ci95_lo",
+        "excess_ratio_ci95_hi",
+        "acceleration",
+        "ranked",
+        "corrected_count",
+        "corrected_change",
+    ];
+    group.into_iter().chain(YEAR_COLUMNS).chain(rest).collect()
+}
 
 fn series_rows(s: &Series, years: &[i32]) -> Vec<Vec<String>> {
     years
@@ -89,7 +82,7 @@ pub fn write_series(path: &Path, t: &Trends, series: &[&Series]) -> Result<(), R
         .iter()
         .flat_map(|s| series_rows(s, &t.years))
         .collect();
-    write_rows(path, &HEADER, &rows)
+    write_rows(path, &series_header(), &rows)
 }
 
 /// movers.csv

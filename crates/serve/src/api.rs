@@ -19,6 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use jobshift_trends::YEAR_COLUMNS;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::future::{ready, Ready};
@@ -114,15 +115,7 @@ fn series_csv(t: &Tables, lead: &[(&str, Vec<String>)], rows: &[&Value]) -> Resu
     let mut header: Vec<String> = lead.iter().map(|(h, _)| h.to_string()).collect();
     header.extend(["id", "name", "family", "level", "tier", "ranked"].map(String::from));
     for y in &t.years {
-        for f in [
-            "count",
-            "companies",
-            "share",
-            "change",
-            "ci95_lo",
-            "ci95_hi",
-            "excess",
-        ] {
+        for f in YEAR_COLUMNS.into_iter().chain(["excess"]) {
             header.push(format!("{f}_{y}"));
         }
     }

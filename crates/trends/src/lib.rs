@@ -33,7 +33,7 @@ pub use analysis::{CorrectionInfo, Divergence, Inputs, Market, Movers, PanelInfo
 pub use engine::{Catalog, Materialize, PostingsSource, TitleRow};
 pub use monthly::{MonthPoint, Monthly};
 pub use options::{RankBy, TrendOptions, YearMonth};
-pub use series::Series;
+pub use series::{Series, YEAR_COLUMNS};
 pub use sql::{run_sql, run_sql_async, run_sql_in_session, SqlOutput};
 pub use window::{MonthCount, Window};
 

@@ -5,6 +5,18 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// A series' figures for one year as its tables name them (the report's CSVs and the API's CSV
+/// exports): postings, companies, share of the market, change on the previous year and that
+/// change's 95 % interval.
+pub const YEAR_COLUMNS: [&str; 6] = [
+    "count",
+    "companies",
+    "share",
+    "change",
+    "ci95_lo",
+    "ci95_hi",
+];
+
 /// One group (the baseline, a title, a tier or a family) across the compared years. Maps are
 /// keyed by window year; `change`, `excess`, `ci95` exist from the second year on (relative to
 /// the previous year), `acceleration` from the third. `None` where undefined (previous year 0).

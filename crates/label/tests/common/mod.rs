@@ -2,7 +2,7 @@
 //! made through the library, and a minimal HTTP/1.1 client.
 #![allow(dead_code)]
 
-use jobshift_label::catalog::{CatalogFamily, CatalogTitle, TitleCatalog};
+use jobshift_label::catalog::TitleCatalog;
 use jobshift_label::tasks::{write_tasks, GoldTask, Manifest, MturkInfo, Task, TasksDir};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -21,52 +21,10 @@ pub fn first_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     serde_json::from_str(text.lines().next().unwrap()).unwrap()
 }
 
+/// The six-title catalog the unit and integration tests share (`tests/fixtures/catalog.json`).
 pub fn catalog() -> TitleCatalog {
-    let t = |id: &str, name: &str, fam: &str, aliases: &[&str]| {
-        CatalogTitle::new(id, name, fam, &format!("Works as a {name}."), aliases)
-    };
-    TitleCatalog::new(
-        "test-1",
-        "tests",
-        vec![
-            CatalogFamily::new("data_ai", "Data & AI"),
-            CatalogFamily::new("software_engineering", "Software engineering"),
-            CatalogFamily::new("healthcare_clinical", "Healthcare"),
-        ],
-        vec![
-            t(
-                "data_engineer",
-                "Data Engineer",
-                "data_ai",
-                &["ETL Developer"],
-            ),
-            t(
-                "data_scientist",
-                "Data Scientist",
-                "data_ai",
-                &["ML Scientist"],
-            ),
-            t("data_analyst", "Data Analyst", "data_ai", &["BI Analyst"]),
-            t(
-                "software_engineer",
-                "Software Engineer",
-                "software_engineering",
-                &["Software Developer"],
-            ),
-            t(
-                "frontend_engineer",
-                "Frontend Engineer",
-                "software_engineering",
-                &["Front-End Developer"],
-            ),
-            t(
-                "registered_nurse",
-                "Registered Nurse",
-                "healthcare_clinical",
-                &["RN", "Staff Nurse"],
-            ),
-        ],
-    )
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.json");
+    TitleCatalog::load(&path).expect("the test catalog fixture reads")
 }
 
 pub fn task(i: usize) -> Task {
