@@ -20,6 +20,14 @@
 //! MultipleNegativesRankingLoss with its default scale). Learning rate: linear warm-up over
 //! the first 10 % of steps, then linear decay to 0 (the sentence-transformers default).
 //!
+//! Hard negatives (`hard_negatives` = k > 0): before training, the base encoder embeds up to
+//! eight texts of each title and each title's k nearest other titles (cosine of those
+//! centroids) are its confusable titles; every anchor then also meets a text of one of its
+//! title's confusable titles that is not in the batch, as one more column of the
+//! anchor→candidate scores (sentence-transformers' MultipleNegativesRankingLoss on
+//! (anchor, positive, negative) triplets). The negatives are drawn after the batches, from the
+//! same seeded generator, so a run with k = 0 is the run without them, pair for pair.
+//!
 //! The output directory is a copy of the base model directory with `model.safetensors`
 //! replaced (tensors that are not trained, such as the pooler and `position_ids`, are copied
 //! from the base), a `jobshift-finetune.json` recording the options and losses, and a fresh
@@ -62,6 +70,9 @@ pub struct FinetuneOptions {
     /// Token limit per text (titles are short; descriptions are cut here).
     pub max_len: usize,
     pub seed: u64,
+    /// Draw each anchor's hard negative from its title's this many nearest titles (0 = in-batch
+    /// negatives only).
+    pub hard_negatives: usize,
     pub progress: bool,
     /// "cpu" (default), or "cuda" / "cuda:N" in a build with the `cuda` feature
     /// ([`training_device`]).
@@ -81,6 +92,7 @@ impl Default for FinetuneOptions {
             max_per_title: 8,
             max_len: 64,
             seed: 42,
+            hard_negatives: 0,
             progress: false,
             device: "cpu".into(),
         }
@@ -227,12 +239,109 @@ fn embed_ids(
 
 /// MultipleNegativesRankingLoss, symmetric: cross-entropy of `20 · cos(a_i, p_j)` against
 /// `j = i`, averaged over anchor→positive and positive→anchor. `a`, `p`: L2-normalized rows.
-fn mnrl_loss(a: &Tensor, p: &Tensor) -> Result<Tensor, ClassifyError> {
+/// With hard negatives `n` (one row per anchor), the anchor→candidate direction scores every
+/// positive and every negative (`20 · cos(a_i, [p; n]_j)`, still against `j = i`); the
+/// positive→anchor direction is unchanged.
+fn mnrl_loss(a: &Tensor, p: &Tensor, n: Option<&Tensor>) -> Result<Tensor, ClassifyError> {
     let labels = Tensor::arange(0u32, a.dim(0)? as u32, a.device())?;
     let scores = (a.matmul(&p.t()?)? * 20.0)?;
-    let l1 = candle_nn::loss::cross_entropy(&scores, &labels)?;
     let l2 = candle_nn::loss::cross_entropy(&scores.t()?, &labels)?;
+    let l1 = match n {
+        None => candle_nn::loss::cross_entropy(&scores, &labels)?,
+        Some(n) => {
+            let candidates = Tensor::cat(&[p, n], 0)?;
+            let all = (a.matmul(&candidates.t()?)? * 20.0)?;
+            candle_nn::loss::cross_entropy(&all, &labels)?
+        }
+    };
     Ok(((l1 + l2)? * 0.5)?)
+}
+
+/// Texts of each title the base encoder embeds to find confusable titles.
+const CENTROID_TEXTS: usize = 8;
+
+/// For each title (index into `groups`), the `k` other titles nearest to it, nearest first:
+/// cosine of title centroids, each the mean of the `encoder`'s embeddings of up to
+/// [`CENTROID_TEXTS`] of the title's texts. Ties go to the lower index.
+fn confusable_titles(
+    encoder: &dyn jobshift_encode::Encoder,
+    groups: &[&Vec<String>],
+    k: usize,
+) -> Result<Vec<Vec<usize>>, ClassifyError> {
+    let texts: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| g.iter().take(CENTROID_TEXTS).map(String::as_str))
+        .collect();
+    let emb = encoder.encode(&texts)?;
+    let dim = emb.dim;
+    let mut centroids = vec![0f32; groups.len() * dim];
+    let mut row = 0;
+    for (t, g) in groups.iter().enumerate() {
+        let c = &mut centroids[t * dim..(t + 1) * dim];
+        for _ in 0..g.len().min(CENTROID_TEXTS) {
+            for (x, v) in c.iter_mut().zip(emb.row(row)) {
+                *x += v;
+            }
+            row += 1;
+        }
+        let norm = c.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        c.iter_mut().for_each(|x| *x /= norm);
+    }
+    let centroid = |t: usize| &centroids[t * dim..(t + 1) * dim];
+    Ok((0..groups.len())
+        .map(|t| {
+            let mut near: Vec<(f32, usize)> = (0..groups.len())
+                .filter(|&o| o != t)
+                .map(|o| {
+                    let sim = centroid(t)
+                        .iter()
+                        .zip(centroid(o))
+                        .map(|(a, b)| a * b)
+                        .sum();
+                    (sim, o)
+                })
+                .collect();
+            near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            near.into_iter().take(k).map(|(_, o)| o).collect()
+        })
+        .collect())
+}
+
+/// One hard negative per pair of every batch: (title index, text index) of a text of one of
+/// the anchor title's `confusable` titles that has no pair in the batch (uniformly among
+/// them), else of any title not in the batch. A negative never shares a title with a pair of
+/// its batch: every anchor scores every negative, so one of its own title would be a false
+/// negative. A batch that holds every title gets none (in-batch negatives only).
+fn draw_negatives(
+    plan: &[Vec<Pair>],
+    confusable: &[Vec<usize>],
+    sizes: &[usize],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<(usize, usize)>> {
+    plan.iter()
+        .map(|batch| {
+            let in_batch: HashSet<usize> = batch.iter().map(|p| p.0).collect();
+            let outside: Vec<usize> = (0..sizes.len())
+                .filter(|o| !in_batch.contains(o) && sizes[*o] > 0)
+                .collect();
+            if outside.is_empty() {
+                return Vec::new();
+            }
+            batch
+                .iter()
+                .map(|&(t, _, _)| {
+                    let near: Vec<usize> = confusable[t]
+                        .iter()
+                        .copied()
+                        .filter(|o| !in_batch.contains(o) && sizes[*o] > 0)
+                        .collect();
+                    let pool = if near.is_empty() { &outside } else { &near };
+                    let title = pool[rng.random_range(0..pool.len())];
+                    (title, rng.random_range(0..sizes[title]))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Fails unless every trainable variable received a gradient: a forward pass that leaves the
@@ -482,6 +591,13 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
         }
     }
     let total = plan.len();
+    let negatives = if opts.hard_negatives > 0 {
+        let encoder = jobshift_encode::load_encoder(&dir.to_string_lossy())?;
+        let confusable = confusable_titles(&encoder, &groups, opts.hard_negatives)?;
+        draw_negatives(&plan, &confusable, &sizes, &mut rng)
+    } else {
+        Vec::new()
+    };
     let mut opt = candle_nn::AdamW::new(
         varmap.all_vars(),
         candle_nn::ParamsAdamW {
@@ -512,11 +628,25 @@ pub fn finetune(opts: &FinetuneOptions) -> Result<FinetuneReport, ClassifyError>
             opts.lr * (total - step) as f64 / (total - warmup).max(1) as f64
         };
         opt.set_learning_rate(lr);
-        // anchors and positives in one forward pass (larger products than two half batches)
-        let texts: Vec<&str> = anchors.iter().chain(&positives).copied().collect();
-        let both = net.embed(&texts, opts.max_len)?;
+        let hard: Vec<&str> = match negatives.get(step) {
+            Some(batch) => batch.iter().map(|&(t, i)| groups[t][i].as_str()).collect(),
+            None => Vec::new(),
+        };
+        // anchors, positives (and negatives) in one forward pass (larger products than three
+        // small batches)
+        let texts: Vec<&str> = anchors
+            .iter()
+            .chain(&positives)
+            .chain(&hard)
+            .copied()
+            .collect();
+        let all = net.embed(&texts, opts.max_len)?;
         let n = anchors.len();
-        let loss = mnrl_loss(&both.narrow(0, 0, n)?, &both.narrow(0, n, n)?)?;
+        let hard = match hard.is_empty() {
+            true => None,
+            false => Some(all.narrow(0, 2 * n, n)?),
+        };
+        let loss = mnrl_loss(&all.narrow(0, 0, n)?, &all.narrow(0, n, n)?, hard.as_ref())?;
         let grads = loss.backward()?;
         if step == 0 {
             check_gradients(&grads, &varmap)?;
@@ -614,7 +744,11 @@ fn write_model(
         "base_model": base_id,
         "base_dir": base.display().to_string(),
         "examples": opts.examples.display().to_string(),
-        "loss": "MultipleNegativesRankingLoss (in-batch negatives, scale 20, symmetric)",
+        "loss": match opts.hard_negatives {
+            0 => "MultipleNegativesRankingLoss (in-batch negatives, scale 20, symmetric)",
+            _ => "MultipleNegativesRankingLoss (in-batch and hard negatives, scale 20, symmetric)",
+        },
+        "hard_negatives": opts.hard_negatives,
         "pooling": "mean over tokens, then L2 normalization",
         "epochs": opts.epochs,
         "batch_size": opts.batch_size,
@@ -702,6 +836,94 @@ mod tests {
         // deterministic given the seed
         let again = epoch_batches(&sizes, 4, 5, &mut ChaCha8Rng::seed_from_u64(3));
         assert_eq!(batches, again);
+    }
+
+    #[test]
+    fn hard_negatives_come_from_near_titles_outside_the_batch() {
+        let sizes = vec![3, 3, 3, 3, 3, 1];
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let plan = epoch_batches(&sizes, 2, 3, &mut rng);
+        // title t's confusable titles: t+1 and t+2 (wrapping)
+        let confusable: Vec<Vec<usize>> = (0..6).map(|t| vec![(t + 1) % 6, (t + 2) % 6]).collect();
+        let negatives = draw_negatives(&plan, &confusable, &sizes, &mut rng.clone());
+        assert_eq!(negatives.len(), plan.len());
+        for (batch, negs) in plan.iter().zip(&negatives) {
+            assert_eq!(negs.len(), batch.len());
+            let titles: HashSet<usize> = batch.iter().map(|p| p.0).collect();
+            for (&(t, _, _), &(n, i)) in batch.iter().zip(negs) {
+                assert!(!titles.contains(&n), "negative {n} of a title in {batch:?}");
+                assert!(i < sizes[n]);
+                let near: Vec<usize> = confusable[t]
+                    .iter()
+                    .copied()
+                    .filter(|o| !titles.contains(o))
+                    .collect();
+                assert!(
+                    near.is_empty() || near.contains(&n),
+                    "{t} drew {n}, near {near:?}"
+                );
+            }
+        }
+        // deterministic given the generator's state
+        assert_eq!(
+            negatives,
+            draw_negatives(&plan, &confusable, &sizes, &mut rng.clone())
+        );
+        // a batch that holds every title gets none
+        let all = vec![vec![(0, 0, 1), (1, 0, 1)]];
+        assert!(draw_negatives(&all, &[vec![1], vec![0]], &[2, 2], &mut rng)[0].is_empty());
+    }
+
+    /// Texts embedded as fixed vectors by their first letter (a: x axis, b: y axis, c: between).
+    struct LetterEncoder;
+    impl jobshift_encode::Encoder for LetterEncoder {
+        fn model_id(&self) -> &str {
+            "letters"
+        }
+        fn dim(&self) -> usize {
+            2
+        }
+        fn encode(
+            &self,
+            texts: &[&str],
+        ) -> Result<jobshift_encode::Embeddings, jobshift_encode::EncodeError> {
+            let data = texts
+                .iter()
+                .flat_map(|t| match t.as_bytes().first() {
+                    Some(b'a') => [1.0, 0.0],
+                    Some(b'b') => [0.0, 1.0],
+                    _ => [0.7, 0.6],
+                })
+                .collect();
+            Ok(jobshift_encode::Embeddings { dim: 2, data })
+        }
+    }
+
+    #[test]
+    fn confusable_titles_are_the_nearest_centroids() {
+        let a = vec!["a1".to_string(), "a2".into()];
+        let b = vec!["b1".to_string()];
+        let c = vec!["c1".to_string(), "c2".into(), "a3".into()];
+        let near = confusable_titles(&LetterEncoder, &[&a, &b, &c], 2).unwrap();
+        // c's centroid leans to a: a is nearest to c, c to both
+        assert_eq!(near, vec![vec![2, 1], vec![2, 0], vec![0, 1]]);
+        let one = confusable_titles(&LetterEncoder, &[&a, &b, &c], 1).unwrap();
+        assert_eq!(one, vec![vec![2], vec![2], vec![0]]);
+    }
+
+    #[test]
+    fn the_loss_with_hard_negatives_scores_them_against_the_anchors() {
+        let dev = Device::Cpu;
+        let unit = |v: [[f32; 2]; 2]| Tensor::new(&v, &dev).unwrap();
+        let a = unit([[1.0, 0.0], [0.0, 1.0]]);
+        let p = unit([[1.0, 0.0], [0.0, 1.0]]);
+        let far = unit([[-1.0, 0.0], [0.0, -1.0]]);
+        let near = unit([[1.0, 0.0], [0.0, 1.0]]);
+        let loss = |n: Option<&Tensor>| mnrl_loss(&a, &p, n).unwrap().to_scalar::<f32>().unwrap();
+        let plain = loss(None);
+        // a negative opposite the anchor adds almost nothing; one equal to it costs ln 2 / 2
+        assert!((loss(Some(&far)) - plain).abs() < 1e-6);
+        assert!((loss(Some(&near)) - plain - std::f32::consts::LN_2 / 2.0).abs() < 1e-3);
     }
 
     /// Deep copies of every variable (the optimizer updates variables in place).
@@ -798,7 +1020,7 @@ mod tests {
     fn tiny_loss(model: &TrainableEncoder, batch: &[Tensor; 4]) -> Tensor {
         let a = embed_ids(model, &batch[0], &batch[1]).unwrap();
         let p = embed_ids(model, &batch[2], &batch[3]).unwrap();
-        mnrl_loss(&a, &p).unwrap()
+        mnrl_loss(&a, &p, None).unwrap()
     }
 
     /// One AdamW step gives every variable a gradient and changes every tensor of every layer;
@@ -857,7 +1079,12 @@ mod tests {
                 .unwrap();
             mean_pool_normalize(&h, mask).unwrap()
         };
-        let loss = mnrl_loss(&embed(&batch[0], &batch[1]), &embed(&batch[2], &batch[3])).unwrap();
+        let loss = mnrl_loss(
+            &embed(&batch[0], &batch[1]),
+            &embed(&batch[2], &batch[3]),
+            None,
+        )
+        .unwrap();
         let grads = loss.backward().unwrap();
         let err = check_gradients(&grads, &varmap).unwrap_err().to_string();
         assert!(err.contains("receive no gradient"), "{err}");
@@ -998,6 +1225,7 @@ mod tests {
             mnrl_loss(
                 &net.embed(&anchors, 32).unwrap(),
                 &net.embed(&positives, 32).unwrap(),
+                None,
             )
             .unwrap()
         };

@@ -192,6 +192,10 @@ pub struct FinetuneArgs {
     pub max_len: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Give each anchor a hard negative: a text of one of the N titles nearest to its own (in
+    /// the base encoder) that is not in the batch (0 = in-batch negatives only)
+    #[arg(long, default_value_t = 0)]
+    pub hard_negatives: usize,
 }
 /// `jobshift classify` (the `jobshift` binary adds `--cluster`).
 #[derive(clap::Args)]
@@ -435,6 +439,7 @@ impl FinetuneArgs {
             max_per_title: self.max_per_title,
             max_len: self.max_len,
             seed: self.seed,
+            hard_negatives: self.hard_negatives,
             progress: true,
             device: self.device,
         })
