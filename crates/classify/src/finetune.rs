@@ -38,6 +38,7 @@
 //! `cuda` feature ([`training_device`]; the GPU path has not been run on this project's CPU-only
 //! machines).
 
+use crate::heads::{nearest_neighbours, CentroidHead};
 use crate::seniority::clean_title;
 use crate::trainable_bert::TrainableBert;
 use crate::trainable_mpnet::TrainableMpnet;
@@ -261,48 +262,35 @@ fn mnrl_loss(a: &Tensor, p: &Tensor, n: Option<&Tensor>) -> Result<Tensor, Class
 const CENTROID_TEXTS: usize = 8;
 
 /// For each title (index into `groups`), the `k` other titles nearest to it, nearest first:
-/// cosine of title centroids, each the mean of the `encoder`'s embeddings of up to
-/// [`CENTROID_TEXTS`] of the title's texts. Ties go to the lower index.
+/// cosine of the title centroids of the nearest-centroid head ([`CentroidHead::fit`]) over the
+/// `encoder`'s embeddings of up to [`CENTROID_TEXTS`] of the title's texts, searched as the kNN
+/// head searches ([`nearest_neighbours`]: ties go to the lower index).
 fn confusable_titles(
     encoder: &dyn jobshift_encode::Encoder,
     groups: &[&Vec<String>],
     k: usize,
 ) -> Result<Vec<Vec<usize>>, ClassifyError> {
-    let texts: Vec<&str> = groups
-        .iter()
-        .flat_map(|g| g.iter().take(CENTROID_TEXTS).map(String::as_str))
-        .collect();
-    let emb = encoder.encode(&texts)?;
-    let dim = emb.dim;
-    let mut centroids = vec![0f32; groups.len() * dim];
-    let mut row = 0;
+    let mut texts: Vec<&str> = Vec::new();
+    let mut labels: Vec<u32> = Vec::new();
     for (t, g) in groups.iter().enumerate() {
-        let c = &mut centroids[t * dim..(t + 1) * dim];
-        for _ in 0..g.len().min(CENTROID_TEXTS) {
-            for (x, v) in c.iter_mut().zip(emb.row(row)) {
-                *x += v;
-            }
-            row += 1;
+        for text in g.iter().take(CENTROID_TEXTS) {
+            texts.push(text);
+            labels.push(t as u32);
         }
-        let norm = c.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        c.iter_mut().for_each(|x| *x /= norm);
     }
-    let centroid = |t: usize| &centroids[t * dim..(t + 1) * dim];
-    Ok((0..groups.len())
-        .map(|t| {
-            let mut near: Vec<(f32, usize)> = (0..groups.len())
+    let emb = encoder.encode(&texts)?;
+    let centroids = CentroidHead::fit(&emb.data, emb.dim, &labels, groups.len()).centroids;
+    // k + 1: each title finds itself too
+    let near = nearest_neighbours(&centroids, &centroids, emb.dim, k + 1);
+    Ok(near
+        .into_iter()
+        .enumerate()
+        .map(|(t, hits)| {
+            hits.into_iter()
+                .map(|(_, o)| o as usize)
                 .filter(|&o| o != t)
-                .map(|o| {
-                    let sim = centroid(t)
-                        .iter()
-                        .zip(centroid(o))
-                        .map(|(a, b)| a * b)
-                        .sum();
-                    (sim, o)
-                })
-                .collect();
-            near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            near.into_iter().take(k).map(|(_, o)| o).collect()
+                .take(k)
+                .collect()
         })
         .collect())
 }

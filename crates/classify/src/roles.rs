@@ -1252,16 +1252,6 @@ impl RoleFinder {
             // its addresses are left out
             let no_url = without_web_addresses(line);
             let short = no_url.as_deref().unwrap_or(line);
-            // "- Software Engineers (Backend, Frontend, Data, Viz, WebGL/WASM, Rust, SE, FDE)": a
-            // role line made long by what its bracket says of the role
-            if !is_short_line(short) {
-                if let Some(hits) = self.role_before_bracket(short) {
-                    if !self.is_signature(line, &hits) {
-                        tier2.extend(hits);
-                        continue;
-                    }
-                }
-            }
             if is_short_line(short) {
                 let mut hits = Vec::new();
                 self.roles_in_segment(short, short, &mut hits);
@@ -1269,6 +1259,14 @@ impl RoleFinder {
                     tier2.extend(hits);
                 }
                 continue;
+            }
+            // "- Software Engineers (Backend, Frontend, Data, Viz, WebGL/WASM, Rust, SE, FDE)": a
+            // role line made long by what its bracket says of the role
+            if let Some(hits) = self.role_before_bracket(short) {
+                if !self.is_signature(line, &hits) {
+                    tier2.extend(hits);
+                    continue;
+                }
             }
             self.roles_after_hiring_cue(line, &mut tier3);
         }
