@@ -9,7 +9,7 @@ import json, os, re, subprocess, sys
 out = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 RULES = ["none", "html", "web-addresses", "brackets", "separators", "seniority",
-         "work-arrangement", "gender", "salary", "requisition", "non-titles", "several-roles"]
+         "work-arrangement", "gender", "salary", "requisition", "non-titles", "several-roles", "other-scripts"]
 
 def rows(path):
     return [json.loads(l) for l in open(path, encoding="utf-8")]

@@ -27,7 +27,7 @@ PY
   --labels-rate 0.05 --postings 60000 --seed 7 --out "$OUT/generated" > "$OUT/generated.log" 2>&1
 cat "$OUT"/generated/labels/*.jsonl > "$OUT/generated.jsonl"
 for rule in none html web-addresses brackets separators seniority work-arrangement gender salary \
-    requisition non-titles several-roles; do
+    requisition non-titles several-roles other-scripts; do
   # a rerun keeps the rules already measured (delete OUT to measure again)
   [ -f "$OUT/expert.$rule.jsonl" ] && [ -f "$OUT/generated.$rule.jsonl" ] && continue
   skip=(); [ "$rule" = none ] || skip=(--skip-cleaning "$rule")

@@ -135,7 +135,9 @@ pub struct Prediction {
     #[serde(skip)]
     pub best: String,
     /// Why the posting is unclassified: `empty_title`, `not_a_title` (the title field names no
-    /// role and no description named one), `low_confidence`; `None` when classified.
+    /// role and no description named one), `unsupported_script` (the title is written mostly in
+    /// a script the encoder was not trained on, and no description named the role),
+    /// `low_confidence`; `None` when classified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// Every title the posting names when it names several ("Android Engineers, iOS
@@ -148,6 +150,7 @@ pub struct Prediction {
 pub mod reason {
     pub const EMPTY_TITLE: &str = "empty_title";
     pub const NOT_A_TITLE: &str = "not_a_title";
+    pub const UNSUPPORTED_SCRIPT: &str = "unsupported_script";
     pub const LOW_CONFIDENCE: &str = "low_confidence";
 }
 
@@ -209,6 +212,9 @@ pub struct CascadeStats {
     pub inputs: usize,
     pub alias_hits: usize,
     pub title_embedded: usize,
+    /// Postings the title step scored (step 2: not decided by step 0 or the alias step; each
+    /// distinct cleaned title among them is embedded once, `title_embedded`).
+    pub title_step: usize,
     pub title_cache_hits: usize,
     /// Distinct cleaned titles scored by the head (the others reused a score from the cache).
     pub title_head_scored: usize,
@@ -217,6 +223,9 @@ pub struct CascadeStats {
     pub description_used: usize,
     /// Postings whose title field names no role (`not_a_title`), with or without a description.
     pub not_a_title: usize,
+    /// Postings whose title field is written mostly in a script the encoder cannot read
+    /// (`unsupported_script`), with or without a description ([`crate::script`]).
+    pub unsupported_script: usize,
     /// Postings classified from the role their description names (header, role lines, hiring
     /// sentences), their title field naming none or abstaining.
     pub role_from_description: usize,
@@ -267,11 +276,13 @@ impl CascadeStats {
         self.inputs += o.inputs;
         self.alias_hits += o.alias_hits;
         self.title_embedded += o.title_embedded;
+        self.title_step += o.title_step;
         self.title_cache_hits += o.title_cache_hits;
         self.title_head_scored += o.title_head_scored;
         self.title_head_reused += o.title_head_reused;
         self.description_used += o.description_used;
         self.not_a_title += o.not_a_title;
+        self.unsupported_script += o.unsupported_script;
         self.role_from_description += o.role_from_description;
         self.description_only += o.description_only;
         self.several_roles += o.several_roles;
@@ -305,6 +316,9 @@ pub struct Classifier {
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
     roles: RoleFinder,
+    /// The encoder was trained on English only: text mostly in another script is not embedded
+    /// ([`jobshift_encode::registry::english_only`], [`crate::script`]).
+    english_only: bool,
     /// Distinguishes this classifier's head scores in an [`EmbedCache`] from another's.
     id: u64,
 }
@@ -358,10 +372,12 @@ impl Classifier {
             )));
         }
         let roles = RoleFinder::new(&taxonomy);
+        let english_only = jobshift_encode::registry::english_only(encoder.model_id());
         Ok(Classifier {
             meta,
             dir,
             roles,
+            english_only,
             taxonomy,
             encoder,
             head,
@@ -620,9 +636,11 @@ impl Classifier {
         stats: &mut CascadeStats,
     ) -> Result<(), ClassifyError> {
         let started = std::time::Instant::now();
-        // a head that may not move answers reads only the abstentions
+        // a head that may not move answers reads only the abstentions; a title in a script the
+        // encoder cannot read has no embedding worth reading ([`crate::script`])
         let read: Vec<usize> = (0..preds.len())
             .filter(|&n| info.moves_answers || preds[n].method == Method::Unclassified)
+            .filter(|&n| preds[n].reason != Some(reason::UNSUPPORTED_SCRIPT))
             .collect();
         if read.is_empty() {
             return Ok(());
@@ -785,6 +803,7 @@ impl Classifier {
         let todo: Vec<usize> = (0..inputs.len())
             .filter(|&i| out[i].is_none() && !is_description_only[i])
             .collect();
+        stats.title_step += todo.len();
         if todo.is_empty() && description_only.is_empty() {
             return Ok(out.into_iter().flatten().collect());
         }
@@ -854,6 +873,25 @@ impl Classifier {
                 stats.unclassified += 1;
                 continue;
             }
+            if !self.can_read(inp.title, opts) {
+                // "软件工程师": the text may still name the role in words the finder knows
+                stats.unsupported_script += 1;
+                let found = desc
+                    .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
+                    .unwrap_or_default();
+                out[i] = Some(match desc.filter(|_| !found.is_empty()) {
+                    Some(d) => {
+                        stats.role_from_description += 1;
+                        stats.several_roles += usize::from(found.len() > 1);
+                        self.role_prediction(inp.title, d, &found)
+                    }
+                    None => {
+                        stats.unclassified += 1;
+                        self.abstention(inp.title, reason::UNSUPPORTED_SCRIPT, 0.0)
+                    }
+                });
+                continue;
+            }
             let field = match read_title_field(inp.title, &self.roles, desc.is_some()) {
                 TitleField::NotATitle if !opts.cleaning.applies(CleaningRule::NonTitles) => {
                     TitleField::Other
@@ -877,7 +915,8 @@ impl Classifier {
                     {
                         stats.role_from_description += 1;
                         out[i] = Some(p);
-                    } else if desc.is_some() && opts.description_alone {
+                    } else if desc.is_some_and(|d| self.can_read(d, opts)) && opts.description_alone
+                    {
                         description_only.push(i);
                     } else {
                         out[i] = Some(self.abstention(inp.title, reason::NOT_A_TITLE, 0.0));
@@ -891,6 +930,15 @@ impl Classifier {
             }
         }
         description_only
+    }
+
+    /// Whether this classifier's encoder can read `text`: any text for an encoder not known to
+    /// be English-only, else text not mostly in another script than Latin ([`crate::script`];
+    /// `--skip-cleaning other-scripts` reads every text).
+    fn can_read(&self, text: &str, opts: &CascadeOptions) -> bool {
+        !self.english_only
+            || !opts.cleaning.applies(CleaningRule::OtherScripts)
+            || crate::script::latin_readable(text)
     }
 
     /// The role(s) a title field that is no exact alias names inside more words, as an alias
@@ -936,6 +984,7 @@ impl Classifier {
 
     /// Step 1: a title (raw or cleaned) that is a taxonomy name or alias takes that title —
     /// except a generic one ("Consultant") when a description is there to decide.
+    #[allow(clippy::too_many_arguments)]
     fn alias_step(
         &self,
         inputs: &[TitleInput<'_>],
@@ -1236,7 +1285,10 @@ impl Classifier {
                 let top = top_k(row, 2);
                 let margin = top[0].1 - top.get(1).map(|t| t.1).unwrap_or(0.0);
                 if margin < opts.ambiguity_margin || is_generic_title(&cleaned[i]) {
-                    if let Some(d) = inputs[i].description.filter(|d| !d.trim().is_empty()) {
+                    if let Some(d) = inputs[i]
+                        .description
+                        .filter(|d| !d.trim().is_empty() && self.can_read(d, opts))
+                    {
                         desc_rows.push(i);
                         desc_texts.push(description_text(
                             inputs[i].title,
@@ -1279,6 +1331,7 @@ impl Classifier {
     /// (and, when re-fitted, recalibrated) confidence, the top titles, and below
     /// `min_confidence` an abstention — unless the posting names its role in the header or a
     /// role line, which is then taken.
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         input: &TitleInput<'_>,

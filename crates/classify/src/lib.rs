@@ -27,6 +27,7 @@ mod knn_device;
 pub mod population;
 mod recalibrate;
 pub mod roles;
+pub mod script;
 pub mod seniority;
 mod summary;
 pub mod title_file;

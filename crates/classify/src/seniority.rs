@@ -143,11 +143,16 @@ pub enum CleaningRule {
     /// ("Backend Engineer, Frontend Engineer", "Acme is hiring data engineers"), the first as
     /// the title and all in `roles`, instead of matching the whole field.
     SeveralRoles,
+    /// The cascade's step 0 abstaining (`unsupported_script`) on a title field written mostly in
+    /// a script an English-only encoder cannot read ("软件工程师", "Инженер-программист"), unless
+    /// the posting's text names the role, and not embedding such a description
+    /// ([`crate::script`]).
+    OtherScripts,
 }
 
 impl CleaningRule {
     /// Every rule: those [`clean_title`] applies, in its order, then the cascade's step 0.
-    pub const ALL: [CleaningRule; 11] = [
+    pub const ALL: [CleaningRule; 12] = [
         CleaningRule::Html,
         CleaningRule::WebAddresses,
         CleaningRule::Brackets,
@@ -159,6 +164,7 @@ impl CleaningRule {
         CleaningRule::Requisition,
         CleaningRule::NonTitles,
         CleaningRule::SeveralRoles,
+        CleaningRule::OtherScripts,
     ];
 
     /// The rule's name on the command line.
@@ -175,6 +181,7 @@ impl CleaningRule {
             CleaningRule::Requisition => "requisition",
             CleaningRule::NonTitles => "non-titles",
             CleaningRule::SeveralRoles => "several-roles",
+            CleaningRule::OtherScripts => "other-scripts",
         }
     }
 
@@ -933,7 +940,11 @@ mod tests {
             (CleaningRule::Salary, "Data Engineer $150k"),
             (CleaningRule::Requisition, "Data Engineer JR104233"),
         ];
-        let step_0 = [CleaningRule::NonTitles, CleaningRule::SeveralRoles];
+        let step_0 = [
+            CleaningRule::NonTitles,
+            CleaningRule::SeveralRoles,
+            CleaningRule::OtherScripts,
+        ];
         assert_eq!(cases.len() + step_0.len(), CleaningRule::ALL.len());
         for (rule, raw) in cases {
             // the cascade's step 0 reads the field; the cleaned words are the same

@@ -41,8 +41,8 @@ impl fmt::Display for StepTimes<'_> {
             rate(stats.inputs, stats.alias_time.as_secs_f64()),
             stats.alias_hits
         )?;
-        // stats merged from several runs (a cluster's executors) never make this negative
-        let embedded_postings = stats.inputs.saturating_sub(stats.alias_hits);
+        // the postings step 2 scored: not those step 0 or the alias step decided
+        let embedded_postings = stats.title_step;
         let title_s = (stats.title_encode_time + stats.title_head_time).as_secs_f64();
         writeln!(
             f,
@@ -349,6 +349,7 @@ mod tests {
         let stats = CascadeStats {
             inputs: 1000,
             alias_hits: 400,
+            title_step: 550,
             title_embedded: 300,
             ..Default::default()
         };
@@ -357,7 +358,7 @@ mod tests {
         assert_eq!(lines.len(), 5, "{text}");
         assert!(lines[0].starts_with("cascade steps ("));
         assert!(lines[1].contains("1000 postings looked up") && lines[1].contains("(400 hits)"));
-        assert!(lines[2].contains("600 postings (300 distinct titles encoded)"));
+        assert!(lines[2].contains("550 postings (300 distinct titles encoded)"));
         assert!(lines[4].contains("500 postings/s"), "{}", lines[4]);
     }
 }

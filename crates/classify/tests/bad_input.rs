@@ -196,3 +196,65 @@ fn step_0_rules_can_be_skipped_to_measure_them() {
     assert_ne!(off[0].reason, Some("not_a_title"), "{:?}", off[0]);
     assert!(off[1].roles.is_empty(), "{:?}", off[1]);
 }
+
+/// Titles written mostly in a script the English-only encoder cannot read get no answer from
+/// its meaningless embedding (before: "مدير مبيعات", sales manager → Translator at 0.83;
+/// "ソフトウェアエンジニア (東京)" → Psychiatric Technician at 0.55): they abstain with the reason
+/// `unsupported_script`, unless the text names the role in words the role finder reads. A Latin
+/// title with a place in another script still classifies, and the rule can be skipped to
+/// measure it (`--skip-cleaning other-scripts`).
+#[test]
+fn titles_in_a_script_the_encoder_cannot_read_abstain_with_a_reason() {
+    use jobshift_classify::seniority::{CleaningRule, CleaningRules};
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    let foreign = [
+        "مدير مبيعات",
+        "ممرضة",
+        "ソフトウェアエンジニア (東京)",
+        "営業",
+        "소프트웨어 엔지니어",
+        "Μηχανικός λογισμικού",
+        "วิศวกรซอฟต์แวร์",
+        "软件工程师",
+        "Инженер-программист",
+    ];
+    let (preds, stats) = common::classify(&c, &foreign, None);
+    for (t, p) in foreign.iter().zip(&preds) {
+        assert_eq!(p.title_id, UNCLASSIFIED, "{t:?}: {p:?}");
+        assert_eq!(p.reason, Some("unsupported_script"), "{t:?}");
+    }
+    assert_eq!(stats.unsupported_script, foreign.len());
+    // an English description that names the role gives it; one in the same script does not
+    let english = "Acme | Tokyo | Senior Backend Engineer\n\nWe build payment APIs in Go.";
+    let (preds, _) = common::classify(&c, &foreign[2..3], Some(english));
+    assert_eq!(preds[0].title_id, "backend_engineer", "{:?}", preds[0]);
+    assert_eq!(preds[0].method, Method::Description);
+    let japanese = "株式会社アクメ | 東京 | ソフトウェアエンジニア\n\n決済APIを開発しています。";
+    let (preds, _) = common::classify(&c, &foreign[2..3], Some(japanese));
+    assert_eq!(
+        preds[0].reason,
+        Some("unsupported_script"),
+        "{:?}",
+        preds[0]
+    );
+    // Latin titles with a place in another script are read as before
+    let mixed = ["Software Engineer (東京)", "Senior Java Developer – Москва"];
+    let (preds, _) = common::classify(&c, &mixed, None);
+    for (t, p) in mixed.iter().zip(&preds) {
+        assert_eq!(p.title_id, "software_engineer", "{t:?}: {p:?}");
+    }
+    // skipped, the embedding answers as it did before the rule
+    let skipped = jobshift_classify::CascadeOptions {
+        cleaning: CleaningRules::skipping(&[CleaningRule::OtherScripts]),
+        ..c.default_options()
+    };
+    let (off, stats) = common::classify_with(&c, &foreign, None, &skipped);
+    assert_eq!(stats.unsupported_script, 0);
+    assert!(off.iter().all(|p| p.reason != Some("unsupported_script")));
+    assert!(
+        off.iter().any(|p| p.title_id != UNCLASSIFIED),
+        "the embedding answered none of them: {off:?}"
+    );
+}

@@ -43,7 +43,9 @@ pub const CONFIDENCE: &str = "confidence";
 /// Which cascade step decided: "alias", "title_embedding", "description", or "unclassified".
 pub const METHOD: &str = "method";
 /// Why an unclassified posting abstained: "empty_title", "not_a_title" (the title field names
-/// no role and no description named one) or "low_confidence"; null when classified (and in
+/// no role and no description named one), "unsupported_script" (the title is written mostly in
+/// a script the English-only encoder cannot read, and no description named the role) or
+/// "low_confidence"; null when classified (and in
 /// generated corpora, whose classification is simulated).
 pub const REASON: &str = "reason";
 /// Every title id a posting names when it names several ("Android Engineers, iOS Engineers", or

