@@ -203,10 +203,9 @@ impl Selector {
     }
 }
 
-/// Generate with an explicit catalog, reporting progress after every batch.
 /// Where a run starts: a finished corpus made with the same options, or the months already done.
 enum Start {
-    Complete(GenerateSummary),
+    Complete(Box<GenerateSummary>),
     Resume(State),
 }
 
@@ -225,7 +224,7 @@ fn start(out_dir: &Path, fp: &str) -> Result<Start, GenerateError> {
         })?;
         if prev.fingerprint == fp {
             prev.already_complete = true;
-            return Ok(Start::Complete(prev));
+            return Ok(Start::Complete(Box::new(prev)));
         }
         return Err(GenerateError::OutputDir(format!(
             "{} already holds a generated corpus made with other options (see {}); choose an empty directory or delete it",
@@ -463,6 +462,7 @@ impl MonthRun<'_> {
     }
 }
 
+/// Generate with an explicit catalog, reporting progress after every batch.
 pub fn generate_with(
     catalog: &Catalog,
     opts: &GenerateOptions,
@@ -476,7 +476,7 @@ pub fn generate_with(
     let manifest_path = out_dir.join(MANIFEST_FILE);
     let state_path = out_dir.join(STATE_FILE);
     let mut state = match start(out_dir, &fp)? {
-        Start::Complete(summary) => return Ok(summary),
+        Start::Complete(summary) => return Ok(*summary),
         Start::Resume(state) => state,
     };
 

@@ -902,8 +902,8 @@ fn choose_labels(
 ) -> Chosen {
     let mut labels = Vec::new();
     let (mut none_fits, mut without_text, mut disagreements, mut single) = (0, 0, 0, 0);
-    for i in 0..ix.items.len() {
-        let Some(vote) = &mv[i] else { continue };
+    for (i, vote) in mv.iter().enumerate().take(ix.items.len()) {
+        let Some(vote) = vote else { continue };
         if vote.answers == 1 {
             single += 1;
         }

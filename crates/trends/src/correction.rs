@@ -468,10 +468,10 @@ mod tests {
         for trial in 0..40u64 {
             // the labelled evaluation set: 40 examples per title
             let mut counts: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-            for i in 0..k {
+            for (i, id) in ids.iter().enumerate() {
                 let row = true_row(i);
                 let pick = WeightedIndex::new(row.iter().map(|(_, p)| *p)).unwrap();
-                let r = counts.entry(ids[i].clone()).or_default();
+                let r = counts.entry(id.clone()).or_default();
                 for _ in 0..40 {
                     *r.entry(row[pick.sample(&mut rng)].0.clone()).or_default() += 1.0;
                 }

@@ -97,9 +97,9 @@ async fn recovers_injected_changes() {
     let mut fam_truth: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
     for (id, fam, _, tier) in common::TITLES {
         let c = TRUTH.iter().find(|(t, _)| *t == id).unwrap().1;
-        for i in 0..3 {
-            tier_truth.entry(tier).or_default()[i] += c[i];
-            fam_truth.entry(fam).or_default()[i] += c[i];
+        for (i, n) in c.iter().enumerate() {
+            tier_truth.entry(tier).or_default()[i] += n;
+            fam_truth.entry(fam).or_default()[i] += n;
         }
     }
     for s in &t.tiers {
