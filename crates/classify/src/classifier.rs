@@ -876,20 +876,13 @@ impl Classifier {
             if !self.can_read(inp.title, opts) {
                 // "软件工程师": the text may still name the role in words the finder knows
                 stats.unsupported_script += 1;
-                let found = desc
-                    .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
-                    .unwrap_or_default();
-                out[i] = Some(match desc.filter(|_| !found.is_empty()) {
-                    Some(d) => {
-                        stats.role_from_description += 1;
-                        stats.several_roles += usize::from(found.len() > 1);
-                        self.role_prediction(inp.title, d, &found)
-                    }
-                    None => {
-                        stats.unclassified += 1;
-                        self.abstention(inp.title, reason::UNSUPPORTED_SCRIPT, 0.0)
-                    }
-                });
+                out[i] = Some(
+                    self.role_named_in_text(inp.title, desc, stats)
+                        .unwrap_or_else(|| {
+                            stats.unclassified += 1;
+                            self.abstention(inp.title, reason::UNSUPPORTED_SCRIPT, 0.0)
+                        }),
+                );
                 continue;
             }
             let field = match read_title_field(inp.title, &self.roles, desc.is_some()) {
@@ -901,13 +894,8 @@ impl Classifier {
             match field {
                 TitleField::NotATitle => {
                     stats.not_a_title += 1;
-                    let found = desc
-                        .map(|d| self.roles.roles_in_posting(d, ROLE_SCAN_CHARS))
-                        .unwrap_or_default();
-                    if let (Some(d), false) = (desc, found.is_empty()) {
-                        stats.role_from_description += 1;
-                        stats.several_roles += usize::from(found.len() > 1);
-                        out[i] = Some(self.role_prediction(inp.title, d, &found));
+                    if let Some(p) = self.role_named_in_text(inp.title, desc, stats) {
+                        out[i] = Some(p);
                     } else if let Some(p) = desc
                         // "Factual is currently hiring engineers", and a software stack
                         .filter(|d| crate::roles::hires_engineers(d))
@@ -930,6 +918,24 @@ impl Classifier {
             }
         }
         description_only
+    }
+
+    /// The role(s) a posting's text names (header, role lines, hiring sentences), as the
+    /// prediction of a posting whose title field gives none: the first, all in `roles`.
+    fn role_named_in_text(
+        &self,
+        title: &str,
+        description: Option<&str>,
+        stats: &mut CascadeStats,
+    ) -> Option<Prediction> {
+        let d = description?;
+        let found = self.roles.roles_in_posting(d, ROLE_SCAN_CHARS);
+        if found.is_empty() {
+            return None;
+        }
+        stats.role_from_description += 1;
+        stats.several_roles += usize::from(found.len() > 1);
+        Some(self.role_prediction(title, d, &found))
     }
 
     /// Whether this classifier's encoder can read `text`: any text for an encoder not known to

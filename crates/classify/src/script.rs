@@ -34,6 +34,10 @@ pub fn letters_by_script(text: &str) -> (usize, usize) {
 /// steps decide what it is. "Software Engineer (東京)" and "Senior Java Developer – Москва" are
 /// readable; "软件工程师" and "Инженер-программист" are not.
 pub fn latin_readable(text: &str) -> bool {
+    // nearly every title: no script to look up
+    if text.is_ascii() {
+        return true;
+    }
     let (latin, other) = letters_by_script(text);
     other <= latin
 }

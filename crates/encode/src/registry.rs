@@ -79,15 +79,18 @@ pub fn known_model(name: &str) -> Option<&'static KnownModel> {
 /// as `jobshift finetune` names it). Other models (a multilingual one from the Hub, a static
 /// encoder) are not assumed to be.
 pub fn english_only(model_id: &str) -> bool {
-    let tuned_base = model_id
-        .strip_prefix("jobshift-finetuned/")
-        .and_then(|rest| rest.rsplit_once('-'))
-        .map(|(base, _hash)| base);
-    KNOWN_MODELS.iter().filter(|m| m.english_only).any(|m| {
-        let short = m.repo_id.rsplit('/').next().unwrap_or(m.repo_id);
-        known_model(model_id).is_some_and(|k| k.repo_id == m.repo_id)
-            || tuned_base.is_some_and(|b| b.eq_ignore_ascii_case(short))
-    })
+    match model_id.strip_prefix("jobshift-finetuned/") {
+        Some(tuned) => tuned.rsplit_once('-').is_some_and(|(base, _hash)| {
+            KNOWN_MODELS.iter().any(|m| {
+                m.english_only
+                    && m.repo_id
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|short| short.eq_ignore_ascii_case(base))
+            })
+        }),
+        None => known_model(model_id).is_some_and(|m| m.english_only),
+    }
 }
 
 /// The jobshift cache root: `$JOBSHIFT_CACHE`, else `<user cache dir>/jobshift`.
