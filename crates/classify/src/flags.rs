@@ -86,7 +86,7 @@ pub struct EvalArgs {
     pub no_alias: bool,
     /// Measure title cleaning: clean the held-out titles without these rules (comma-separated:
     /// html, web-addresses, brackets, separators, seniority, work-arrangement, gender, salary,
-    /// requisition, non-titles, several-roles, other-scripts). Needs --json, so the classifier's stored evaluation stays that of its real
+    /// requisition, non-titles, several-roles, other-scripts, head-words). Needs --json, so the classifier's stored evaluation stays that of its real
     /// cleaning
     #[arg(long, value_delimiter = ',', requires = "json")]
     pub skip_cleaning: Vec<CleaningRule>,

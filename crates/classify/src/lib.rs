@@ -22,6 +22,7 @@ pub mod examples;
 pub mod finetune;
 #[cfg(feature = "clap")]
 pub mod flags;
+pub mod head_word;
 pub mod heads;
 mod knn_device;
 pub mod population;

@@ -148,11 +148,17 @@ pub enum CleaningRule {
     /// the posting's text names the role, and not embedding such a description
     /// ([`crate::script`]).
     OtherScripts,
+    /// The cascade's title step not answering a title whose head word is "engineer",
+    /// "developer" or "programmer" with a title no training title writes with it ("CT Senior
+    /// Network Engineer" is no Radiologic Technologist), and then taking the exact title it
+    /// ends with ([`crate::head_word`]).
+    HeadWords,
 }
 
 impl CleaningRule {
-    /// Every rule: those [`clean_title`] applies, in its order, then the cascade's step 0.
-    pub const ALL: [CleaningRule; 12] = [
+    /// Every rule: those [`clean_title`] applies, in its order, then the cascade's step 0, then
+    /// the title step's head-word check.
+    pub const ALL: [CleaningRule; 13] = [
         CleaningRule::Html,
         CleaningRule::WebAddresses,
         CleaningRule::Brackets,
@@ -165,6 +171,7 @@ impl CleaningRule {
         CleaningRule::NonTitles,
         CleaningRule::SeveralRoles,
         CleaningRule::OtherScripts,
+        CleaningRule::HeadWords,
     ];
 
     /// The rule's name on the command line.
@@ -182,6 +189,7 @@ impl CleaningRule {
             CleaningRule::NonTitles => "non-titles",
             CleaningRule::SeveralRoles => "several-roles",
             CleaningRule::OtherScripts => "other-scripts",
+            CleaningRule::HeadWords => "head-words",
         }
     }
 
@@ -940,10 +948,12 @@ mod tests {
             (CleaningRule::Salary, "Data Engineer $150k"),
             (CleaningRule::Requisition, "Data Engineer JR104233"),
         ];
+        // rules of the cascade, not of the cleaned words (measured in tests/bad_input.rs)
         let step_0 = [
             CleaningRule::NonTitles,
             CleaningRule::SeveralRoles,
             CleaningRule::OtherScripts,
+            CleaningRule::HeadWords,
         ];
         assert_eq!(cases.len() + step_0.len(), CleaningRule::ALL.len());
         for (rule, raw) in cases {

@@ -398,6 +398,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport, ClassifyError> {
         created_by: format!("jobshift-classify {}", env!("CARGO_PKG_VERSION")),
         recalibration: None,
         recipe: RECIPE,
+        head_words: crate::head_word::head_words(
+            train_ex
+                .iter()
+                .chain(&val_ex)
+                .map(|e| (e.title.as_str(), e.title_id.as_str())),
+        ),
     };
     if let Some(ds) = &opts.postings {
         add_description_head(opts, &tax, ds, encoder.as_ref(), &class_of, &mut meta)?;
@@ -1175,7 +1181,9 @@ pub(crate) fn evaluate_heads(
 /// 3 (2026-12-04): the O*NET alternate titles and the JobBERT validation titles that measure the
 /// alias confidence are shipped in the binary (never read from the working directory); the
 /// default trains the kNN head only.
-pub(crate) const RECIPE: u32 = 3;
+/// 4 (2026-12-07): `classifier.json` records the titles written with each checked head word
+/// (`head_words`, [`crate::head_word`]), which the cascade's title step checks its answers against.
+pub(crate) const RECIPE: u32 = 4;
 
 /// Train the default classifier (minilm, the kNN head) into the jobshift cache, unless it
 /// already exists there, trained by this [`RECIPE`] for this jobshift's built-in taxonomy

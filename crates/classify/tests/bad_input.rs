@@ -258,3 +258,69 @@ fn titles_in_a_script_the_encoder_cannot_read_abstain_with_a_reason() {
         "the embedding answered none of them: {off:?}"
     );
 }
+
+/// A title whose head word is "engineer", "developer" or "programmer" is not answered with a
+/// title no training title writes with it, however near its embedding lands (before: "CT
+/// Senior Network Engineer" → Radiologic Technologist at 0.79, "Fraud Detection Analytics
+/// Software Engineer" → Fraud Analyst at 0.97, "Billing Platform Engineer" → Billing
+/// Specialist at 0.81, "CNO Developer" → Machinist at 0.65): the exact title it ends with
+/// answers instead, or it abstains. Titles an occupation's O*NET alternate titles write so
+/// keep their answer, and the rule can be skipped to measure it (`--skip-cleaning head-words`).
+#[test]
+fn a_title_ending_in_engineer_is_not_answered_with_a_job_never_written_so() {
+    use jobshift_classify::seniority::{CleaningRule, CleaningRules};
+    let Some(c) = common::default_classifier() else {
+        return;
+    };
+    let titles = [
+        "CT Senior Network Engineer",
+        "Fraud Detection Analytics Software Engineer",
+        "Billing Platform Engineer",
+        "CNO Developer",
+        "Browser Extension Engineer",
+    ];
+    let (preds, stats) = common::classify(&c, &titles, None);
+    let ids: Vec<&str> = preds.iter().map(|p| p.title_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "network_engineer",
+            "software_engineer",
+            "platform_engineer",
+            UNCLASSIFIED,
+            UNCLASSIFIED
+        ],
+        "{preds:?}"
+    );
+    assert_eq!(stats.head_word_refused, titles.len(), "{stats:?}");
+    assert_eq!(stats.trailing_title, 3, "{stats:?}");
+    for p in &preds[3..] {
+        assert_eq!(p.reason, Some("low_confidence"), "{p:?}");
+        // the best guess left is written as the title is
+        assert!(
+            p.alternatives
+                .iter()
+                .all(|(id, _)| !["machinist", "extension_agent"].contains(&id.as_str())),
+            "{p:?}"
+        );
+    }
+    // engineers and developers the taxonomy or O*NET write so keep their answer
+    let kept = [
+        "Senior Software Engineer",
+        "iOS Programmer",
+        "Stationary Engineer",
+    ];
+    let (preds, stats) = common::classify(&c, &kept, None);
+    assert_eq!(stats.head_word_refused, 0, "{preds:?}");
+    assert_eq!(preds[0].title_id, "software_engineer");
+    assert_eq!(preds[1].title_id, "mobile_engineer");
+    // skipped, the embedding's neighbours answer as before the rule
+    let skipped = jobshift_classify::CascadeOptions {
+        cleaning: CleaningRules::skipping(&[CleaningRule::HeadWords]),
+        ..c.default_options()
+    };
+    let (off, stats) = common::classify_with(&c, &titles, None, &skipped);
+    assert_eq!(stats.head_word_refused, 0);
+    assert_eq!(off[0].title_id, "radiologic_technologist", "{:?}", off[0]);
+    assert_eq!(off[1].title_id, "fraud_analyst", "{:?}", off[1]);
+}

@@ -16,7 +16,12 @@ fn load_classifier(
     head: Option<HeadKind>,
     device: &DeviceArgs,
 ) -> anyhow::Result<Classifier> {
-    let dir = classifier_path(arg.as_deref());
+    let dir = match arg {
+        Some(d) => classifier_path(Some(d)),
+        // the default classifier is a cache: built on first use, and again when this jobshift
+        // trains it another way (recipe) or for another taxonomy, as `jobshift demo` does
+        None => jobshift_classify::train_default(false, true)?,
+    };
     let options = device.load_options(None)?;
     Classifier::load_on(&dir, head, None, options).with_context(|| {
         format!(
@@ -393,8 +398,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.unclassified
     );
     eprintln!(
-        "  title field names no role: {}; in a script the encoder cannot read: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {}; specialty of a lead: {}",
-        stats.not_a_title, stats.unsupported_script, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.lead_specialty
+        "  title field names no role: {}; in a script the encoder cannot read: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {}; specialty of a lead: {}; best title refused for its head word: {} (then the title it ends with: {})",
+        stats.not_a_title, stats.unsupported_script, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.lead_specialty, stats.head_word_refused, stats.trailing_title
     );
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
