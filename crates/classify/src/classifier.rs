@@ -603,7 +603,8 @@ impl Classifier {
     /// What step 6's head reads of `inputs`, whose cascade answers are `preds`
     /// ([`population::HeadRows`], missing texts still zeros): the title as written, the
     /// cascade's answer as a title index (none when abstained), and the description only where
-    /// the cascade abstained and may read one. Titles are embedded through `cache`.
+    /// the cascade abstained and may read one; a text the encoder cannot read
+    /// ([`Self::can_read`]) is missing. Titles are embedded through `cache`.
     pub(crate) fn population_rows(
         &self,
         inputs: &[TitleInput<'_>],
@@ -625,12 +626,16 @@ impl Classifier {
                 let answer = (p.method != Method::Unclassified)
                     .then(|| class_of.get(p.title_id.as_str()).copied())
                     .flatten();
+                // text mostly in a script the encoder cannot read has no embedding worth
+                // learning from: it reads as missing, as at classification (where step 6
+                // leaves `unsupported_script` postings as they are)
                 RowText {
-                    title: title_text(input.title),
+                    title: title_text(input.title).filter(|t| self.can_read(t, opts)),
                     description: answer
                         .is_none()
                         .then(|| described(input, opts))
                         .flatten()
+                        .filter(|d| self.can_read(d, opts))
                         .map(|d| description_text("", d, opts.description_chars)),
                     answer,
                 }
