@@ -42,7 +42,7 @@ pub const SOFTWARE_FAMILIES: &[&str] = &["software_engineering", "data_ai"];
 
 /// Words after which a title's head has been said ("Software Engineer in Test", "Developer for
 /// Payments"): the head is the last word before the first of them.
-const PREPOSITIONS: &[&str] = &["of", "for", "at", "in", "with", "on", "to"];
+pub(crate) const PREPOSITIONS: &[&str] = &["of", "for", "at", "in", "with", "on", "to"];
 
 /// The words of a cleaned title up to its first preposition, lowercase, split at anything not a
 /// letter or digit ("engineer/researcher" is two words).

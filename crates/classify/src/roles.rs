@@ -655,6 +655,10 @@ pub struct RoleFinder {
     aliases: HashMap<String, usize>,
     /// last words of names and aliases (singular): what a role phrase ends with
     heads: HashSet<String>,
+    /// last words of the names and aliases with no preposition ("network engineer", not
+    /// "director of climate", whose head "director" other aliases end with): what makes a text
+    /// name an occupation ([`Self::has_head_word`])
+    occupation_heads: HashSet<String>,
     /// aliases that are generic or weak in running text
     weak: HashSet<String>,
     /// one-word aliases the taxonomy writes only in capitals ("DON", "DNS", "CPC"), and those of
@@ -865,6 +869,7 @@ impl RoleFinder {
     pub fn new(tax: &Taxonomy) -> Self {
         let mut aliases = HashMap::new();
         let mut heads = HashSet::new();
+        let mut occupation_heads = HashSet::new();
         // normalized one-word alias → whether every spelling of it is in capitals
         let mut capitals: HashMap<String, bool> = HashMap::new();
         let mut signers = HashSet::new();
@@ -879,6 +884,13 @@ impl RoleFinder {
                 }
                 if let Some(last) = n.rsplit(' ').next() {
                     heads.insert(last.to_string());
+                    let words = n.split(' ').skip(1);
+                    if !words
+                        .clone()
+                        .any(|w| crate::head_word::PREPOSITIONS.contains(&w))
+                    {
+                        occupation_heads.insert(last.to_string());
+                    }
                 }
                 if !n.contains(' ') {
                     // short ones are initialisms however the taxonomy spells them ("ea", "cos")
@@ -901,6 +913,7 @@ impl RoleFinder {
         RoleFinder {
             aliases,
             heads,
+            occupation_heads,
             weak,
             acronyms,
             signers,
@@ -940,11 +953,15 @@ impl RoleFinder {
             && hits.iter().all(|(t, _)| self.signers.contains(t))
     }
 
-    /// Whether a normalized text contains a word that ends some title's name or alias
-    /// ("engineer", "nurse", "barista"; plurals read as singular).
+    /// Whether a normalized text contains a word that ends some title's name or alias with no
+    /// preposition ("engineer", "nurse", "barista"; plurals read as singular). The words after
+    /// a preposition name no occupation: "The Climate Corporation" is not one for "Director of
+    /// Climate", nor "Scalable Press" for "Head of Press" (on HN 2013–2018 such company names
+    /// had been embedded as titles: Sustainability Specialist, Machine Operator).
     pub fn has_head_word(&self, norm: &str) -> bool {
+        let heads = &self.occupation_heads;
         norm.split(' ')
-            .any(|t| self.heads.contains(t) || singular(t).is_some_and(|s| self.heads.contains(&s)))
+            .any(|t| heads.contains(t) || singular(t).is_some_and(|s| heads.contains(&s)))
     }
 
     /// The title a whole role phrase names (exact alias of the phrase or of its cleaned form).
@@ -1292,6 +1309,30 @@ mod tests {
 
     fn ids(tax: &Taxonomy, v: &[RoleMention]) -> Vec<String> {
         v.iter().map(|m| tax.titles()[m.title].id.clone()).collect()
+    }
+
+    #[test]
+    fn the_words_after_a_preposition_name_no_occupation() {
+        let (_, f) = finder();
+        for norm in [
+            "network engineer",
+            "nurses",
+            "director of climate",
+            "barista",
+        ] {
+            assert!(f.has_head_word(norm), "{norm:?}");
+        }
+        // "Director of Climate", "Head of Press", "Day to Day Substitute" end with these words
+        for norm in [
+            "the climate corporation",
+            "scalable press",
+            "sf 2 3 days week",
+        ] {
+            assert!(!f.has_head_word(norm), "{norm:?}");
+        }
+        // a company name as the title field of a posting with a description names no role
+        assert!(not_a_title("The Climate Corporation", &f, true));
+        assert!(!not_a_title("The Climate Corporation", &f, false));
     }
 
     #[test]
