@@ -75,7 +75,7 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub device: DeviceArgs,
-    /// Classifier directory [default: the default classifier in the jobshift cache]
+    /// Classifier directory [default: the default classifier in the jobshift cache, trained on first use and again when this jobshift trains it another way or for another taxonomy]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
     /// Head to evaluate: rf, logreg, centroid, knn, all, or the classifier's default
@@ -204,7 +204,7 @@ pub struct ClassifyArgs {
     /// s3://BUCKET/PREFIX (classified in a working copy under the jobshift cache, then
     /// published; see docs/cluster.md)
     pub dataset_dir: PathBuf,
-    /// Classifier directory [default: the default classifier in the jobshift cache]
+    /// Classifier directory [default: the default classifier in the jobshift cache, trained on first use and again when this jobshift trains it another way or for another taxonomy]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
     #[command(flatten)]
@@ -296,7 +296,7 @@ pub struct ClassifyTitlesArgs {
     /// Output JSONL, one object per input line, in order
     #[arg(long)]
     pub output: PathBuf,
-    /// Classifier directory [default: the default classifier in the jobshift cache]
+    /// Classifier directory [default: the default classifier in the jobshift cache, trained on first use and again when this jobshift trains it another way or for another taxonomy]
     #[arg(long)]
     pub classifier: Option<PathBuf>,
     #[command(flatten)]

@@ -1190,7 +1190,7 @@ pub(crate) const RECIPE: u32 = 4;
 /// version; returns its directory. This is what `jobshift demo` calls.
 pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyError> {
     let dir = crate::classifier_dir(crate::DEFAULT_CLASSIFIER);
-    if !force && reusable(&dir)? {
+    if !force && reusable(&dir, "minilm")? {
         return Ok(dir);
     }
     let opts = TrainOptions {
@@ -1202,20 +1202,33 @@ pub fn train_default(force: bool, progress: bool) -> Result<PathBuf, ClassifyErr
 }
 
 /// Whether the cached classifier in `dir` can be used as it is: it exists, and [`why_stale`]
-/// finds nothing against it (otherwise a note says why it is retrained).
-fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
+/// finds nothing against it (otherwise a note says why it is retrained) — or it was trained with
+/// options of its own, which no default may replace (`jobshift train --model mpnet`, `--labels`,
+/// another taxonomy, … write the same directory): then a note says it is stale and it is used.
+fn reusable(dir: &Path, model: &str) -> Result<bool, ClassifyError> {
     if !dir.join("classifier.json").is_file() {
         return Ok(false);
     }
     let taxonomy = Taxonomy::builtin()?.version().to_string();
-    let cached = ClassifierMeta::read(dir).ok();
-    let cached = cached.as_ref().map(|m| Cached {
+    let meta = ClassifierMeta::read(dir).ok();
+    let cached = meta.as_ref().map(|m| Cached {
         recipe: m.recipe,
         taxonomy_version: &m.taxonomy_version,
         builtin_taxonomy: m.taxonomy_origin == "builtin",
     });
     match why_stale(cached, &taxonomy) {
         None => Ok(true),
+        Some(why)
+            if meta
+                .as_ref()
+                .is_some_and(|m| !built_by_default_recipe(m, model)) =>
+        {
+            eprintln!(
+                "note: the classifier {} {why}, but it was trained with options of its own, so it is used as it is; run your `jobshift train` again to bring it up to date",
+                dir.display()
+            );
+            Ok(true)
+        }
         Some(why) => {
             eprintln!(
                 "note: the cached classifier {} {why}; retraining it",
@@ -1224,6 +1237,28 @@ fn reusable(dir: &Path) -> Result<bool, ClassifyError> {
             Ok(false)
         }
     }
+}
+
+/// Whether `meta` describes a classifier [`train_default`] or [`classifier_for_model`] builds
+/// for `model`: that encoder, the kNN head, the built-in taxonomy, the default seed, the
+/// shipped training data with no labels, no description head, no re-fit. Only such a classifier
+/// is replaced when stale.
+fn built_by_default_recipe(meta: &ClassifierMeta, model: &str) -> bool {
+    let default_sources = meta
+        .scores
+        .get("examples")
+        .and_then(|e| e.as_object())
+        .is_some_and(|e| {
+            e.keys()
+                .all(|k| k == "TaxonomyAlias" || k == "OnetAlternate")
+        });
+    meta.model == model
+        && meta.head == HeadKind::Knn
+        && meta.taxonomy_origin == "builtin"
+        && meta.seed == TrainOptions::default().seed
+        && meta.desc_calibration.is_none()
+        && meta.recalibration.is_none()
+        && default_sources
 }
 
 /// Why a cached classifier cannot be reused by this jobshift, whose built-in taxonomy is
@@ -1262,7 +1297,7 @@ pub fn classifier_for_model(model: &str) -> Result<(PathBuf, Option<TrainReport>
     }
     let name = format!("demo-{model}");
     let dir = crate::classifier_dir(&name);
-    if reusable(&dir)? {
+    if reusable(&dir, model)? {
         return Ok((dir, None));
     }
     let opts = TrainOptions {
@@ -1403,6 +1438,58 @@ mod tests {
             flagged_accuracy,
             unflagged_accuracy: 0.0,
         }
+    }
+
+    #[test]
+    fn only_a_classifier_built_by_the_default_recipe_is_replaced_when_stale() {
+        let meta = |model: &str, examples: serde_json::Value| ClassifierMeta {
+            format: 1,
+            name: "default".into(),
+            model: model.into(),
+            model_id: model.into(),
+            dim: 384,
+            taxonomy_version: "2026.12.0".into(),
+            taxonomy_origin: "builtin".into(),
+            seed: 42,
+            head: HeadKind::Knn,
+            classes: Vec::new(),
+            calibration: Isotonic::identity(),
+            desc_calibration: None,
+            alias_confidence: 0.5,
+            ambiguity_margin: 0.4,
+            min_confidence: 0.5,
+            scores: serde_json::json!({ "examples": examples }),
+            created_by: String::new(),
+            recalibration: None,
+            recipe: 3,
+            head_words: BTreeMap::new(),
+        };
+        let shipped = serde_json::json!({"OnetAlternate": 55866, "TaxonomyAlias": 12463});
+        assert!(built_by_default_recipe(
+            &meta("minilm", shipped.clone()),
+            "minilm"
+        ));
+        // `jobshift train --model mpnet` writes the default directory too
+        assert!(!built_by_default_recipe(
+            &meta("mpnet", shipped.clone()),
+            "minilm"
+        ));
+        assert!(built_by_default_recipe(
+            &meta("mpnet", shipped.clone()),
+            "mpnet"
+        ));
+        // trained with the user's labels
+        let labelled = serde_json::json!({"OnetAlternate": 1, "TaxonomyAlias": 1, "Expert": 300});
+        assert!(!built_by_default_recipe(
+            &meta("minilm", labelled),
+            "minilm"
+        ));
+        let mut other = meta("minilm", shipped.clone());
+        other.taxonomy_origin = "/home/me/taxonomy".into();
+        assert!(!built_by_default_recipe(&other, "minilm"));
+        let mut other = meta("minilm", shipped);
+        other.head = HeadKind::RandomForest;
+        assert!(!built_by_default_recipe(&other, "minilm"));
     }
 
     #[test]
