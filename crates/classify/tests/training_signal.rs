@@ -16,7 +16,7 @@ use jobshift_taxonomy::Taxonomy;
 use std::path::{Path, PathBuf};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
         .unwrap()

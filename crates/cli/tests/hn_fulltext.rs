@@ -15,7 +15,6 @@
 //! when `JOBSHIFT_REQUIRE_ASSETS=1`.
 
 use jobshift_core::schema::UNCLASSIFIED;
-use std::path::PathBuf;
 
 /// The silver roles that name taxonomy titles, and the titles they may mean (as
 /// `benches/classify/hn/score.py`'s `MAP`).
@@ -48,7 +47,7 @@ struct Posting {
 
 /// Every `every`-th posting of the shared file `rel` (under `../shared/data`).
 fn postings(rel: &str, every: usize) -> Option<Vec<Posting>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data")
         .join(rel);
     if !path.is_file() {

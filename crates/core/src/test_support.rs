@@ -23,6 +23,18 @@ pub fn skip_missing(what: &str) {
     eprintln!("SKIP: {what} is missing (with {REQUIRE_ASSETS_ENV}=1 this fails)");
 }
 
+/// The directory of the package whose test is running: `CARGO_MANIFEST_DIR` as Cargo sets it
+/// when it runs the test, else `compiled` (pass `env!("CARGO_MANIFEST_DIR")`, the same variable
+/// when the test was compiled). A test binary reused from a checkout at another path (one target
+/// directory shared between clones, as CI's under `~/.cache`) still holds the path it was
+/// compiled at; the one Cargo sets at run time is where the sources are now.
+pub fn package_dir(compiled: &str) -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(compiled))
+}
+
 /// Every file under `dir`, by path relative to it, with its bytes (tests compare two runs'
 /// outputs with it). Panics on an unreadable directory or file, naming it.
 pub fn file_tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {

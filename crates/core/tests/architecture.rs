@@ -14,7 +14,7 @@ const MAX_FUNCTION_LINES: usize = 150;
 const MAX_CLI_LINES: usize = 2_000;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Every crate's `src` directory.

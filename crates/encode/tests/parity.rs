@@ -7,12 +7,12 @@ use jobshift_encode::{
     cosine, io::read_npy, resolve_model, Encoder, LoadOptions, SentenceTransformer,
 };
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const MIN_COSINE: f32 = 0.9999;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn fixture_texts() -> Vec<String> {

@@ -13,7 +13,8 @@ fn shared_data() -> Option<PathBuf> {
             return Some(p);
         }
     }
-    let mut d: Option<&Path> = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let here = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut d: Option<&Path> = Some(&here);
     while let Some(dir) = d {
         let c = dir.join("shared/data");
         if c.exists() {

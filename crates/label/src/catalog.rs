@@ -212,7 +212,8 @@ impl TitleCatalog {
 /// The six-title catalog the unit and integration tests share (`tests/fixtures/catalog.json`).
 #[cfg(test)]
 pub(crate) fn test_catalog() -> TitleCatalog {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.json");
+    let path = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/catalog.json");
     TitleCatalog::load(&path).expect("the test catalog fixture reads")
 }
 

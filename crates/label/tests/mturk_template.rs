@@ -59,7 +59,7 @@ fn builtin_taxonomy_picker_carries_every_title_and_most_aliases() {
 /// tests/browser/node_modules.
 #[test]
 fn template_picker_works_in_headless_chromium() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR")).join("../..");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let node_ok = std::process::Command::new("node")
         .arg("--version")

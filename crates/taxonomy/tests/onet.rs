@@ -13,7 +13,7 @@ fn shared_data() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("JOBSHIFT_SHARED_DATA") {
         return Some(PathBuf::from(dir));
     }
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut dir = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"));
     loop {
         let candidate = dir.join("shared").join("data");
         if candidate.is_dir() {

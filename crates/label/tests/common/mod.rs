@@ -23,7 +23,8 @@ pub fn first_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> T {
 
 /// The six-title catalog the unit and integration tests share (`tests/fixtures/catalog.json`).
 pub fn catalog() -> TitleCatalog {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.json");
+    let path = jobshift_core::test_support::package_dir(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/catalog.json");
     TitleCatalog::load(&path).expect("the test catalog fixture reads")
 }
 
