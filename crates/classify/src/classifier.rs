@@ -1220,6 +1220,37 @@ impl Classifier {
             .find_map(|c| self.taxonomy.match_exact(&c))
     }
 
+    /// Where the best of `top` (the head's best titles for `row`) is never written with the
+    /// title's checked head word `head`: the best titles that are, to take their place
+    /// ([`crate::head_word`]). `None` when the best is written so, or no title is.
+    fn top_written_with(
+        &self,
+        row: &[f32],
+        top: &[(usize, f32)],
+        head: usize,
+    ) -> Option<Vec<(usize, f32)>> {
+        let bits = self.class_heads.as_ref()?;
+        if accepts(head, bits[top.first()?.0]) {
+            return None;
+        }
+        let masked: Vec<f32> = row
+            .iter()
+            .zip(bits)
+            .map(|(p, b)| {
+                if accepts(head, *b) {
+                    *p
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+            .collect();
+        let allowed: Vec<(usize, f32)> = top_k(&masked, top.len())
+            .into_iter()
+            .filter(|(_, p)| p.is_finite())
+            .collect();
+        (!allowed.is_empty()).then_some(allowed)
+    }
+
     /// The exact, non-generic title a cleaned title ends with, written with its checked head
     /// word `head` ("ct network engineer" → Network Engineer, "billing platform engineer" →
     /// Platform Engineer, "cno software engineer" → Software Engineer), longest first. Asked
@@ -1407,31 +1438,11 @@ impl Classifier {
         let head = (!description_alone && opts.cleaning.applies(CleaningRule::HeadWords))
             .then(|| crate::head_word::checked_head(cleaned))
             .flatten();
-        let refused = match (head, &self.class_heads) {
-            (Some(h), Some(bits)) if top.first().is_some_and(|t| !accepts(h, bits[t.0])) => {
-                let masked: Vec<f32> = row
-                    .iter()
-                    .zip(bits)
-                    .map(|(p, b)| {
-                        if accepts(h, *b) {
-                            *p
-                        } else {
-                            f32::NEG_INFINITY
-                        }
-                    })
-                    .collect();
-                let allowed: Vec<(usize, f32)> = top_k(&masked, 5)
-                    .into_iter()
-                    .filter(|(_, p)| p.is_finite())
-                    .collect();
-                let any = !allowed.is_empty();
-                if any {
-                    top = allowed;
-                }
-                any
-            }
-            _ => false,
-        };
+        let written = head.and_then(|h| self.top_written_with(row, &top, h));
+        let refused = written.is_some();
+        if let Some(w) = written {
+            top = w;
+        }
         stats.head_word_refused += usize::from(refused);
         let calib = match method {
             Method::Description => self

@@ -321,10 +321,14 @@ fn parse_head(s: &str) -> Result<HeadKind, ClassifyError> {
     s.parse().map_err(ClassifyError::Format)
 }
 
-/// `--classifier`, or the default classifier in the jobshift cache.
-pub fn classifier_path(arg: Option<&Path>) -> PathBuf {
-    arg.map(Path::to_path_buf)
-        .unwrap_or_else(|| crate::classifier_dir(crate::DEFAULT_CLASSIFIER))
+/// `--classifier`, or the default classifier in the jobshift cache — a cache: trained on first
+/// use, and again when this jobshift trains it another way or for another taxonomy, unless it
+/// was trained with options of its own ([`train::train_default`]).
+pub fn classifier_path(arg: Option<&Path>) -> Result<PathBuf, ClassifyError> {
+    match arg {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => train::train_default(false, true),
+    }
 }
 
 impl TrainArgs {

@@ -44,16 +44,16 @@ pub const SOFTWARE_FAMILIES: &[&str] = &["software_engineering", "data_ai"];
 /// Payments"): the head is the last word before the first of them.
 pub(crate) const PREPOSITIONS: &[&str] = &["of", "for", "at", "in", "with", "on", "to"];
 
-/// The words of a cleaned title up to its first preposition, lowercase, split at anything not a
-/// letter or digit ("engineer/researcher" is two words).
-fn head_phrase(cleaned: &str) -> Vec<String> {
+/// The words of a cleaned title up to its first preposition, split at anything not a letter or
+/// digit ("engineer/researcher" is two words). Borrowed: the title step asks this of every title
+/// it scores.
+fn head_phrase(cleaned: &str) -> Vec<&str> {
     let mut words = Vec::new();
     for w in cleaned
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        let w = w.to_lowercase();
-        if !words.is_empty() && PREPOSITIONS.contains(&w.as_str()) {
+        if !words.is_empty() && PREPOSITIONS.iter().any(|p| w.eq_ignore_ascii_case(p)) {
             break;
         }
         words.push(w);
@@ -65,10 +65,11 @@ fn head_phrase(cleaned: &str) -> Vec<String> {
 /// its first preposition, singular or plural ("software engineers" → engineer). `None` for
 /// any other head ("engineering manager", "developer advocate", "head of engineering").
 pub fn checked_head(cleaned: &str) -> Option<usize> {
-    let words = head_phrase(cleaned);
-    let last = words.last()?;
-    let singular = last.strip_suffix('s').unwrap_or(last);
-    CHECKED.iter().position(|h| *h == last || *h == singular)
+    let last = *head_phrase(cleaned).last()?;
+    let singular = last.strip_suffix(['s', 'S']).unwrap_or(last);
+    CHECKED
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case(last) || h.eq_ignore_ascii_case(singular))
 }
 
 /// The phrases ending a cleaned title's head phrase, longest first, of two words or more and
@@ -78,7 +79,7 @@ pub fn checked_head(cleaned: &str) -> Option<usize> {
 pub fn trailing_phrases(cleaned: &str) -> Vec<String> {
     let words = head_phrase(cleaned);
     (1..words.len().saturating_sub(1))
-        .map(|i| words[i..].join(" "))
+        .map(|i| words[i..].join(" ").to_lowercase())
         .collect()
 }
 

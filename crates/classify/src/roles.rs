@@ -884,11 +884,8 @@ impl RoleFinder {
                 }
                 if let Some(last) = n.rsplit(' ').next() {
                     heads.insert(last.to_string());
-                    let words = n.split(' ').skip(1);
-                    if !words
-                        .clone()
-                        .any(|w| crate::head_word::PREPOSITIONS.contains(&w))
-                    {
+                    let prepositions = crate::head_word::PREPOSITIONS;
+                    if !n.split(' ').skip(1).any(|w| prepositions.contains(&w)) {
                         occupation_heads.insert(last.to_string());
                     }
                 }

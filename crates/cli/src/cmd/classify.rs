@@ -16,12 +16,7 @@ fn load_classifier(
     head: Option<HeadKind>,
     device: &DeviceArgs,
 ) -> anyhow::Result<Classifier> {
-    let dir = match arg {
-        Some(d) => classifier_path(Some(d)),
-        // the default classifier is a cache: built on first use, and again when this jobshift
-        // trains it another way (recipe) or for another taxonomy, as `jobshift demo` does
-        None => jobshift_classify::train_default(false, true)?,
-    };
+    let dir = classifier_path(arg.as_deref())?;
     let options = device.load_options(None)?;
     Classifier::load_on(&dir, head, None, options).with_context(|| {
         format!(
@@ -60,7 +55,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if !a.labels.is_empty() {
         return eval_labels(&a);
     }
-    let dir = classifier_path(a.classifier.as_deref());
+    let dir = classifier_path(a.classifier.as_deref())?;
     let shared = a
         .shared_data
         .clone()
@@ -169,7 +164,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             jobshift_classify::fit_population(&c, &labelled, &opts)?
         };
         let meta = jobshift_classify::write_recalibrated_classifier(
-            &classifier_path(a.classifier.as_deref()),
+            &classifier_path(a.classifier.as_deref())?,
             to,
             c.meta.head,
             &scores.outcomes,
@@ -337,7 +332,7 @@ fn classify_on_cluster(
              their CPUs; leave --device out, or classify locally on the GPU"
         );
     }
-    let dir = classifier_path(a.classifier.as_deref());
+    let dir = classifier_path(a.classifier.as_deref())?;
     let cascade = a
         .cascade_override(&dir)
         .with_context(|| format!("reading the classifier at {}", dir.display()))?;
