@@ -1259,13 +1259,19 @@ impl Classifier {
     /// title the embedding left below the threshold, the title a title ends with was right on
     /// about nine in ten HN titles but on 0.56 of the O*NET reported titles and 0.25 of the
     /// JobBERT titles ("Furnace Production Engineer" → Site Reliability Engineer), so it is not
-    /// a general rule.
+    /// a general rule. A phrase that starts inside a phrase the taxonomy writes is no title
+    /// of its own: "development engineer" in "Senior Business Development Engineer" (the
+    /// taxonomy writes "business development"), "automation engineer" in "Marketing Automation
+    /// Engineer" ([`RoleFinder::writes_together`]).
     fn trailing_title(&self, cleaned: &str, head: usize) -> Option<&Title> {
         let bits = self.class_heads.as_ref()?;
         crate::head_word::trailing_phrases(cleaned)
             .iter()
-            .filter(|p| !is_generic_title(p))
-            .filter_map(|p| self.taxonomy.match_exact(p))
+            .filter(|(before, p)| {
+                let first = p.split(' ').next().unwrap_or_default();
+                !is_generic_title(p) && !self.roles.writes_together(before, first)
+            })
+            .filter_map(|(_, p)| self.taxonomy.match_exact(p))
             .find(|t| {
                 let class = self.meta.classes.iter().position(|c| *c == t.id);
                 class.is_some_and(|c| accepts(head, bits[c]))

@@ -73,13 +73,19 @@ pub fn checked_head(cleaned: &str) -> Option<usize> {
 }
 
 /// The phrases ending a cleaned title's head phrase, longest first, of two words or more and
-/// shorter than the whole ("fraud detection analytics software engineer" → "detection
-/// analytics software engineer", …, "software engineer"): where the cascade looks for the
-/// exact title a refused answer's title ends with.
-pub fn trailing_phrases(cleaned: &str) -> Vec<String> {
+/// shorter than the whole, each with the word before it, lower-cased ("fraud detection
+/// analytics software engineer" → ("fraud", "detection analytics software engineer"), …,
+/// ("analytics", "software engineer")): where the cascade looks for the exact title a refused
+/// answer's title ends with.
+pub fn trailing_phrases(cleaned: &str) -> Vec<(String, String)> {
     let words = head_phrase(cleaned);
     (1..words.len().saturating_sub(1))
-        .map(|i| words[i..].join(" ").to_lowercase())
+        .map(|i| {
+            (
+                words[i - 1].to_lowercase(),
+                words[i..].join(" ").to_lowercase(),
+            )
+        })
         .collect()
 }
 
@@ -156,13 +162,19 @@ mod tests {
 
     #[test]
     fn trailing_phrases_are_longest_first_and_shorter_than_the_title() {
+        let pairs = |v: Vec<(String, String)>| -> Vec<String> {
+            v.into_iter().map(|(b, p)| format!("{b} | {p}")).collect()
+        };
         assert_eq!(
-            trailing_phrases("fraud detection software engineer"),
-            vec!["detection software engineer", "software engineer"]
+            pairs(trailing_phrases("Fraud Detection Software Engineer")),
+            vec![
+                "fraud | detection software engineer",
+                "detection | software engineer"
+            ]
         );
         assert_eq!(
-            trailing_phrases("ct network engineer in radiology"),
-            vec!["network engineer"]
+            pairs(trailing_phrases("ct network engineer in radiology")),
+            vec!["ct | network engineer"]
         );
         assert!(trailing_phrases("network engineer").is_empty());
     }

@@ -659,6 +659,9 @@ pub struct RoleFinder {
     /// "director of climate", whose head "director" other aliases end with): what makes a text
     /// name an occupation ([`Self::has_head_word`])
     occupation_heads: HashSet<String>,
+    /// adjacent words of the names and aliases ("business development" of "business
+    /// development manager"): [`Self::writes_together`]
+    word_pairs: HashSet<(String, String)>,
     /// aliases that are generic or weak in running text
     weak: HashSet<String>,
     /// one-word aliases the taxonomy writes only in capitals ("DON", "DNS", "CPC"), and those of
@@ -870,6 +873,7 @@ impl RoleFinder {
         let mut aliases = HashMap::new();
         let mut heads = HashSet::new();
         let mut occupation_heads = HashSet::new();
+        let mut word_pairs = HashSet::new();
         // normalized one-word alias → whether every spelling of it is in capitals
         let mut capitals: HashMap<String, bool> = HashMap::new();
         let mut signers = HashSet::new();
@@ -881,6 +885,10 @@ impl RoleFinder {
                 let n = normalize_title(a);
                 if n.is_empty() {
                     continue;
+                }
+                let words: Vec<&str> = n.split(' ').collect();
+                for pair in words.windows(2) {
+                    word_pairs.insert((pair[0].to_string(), pair[1].to_string()));
                 }
                 if let Some(last) = n.rsplit(' ').next() {
                     heads.insert(last.to_string());
@@ -911,6 +919,7 @@ impl RoleFinder {
             aliases,
             heads,
             occupation_heads,
+            word_pairs,
             weak,
             acronyms,
             signers,
@@ -959,6 +968,13 @@ impl RoleFinder {
         let heads = &self.occupation_heads;
         norm.split(' ')
             .any(|t| heads.contains(t) || singular(t).is_some_and(|s| heads.contains(&s)))
+    }
+
+    /// Whether some taxonomy name or alias writes the normalized words `first` then `second`
+    /// side by side ("business" "development", "marketing" "automation").
+    pub fn writes_together(&self, first: &str, second: &str) -> bool {
+        self.word_pairs
+            .contains(&(first.to_string(), second.to_string()))
     }
 
     /// The title a whole role phrase names (exact alias of the phrase or of its cleaned form).
@@ -1306,6 +1322,17 @@ mod tests {
 
     fn ids(tax: &Taxonomy, v: &[RoleMention]) -> Vec<String> {
         v.iter().map(|m| tax.titles()[m.title].id.clone()).collect()
+    }
+
+    #[test]
+    fn word_pairs_are_the_taxonomys_own() {
+        let (_, f) = finder();
+        assert!(f.writes_together("business", "development"));
+        assert!(f.writes_together("marketing", "automation"));
+        assert!(f.writes_together("software", "engineer"));
+        assert!(!f.writes_together("development", "business"));
+        assert!(!f.writes_together("ct", "network"));
+        assert!(!f.writes_together("billing", "platform"));
     }
 
     #[test]
