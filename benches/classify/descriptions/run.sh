@@ -1,5 +1,5 @@
 #!/bin/bash
-# Description-step evaluation (docs/classifier.md, "Evaluation with descriptions").
+# Description-step evaluation (docs/classifier.md and docs/classifier-measurements.md, "Evaluation with descriptions").
 # Usage: run.sh WORKDIR [HEAD...]   (needs `jobshift` on PATH, the default classifier trained,
 # JOBSHIFT_SHARED_DATA or /work/shared/data). Writes everything under WORKDIR.
 set -e

@@ -5,7 +5,7 @@
 
 Prints how many changed, the counts by (method before, method after), and the first N changes
 (title field, title and method before and after, and the HN 2026 `llm_role` where the input has
-one). Used to read every change a cascade rule makes (docs/classifier.md).
+one). Used to read every change a cascade rule makes (docs/classifier-measurements.md).
 """
 import collections, json, sys
 

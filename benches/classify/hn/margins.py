@@ -7,7 +7,7 @@ For postings decided by the title or description embedding (or abstained `low_co
 prints how many have a head probability (`alternatives[0].score`) within 1e-4 of the one whose
 calibrated confidence reaches `min_confidence`, and how many have their top two scores within
 1e-4 (and exactly equal). Answers at the alias confidence (aliases, roles read from the text)
-do not depend on floating point and are left out. docs/classifier.md, "How close the decisions
+do not depend on floating point and are left out. docs/classifier-measurements.md, "How close the decisions
 are to flipping".
 """
 import bisect, json, os, sys

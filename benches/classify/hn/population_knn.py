@@ -9,7 +9,7 @@ the titles of both halves with `jobshift embed --model minilm`, predicts each ha
 similarity-weighted vote of its k nearest half-A labels, and prints, over the half-B postings whose
 llm_role maps to a title: agreement of the majority class, of the default (among classified and
 over all) and of the kNN, and each class's recall (abstention counted as wrong) with the macro
-mean. docs/classifier.md ("Why labels that help stops near +5") gives the numbers.
+mean. docs/classifier-measurements.md ("Why labels that help stops near +5") gives the numbers.
 """
 import collections, json, os, subprocess, sys, tempfile
 

@@ -1,5 +1,5 @@
 //! Driver for training / evaluation / throughput runs without building the whole CLI
-//! (the numbers in docs/classifier.md come from it).
+//! (the numbers in docs/classifier-measurements.md come from it).
 //!
 //! ```text
 //! cargo run -p jobshift-classify --example classify_bench -- train MODEL OUT [HEADS] [--no-alternates]

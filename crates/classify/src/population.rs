@@ -25,7 +25,7 @@
 //! (`none_fits`: a comment, an advert, a job the taxonomy lacks) are a class of their own: where
 //! the head says "none fits", the posting keeps what the cascade said. This is the study's loop
 //! — crowd labels from the population train the classifier. Only a re-fitted classifier has it;
-//! the default classifier never does. Measured on HN 2026 (docs/classifier.md, "labels that
+//! the default classifier never does. Measured on HN 2026 (docs/classifier-measurements.md, "labels that
 //! help"); it replaced two kNN votes (by description and by title) that answered only where the
 //! cascade was unsure.
 
@@ -53,7 +53,7 @@ pub const MIN_POSTINGS: usize = 50;
 /// right is kept. Strong: a few hundred labels and one input slot per answer overfit easily.
 /// The range comes from a numpy replica of the head's training on the three HN 2026 splits,
 /// where the cross-fit was most often right at 3 or 10, two to five points less at 0.1 to 1,
-/// and one to four points less at 30 (docs/classifier.md, "labels that help").
+/// and one to four points less at 30 (docs/classifier-measurements.md, "labels that help").
 pub const WEIGHT_DECAYS: [f64; 3] = [1.0, 3.0, 10.0];
 /// Fewest cross-fitted postings with an answer the other folds never saw before the head may
 /// move such answers: without them, how often it is right there is unmeasured, and a posting
