@@ -18,13 +18,12 @@ import json, os, sys, time
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from knn_replica import load_head, neighbour_votes
+
 clf, work = sys.argv[1], sys.argv[2]
 C = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
 SETS = ["validation", "heldout_onet_reported", "heldout_jobbert"]
-meta = json.load(open(os.path.join(clf, "classifier.json")))
-head = json.load(open(os.path.join(clf, "head", "head.json")))["head"]
-X = np.fromfile(os.path.join(clf, "head", "head.f32"), dtype="<f4").reshape(-1, head["dim"])
-y = np.array(head["labels"])
+meta, head, X, y = load_head(clf)
 classes = meta["classes"]
 K = len(classes)
 
@@ -44,19 +43,8 @@ def load(name):
 
 def knn(e, k=head["neighbours"], scale=head["scale"]):
     p = np.zeros((len(e), K), dtype=np.float32)
-    for s in range(0, len(e), 2048):
-        sim = e[s:s + 2048] @ X.T
-        near = np.argpartition(-sim, k, axis=1)[:, :k]
-        for r, row in enumerate(near):
-            best, votes = {}, {}
-            for j in row:
-                l = y[j]
-                best[l] = max(best.get(l, -9.0), sim[r, j])
-                votes[l] = votes.get(l, 0) + 1
-            lab = np.array(list(best))
-            logit = np.array([scale * best[l] + np.log(votes[l]) for l in best])
-            q = np.exp(logit - logit.max())
-            p[s + r, lab] = q / q.sum()
+    for i, (labels, q, _, _, _) in enumerate(neighbour_votes(e, X, y, k, scale)):
+        p[i, labels] = q
     return p
 
 def acc(p, gold):

@@ -64,8 +64,10 @@ pub(crate) const SHIPPED_ONET_ALTERNATES: &[u8] =
     include_bytes!("../data/onet_alternate_titles.tsv.gz");
 
 /// The JobBERT *validation* split shipped in this crate (`data/jobbert_validation.tsv.gz`:
-/// title → gold O*NET codes, titles of the test split removed; TechWolf, Apache-2.0): it only
-/// measures the alias step's precision (its confidence), it is never a training example.
+/// title → gold O*NET codes, titles of the test split removed; TechWolf, Apache-2.0): it
+/// measures the alias step's precision (its confidence), and `jobshift train --vacancy-titles`
+/// trains on its titles ([`shipped_vacancy_title_examples`]; not the default classifier). The
+/// JobBERT *test* split stays held out.
 pub(crate) const SHIPPED_JOBBERT_VALIDATION: &[u8] =
     include_bytes!("../data/jobbert_validation.tsv.gz");
 
@@ -89,6 +91,80 @@ pub fn shipped_onet_alternate_examples(
 ) -> Result<(Vec<LabeledExample>, usize), ClassifyError> {
     let bytes = gunzip(SHIPPED_ONET_ALTERNATES, SHIPPED_ONET_NAME)?;
     onet_alternate_examples_from(tax, bytes.as_slice(), SHIPPED_ONET_NAME)
+}
+
+/// What became of the shipped JobBERT validation titles as training examples
+/// ([`shipped_vacancy_title_examples`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VacancyTitleCounts {
+    /// Titles in the shipped file.
+    pub read: usize,
+    /// Titles kept as examples.
+    pub kept: usize,
+    /// Titles whose gold occupations count under no single taxonomy title.
+    pub no_single_title: usize,
+    /// Titles whose own words name other taxonomy titles, never the gold one.
+    pub contradicted: usize,
+}
+
+/// The shipped JobBERT validation titles — job ads as employers wrote them ("SALES ASSISTANT
+/// (LELAKI)", "Lorry Driver (10ton - 15ton)", "Account Executive cum Admin") — as training
+/// examples ([`LabelSource::VacancyTitle`]): what the O*NET alternate titles lack is titles
+/// written the way ads write them. Each takes the one taxonomy title its gold O*NET occupations
+/// count under (a title with occupations of several titles is left out). The gold comes from
+/// an ESCO label through the ESCO → O*NET crosswalk and is often another occupation than the
+/// title says ("Lorry Driver" → Tutor, "UI & UX Designer" → Art Director), so a title whose own
+/// words name taxonomy titles (a name or an alias of two words or more: "lorry driver",
+/// "ui ux designer") of which the gold is none is left out too: the taxonomy decides what its
+/// words mean.
+pub fn shipped_vacancy_title_examples(
+    tax: &Taxonomy,
+) -> Result<(Vec<LabeledExample>, VacancyTitleCounts), ClassifyError> {
+    let items = shipped_jobbert_validation()?;
+    let mut counts = VacancyTitleCounts {
+        read: items.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for item in &items {
+        let ids: BTreeSet<&str> = item
+            .gold_onet
+            .iter()
+            .filter_map(|code| tax.title_for_onet(code))
+            .map(|t| t.id.as_str())
+            .collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let [id] = ids[..] else {
+            counts.no_single_title += 1;
+            continue;
+        };
+        let named = titles_named_in(tax, &item.title);
+        if !named.is_empty() && !named.contains(&id) {
+            counts.contradicted += 1;
+            continue;
+        }
+        out.push(example(&item.title, id, LabelSource::VacancyTitle));
+    }
+    counts.kept = out.len();
+    Ok((out, counts))
+}
+
+/// The titles a title's words name: from each word on, the longest phrase of two words or more
+/// that is a taxonomy name or alias ("Senior Front End Developer (Angular)" → Frontend
+/// Engineer, by "front end developer").
+fn titles_named_in<'t>(tax: &'t Taxonomy, title: &str) -> Vec<&'t str> {
+    let norm = normalize_title(title);
+    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut named = Vec::new();
+    for i in 0..words.len() {
+        for j in (i + 2..=words.len()).rev() {
+            if let Some(t) = tax.match_exact(&words[i..j].join(" ")) {
+                named.push(t.id.as_str());
+                break;
+            }
+        }
+    }
+    named
 }
 
 /// The shipped JobBERT validation titles with their gold O*NET codes.
@@ -307,7 +383,9 @@ pub(crate) fn labelled_set(
 
 /// Split examples into (train, validation) by group: every example whose cleaned title hashes
 /// into the validation share goes there, so the same written title never sits on both sides.
-/// Taxonomy names/aliases always train (they define the classes). Deterministic given `seed`.
+/// Taxonomy names/aliases always train (they define the classes), and so do vacancy titles
+/// ([`LabelSource::VacancyTitle`]: thresholds and calibration stay chosen on the O*NET
+/// alternate titles). Deterministic given `seed`.
 pub(crate) fn split_by_title(
     examples: Vec<LabeledExample>,
     val_fraction: f64,
@@ -322,7 +400,11 @@ pub(crate) fn split_by_title(
         .collect();
     for ex in examples {
         let key = clean_title(&ex.title);
-        if ex.source == LabelSource::TaxonomyAlias || alias_keys.contains(&key) {
+        if matches!(
+            ex.source,
+            LabelSource::TaxonomyAlias | LabelSource::VacancyTitle
+        ) || alias_keys.contains(&key)
+        {
             train.push(ex);
             continue;
         }
@@ -792,6 +874,34 @@ pub fn generated_postings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vacancy_titles_keep_the_gold_their_words_do_not_contradict() {
+        let tax = Taxonomy::builtin().unwrap();
+        assert_eq!(
+            titles_named_in(&tax, "Senior Front End Developer (Angular)"),
+            ["frontend_engineer"]
+        );
+        assert_eq!(
+            titles_named_in(&tax, "Lorry Driver (10ton - 15ton)"),
+            ["truck_driver"]
+        );
+        assert!(titles_named_in(&tax, "Kerani Akaun").is_empty());
+        let (ex, c) = shipped_vacancy_title_examples(&tax).unwrap();
+        assert_eq!(c.read, 11_039);
+        assert_eq!(c.kept, ex.len());
+        assert_eq!(c.read, c.kept + c.no_single_title + c.contradicted, "{c:?}");
+        assert!(c.kept > 5_500 && c.contradicted > 1_000, "{c:?}");
+        assert!(ex.iter().all(|e| e.source == LabelSource::VacancyTitle));
+        // the gold "Tutor" for a lorry driver is left out; a title naming no taxonomy title keeps
+        // its gold
+        assert!(!ex
+            .iter()
+            .any(|e| e.title.starts_with("Lorry Driver (10ton")));
+        // vacancy titles always train: thresholds are chosen on the O*NET alternates
+        let (train, val) = split_by_title(ex, 0.5, 42);
+        assert!(val.is_empty() && !train.is_empty());
+    }
 
     #[test]
     fn labelled_set_reads_a_directory_and_reports_bad_lines() {

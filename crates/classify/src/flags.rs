@@ -35,6 +35,11 @@ pub struct TrainArgs {
     /// Train without O*NET alternate titles (taxonomy names and aliases + label files only)
     #[arg(long)]
     pub no_onet_alternates: bool,
+    /// Also train on the job-ad titles shipped inside jobshift (the JobBERT validation split,
+    /// TechWolf, Apache-2.0: Malaysian and South-East Asian English-language ads; always on the
+    /// training side, never choosing thresholds). Off by default: see docs/classifier.md
+    #[arg(long)]
+    pub vacancy_titles: bool,
     /// Human label files (JSONL of labelled examples), repeatable
     #[arg(long = "labels")]
     pub labels: Vec<PathBuf>,
@@ -350,6 +355,7 @@ impl TrainArgs {
             taxonomy_dir: self.taxonomy,
             onet_alternates: self.onet_alternates,
             no_onet_alternates: self.no_onet_alternates,
+            vacancy_titles: self.vacancy_titles,
             label_files: self.labels,
             seed: self.seed,
             params: crate::HeadParams {

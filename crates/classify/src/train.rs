@@ -38,6 +38,10 @@ pub struct TrainOptions {
     pub onet_alternates: Option<PathBuf>,
     /// Do not use O*NET alternate titles even if present.
     pub no_onet_alternates: bool,
+    /// Also train on the job-ad titles shipped in the binary (the JobBERT validation split,
+    /// [`examples::shipped_vacancy_title_examples`]); off in the default classifier (measured
+    /// in docs/classifier.md, "Training data").
+    pub vacancy_titles: bool,
     /// Human label files (JSONL of `LabeledExample`).
     pub label_files: Vec<PathBuf>,
     pub seed: u64,
@@ -77,6 +81,7 @@ impl Default for TrainOptions {
             taxonomy_dir: None,
             onet_alternates: None,
             no_onet_alternates: false,
+            vacancy_titles: false,
             label_files: Vec::new(),
             seed: 42,
             val_fraction: 0.15,
@@ -139,6 +144,10 @@ pub struct TrainingData {
     pub onet_alternates: String,
     /// blake3 of the (decompressed) O*NET alternate titles file; empty when none.
     pub onet_alternates_blake3: String,
+    /// The shipped vacancy titles: read, kept as examples, and left out (`--vacancy-titles`;
+    /// zeros when not used).
+    #[serde(default)]
+    pub vacancy_titles: examples::VacancyTitleCounts,
     pub examples: usize,
     pub examples_blake3: String,
     pub train_rows: usize,
@@ -173,20 +182,21 @@ pub struct TrainingSet {
     pub record: TrainingData,
 }
 
-/// What [`collect_examples`] returns: the examples, the label file reports, the O*NET rows
-/// without a title, and the O*NET file's source name and hash.
-pub(crate) type CollectedExamples = (
-    Vec<LabeledExample>,
-    Vec<examples::LabelFileReport>,
-    usize,
-    (String, String),
-);
+/// What [`collect_examples`] returns.
+pub(crate) struct CollectedExamples {
+    pub examples: Vec<LabeledExample>,
+    pub label_reports: Vec<examples::LabelFileReport>,
+    /// O*NET alternate titles whose occupation counts under no taxonomy title.
+    pub onet_unmapped: usize,
+    /// The O*NET file's source name and blake3 hash (`("none", "")` when not used).
+    pub onet_source: (String, String),
+    pub vacancy_titles: examples::VacancyTitleCounts,
+}
 
 /// Collect all training examples the options ask for: the taxonomy's names and aliases, the
 /// O*NET alternate titles (the ones shipped in the binary unless `--onet-alternates FILE` is
-/// given; a given file that is missing is an error, never a silent fallback), and label files.
-/// Returns the examples, the label file reports, the O*NET rows without a title, and the
-/// source name and hash of the O*NET file.
+/// given; a given file that is missing is an error, never a silent fallback), the vacancy titles
+/// shipped in the binary, and label files.
 pub(crate) fn collect_examples(
     tax: &Taxonomy,
     opts: &TrainOptions,
@@ -233,6 +243,12 @@ pub(crate) fn collect_examples(
         ex.extend(alt);
         unmapped = u;
     }
+    let mut vacancy = examples::VacancyTitleCounts::default();
+    if opts.vacancy_titles {
+        let (titles, counts) = examples::shipped_vacancy_title_examples(tax)?;
+        ex.extend(titles);
+        vacancy = counts;
+    }
     let mut reports = Vec::new();
     for f in &opts.label_files {
         if !f.is_file() {
@@ -249,14 +265,25 @@ pub(crate) fn collect_examples(
         );
         reports.push(r);
     }
-    Ok((ex, reports, unmapped, source))
+    Ok(CollectedExamples {
+        examples: ex,
+        label_reports: reports,
+        onet_unmapped: unmapped,
+        onet_source: source,
+        vacancy_titles: vacancy,
+    })
 }
 
 /// Build the training set and its split as [`train`] does (deterministic for the taxonomy, the
 /// options' data sources and seed; independent of the working directory).
 pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, ClassifyError> {
-    let (examples, label_reports, onet_unmapped, (source, source_hash)) =
-        collect_examples(tax, opts)?;
+    let CollectedExamples {
+        examples,
+        label_reports,
+        onet_unmapped,
+        onet_source: (source, source_hash),
+        vacancy_titles,
+    } = collect_examples(tax, opts)?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for e in &examples {
         *counts.entry(format!("{:?}", e.source)).or_default() += 1;
@@ -268,6 +295,7 @@ pub fn training_set(tax: &Taxonomy, opts: &TrainOptions) -> Result<TrainingSet, 
     let record = TrainingData {
         onet_alternates: source,
         onet_alternates_blake3: source_hash,
+        vacancy_titles,
         examples: n,
         examples_blake3: all_hash,
         train_rows: train_ex.len(),
@@ -581,6 +609,16 @@ fn announce_training_set(
             short_hash(&training_data.onet_alternates_blake3)
         ),
     );
+    let v = &training_data.vacancy_titles;
+    if v.read > 0 {
+        say(
+            show,
+            &format!(
+                "vacancy titles (builtin:jobbert_validation.tsv.gz, always on the training side): {} of {} kept; left out: {} whose occupations count under several titles, {} whose own words name other titles",
+                v.kept, v.read, v.no_single_title, v.contradicted
+            ),
+        );
+    }
     say(
         show,
         &format!(

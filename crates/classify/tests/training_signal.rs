@@ -58,6 +58,8 @@ fn default_classifier_is_built_the_same_from_any_directory() {
     assert_eq!(here, there);
     assert!(here.onet_alternates.starts_with("builtin:"));
     assert!(here.examples > 60_000, "{here:?}");
+    // the default does not train on the shipped vacancy titles (`--vacancy-titles` does)
+    assert_eq!(here.vacancy_titles.read, 0, "{here:?}");
     assert!(here.validation_rows > 5_000, "{here:?}");
     let alias_here = train::alias_precision_jobbert_validation(&tax).unwrap();
     assert!(

@@ -25,6 +25,10 @@ pub enum LabelSource {
     OnetAlternate,
     /// A posting whose raw title matched an alias exactly; teaches the description model.
     AliasMatchedPosting,
+    /// A job ad's title as its employer wrote it, labelled with an occupation by a public
+    /// benchmark (the JobBERT validation split shipped with jobshift: ESCO occupation → O*NET →
+    /// title; distant supervision, noisy).
+    VacancyTitle,
     /// Generated postings with known truth.
     Synthetic,
 }
