@@ -121,7 +121,7 @@ pub enum CleaningRule {
     Html,
     /// Web addresses ("https://coder.com/").
     WebAddresses,
-    /// Bracketed parts ("(Remote, NYC)", "[Contract]").
+    /// Bracketed parts ("(Remote, NYC)", "\[Contract\]").
     Brackets,
     /// Segments after a separator (`|`, `,`, `@`, `:`, ` - `, …) that name a location, a
     /// company or an employment type, and " at Company" / " in City" tails.

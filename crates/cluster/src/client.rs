@@ -1,6 +1,8 @@
 //! The client side: a DataFusion session whose plans run on a Ballista cluster (`df://HOST:PORT`)
-//! or on an in-process one ([`standalone`]), and the report and `jobshift sql` over it. The
-//! queries are jobshift-trends' own, so a cluster's report equals a local one.
+//! or on one started in the same process ([`crate::node::run_scheduler`] and
+//! [`crate::node::run_executor`] on local ports, as the tests do), and the report and
+//! `jobshift sql` over it. The queries are jobshift-trends' own, so a cluster's report equals a
+//! local one.
 //!
 //! Nothing waits without a bound: the scheduler must answer within [`CONNECT_TIMEOUT`], and a
 //! whole query within the caller's timeout.

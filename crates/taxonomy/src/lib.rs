@@ -4,7 +4,7 @@
 //!
 //! The data lives as CSV/TOML under the repository's `taxonomy/` directory (format in
 //! `taxonomy/README.md`) and is embedded into the binary at build time ([`Taxonomy::builtin`]);
-//! [`Taxonomy::load_dir`] reads a user's edited copy. Both run [`validate`](crate::validate) and
+//! [`Taxonomy::load_dir`] reads a user's edited copy. Both run the same checks as [`validate_dir`] and
 //! refuse a taxonomy that breaks a rule, listing every problem with file, line and fix. With the
 //! `clap` feature, [`flags`] holds `jobshift taxonomy`'s flags.
 

@@ -151,7 +151,7 @@ pub struct GroupSums {
     /// Per year (same order as `years`).
     pub counts: Vec<f64>,
     pub company_counts: Vec<f64>,
-    /// Per year index ≥ 1: sums for (years[i-1], years[i]); index 0 unused.
+    /// Per year index ≥ 1: sums for (`years[i-1]`, `years[i]`); index 0 unused.
     pub pairs: Vec<PairSums>,
 }
 
