@@ -780,6 +780,18 @@ const SOFTWARE_STACK: &[&str] = &[
     "tensorflow",
 ];
 
+/// Whether a word of a normalized title is one of the [`SOFTWARE_STACK`] technologies, written
+/// as [`jobshift_core::normalize::normalize_title`] leaves it ("node.js" and ".net" become
+/// "node js" and "net": "nodejs", "node", "js" and "net" all count; "next.js" is only "nextjs",
+/// "next" being an everyday word).
+pub(crate) fn is_stack_word(word: &str) -> bool {
+    word == "js"
+        || SOFTWARE_STACK.iter().any(|t| {
+            t.len() == word.len() + t.matches('.').count()
+                && t.chars().filter(|&c| c != '.').eq(word.chars())
+        })
+}
+
 /// Whether a posting's text (its first 4,000 characters) names at
 /// least two different [`SOFTWARE_STACK`] technologies.
 pub(crate) fn names_software_stack(text: &str) -> bool {
@@ -1479,6 +1491,15 @@ mod tests {
         assert!(names_software_stack("We use C++ and Python (PyTorch)"));
         assert!(!names_software_stack("We go swiftly; Python only"));
         assert!(!names_software_stack("Spark joy, go far, be swift."));
+        // a technology as normalize_title writes it: "node.js" and ".net" are "node js", "net"
+        for w in [
+            "rust", "php", "node", "js", "nodejs", "net", "c++", "c#", "k8s",
+        ] {
+            assert!(is_stack_word(w), "{w}");
+        }
+        for w in ["next", "go", "swift", "software", "", "ne"] {
+            assert!(!is_stack_word(w), "{w}");
+        }
         // a mention outside the header, role lines and hiring sentences is not a role
         let text = "Acme - Boston\n\nAcme makes robots for warehouses and our engineers work closely with product managers and designers on every release we ship.";
         assert!(f.roles_in_posting(text, 4000).is_empty());

@@ -117,6 +117,10 @@ fn default_classifier_on_expert_labelled_hn_titles() {
         ("Data Engineering Lead", "data_engineer"),
         ("Backend Technical Lead", "backend_engineer"),
         ("Product Design Lead", "product_designer"),
+        // the title a technology qualifies, where the embedding abstains
+        ("Rust Software Engineer", "software_engineer"),
+        ("Java/Kotlin Backend Engineer", "backend_engineer"),
+        ("GCP DevOps Engineer", "devops_engineer"),
         // a business function's lead is not its engineer
         ("Site Lead", UNCLASSIFIED),
         ("Design Lead", UNCLASSIFIED),
@@ -129,6 +133,7 @@ fn default_classifier_on_expert_labelled_hn_titles() {
     }
     assert_eq!(stats.leading_title, 4, "{stats:?}");
     assert_eq!(stats.lead_specialty, 4, "{stats:?}");
+    assert_eq!(stats.technology_title, 3, "{stats:?}");
 }
 
 /// The same predictions, to the bit of every confidence, whatever the number of threads the

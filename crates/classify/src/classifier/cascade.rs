@@ -501,6 +501,11 @@ impl Classifier {
                     stats.lead_specialty += 1;
                     return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
                 }
+                // "Rust Software Engineer": the title the technology qualifies
+                if let Some(t) = self.technology_title(cleaned) {
+                    stats.technology_title += 1;
+                    return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+                }
                 // "CT Senior Network Engineer", its embedding's answer refused: the title it
                 // ends with
                 if let Some(t) = head

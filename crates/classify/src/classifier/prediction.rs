@@ -157,6 +157,9 @@ pub struct CascadeStats {
     /// Postings whose title the embedding left below the threshold, classified by the
     /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
     pub lead_specialty: usize,
+    /// Postings whose title the embedding left below the threshold, classified by the exact
+    /// title after the technologies it names first ("Rust Software Engineer").
+    pub technology_title: usize,
     /// Postings whose title ends in a checked head word ("engineer", "developer",
     /// "programmer") whose best-scored title is never written with it ("CT Senior Network
     /// Engineer" → Radiologic Technologist): that title was set aside ([`crate::head_word`]).
@@ -209,6 +212,7 @@ impl CascadeStats {
         self.role_in_title += o.role_in_title;
         self.leading_title += o.leading_title;
         self.lead_specialty += o.lead_specialty;
+        self.technology_title += o.technology_title;
         self.head_word_refused += o.head_word_refused;
         self.trailing_title += o.trailing_title;
         self.remapped += o.remapped;

@@ -179,6 +179,29 @@ impl Classifier {
             .find_map(|c| self.taxonomy.match_exact(&c))
     }
 
+    /// The exact title after the technologies a title names first ("Rust Software Engineer" →
+    /// Software Engineer, "Java/Kotlin Backend Engineer" → Backend Engineer, "GCP DevOps
+    /// Engineer" → DevOps Engineer; [`crate::roles::is_stack_word`]): the technology pulls the
+    /// embedding away from the job (MiniLM's best guess for "Rust Software Engineer" is right,
+    /// at 0.37), and the job is the title it qualifies. Asked, like [`Self::leading_title`],
+    /// only where the embedding abstained; a generic remainder ("Rust Engineer", "AWS
+    /// Consultant") is not taken.
+    pub(super) fn technology_title(&self, cleaned: &str) -> Option<&Title> {
+        let toks: Vec<&str> = cleaned.split_whitespace().collect();
+        let skip = toks
+            .iter()
+            .take_while(|w| **w == "and" || crate::roles::is_stack_word(w))
+            .count();
+        if skip == toks.len() || !toks[..skip].iter().any(|w| *w != "and") {
+            return None;
+        }
+        let rest = toks[skip..].join(" ");
+        if is_generic_title(&rest) {
+            return None;
+        }
+        self.taxonomy.match_exact(&rest)
+    }
+
     /// Where the best of `top` (the head's best titles for `row`) is never written with the
     /// title's checked head word `head`: the best titles that are, to take their place
     /// ([`crate::head_word`]). `None` when the best is written so, or no title is.
