@@ -1,7 +1,19 @@
 //! The cascade's steps 0–4 ([`Classifier::classify`] runs them, then the population's).
 
 use super::title_rules::is_bare_engineer;
-use super::*;
+use super::{
+    reason, CascadeOptions, CascadeStats, Classifier, Method, Prediction, TitleInput,
+    MAX_TITLE_CHARS, ROLE_SCAN_CHARS,
+};
+use crate::embed_cache::EmbedCache;
+use crate::heads::top_k;
+use crate::roles::{read_title_field, RoleMention, RoleTier, TitleField};
+use crate::seniority::{cap_chars, is_generic_title, resolve_seniority, CleaningRule};
+use crate::ClassifyError;
+use jobshift_core::schema::UNCLASSIFIED;
+use jobshift_taxonomy::Title;
+use std::collections::HashMap;
+use std::time::Instant;
 
 impl Classifier {
     /// Steps 0–4 of [`Classifier::classify`].

@@ -27,23 +27,17 @@ mod title_rules;
 pub use cascade::description_text;
 pub use prediction::{reason, CascadeOptions, CascadeStats, Method, Prediction, TitleInput};
 
-use crate::calibrate::{Isotonic, PopulationHeadInfo};
+use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
-use crate::head_word::accepts;
-use crate::heads::{top_k, Head, HeadKind};
-use crate::population::{self, RowText, POPULATION_HEAD_DIR};
-use crate::roles::{read_title_field, RoleFinder, RoleMention, RoleTier, TitleField};
-use crate::seniority::{
-    bracket_groups, cap_chars, clean_title, is_generic_title, resolve_seniority, CleaningRule,
-};
+use crate::heads::{Head, HeadKind};
+use crate::population::POPULATION_HEAD_DIR;
+use crate::roles::RoleFinder;
 use crate::ClassifyError;
-use jobshift_core::schema::UNCLASSIFIED;
 use jobshift_encode::{Encoder, LoadOptions};
 use jobshift_taxonomy::{Taxonomy, Title};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// What `classifier.json` records.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,7 +2,16 @@
 //! population: the population head fitted on them, or the titles those labels move.
 
 use super::cascade::{described, title_text};
-use super::*;
+use super::{
+    description_text, reason, CascadeOptions, CascadeStats, Classifier, Method, Prediction,
+    TitleInput,
+};
+use crate::calibrate::PopulationHeadInfo;
+use crate::embed_cache::EmbedCache;
+use crate::heads::{top_k, Head};
+use crate::population::{self, RowText};
+use crate::ClassifyError;
+use std::collections::HashMap;
 
 impl Classifier {
     /// What step 6's head reads of `inputs`, whose cascade answers are `preds`

@@ -1,8 +1,12 @@
 //! Rules that read a title's parts where the whole title matches no alias: the title before a
-//! separator, a bracketed or lead specialty, a software stack in the text, the head word's check
-//! and the title a refused title ends with.
+//! separator, a bracketed or lead specialty, the title after the technologies it names first, a
+//! software stack in the text, the head word's check and the title a refused title ends with.
 
-use super::*;
+use super::{Classifier, Method, Prediction};
+use crate::head_word::accepts;
+use crate::heads::top_k;
+use crate::seniority::{bracket_groups, clean_title, is_generic_title, resolve_seniority};
+use jobshift_taxonomy::Title;
 
 impl Classifier {
     /// A software engineer, read from the description (method `description`, the alias
