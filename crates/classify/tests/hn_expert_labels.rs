@@ -110,6 +110,22 @@ fn default_classifier_on_expert_labelled_hn_titles() {
         ("Sr Data Engineer, Alerts", "data_engineer"),
         // the embedding is sure, and the tail refines the title: kept
         ("Software Engineer, Security", "security_engineer"),
+        // the embedding is sure of a title of another family and kind than the one before
+        // the separator: the title before it
+        ("Data Scientist - Credit Risk", "data_scientist"),
+        (
+            "Software Engineer - Electronic Park Brake",
+            "software_engineer",
+        ),
+        (
+            "Staff Technical Program Manager, Cloud Costs",
+            "technical_program_manager",
+        ),
+        // alternatives after a spaced slash, and a level before it, are no leading title
+        (
+            "Principal / Lead Fullstack SW Engineer",
+            "full_stack_engineer",
+        ),
         // a generic title before the separator: still abstains
         ("Director, People Experience", UNCLASSIFIED),
         // the specialty a lead names, as its practitioner or as itself
@@ -132,6 +148,7 @@ fn default_classifier_on_expert_labelled_hn_titles() {
         assert_eq!(&p.title_id, want, "{title}");
     }
     assert_eq!(stats.leading_title, 4, "{stats:?}");
+    assert_eq!(stats.leading_title_kept, 3, "{stats:?}");
     assert_eq!(stats.lead_specialty, 4, "{stats:?}");
     assert_eq!(stats.technology_title, 3, "{stats:?}");
 }

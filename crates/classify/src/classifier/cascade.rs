@@ -1,6 +1,6 @@
 //! The cascade's steps 0–4 ([`Classifier::classify`] runs them, then the population's).
 
-use super::title_rules::is_bare_engineer;
+use super::title_rules::{is_bare_engineer, leaves_the_leading_title, tail_names_an_area};
 use super::{
     reason, CascadeOptions, CascadeStats, Classifier, Method, Prediction, TitleInput,
     MAX_TITLE_CHARS, ROLE_SCAN_CHARS,
@@ -477,6 +477,22 @@ impl Classifier {
         }
         let best = self.class_title(top[0].0);
         let abstain = confidence < opts.min_confidence;
+        // "Software Engineer - Video Management", "Data Scientist - Credit Risk": the exact
+        // title before the separator, where the embedding's answer left its family and its kind
+        if !abstain
+            && method == Method::TitleEmbedding
+            && !description_alone
+            && opts.use_alias
+            && tail_names_an_area(input.title)
+        {
+            if let Some(t) = self
+                .leading_title(input.title)
+                .filter(|t| leaves_the_leading_title(t, best))
+            {
+                stats.leading_title_kept += 1;
+                return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+            }
+        }
         if abstain {
             // a low-confidence title whose posting names its role in the header or a role
             // line: the named role

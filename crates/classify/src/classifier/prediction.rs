@@ -154,6 +154,10 @@ pub struct CascadeStats {
     /// Postings whose title the embedding left below the threshold, classified by the exact
     /// title before a separator ("Senior Software Engineer, Database Engine").
     pub leading_title: usize,
+    /// Postings whose embedding answered a title of another family and kind than the exact
+    /// title before a separator ("Data Scientist - Credit Risk": not a Credit Analyst),
+    /// classified by that title.
+    pub leading_title_kept: usize,
     /// Postings whose title the embedding left below the threshold, classified by the
     /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
     pub lead_specialty: usize,
@@ -211,6 +215,7 @@ impl CascadeStats {
         self.several_roles += o.several_roles;
         self.role_in_title += o.role_in_title;
         self.leading_title += o.leading_title;
+        self.leading_title_kept += o.leading_title_kept;
         self.lead_specialty += o.lead_specialty;
         self.technology_title += o.technology_title;
         self.head_word_refused += o.head_word_refused;

@@ -101,13 +101,20 @@ impl Classifier {
     /// Data Engineer, Alerts", "Software Engineer / Distributed Database". Only an exact name
     /// or alias counts, and never a generic one ("Director, People Experience", "Engineer,
     /// Backend" stay unclassified). The cascade
-    /// asks this only of titles the embedding left below the threshold: where the embedding is
-    /// sure, the tail often refines the title ("Software Engineer, Security" is a security
-    /// engineer), so the plain leading title would be a step back.
+    /// asks this of titles the embedding left below the threshold, and of titles whose sure
+    /// embedding answer leaves the leading title's family and kind
+    /// ([`leaves_the_leading_title`]): otherwise the tail often refines the title ("Software
+    /// Engineer, Security" is a security engineer), so the plain leading title would be a step
+    /// back. A part of level words alone ("Principal / Lead …") is no title.
     pub(super) fn leading_title(&self, raw: &str) -> Option<&Title> {
         let first = raw[..leading_part_end(raw)?].trim();
         let cleaned = clean_title(first);
-        if first.is_empty() || is_generic_title(&cleaned) {
+        // "Principal / Lead Fullstack SW Engineer": a level, not the school's principal (a
+        // part of seniority words only cleans to nothing before a head word)
+        if first.is_empty()
+            || is_generic_title(&cleaned)
+            || clean_title(&format!("{first} engineer")) == "engineer"
+        {
             return None;
         }
         self.taxonomy
@@ -349,9 +356,66 @@ pub(super) fn leading_part_end(raw: &str) -> Option<usize> {
     None
 }
 
+/// Whether the part of `raw` after its leading title names a team, product or area rather
+/// than another title: the separator is not a spaced slash ("Accounts Assistant / Officer /
+/// Executive", "Care Assistant / Hospital Aide" write alternatives of one job).
+pub(super) fn tail_names_an_area(raw: &str) -> bool {
+    leading_part_end(raw).is_some_and(|i| !raw[i..].starts_with('/'))
+}
+
+/// Whether the embedding's answer `best` leaves the exact title `leading` a title names before
+/// a separator: another family, and a name without the leading title's head word ("Credit
+/// Analyst" for "Data Scientist - Credit Risk"). A title of the same family, or of the same kind
+/// ("Security Engineer" for "Software Engineer, Security", "Data Engineer" for "Software
+/// Engineer, Data Platform"), is the tail refining the title, and stays.
+pub(super) fn leaves_the_leading_title(leading: &Title, best: &Title) -> bool {
+    let head = |name: &str| {
+        name.split_whitespace()
+            .last()
+            .map(str::to_lowercase)
+            .unwrap_or_default()
+    };
+    let kind = head(&leading.name);
+    leading.id != best.id
+        && leading.family != best.family
+        && !best
+            .name
+            .split_whitespace()
+            .any(|w| w.to_lowercase() == kind)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::leading_part_end;
+    use super::{leading_part_end, leaves_the_leading_title, tail_names_an_area};
+    use jobshift_taxonomy::Taxonomy;
+
+    #[test]
+    fn only_a_title_of_another_family_and_kind_leaves_the_leading_title() {
+        let tax = Taxonomy::builtin().unwrap();
+        let t = |id: &str| tax.get(id).unwrap_or_else(|| panic!("{id}"));
+        let swe = t("software_engineer");
+        assert!(leaves_the_leading_title(swe, t("audio_video_technician")));
+        assert!(leaves_the_leading_title(
+            t("data_scientist"),
+            t("credit_analyst")
+        ));
+        // the same family, or the same kind in another family: the tail refines the title
+        assert!(!leaves_the_leading_title(swe, t("security_engineer")));
+        assert!(!leaves_the_leading_title(swe, t("data_engineer")));
+        assert!(!leaves_the_leading_title(swe, swe));
+    }
+
+    #[test]
+    fn a_spaced_slash_writes_alternatives_not_an_area() {
+        assert!(tail_names_an_area("Data Scientist - Credit Risk"));
+        assert!(tail_names_an_area(
+            "Senior Software Engineer, Database Engine"
+        ));
+        assert!(!tail_names_an_area(
+            "Accounts Assistant / Officer / Executive"
+        ));
+        assert!(!tail_names_an_area("Software Engineer"));
+    }
 
     #[test]
     pub(super) fn the_leading_part_ends_at_the_first_separator_outside_brackets() {
