@@ -2,6 +2,10 @@
 //! `classify-titles`, and the options they describe. Compiled with the `clap` feature, which the
 //! `jobshift` binary turns on; the binary's `cmd/classify.rs` only runs and prints.
 
+// The doc comments below are `--help` text, where `<name>` is the placeholder convention; rustdoc
+// would read it as an unclosed HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::classifier::{CascadeOptions, Classifier};
 use crate::seniority::CleaningRule;
 use crate::{finetune, train, ClassifyError, ClassifyOptions, HeadKind};

@@ -13,6 +13,10 @@
 //! - [`flags`] (with the `clap` feature): the flags of `jobshift train`, `eval`, `finetune`,
 //!   `classify` and `classify-titles`, and the options they describe.
 
+// This crate is one of the workspace's internals: its docs are built with
+// `--document-private-items` (`.ci/run`), where links to private items resolve.
+#![allow(rustdoc::private_intra_doc_links)]
+
 mod calibrate;
 pub mod classifier;
 pub mod dataset;

@@ -119,7 +119,7 @@ const DROP_PHRASES: &[(&[&str], CleaningRule)] = {
 pub enum CleaningRule {
     /// HTML tags and entities ("<b>Data Engineer</b>", "&nbsp;").
     Html,
-    /// Web addresses ("https://coder.com/").
+    /// Web addresses ("`https://coder.com/`").
     WebAddresses,
     /// Bracketed parts ("(Remote, NYC)", "\[Contract\]").
     Brackets,
@@ -402,7 +402,7 @@ fn is_level_token(tok: &str) -> bool {
         && rest.chars().all(|d| d.is_ascii_digit())
 }
 
-/// Remove bracketed parts: "(Remote, NYC)", "[Contract]", "{x}".
+/// Remove bracketed parts: "(Remote, NYC)", "\[Contract\]", "{x}".
 pub(crate) fn strip_brackets(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut depth = 0usize;
@@ -418,7 +418,7 @@ pub(crate) fn strip_brackets(raw: &str) -> String {
 }
 
 /// The text inside each pair of round or square brackets of `raw`, outermost pairs only, in
-/// order ("Founding Engineer (Platform/API) [Remote]" → "Platform/API", "Remote").
+/// order ("Founding Engineer (Platform/API) \[Remote\]" → "Platform/API", "Remote").
 pub(crate) fn bracket_groups(raw: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;

@@ -3,6 +3,10 @@
 //! `clap` feature, which the `jobshift` binary turns on; the binary's `cmd/` modules only run
 //! and print.
 
+// The doc comments below are `--help` text, where `<name>` is the placeholder convention; rustdoc
+// would read it as an unclosed HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::{DeviceSpec, EncodeError, LoadOptions};
 use std::path::PathBuf;
 

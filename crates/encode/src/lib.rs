@@ -16,6 +16,10 @@
 //! The contract other crates code against is [`Encoder`], [`Embeddings`], [`load_encoder`]
 //! and [`resolve_model`].
 
+// This crate is one of the workspace's internals: its docs are built with
+// `--document-private-items` (`.ci/run`), where links to private items resolve.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod bench;
 mod cache;
 mod device;

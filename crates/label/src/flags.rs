@@ -1,6 +1,10 @@
 //! The command-line flags of `jobshift label sample|serve|import` and the options they describe.
 //! Compiled with the `clap` feature, which the `jobshift` binary turns on.
 
+// The doc comments below are `--help` text, where `<name>` is the placeholder convention; rustdoc
+// would read it as an unclosed HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use crate::import::{ImportOptions, Method};
 use crate::sample::{SampleOptions, Strategy};
 use std::path::PathBuf;

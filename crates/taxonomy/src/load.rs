@@ -493,7 +493,7 @@ impl<'a> Load<'a> {
         }
     }
 
-    /// titles/<family>.csv, in families.csv order (so titles() is grouped predictably).
+    /// `titles/<family>.csv`, in `families.csv` order (so titles() is grouped predictably).
     fn read_titles(&mut self) {
         let real_soc: BTreeSet<String> = self
             .crosswalk

@@ -13,6 +13,10 @@
 //! built (jobshift-cluster's sessions on an Apache DataFusion Ballista cluster). With the `clap`
 //! feature, [`flags`] holds the analysis flags `jobshift report` and `jobshift serve` share.
 
+// This crate is one of the workspace's internals: its docs are built with
+// `--document-private-items` (`.ci/run`), where links to private items resolve.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod aggregate;
 pub mod correction;
 pub mod engine;

@@ -255,7 +255,7 @@ impl Classifier {
     /// a general rule. A phrase that starts inside a phrase the taxonomy writes is no title
     /// of its own: "development engineer" in "Senior Business Development Engineer" (the
     /// taxonomy writes "business development"), "automation engineer" in "Marketing Automation
-    /// Engineer" ([`RoleFinder::writes_together`]).
+    /// Engineer" ([`crate::roles::RoleFinder::writes_together`]).
     pub(super) fn trailing_title(&self, cleaned: &str, head: usize) -> Option<&Title> {
         let bits = self.class_heads.as_ref()?;
         crate::head_word::trailing_phrases(cleaned)
