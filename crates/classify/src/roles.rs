@@ -843,7 +843,7 @@ fn header_line_index(lines: &[&str]) -> usize {
 
 /// The normalized, non-empty parts of a title field split on `seps` (brackets and HTML removed
 /// first).
-fn title_parts(raw: &str, seps: &[&str]) -> Vec<String> {
+pub(crate) fn title_parts(raw: &str, seps: &[&str]) -> Vec<String> {
     let stripped = crate::seniority::strip_brackets(&strip_html(raw));
     let mut parts: Vec<String> = vec![stripped];
     for sep in seps {
@@ -980,6 +980,18 @@ impl RoleFinder {
         let heads = &self.occupation_heads;
         norm.split(' ')
             .any(|t| heads.contains(t) || singular(t).is_some_and(|s| heads.contains(&s)))
+    }
+
+    /// Whether a normalized part of a title field names a role or a department: a word that
+    /// ends some title's name or alias ([`Self::has_head_word`]), a department ("engineering",
+    /// "sales") or a generic title word ("engineers", "manager").
+    pub fn names_role_or_department(&self, norm: &str) -> bool {
+        self.has_head_word(norm)
+            || norm.split(' ').any(|w| {
+                let one = singular(w);
+                let w = one.as_deref().unwrap_or(w);
+                DEPARTMENT_WORDS.contains(&w) || is_generic_title(w)
+            })
     }
 
     /// Whether some taxonomy name or alias writes the normalized words `first` then `second`
@@ -1345,6 +1357,17 @@ mod tests {
         assert!(!f.writes_together("development", "business"));
         assert!(!f.writes_together("ct", "network"));
         assert!(!f.writes_together("billing", "platform"));
+    }
+
+    #[test]
+    fn a_company_part_names_no_role_and_no_department() {
+        let (_, f) = finder();
+        assert!(!f.names_role_or_department("rangespan"));
+        assert!(!f.names_role_or_department("philadelphia 76ers"));
+        assert!(f.names_role_or_department("engineers"));
+        assert!(f.names_role_or_department("engineering"));
+        assert!(f.names_role_or_department("sales"));
+        assert!(f.names_role_or_department("ruby developers"));
     }
 
     #[test]

@@ -121,6 +121,17 @@ fn default_classifier_on_expert_labelled_hn_titles() {
             "Staff Technical Program Manager, Cloud Costs",
             "technical_program_manager",
         ),
+        // a header-like title field: the one title a later part names, the company first
+        (
+            "Shoefitr - Software Engineer - Pittsburgh, PA",
+            "software_engineer",
+        ),
+        (
+            "Rangespan - London, UK - Lead DevOps Engineer",
+            "devops_engineer",
+        ),
+        // ... but not a state ("PA" is also a personal assistant) nor a list of departments
+        ("Philadelphia 76ers - Philadelphia, PA", UNCLASSIFIED),
         // alternatives after a spaced slash, and a level before it, are no leading title
         (
             "Principal / Lead Fullstack SW Engineer",
@@ -149,6 +160,7 @@ fn default_classifier_on_expert_labelled_hn_titles() {
     }
     assert_eq!(stats.leading_title, 4, "{stats:?}");
     assert_eq!(stats.leading_title_kept, 3, "{stats:?}");
+    assert_eq!(stats.header_title, 2, "{stats:?}");
     assert_eq!(stats.lead_specialty, 4, "{stats:?}");
     assert_eq!(stats.technology_title, 3, "{stats:?}");
 }

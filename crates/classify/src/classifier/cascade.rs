@@ -479,17 +479,17 @@ impl Classifier {
         let abstain = confidence < opts.min_confidence;
         // "Software Engineer - Video Management", "Data Scientist - Credit Risk": the exact
         // title before the separator, where the embedding's answer left its family and its kind
-        if !abstain
-            && method == Method::TitleEmbedding
-            && !description_alone
-            && opts.use_alias
-            && tail_names_an_area(input.title)
-        {
-            if let Some(t) = self
-                .leading_title(input.title)
+        if !abstain && method == Method::TitleEmbedding && !description_alone && opts.use_alias {
+            let leading = tail_names_an_area(input.title)
+                .then(|| self.leading_title(input.title))
+                .flatten();
+            let header = self.header_title(input.title);
+            if let Some(t) = leading
+                .or(header)
                 .filter(|t| leaves_the_leading_title(t, best))
             {
-                stats.leading_title_kept += 1;
+                stats.leading_title_kept += usize::from(leading.is_some());
+                stats.header_title += usize::from(leading.is_none());
                 return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
             }
         }
@@ -523,6 +523,12 @@ impl Classifier {
             if !description_alone && opts.use_alias {
                 if let Some(t) = self.leading_title(input.title) {
                     stats.leading_title += 1;
+                    return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
+                }
+                // "Shoefitr - Software Engineer - Pittsburgh, PA": the one title a later part
+                // names, the company first
+                if let Some(t) = self.header_title(input.title) {
+                    stats.header_title += 1;
                     return self.alias_prediction(input.title, t, vec![t.id.clone()], Vec::new());
                 }
                 if let Some(t) = self.lead_specialty(cleaned) {

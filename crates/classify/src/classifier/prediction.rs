@@ -158,6 +158,10 @@ pub struct CascadeStats {
     /// title before a separator ("Data Scientist - Credit Risk": not a Credit Analyst),
     /// classified by that title.
     pub leading_title_kept: usize,
+    /// Postings classified by the one exact title a later part of a header-like title field
+    /// names, its first part naming none ("Shoefitr - Software Engineer - Pittsburgh, PA"),
+    /// where the embedding abstained or answered a title of another family and kind.
+    pub header_title: usize,
     /// Postings whose title the embedding left below the threshold, classified by the
     /// specialty a lead title names ("Frontend Technical Lead" → Frontend Engineer).
     pub lead_specialty: usize,
@@ -216,6 +220,7 @@ impl CascadeStats {
         self.role_in_title += o.role_in_title;
         self.leading_title += o.leading_title;
         self.leading_title_kept += o.leading_title_kept;
+        self.header_title += o.header_title;
         self.lead_specialty += o.lead_specialty;
         self.technology_title += o.technology_title;
         self.head_word_refused += o.head_word_refused;

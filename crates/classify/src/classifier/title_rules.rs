@@ -111,15 +111,51 @@ impl Classifier {
         let cleaned = clean_title(first);
         // "Principal / Lead Fullstack SW Engineer": a level, not the school's principal (a
         // part of seniority words only cleans to nothing before a head word)
-        if first.is_empty()
-            || is_generic_title(&cleaned)
-            || clean_title(&format!("{first} engineer")) == "engineer"
-        {
+        if first.is_empty() || is_generic_title(&cleaned) || only_level_words(first) {
             return None;
         }
         self.taxonomy
             .match_exact(first)
             .or_else(|| self.taxonomy.match_exact(&cleaned))
+    }
+
+    /// The one exact title a later part of a header-like title field names when its first part
+    /// names no role and no department: "Rangespan - London, UK - Lead DevOps Engineer",
+    /// "Shoefitr - Software Engineer - Pittsburgh, PA" (the company, read by the embedding as a
+    /// Conservation Scientist or a Tailor, comes first). Split on `|`, ` - `, ` -- `, `–`, `—`, `,`, `:` and
+    /// `;` (brackets removed), never on a spaced slash, which writes alternatives of one job; a
+    /// part counts when it is, without its level words, an exact, non-generic name or alias (or
+    /// its plural). Two parts naming titles, or none, give `None`.
+    pub(super) fn header_title(&self, raw: &str) -> Option<&Title> {
+        const SEPARATORS: &[&str] = &["|", " - ", " -- ", "–", "—", ",", ":", ";"];
+        let parts = crate::roles::title_parts(raw, SEPARATORS);
+        if parts.len() < 2 {
+            return None;
+        }
+        let named = |part: &str| {
+            let cleaned = clean_title(part);
+            // a state ("Philadelphia, PA", "Columbia, MD") is no title
+            let abbreviation = !part.contains(' ') && part.len() <= 2;
+            if abbreviation || is_generic_title(&cleaned) || only_level_words(part) {
+                return None;
+            }
+            self.taxonomy
+                .match_exact(part)
+                .or_else(|| self.taxonomy.match_exact(&cleaned))
+                .or_else(|| {
+                    crate::roles::singular_title(&cleaned)
+                        .filter(|one| !is_generic_title(one))
+                        .and_then(|one| self.taxonomy.match_exact(&one))
+                })
+        };
+        // the first part is the company: not a role, a department or a list of them
+        // ("Engineers, Designers, Product Managers", "Engineering, Sales, Support")
+        if self.roles.names_role_or_department(&parts[0]) {
+            return None;
+        }
+        let mut found = parts[1..].iter().filter_map(|p| named(p));
+        let title = found.next()?;
+        found.next().is_none().then_some(title)
     }
 
     /// A bracketed group of `raw` (whole, or one of its `/`, `,`, `&`, `+` parts) joined to the
@@ -354,6 +390,12 @@ pub(super) fn leading_part_end(raw: &str) -> Option<usize> {
         prev_space = c.is_whitespace();
     }
     None
+}
+
+/// Whether `part` is level words alone ("Principal", "Senior / Lead"): it cleans to nothing
+/// before a head word.
+fn only_level_words(part: &str) -> bool {
+    clean_title(&format!("{part} engineer")) == "engineer"
 }
 
 /// Whether the part of `raw` after its leading title names a team, product or area rather

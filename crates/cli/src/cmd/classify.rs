@@ -393,8 +393,8 @@ pub fn classify_titles(a: ClassifyTitlesArgs) -> anyhow::Result<()> {
         stats.unclassified
     );
     eprintln!(
-        "  title field names no role: {}; in a script the encoder cannot read: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {} (kept over the embedding's title of another kind: {}); specialty of a lead: {}; title after a technology: {}; best title refused for its head word: {} (then the title it ends with: {})",
-        stats.not_a_title, stats.unsupported_script, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.leading_title_kept, stats.lead_specialty, stats.technology_title, stats.head_word_refused, stats.trailing_title
+        "  title field names no role: {}; in a script the encoder cannot read: {}; role read from the description: {}; description alone: {}; several roles: {}; role inside the title field: {}; title before a separator: {} (kept over the embedding's title of another kind: {}); the title a header's later part names: {}; specialty of a lead: {}; title after a technology: {}; best title refused for its head word: {} (then the title it ends with: {})",
+        stats.not_a_title, stats.unsupported_script, stats.role_from_description, stats.description_only, stats.several_roles, stats.role_in_title, stats.leading_title, stats.leading_title_kept, stats.header_title, stats.lead_specialty, stats.technology_title, stats.head_word_refused, stats.trailing_title
     );
     if stats.remapped > 0 {
         eprintln!("  moved by the re-fit's remap: {}", stats.remapped);
