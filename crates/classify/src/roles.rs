@@ -543,6 +543,13 @@ fn is_department_list(raw: &str, toks: &[&str]) -> bool {
 /// not among them alone: "Engineer I", "I/O"; "I'm", "I am", "I've" are).
 const FIRST_PERSON: &[&str] = &["we", "our", "us", "my", "hey", "hi", "hello"];
 
+/// Verbs that make a long title field a sentence about something ("Booking.com is world leader
+/// in travel accommodations", "Since 2009, Venmo has been connecting …"): a title has none.
+const SENTENCE_VERBS: &[&str] = &[
+    "is", "are", "was", "were", "has", "have", "had", "provides", "helps", "makes", "builds",
+    "offers",
+];
+
 /// Whether the normalized title `toks` is a sentence in the first person or a greeting: eight
 /// words or more, one of them [`FIRST_PERSON`] or "I" before "m", "am", "ve" or "ll".
 fn is_first_person_sentence(toks: &[&str]) -> bool {
@@ -551,6 +558,15 @@ fn is_first_person_sentence(toks: &[&str]) -> bool {
             || toks
                 .windows(2)
                 .any(|w| w[0] == "i" && matches!(w[1], "m" | "am" | "ve" | "ll")))
+}
+
+/// Whether the title field `stripped` (HTML removed) is, outside its brackets, a sentence in
+/// the third person: eight words or more, one of them a [`SENTENCE_VERBS`] ("Sales Executive
+/// (Fresh Graduates are Welcome to Apply!)" is a title).
+fn is_third_person_sentence(stripped: &str) -> bool {
+    let norm = normalize_title(&crate::seniority::strip_brackets(stripped));
+    let toks: Vec<&str> = norm.split(' ').collect();
+    toks.len() >= 8 && toks.iter().any(|t| SENTENCE_VERBS.contains(t))
 }
 
 /// What a title field holds, read once by the cascade's step 0 ([`read_title_field`]).
@@ -626,6 +642,9 @@ pub(crate) fn read_title_field(
         // "At SentiLink, we stop identity fraud at scale", "Hey HN, this is Louis, co-founder
         // at SightlineOS": a sentence about the company, not a role
         None if is_first_person_sentence(&toks) => NotATitle,
+        // "Booking.com is world leader in travel accommodations" (a Travel Agent by its
+        // embedding): a sentence about the company
+        None if is_third_person_sentence(&stripped) => NotATitle,
         None if has_description && !finder.has_head_word(&norm) => NotATitle,
         None => TitleField::Other,
     }
@@ -1601,6 +1620,22 @@ mod tests {
         ));
         assert!(!not_a_title(
             "Senior Software Engineer, Our Payments Team",
+            &f,
+            false
+        ));
+        // ... or in the third person, outside its brackets
+        assert!(not_a_title(
+            "Booking.com is world leader in travel accommodations",
+            &f,
+            false
+        ));
+        assert!(not_a_title(
+            "Since 2009, Venmo has been connecting and empowering people through payments",
+            &f,
+            false
+        ));
+        assert!(!not_a_title(
+            "Sales Executive (Fresh Graduates are Welcome to Apply!)",
             &f,
             false
         ));
