@@ -1216,7 +1216,7 @@ impl RoleFinder {
     }
 
     /// The title one part of a split title field names as a whole (read as a plural too).
-    fn part_role(&self, part: &str) -> Option<usize> {
+    pub(crate) fn part_role(&self, part: &str) -> Option<usize> {
         self.lookup(part)
             .or_else(|| singular_title(part).as_deref().and_then(|s| self.lookup(s)))
     }

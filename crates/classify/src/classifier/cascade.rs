@@ -483,9 +483,8 @@ impl Classifier {
             let leading = tail_names_an_area(input.title)
                 .then(|| self.leading_title(input.title))
                 .flatten();
-            let header = self.header_title(input.title);
             if let Some(t) = leading
-                .or(header)
+                .or_else(|| self.header_title(input.title))
                 .filter(|t| leaves_the_leading_title(t, best))
             {
                 stats.leading_title_kept += usize::from(leading.is_some());

@@ -134,19 +134,18 @@ impl Classifier {
         }
         let named = |part: &str| {
             let cleaned = clean_title(part);
-            // a state ("Philadelphia, PA", "Columbia, MD") is no title
+            // a state ("Philadelphia, PA", "Columbia, MD") is no title, nor a generic one or
+            // its plural ("Consultants")
             let abbreviation = !part.contains(' ') && part.len() <= 2;
-            if abbreviation || is_generic_title(&cleaned) || only_level_words(part) {
+            let generic = is_generic_title(&cleaned)
+                || crate::roles::singular_title(&cleaned).is_some_and(|one| is_generic_title(&one));
+            if abbreviation || generic || only_level_words(part) {
                 return None;
             }
-            self.taxonomy
-                .match_exact(part)
-                .or_else(|| self.taxonomy.match_exact(&cleaned))
-                .or_else(|| {
-                    crate::roles::singular_title(&cleaned)
-                        .filter(|one| !is_generic_title(one))
-                        .and_then(|one| self.taxonomy.match_exact(&one))
-                })
+            self.roles
+                .part_role(part)
+                .or_else(|| self.roles.part_role(&cleaned))
+                .map(|i| &self.taxonomy.titles()[i])
         };
         // the first part is the company: not a role, a department or a list of them
         // ("Engineers, Designers, Product Managers", "Engineering, Sales, Support")
@@ -411,19 +410,13 @@ pub(super) fn tail_names_an_area(raw: &str) -> bool {
 /// ("Security Engineer" for "Software Engineer, Security", "Data Engineer" for "Software
 /// Engineer, Data Platform"), is the tail refining the title, and stays.
 pub(super) fn leaves_the_leading_title(leading: &Title, best: &Title) -> bool {
-    let head = |name: &str| {
-        name.split_whitespace()
-            .last()
-            .map(str::to_lowercase)
-            .unwrap_or_default()
-    };
-    let kind = head(&leading.name);
+    let kind = leading.name.split_whitespace().last().unwrap_or_default();
     leading.id != best.id
         && leading.family != best.family
         && !best
             .name
             .split_whitespace()
-            .any(|w| w.to_lowercase() == kind)
+            .any(|w| w.eq_ignore_ascii_case(kind))
 }
 
 #[cfg(test)]
