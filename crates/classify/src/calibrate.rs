@@ -63,8 +63,10 @@ pub struct PopulationHeadInfo {
     /// The titles the labelled postings were answered or labelled as, sorted: an answer
     /// outside them is one the labels never saw, and moves only when the head is likelier.
     pub titles_known: Vec<String>,
-    /// The weight decay the cross-fit chose ([`crate::population::WEIGHT_DECAYS`]).
-    pub weight_decay: f64,
+    /// The L2 penalty the cross-fit chose ([`crate::population::L2_PENALTIES`]; a head re-fitted
+    /// before 2026-12-07, session 25, recorded its AdamW weight decay here as `weight_decay`).
+    #[serde(alias = "weight_decay")]
+    pub l2_penalty: f64,
     /// The labelled postings' mean title and description embeddings: what a posting that
     /// lacks the text reads in its place (empty when no labelled posting had it).
     #[serde(default)]

@@ -8,7 +8,8 @@
 //! population calls a "Senior Software Engineer" whose posting writes React and Node), and it
 //! reads the description of a posting whose title field names no role ("Remote", "Multiple
 //! positions"). Its top probability goes through a map to how often it was right on the labels
-//! (cross-fitted, [`FOLDS`] folds); the regularization is the one of [`WEIGHT_DECAYS`] whose
+//! (cross-fitted, [`FOLDS`] folds); the head is fitted to the optimum of its L2-penalized
+//! log-loss ([`LogregHead::fit_converged`]), with the penalty of [`L2_PENALTIES`] whose
 //! cross-fit is most often right.
 //!
 //! How it decides ([`crate::Classifier::classify`]): where the cross-fitted head was not more
@@ -31,7 +32,7 @@
 
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
-use crate::heads::{top_k, Head, HeadParams, LogregHead};
+use crate::heads::{top_k, Head, LogregHead};
 use crate::ClassifyError;
 use jobshift_core::labels::NONE_FITS;
 use jobshift_encode::Encoder;
@@ -43,44 +44,21 @@ pub use crate::calibrate::PopulationHeadInfo;
 /// The head's directory inside a re-fitted classifier's.
 pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
 
-/// Folds of the cross-fit that measures the head on the labels and chooses its weight decay.
+/// Folds of the cross-fit that measures the head on the labels and chooses its L2 penalty.
 pub const FOLDS: usize = 5;
 /// Fewest labelled postings worth a head: fewer, and the map from its probability to
 /// accuracy would be noise.
 pub const MIN_POSTINGS: usize = 50;
-/// The weight decays the cross-fit tries (AdamW's decoupled decay, at the learning rate of
-/// [`head_params`], on inputs scaled to unit-order coordinates); the first of those most often
-/// right is kept. Strong: a few hundred labels and one input slot per answer overfit easily.
-/// The range comes from a numpy replica of the head's training on the three HN 2026 splits,
-/// where the cross-fit was most often right at 3 or 10, two to five points less at 0.1 to 1,
-/// and one to four points less at 30 (docs/classifier-measurements.md, "labels that help").
-pub const WEIGHT_DECAYS: [f64; 3] = [1.0, 3.0, 10.0];
+/// The L2 penalties the cross-fit tries (on the mean row-weighted log-loss, over inputs scaled
+/// to unit-order coordinates); the first of those most often right is kept. Strong: a few
+/// hundred labels and one input slot per answer overfit easily. On the eight HN 2026 splits
+/// the cross-fit kept 3 on six, 1 and 10 on one each; grids ending at 0.1 and at 3 kept their
+/// strongest (docs/classifier-measurements.md, "The head fitted to its optimum").
+pub const L2_PENALTIES: [f64; 5] = [0.3, 1.0, 3.0, 10.0, 30.0];
 /// Fewest cross-fitted postings with an answer the other folds never saw before the head may
 /// move such answers: without them, how often it is right there is unmeasured, and a posting
 /// whose answer the labels never saw keeps it.
 pub const MIN_UNSEEN: usize = 20;
-
-/// Optimizer steps a fit aims at: 60 epochs of 32 postings up to about 800 labelled postings,
-/// fewer epochs above (no fewer than [`MIN_EPOCHS`]), so that the re-fit's time grows with the
-/// labels' titles, not with their count times their titles.
-const STEPS: usize = 1_500;
-const MAX_EPOCHS: usize = 60;
-const MIN_EPOCHS: usize = 5;
-const BATCH: usize = 32;
-
-/// The training run of a fit on `rows` postings: small data, so many short epochs; the seed
-/// fixes the order.
-fn head_params(weight_decay: f64, rows: usize) -> HeadParams {
-    let per_epoch = rows.div_ceil(BATCH).max(1);
-    HeadParams {
-        seed: 42,
-        lr_epochs: STEPS.div_ceil(per_epoch).clamp(MIN_EPOCHS, MAX_EPOCHS),
-        lr_batch: BATCH,
-        lr_rate: 1e-2,
-        lr_weight_decay: weight_decay,
-        ..HeadParams::default()
-    }
-}
 
 /// A fitted population head, ready to be written beside a re-fitted classifier.
 pub struct PopulationFit {
@@ -228,7 +206,7 @@ pub(crate) fn head_rows(
 
 /// Fits the population head on labelled postings already read into `rows`, whose labels are
 /// `golds` (titles the classifier knows, or `none_fits`) and whose cascade answers are
-/// `answered` (`None`: abstained): fills the texts rows lack, chooses the weight decay and fits
+/// `answered` (`None`: abstained): fills the texts rows lack, chooses the L2 penalty and fits
 /// the maps by the cross-fit, then fits the head on all of them. [`crate::fit_population`]
 /// runs the cascade, reads the rows and asks for [`MIN_POSTINGS`] labelled postings first.
 pub(crate) fn fit_head(
@@ -256,16 +234,16 @@ pub(crate) fn fit_head(
     let y: Vec<u32> = golds.iter().map(|g| class_of[g]).collect();
     let k = classes.len();
     let weights = row_weights(&y, k);
-    // the first weight decay with the most right cross-fitted answers
+    // the first penalty with the most right cross-fitted answers
     let mut best: Option<(f64, usize, CrossFit)> = None;
-    for wd in WEIGHT_DECAYS {
-        let fit = cross_fit(&x, dim, &y, &weights, k, wd, answered, golds)?;
+    for l2 in L2_PENALTIES {
+        let fit = cross_fit(&x, dim, &y, &weights, k, l2, answered, golds)?;
         let hits = fit.right.iter().filter(|&&r| r).count();
         if best.as_ref().is_none_or(|b| hits > b.1) {
-            best = Some((wd, hits, fit));
+            best = Some((l2, hits, fit));
         }
     }
-    let Some((weight_decay, hits, fit)) = best else {
+    let Some((l2_penalty, hits, fit)) = best else {
         return Ok(None);
     };
     // each map is anchored at chance: a head whose answer is as likely as any other (top
@@ -308,14 +286,7 @@ pub(crate) fn fit_head(
         .chain(golds.iter().filter(|g| **g != NONE_FITS))
         .map(|t| t.to_string())
         .collect();
-    let head = LogregHead::fit(
-        &x,
-        dim,
-        &y,
-        &weights,
-        k,
-        &head_params(weight_decay, y.len()),
-    )?;
+    let head = LogregHead::fit_converged(&x, dim, &y, &weights, k, l2_penalty)?;
     Ok(Some(PopulationFit {
         info: PopulationHeadInfo {
             postings: golds.len(),
@@ -324,7 +295,7 @@ pub(crate) fn fit_head(
             abstained_undescribed,
             classes,
             titles_known: titles_known.into_iter().collect(),
-            weight_decay,
+            l2_penalty,
             title_mean,
             description_mean,
             map,
@@ -342,7 +313,7 @@ pub(crate) fn fit_head(
 }
 
 /// Each labelled posting's weight in the fit: its title's count to the power −1/2 (scaled to
-/// mean 1), halfway between counting every posting once — which, with the strong decay the
+/// mean 1), halfway between counting every posting once — which, with the strong penalty the
 /// cross-fit picks, pulls a population's rarer titles into its commonest (on HN 2026, every
 /// frontend and data engineer to software engineer) — and weighting every title alike, which
 /// costs the common titles more than it gives the rare ones.
@@ -379,7 +350,7 @@ fn cross_fit(
     labels: &[u32],
     row_weights: &[f32],
     k: usize,
-    weight_decay: f64,
+    l2_penalty: f64,
     answered: &[Option<&str>],
     golds: &[&str],
 ) -> Result<CrossFit, ClassifyError> {
@@ -403,8 +374,7 @@ fn cross_fit(
             .collect();
         let y: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
         let weights: Vec<f32> = train.iter().map(|&i| row_weights[i]).collect();
-        let params = head_params(weight_decay, y.len());
-        let head = LogregHead::fit(&rows(&train), dim, &y, &weights, k, &params)?;
+        let head = LogregHead::fit_converged(&rows(&train), dim, &y, &weights, k, l2_penalty)?;
         let p = head.predict_proba(&rows(&test))?;
         for (j, &i) in test.iter().enumerate() {
             let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];

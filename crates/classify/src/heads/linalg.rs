@@ -41,8 +41,25 @@ pub(crate) fn threads_for(work: usize) -> usize {
     }
 }
 
+/// The element types [`gemm_abt`] multiplies: `f32` (embeddings, the heads' scores) and `f64`
+/// (the population head's convex fit, whose line search needs costs exact beyond `f32`).
+pub(crate) trait GemmScalar: Copy + 'static {
+    const ZERO: Self;
+    const ONE: Self;
+}
+
+impl GemmScalar for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+}
+
+impl GemmScalar for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+}
+
 /// `out (n×m) = a (n×d) · bᵀ` where `b` is `m×d`; all row-major, `out.len() == n·m`.
-pub(crate) fn gemm_abt(out: &mut [f32], a: &[f32], b: &[f32], dim: usize, threads: usize) {
+pub(crate) fn gemm_abt<T: GemmScalar>(out: &mut [T], a: &[T], b: &[T], dim: usize, threads: usize) {
     let n = a.len() / dim;
     let m = b.len() / dim;
     assert!(
@@ -75,8 +92,8 @@ pub(crate) fn gemm_abt(out: &mut [f32], a: &[f32], b: &[f32], dim: usize, thread
             b.as_ptr(),
             dim as isize,
             1,
-            0.0,
-            1.0,
+            T::ZERO,
+            T::ONE,
             false,
             false,
             false,

@@ -189,7 +189,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             {
                 Some(p) => {
                     println!(
-                        "  population head: {} labelled postings{}, {} titles, {} descriptions read where the cascade abstained; cross-fitted title accuracy {:.3} (the cascade's {:.3}), weight decay {}",
+                        "  population head: {} labelled postings{}, {} titles, {} descriptions read where the cascade abstained; cross-fitted title accuracy {:.3} (the cascade's {:.3}), L2 penalty {}",
                         p.postings,
                         if p.none_fits > 0 {
                             format!(" ({} none_fits)", p.none_fits)
@@ -200,7 +200,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
                         p.described,
                         p.cross_fit_accuracy,
                         p.cascade_accuracy,
-                        p.weight_decay
+                        p.l2_penalty
                     );
                     println!(
                         "  on the {} the cascade answered: head {:.3}, cascade {:.3} — {}",
