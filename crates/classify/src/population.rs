@@ -236,10 +236,24 @@ pub(crate) fn fit_head(
     let weights = row_weights(&y, k);
     // the first penalty with the most right cross-fitted answers
     let mut best: Option<(f64, usize, CrossFit)> = None;
-    for l2 in L2_PENALTIES {
-        let fit = cross_fit(&x, dim, &y, &weights, k, l2, answered, golds)?;
+    // strongest penalty first, each fold's fit starting from its optimum for the stronger
+    // penalty before (a regularization path: the same optima in fewer steps); a tie goes to
+    // the weaker penalty, as if the grid were walked upward keeping the first
+    let mut fold_heads: Vec<Option<LogregHead>> = vec![None; FOLDS];
+    for &l2 in L2_PENALTIES.iter().rev() {
+        let fit = cross_fit(
+            &x,
+            dim,
+            &y,
+            &weights,
+            k,
+            l2,
+            &mut fold_heads,
+            answered,
+            golds,
+        )?;
         let hits = fit.right.iter().filter(|&&r| r).count();
-        if best.as_ref().is_none_or(|b| hits > b.1) {
+        if best.as_ref().is_none_or(|b| hits >= b.1) {
             best = Some((l2, hits, fit));
         }
     }
@@ -286,7 +300,7 @@ pub(crate) fn fit_head(
         .chain(golds.iter().filter(|g| **g != NONE_FITS))
         .map(|t| t.to_string())
         .collect();
-    let head = LogregHead::fit_converged(&x, dim, &y, &weights, k, l2_penalty)?;
+    let head = LogregHead::fit_converged(&x, dim, &y, &weights, k, l2_penalty, None)?;
     Ok(Some(PopulationFit {
         info: PopulationHeadInfo {
             postings: golds.len(),
@@ -342,7 +356,9 @@ struct CrossFit {
 }
 
 /// Each labelled posting's answer from a head fitted on the other folds ([`CrossFit`]).
-/// `answered` and `golds` are the postings' cascade answers and labels.
+/// `answered` and `golds` are the postings' cascade answers and labels; `fold_heads`, one per
+/// fold ([`FOLDS`]), holds each fold's last fitted head, where its next fit starts, and
+/// receives this fit's.
 #[allow(clippy::too_many_arguments)]
 fn cross_fit(
     x: &[f32],
@@ -351,6 +367,7 @@ fn cross_fit(
     row_weights: &[f32],
     k: usize,
     l2_penalty: f64,
+    fold_heads: &mut [Option<LogregHead>],
     answered: &[Option<&str>],
     golds: &[&str],
 ) -> Result<CrossFit, ClassifyError> {
@@ -360,7 +377,7 @@ fn cross_fit(
         right: Vec::new(),
         unseen: Vec::new(),
     };
-    for fold in 0..FOLDS {
+    for (fold, fold_head) in fold_heads.iter_mut().enumerate() {
         let (train, test): (Vec<usize>, Vec<usize>) =
             (0..labels.len()).partition(|i| i % FOLDS != fold);
         let rows = |ix: &[usize]| -> Vec<f32> {
@@ -374,7 +391,15 @@ fn cross_fit(
             .collect();
         let y: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
         let weights: Vec<f32> = train.iter().map(|&i| row_weights[i]).collect();
-        let head = LogregHead::fit_converged(&rows(&train), dim, &y, &weights, k, l2_penalty)?;
+        let head = LogregHead::fit_converged(
+            &rows(&train),
+            dim,
+            &y,
+            &weights,
+            k,
+            l2_penalty,
+            fold_head.as_ref(),
+        )?;
         let p = head.predict_proba(&rows(&test))?;
         for (j, &i) in test.iter().enumerate() {
             let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
@@ -384,6 +409,7 @@ fn cross_fit(
             fit.unseen
                 .push(answered[i].is_some_and(|a| !seen.contains(a)));
         }
+        *fold_head = Some(head);
     }
     Ok(fit)
 }
