@@ -139,26 +139,7 @@ impl LogregHead {
                 x.len()
             )));
         }
-        let x: Vec<f64> = Self::prep(x, dim).into_iter().map(f64::from).collect();
-        let mut xt = vec![0.0; n * dim];
-        for (i, row) in x.chunks(dim).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                xt[j * n + i] = v;
-            }
-        }
-        let total: f64 = row_weights.iter().map(|&w| f64::from(w)).sum();
-        let loss = PenalizedLogLoss {
-            x,
-            xt,
-            y: y.to_vec(),
-            w: row_weights
-                .iter()
-                .map(|&w| f64::from(w) / total.max(f64::MIN_POSITIVE))
-                .collect(),
-            dim,
-            k,
-            l2,
-        };
+        let loss = PenalizedLogLoss::new(x, dim, y, row_weights, k, l2);
         let start_at: Vec<f64> = match start {
             Some(h) if h.dim == dim && h.k == k => h
                 .weights
@@ -228,7 +209,41 @@ struct PenalizedLogLoss {
     l2: f64,
 }
 
+/// `rows` (`n × cols`, row-major) transposed (`cols × n`).
+fn transpose(rows: &[f64], cols: usize) -> Vec<f64> {
+    let n = rows.len() / cols.max(1);
+    let mut t = vec![0.0; rows.len()];
+    for (i, row) in rows.chunks(cols).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            t[j * n + i] = v;
+        }
+    }
+    t
+}
+
 impl PenalizedLogLoss {
+    /// The objective over raw rows `x` (prepared as [`LogregHead`] reads them), with the row
+    /// weights scaled to sum to 1.
+    fn new(x: &[f32], dim: usize, y: &[u32], row_weights: &[f32], k: usize, l2: f64) -> Self {
+        let x: Vec<f64> = LogregHead::prep(x, dim)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let total: f64 = row_weights.iter().map(|&w| f64::from(w)).sum();
+        PenalizedLogLoss {
+            xt: transpose(&x, dim),
+            x,
+            y: y.to_vec(),
+            w: row_weights
+                .iter()
+                .map(|&w| f64::from(w) / total.max(f64::MIN_POSITIVE))
+                .collect(),
+            dim,
+            k,
+            l2,
+        }
+    }
+
     /// The cost at `theta` and, with `with_gradient`, its gradient (else an empty vector).
     fn evaluate(&self, theta: &[f64], with_gradient: bool) -> (f64, Vec<f64>) {
         let (n, dim, k) = (self.y.len(), self.dim, self.k);
@@ -253,13 +268,7 @@ impl PenalizedLogLoss {
         if !with_gradient {
             return (cost, Vec::new());
         }
-        let residual = logits;
-        let mut residual_t = vec![0.0; k * n];
-        for (i, row) in residual.chunks(k).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                residual_t[j * n + i] = v;
-            }
-        }
+        let residual_t = transpose(&logits, k);
         let mut gradient = vec![0.0; k * dim + k];
         let (grad_weights, grad_bias) = gradient.split_at_mut(k * dim);
         // ∂/∂W = Rᵀ·X (k × dim) = residual_t (k × n) · (xt (dim × n))ᵀ
@@ -319,23 +328,7 @@ mod tests {
     }
 
     fn objective(x: &[f32], y: &[u32], l2: f64) -> PenalizedLogLoss {
-        let x: Vec<f64> = LogregHead::prep(x, 4).into_iter().map(f64::from).collect();
-        let n = y.len();
-        let mut xt = vec![0.0; n * 4];
-        for (i, row) in x.chunks(4).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                xt[j * n + i] = v;
-            }
-        }
-        PenalizedLogLoss {
-            x,
-            xt,
-            y: y.to_vec(),
-            w: vec![1.0 / n as f64; n],
-            dim: 4,
-            k: 3,
-            l2,
-        }
+        PenalizedLogLoss::new(x, 4, y, &vec![1.0; y.len()], 3, l2)
     }
 
     #[test]
