@@ -73,6 +73,15 @@ pub struct PopulationHeadInfo {
     pub title_mean: Vec<f32>,
     #[serde(default)]
     pub description_mean: Vec<f32>,
+    /// The lowest cosine similarity of a labelled abstention's description with its nearest
+    /// other's, or, where lower, the median similarity of one with its nearest of another title
+    /// (the descriptions are in the head's directory): an abstention whose description is less
+    /// similar than this to every labelled abstention's is unlike anything the labels held,
+    /// and step 6 leaves it unclassified. Absent with fewer than
+    /// [`crate::population::MIN_DESCRIBED`] described labelled abstentions, and in re-fits from
+    /// before 2026-12-07 (session 26), which read every abstention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub described_floor: Option<f32>,
     /// The head's top probability → the share of cross-fitted predictions that were right,
     /// over the postings whose answer the other folds had seen (or that abstained).
     pub map: Isotonic,

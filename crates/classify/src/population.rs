@@ -22,7 +22,11 @@
 //! measured on the cross-fitted postings whose answer the other folds never saw, is likelier
 //! than the cascade's own confidence — and never when there were fewer than [`MIN_UNSEEN`] such
 //! postings to measure it on: a labelled sample that missed a kind of posting must not pull
-//! that kind towards the kinds it has. Labels that say no title fits a posting
+//! that kind towards the kinds it has. For the same reason an abstention whose description is
+//! unlike every labelled abstention's — less similar to its nearest one than any labelled
+//! abstention was to its own nearest other ([`PopulationHeadInfo::described_floor`]) — stays
+//! unclassified: a comment in a thread of postings, when the labels held none, is not a
+//! posting of the population's commonest title. Labels that say no title fits a posting
 //! (`none_fits`: a comment, an advert, a job the taxonomy lacks) are a class of their own: where
 //! the head says "none fits", the posting keeps what the cascade said. This is the study's loop
 //! — crowd labels from the population train the classifier. Only a re-fitted classifier has it;
@@ -32,7 +36,7 @@
 
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
-use crate::heads::{top_k, Head, LogregHead};
+use crate::heads::{f32_bytes, gemm_abt, l2_normalize_rows, read_f32, top_k, Head, LogregHead};
 use crate::ClassifyError;
 use jobshift_core::labels::NONE_FITS;
 use jobshift_encode::Encoder;
@@ -43,6 +47,9 @@ pub use crate::calibrate::PopulationHeadInfo;
 
 /// The head's directory inside a re-fitted classifier's.
 pub(crate) const POPULATION_HEAD_DIR: &str = "population_head";
+/// The labelled abstentions' description embeddings (unit length, row-major, little-endian
+/// f32) in [`POPULATION_HEAD_DIR`]: what an abstention's description is compared with.
+const DESCRIBED_FILE: &str = "described.f32";
 
 /// Folds of the cross-fit that measures the head on the labels and chooses its L2 penalty.
 pub const FOLDS: usize = 5;
@@ -59,20 +66,151 @@ pub const L2_PENALTIES: [f64; 5] = [0.3, 1.0, 3.0, 10.0, 30.0];
 /// move such answers: without them, how often it is right there is unmeasured, and a posting
 /// whose answer the labels never saw keeps it.
 pub const MIN_UNSEEN: usize = 20;
+/// Fewest labelled abstentions with a description before step 6 tells an abstention like them
+/// from one unlike any ([`PopulationHeadInfo::described_floor`]); with fewer, the nearest
+/// labelled description says little, and every abstention is read as before.
+pub const MIN_DESCRIBED: usize = 10;
 
 /// A fitted population head, ready to be written beside a re-fitted classifier.
 pub struct PopulationFit {
     pub info: PopulationHeadInfo,
     head: Head,
+    /// The labelled abstentions' descriptions ([`DESCRIBED_FILE`]).
+    described: Vec<f32>,
 }
 
 impl PopulationFit {
-    /// Writes the head to `dir/population_head/`.
+    /// Writes the head and the labelled abstentions' descriptions to `dir/population_head/`.
     pub(crate) fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
         let sub = dir.join(POPULATION_HEAD_DIR);
         std::fs::create_dir_all(&sub).map_err(|e| ClassifyError::io(&sub, e))?;
-        self.head.save(&sub)
+        self.head.save(&sub)?;
+        let path = sub.join(DESCRIBED_FILE);
+        jobshift_core::atomic::write_bytes(&path, &f32_bytes(&self.described))
+            .map_err(|e| ClassifyError::io(&path, e))
     }
+}
+
+/// A re-fit's population head as step 6 reads it ([`crate::Classifier`] loads it): the head,
+/// and the labelled abstentions' descriptions that tell an abstention like them from one
+/// unlike any.
+pub(crate) struct PopulationHead {
+    pub head: Head,
+    /// Unit vectors, `dim` wide, row-major (empty for a re-fit from before they were kept,
+    /// whose `described_floor` is absent too).
+    described: Vec<f32>,
+}
+
+impl PopulationHead {
+    /// The head in `dir/population_head/`, or `None` when the classifier has none. `dim` is
+    /// the encoder's width; `info` what the re-fit recorded: a floor without the descriptions
+    /// it was measured on is an error, not a silently missing guard.
+    pub(crate) fn load_if_present(
+        dir: &Path,
+        dim: usize,
+        info: Option<&PopulationHeadInfo>,
+    ) -> Result<Option<Self>, ClassifyError> {
+        let sub = dir.join(POPULATION_HEAD_DIR);
+        let Some(head) = Head::load_if_present(&sub)? else {
+            return Ok(None);
+        };
+        let path = sub.join(DESCRIBED_FILE);
+        let described = if path.is_file() {
+            read_f32(&path)?
+        } else {
+            Vec::new()
+        };
+        let floor = info.and_then(|i| i.described_floor);
+        if described.len() % dim.max(1) != 0 || (floor.is_some() && described.is_empty()) {
+            return Err(ClassifyError::Format(format!(
+                "{}: {} values, not the {dim}-wide descriptions the re-fit's floor was measured on; re-fit the classifier: jobshift eval --labels LABELS --recalibrate-to NEW_DIR",
+                path.display(),
+                described.len()
+            )));
+        }
+        Ok(Some(Self { head, described }))
+    }
+
+    /// Which rows of `rows` step 6 must leave as the cascade had them because their
+    /// description is unlike every labelled abstention's: below `floor`, of those for which
+    /// `abstained` says the cascade abstained. All false without a floor.
+    pub(crate) fn unlike_labelled(
+        &self,
+        rows: &HeadRows,
+        abstained: &[bool],
+        floor: Option<f32>,
+    ) -> Vec<bool> {
+        let mut unlike = vec![false; abstained.len()];
+        let Some(floor) = floor else {
+            return unlike;
+        };
+        let asked: Vec<usize> = (0..abstained.len())
+            .filter(|&r| abstained[r] && rows.description(r).is_some())
+            .collect();
+        let queries: Vec<f32> = asked
+            .iter()
+            .filter_map(|&r| rows.description(r))
+            .flat_map(|d| d.iter().copied())
+            .collect();
+        for (&r, s) in asked
+            .iter()
+            .zip(nearest_similarities(&queries, &self.described, rows.dim))
+        {
+            unlike[r] = s < floor;
+        }
+        unlike
+    }
+}
+
+/// For each of `queries` (row-major, `dim` wide, any length), its cosine with the nearest of
+/// `refs` (unit vectors, `dim` wide); −∞ when there are none.
+fn nearest_similarities(queries: &[f32], refs: &[f32], dim: usize) -> Vec<f32> {
+    let n = queries.len() / dim.max(1);
+    let m = refs.len() / dim.max(1);
+    if m == 0 {
+        return vec![f32::NEG_INFINITY; n];
+    }
+    let mut q = queries.to_vec();
+    l2_normalize_rows(&mut q, dim);
+    let mut s = vec![0f32; n * m];
+    gemm_abt(&mut s, &q, refs, dim, 1);
+    s.chunks(m)
+        .map(|r| r.iter().copied().fold(f32::NEG_INFINITY, f32::max))
+        .collect()
+}
+
+/// The floor for [`PopulationHeadInfo::described_floor`] over the labelled abstentions'
+/// descriptions `refs` (unit vectors, `dim` wide) labelled `titles`: the lowest cosine of any
+/// of them with its nearest other — the least typical labelled abstention still counts as like
+/// the labels — but never above the median cosine of one with its nearest of another title:
+/// a posting as like a labelled one as the population's different jobs are to each other is
+/// one of its postings, even where the labels are near-copies of a few templates. `None` below
+/// [`MIN_DESCRIBED`].
+fn described_floor(refs: &[f32], titles: &[&str], dim: usize) -> Option<f32> {
+    let n = refs.len() / dim.max(1);
+    if n < MIN_DESCRIBED {
+        return None;
+    }
+    let mut s = vec![0f32; n * n];
+    gemm_abt(&mut s, refs, refs, dim, 1);
+    let nearest = |i: usize, other_title: bool| {
+        (0..n)
+            .filter(|&j| j != i && (!other_title || titles[j] != titles[i]))
+            .map(|j| s[i * n + j])
+            .fold(f32::NEG_INFINITY, f32::max)
+    };
+    let least_typical = (0..n)
+        .map(|i| nearest(i, false))
+        .fold(f32::INFINITY, f32::min);
+    let mut across: Vec<f32> = (0..n)
+        .map(|i| nearest(i, true))
+        .filter(|v| v.is_finite())
+        .collect();
+    across.sort_by(f32::total_cmp);
+    Some(match across.get(across.len().saturating_sub(1) / 2) {
+        Some(&median) => least_typical.min(median),
+        None => least_typical,
+    })
 }
 
 /// The head's input width for a classifier with `dim`-wide embeddings and `titles` titles: the
@@ -103,6 +241,12 @@ impl HeadRows {
     /// Whether row `r` is an abstention without a description.
     pub(crate) fn abstained_undescribed(&self, r: usize) -> bool {
         self.abstained_undescribed[r]
+    }
+
+    /// Row `r`'s description embedding, when it has one (only abstentions do).
+    fn description(&self, r: usize) -> Option<&[f32]> {
+        let (w, dim) = (self.width, self.dim);
+        self.has_description[r].then(|| &self.x[r * w + dim..r * w + 2 * dim])
     }
 
     /// The title part's and the description part's means over the rows that have them (empty
@@ -215,6 +359,18 @@ pub(crate) fn fit_head(
     answered: &[Option<&str>],
 ) -> Result<Option<PopulationFit>, ClassifyError> {
     let (title_mean, description_mean) = rows.means();
+    // the labelled abstentions' descriptions, which an abstention to fill must resemble
+    let described_rows: Vec<usize> = (0..golds.len())
+        .filter(|&r| rows.description(r).is_some())
+        .collect();
+    let mut described_refs: Vec<f32> = described_rows
+        .iter()
+        .filter_map(|&r| rows.description(r))
+        .flat_map(|d| d.iter().copied())
+        .collect();
+    l2_normalize_rows(&mut described_refs, rows.dim);
+    let described_titles: Vec<&str> = described_rows.iter().map(|&r| golds[r]).collect();
+    let described_floor = described_floor(&described_refs, &described_titles, rows.dim);
     rows.fill_missing(&title_mean, &description_mean);
     let abstained_undescribed = rows.abstained_undescribed.iter().filter(|&&a| a).count();
     let (x, described, dim) = (rows.x, rows.described, rows.width);
@@ -312,6 +468,7 @@ pub(crate) fn fit_head(
             l2_penalty,
             title_mean,
             description_mean,
+            described_floor,
             map,
             unseen_answers,
             unseen_map: (unseen_answers >= MIN_UNSEEN).then_some(unseen_map),
@@ -323,6 +480,7 @@ pub(crate) fn fit_head(
             moves_answers: head_right_on_answered > cascade_right,
         },
         head: Head::Logreg(head),
+        described: described_refs,
     }))
 }
 
@@ -416,7 +574,58 @@ fn cross_fit(
 
 #[cfg(test)]
 mod tests {
-    use super::row_weights;
+    use super::{described_floor, nearest_similarities, row_weights, MIN_DESCRIBED};
+
+    /// The unit vector at `degrees` in the plane of the first two axes of 3.
+    fn at(degrees: f32) -> [f32; 3] {
+        let r = degrees.to_radians();
+        [r.cos(), r.sin(), 0.0]
+    }
+
+    #[test]
+    fn the_floor_is_the_least_typical_descriptions_nearest_other() {
+        // eleven descriptions 2° apart, and one 30° past the last of them
+        let mut refs: Vec<f32> = (0..11).flat_map(|i| at(2.0 * i as f32)).collect();
+        refs.extend(at(50.0));
+        let one_title = ["cook"; 12];
+        let floor = described_floor(&refs, &one_title, 3).expect("12 described abstentions");
+        assert!((floor - 30f32.to_radians().cos()).abs() < 1e-5, "{floor}");
+        // too few to say what is typical
+        let few = 3 * (MIN_DESCRIBED - 1);
+        assert_eq!(described_floor(&refs[..few], &one_title, 3), None);
+        // two titles of near-copies, 1° apart within a title and 60°–65° from the nearest of
+        // the other title (six of each; of the middle two cosines the lower, 63°): the floor is
+        // how near the titles come, not how near the copies are
+        let copies: Vec<f32> = (0..6)
+            .flat_map(|i| at(i as f32))
+            .chain((0..6).flat_map(|i| at(65.0 + i as f32)))
+            .collect();
+        let titles = [["cook"; 6], ["nurse"; 6]].concat();
+        let floor = described_floor(&copies, &titles, 3).unwrap();
+        assert!((floor - 63f32.to_radians().cos()).abs() < 1e-5, "{floor}");
+    }
+
+    #[test]
+    fn a_query_is_measured_against_its_nearest_description_at_any_length() {
+        let refs: Vec<f32> = [at(0.0), at(90.0)].concat();
+        // 10° from the first, five times unit length; 45° from both; the third axis
+        let queries = [5.0 * at(10.0)[0], 5.0 * at(10.0)[1], 0.0]
+            .into_iter()
+            .chain(at(45.0))
+            .chain([0.0, 0.0, 1.0])
+            .collect::<Vec<f32>>();
+        let s = nearest_similarities(&queries, &refs, 3);
+        let want = [10f32.to_radians().cos(), 45f32.to_radians().cos(), 0.0];
+        assert!(
+            s.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-5),
+            "{s:?}"
+        );
+        // no labelled descriptions: nothing is like them
+        assert_eq!(
+            nearest_similarities(&queries, &[], 3),
+            [f32::NEG_INFINITY; 3]
+        );
+    }
 
     #[test]
     fn a_rarer_title_weighs_more_per_posting_and_less_in_all() {

@@ -68,7 +68,7 @@ impl fmt::Display for StepTimes<'_> {
             let secs = stats.population_time.as_secs_f64();
             writeln!(
                 f,
-                "  population head  {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({} descriptions read; {} abstentions classified, {} moved{})",
+                "  population head  {:>9} postings in {:>8.3}s = {:>10.0} postings/s ({} descriptions read; {} abstentions classified, {} moved{}{})",
                 stats.population_read,
                 secs,
                 rate(stats.population_read, secs),
@@ -77,6 +77,11 @@ impl fmt::Display for StepTimes<'_> {
                 stats.population_moved,
                 if stats.population_none > 0 {
                     format!(", {} left as they were: most like postings labelled none_fits", stats.population_none)
+                } else {
+                    String::new()
+                },
+                if stats.population_unlike > 0 {
+                    format!(", {} abstentions left: their descriptions unlike every labelled abstention's", stats.population_unlike)
                 } else {
                     String::new()
                 }

@@ -275,6 +275,36 @@ fn a_refit_reads_the_description_of_a_posting_whose_title_names_no_role() {
     assert_eq!(sure[0].title_id, "backend_engineer", "{sure:?}");
     let (bare, _) = common::classify(&refit, &["Remote"], None);
     assert_eq!(bare[0].title_id, "unclassified", "{bare:?}");
+    // a comment in the thread, unlike every labelled abstention, is not given their titles
+    let floor = info
+        .described_floor
+        .expect("80 described labelled abstentions");
+    assert!(floor > 0.0 && floor < 1.0, "{info:?}");
+    let comment = "Is anyone else still waiting to hear back from the places they wrote to last month? Good luck, everyone.";
+    let (comment_after, stats) = common::classify(&refit, &["Remote"], Some(comment));
+    assert_eq!(
+        comment_after[0].title_id, "unclassified",
+        "{comment_after:?}"
+    );
+    assert_eq!(
+        comment_after[0].reason, before_nurse[0].reason,
+        "the cascade's reason stays"
+    );
+    assert_eq!(stats.population_unlike, 1, "{stats:?}");
+    // the floor was measured on descriptions the re-fit keeps: without them it is refused
+    let kept = to.join("population_head/described.f32");
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().len(),
+        80 * 4 * original.encoder().dim() as u64
+    );
+    let moved = tmp.path().join("described.f32");
+    std::fs::rename(&kept, &moved).unwrap();
+    let err = Classifier::load(&to).err().expect("refused").to_string();
+    assert!(
+        err.contains("described.f32") && err.contains("--recalibrate-to"),
+        "{err}"
+    );
+    std::fs::rename(&moved, &kept).unwrap();
 
     // without a population head (`--no-population-head`), nothing is filled
     let plain = tmp.path().join("plain");

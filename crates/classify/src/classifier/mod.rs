@@ -30,7 +30,7 @@ pub use prediction::{reason, CascadeOptions, CascadeStats, Method, Prediction, T
 use crate::calibrate::Isotonic;
 use crate::embed_cache::EmbedCache;
 use crate::heads::{Head, HeadKind};
-use crate::population::POPULATION_HEAD_DIR;
+use crate::population::PopulationHead;
 use crate::roles::RoleFinder;
 use crate::ClassifyError;
 use jobshift_encode::{Encoder, LoadOptions};
@@ -114,7 +114,7 @@ pub struct Classifier {
     head: Head,
     desc_head: Option<Head>,
     /// A re-fit's population head (step 6, [`crate::population`]).
-    population_head: Option<Head>,
+    population_head: Option<PopulationHead>,
     class_titles: Vec<usize>,
     title_index: HashMap<String, usize>,
     roles: RoleFinder,
@@ -270,7 +270,6 @@ impl Classifier {
                 old.display()
             )));
         }
-        let population_head = Head::load_if_present(&dir.join(POPULATION_HEAD_DIR))?;
         let mut head = head;
         for h in std::iter::once(&mut head).chain(desc_head.as_mut()) {
             h.use_device(&options.device)?;
@@ -279,6 +278,13 @@ impl Classifier {
             &meta.model,
             options,
             jobshift_encode::default_cache_bytes(),
+        )?;
+        let population_head = PopulationHead::load_if_present(
+            dir,
+            encoder.dim(),
+            meta.recalibration
+                .as_ref()
+                .and_then(|r| r.population_head.as_ref()),
         )?;
         let mut c = Self::from_parts(meta, dir.to_path_buf(), taxonomy, encoder, head, desc_head)?;
         c.population_head = population_head;

@@ -8,8 +8,8 @@ use super::{
 };
 use crate::calibrate::PopulationHeadInfo;
 use crate::embed_cache::EmbedCache;
-use crate::heads::{top_k, Head};
-use crate::population::{self, RowText};
+use crate::heads::top_k;
+use crate::population::{self, PopulationHead, RowText};
 use crate::ClassifyError;
 use std::collections::HashMap;
 
@@ -69,11 +69,12 @@ impl Classifier {
     /// where [`crate::population`]'s rule says: at `min_confidence` or above for an abstention;
     /// and, only when the re-fit found the head more often right than the cascade's answers,
     /// always where the labels know the cascade's answer and where the head is likelier than
-    /// the cascade for an answer they never saw. A "none fits" answer leaves the posting.
+    /// the cascade for an answer they never saw. A "none fits" answer leaves the posting, and
+    /// so does an abstention whose description is unlike every labelled abstention's.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn population_step(
         &self,
-        head: &Head,
+        population: &PopulationHead,
         info: &PopulationHeadInfo,
         inputs: &[TitleInput<'_>],
         preds: &mut [Prediction],
@@ -97,10 +98,20 @@ impl Classifier {
         rows.fill_missing(&info.title_mean, &info.description_mean);
         stats.population_read += read.len();
         stats.population_described += rows.described;
+        let head = &population.head;
         let p = head.predict_proba(&rows.x)?;
         let k = head.num_classes();
+        let abstained: Vec<bool> = read
+            .iter()
+            .map(|&n| preds[n].method == Method::Unclassified)
+            .collect();
+        let unlike = population.unlike_labelled(&rows, &abstained, info.described_floor);
         for (j, &n) in read.iter().enumerate() {
             if info.abstained_undescribed == 0 && rows.abstained_undescribed(j) {
+                continue;
+            }
+            if unlike[j] {
+                stats.population_unlike += 1;
                 continue;
             }
             let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];

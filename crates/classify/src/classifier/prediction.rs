@@ -188,6 +188,10 @@ pub struct CascadeStats {
     /// the cascade had them).
     #[serde(skip_serializing_if = "crate::is_zero")]
     pub population_none: usize,
+    /// Of the abstentions step 6 read, those left unclassified because their description was
+    /// unlike every labelled abstention's ([`crate::population::PopulationHeadInfo::described_floor`]).
+    #[serde(skip_serializing_if = "crate::is_zero")]
+    pub population_unlike: usize,
     pub unclassified: usize,
     pub alias_time: Duration,
     pub title_encode_time: Duration,
@@ -229,6 +233,7 @@ impl CascadeStats {
         self.population_filled += o.population_filled;
         self.population_moved += o.population_moved;
         self.population_none += o.population_none;
+        self.population_unlike += o.population_unlike;
         self.unclassified += o.unclassified;
         self.alias_time += o.alias_time;
         self.title_encode_time += o.title_encode_time;

@@ -202,6 +202,12 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
                         p.cascade_accuracy,
                         p.l2_penalty
                     );
+                    if let Some(floor) = p.described_floor {
+                        println!(
+                            "  an abstention is read only when its description is as like a labelled abstention's as theirs are to each other (cosine {floor:.3} or more; {} labelled abstentions with a description)",
+                            p.described
+                        );
+                    }
                     println!(
                         "  on the {} the cascade answered: head {:.3}, cascade {:.3} — {}",
                         p.answered,
