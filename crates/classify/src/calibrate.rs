@@ -94,6 +94,10 @@ pub struct PopulationHeadInfo {
     pub unseen_map: Option<Isotonic>,
     /// The cross-fitted head's title accuracy on the labelled postings.
     pub cross_fit_accuracy: f64,
+    /// The cross-fitted head's mean weighted log-loss on them, which chose the penalty (0 in
+    /// re-fits from before 2026-12-07, session 26, which chose by the accuracy).
+    #[serde(default)]
+    pub cross_fit_log_loss: f64,
     /// The cascade's own exact-title accuracy on the same postings (abstentions wrong).
     pub cascade_accuracy: f64,
     /// Of the labelled postings, those the cascade answered; the cross-fitted head's and the

@@ -10,7 +10,7 @@
 //! positions"). Its top probability goes through a map to how often it was right on the labels
 //! (cross-fitted, [`FOLDS`] folds); the head is fitted to the optimum of its L2-penalized
 //! log-loss ([`LogregHead::fit_converged`]), with the penalty of [`L2_PENALTIES`] whose
-//! cross-fit is most often right.
+//! cross-fitted log-loss is lowest.
 //!
 //! How it decides ([`crate::Classifier::classify`]): where the cross-fitted head was not more
 //! often right than the cascade's own answers on the labelled postings the cascade answered
@@ -57,10 +57,12 @@ pub const FOLDS: usize = 5;
 /// accuracy would be noise.
 pub const MIN_POSTINGS: usize = 50;
 /// The L2 penalties the cross-fit tries (on the mean row-weighted log-loss, over inputs scaled
-/// to unit-order coordinates); the first of those most often right is kept. Strong: a few
-/// hundred labels and one input slot per answer overfit easily. On the eight HN 2026 splits
-/// the cross-fit kept 3 on six, 1 and 10 on one each; grids ending at 0.1 and at 3 kept their
-/// strongest (docs/classifier-measurements.md, "The head fitted to its optimum").
+/// to unit-order coordinates); the one whose cross-fitted answers have the lowest weighted
+/// log-loss is kept. Strong: a few hundred labels and one input slot per answer overfit
+/// easily. On sixteen HN 2026 splits the log-loss kept 1 on every one; the count of right
+/// answers, which chose until session 26, jumped between the grid's ends from one labelled
+/// sample to the next (docs/classifier-measurements.md, "The penalty chosen by cross-fitted
+/// log-loss").
 pub const L2_PENALTIES: [f64; 5] = [0.3, 1.0, 3.0, 10.0, 30.0];
 /// Fewest cross-fitted postings with an answer the other folds never saw before the head may
 /// move such answers: without them, how often it is right there is unmeasured, and a posting
@@ -390,8 +392,8 @@ pub(crate) fn fit_head(
     let y: Vec<u32> = golds.iter().map(|g| class_of[g]).collect();
     let k = classes.len();
     let weights = row_weights(&y, k);
-    // the first penalty with the most right cross-fitted answers
-    let mut best: Option<(f64, usize, CrossFit)> = None;
+    // the penalty whose cross-fitted answers have the lowest weighted log-loss
+    let mut best: Option<(f64, f64, CrossFit)> = None;
     // strongest penalty first, each fold's fit starting from its optimum for the stronger
     // penalty before (a regularization path: the same optima in fewer steps); a tie goes to
     // the weaker penalty, as if the grid were walked upward keeping the first
@@ -408,14 +410,15 @@ pub(crate) fn fit_head(
             answered,
             golds,
         )?;
-        let hits = fit.right.iter().filter(|&&r| r).count();
-        if best.as_ref().is_none_or(|b| hits >= b.1) {
-            best = Some((l2, hits, fit));
+        let loss = fit.loss.iter().sum::<f64>() / fit.loss.len().max(1) as f64;
+        if best.as_ref().is_none_or(|b| loss <= b.1) {
+            best = Some((l2, loss, fit));
         }
     }
-    let Some((l2_penalty, hits, fit)) = best else {
+    let Some((l2_penalty, cross_fit_log_loss, fit)) = best else {
         return Ok(None);
     };
+    let hits = fit.right.iter().filter(|&&r| r).count();
     // each map is anchored at chance: a head whose answer is as likely as any other (top
     // probability 1/k) counts once as wrong, so that a head measured only where it was sure
     // does not map its doubts to certainty (isotonic maps hold their end values outside the
@@ -473,6 +476,7 @@ pub(crate) fn fit_head(
             unseen_answers,
             unseen_map: (unseen_answers >= MIN_UNSEEN).then_some(unseen_map),
             cross_fit_accuracy: hits as f64 / fit.right.len() as f64,
+            cross_fit_log_loss,
             cascade_accuracy: cascade_right as f64 / golds.len() as f64,
             answered: answered_count,
             answered_cross_fit_accuracy: share(head_right_on_answered),
@@ -508,6 +512,8 @@ fn row_weights(y: &[u32], k: usize) -> Vec<f32> {
 struct CrossFit {
     /// The labelled posting of each entry.
     index: Vec<usize>,
+    /// The posting's weighted log-loss: −ln p(label) × its row weight.
+    loss: Vec<f64>,
     top: Vec<f32>,
     right: Vec<bool>,
     unseen: Vec<bool>,
@@ -531,6 +537,7 @@ fn cross_fit(
 ) -> Result<CrossFit, ClassifyError> {
     let mut fit = CrossFit {
         index: Vec::new(),
+        loss: Vec::new(),
         top: Vec::new(),
         right: Vec::new(),
         unseen: Vec::new(),
@@ -562,6 +569,8 @@ fn cross_fit(
         for (j, &i) in test.iter().enumerate() {
             let (class, prob) = top_k(&p[j * k..(j + 1) * k], 1)[0];
             fit.index.push(i);
+            let p_label = f64::from(p[j * k + labels[i] as usize]).max(1e-12);
+            fit.loss.push(-p_label.ln() * f64::from(row_weights[i]));
             fit.top.push(prob);
             fit.right.push(class as u32 == labels[i]);
             fit.unseen
@@ -574,7 +583,63 @@ fn cross_fit(
 
 #[cfg(test)]
 mod tests {
-    use super::{described_floor, nearest_similarities, row_weights, MIN_DESCRIBED};
+    use super::{
+        described_floor, fit_head, nearest_similarities, row_weights, width, HeadRows,
+        L2_PENALTIES, MIN_DESCRIBED,
+    };
+    use rand::{Rng, SeedableRng};
+
+    /// 200 labelled abstentions over `dim`-wide random texts (3 titles known to the
+    /// classifier), labelled "a" or "b" by `label` of the title text.
+    fn labelled_rows(
+        dim: usize,
+        mut label: impl FnMut(&[f32]) -> bool,
+    ) -> (HeadRows, Vec<&'static str>) {
+        let (n, titles) = (200, 3);
+        let w = width(dim, titles);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut x = vec![0f32; n * w];
+        let mut golds = Vec::new();
+        for row in x.chunks_mut(w) {
+            for v in &mut row[..2 * dim] {
+                *v = rng.random_range(-1.0..1.0);
+            }
+            row[2 * dim + titles] = 1.0; // abstained
+            golds.push(if label(&row[..dim]) { "a" } else { "b" });
+        }
+        let rows = HeadRows {
+            x,
+            width: w,
+            dim,
+            has_title: vec![true; n],
+            has_description: vec![true; n],
+            abstained_undescribed: vec![false; n],
+            described: n,
+        };
+        (rows, golds)
+    }
+
+    #[test]
+    fn the_penalty_is_the_one_whose_cross_fitted_log_loss_is_lowest() {
+        // labels the texts do not predict (by a coin of their own): the strongest penalty,
+        // whose head says least, has the lowest log-loss — a count of right answers is a coin
+        let mut coin = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (rows, golds) = labelled_rows(4, |_| coin.random_bool(0.5));
+        let fit = fit_head(rows, &golds, &[None; 200]).unwrap().unwrap();
+        assert_eq!(fit.info.l2_penalty, L2_PENALTIES[4], "{:?}", fit.info);
+        // near ln 2 for two even classes, and recorded
+        assert!(
+            (fit.info.cross_fit_log_loss - 2f64.ln()).abs() < 0.05,
+            "{:?}",
+            fit.info
+        );
+        // labels the first coordinate decides: the head learns them, at a weaker penalty
+        let (rows, golds) = labelled_rows(4, |t| t[0] > 0.0);
+        let fit = fit_head(rows, &golds, &[None; 200]).unwrap().unwrap();
+        assert!(fit.info.l2_penalty < L2_PENALTIES[4], "{:?}", fit.info);
+        assert!(fit.info.cross_fit_accuracy > 0.8, "{:?}", fit.info);
+        assert!(fit.info.cross_fit_log_loss < 0.6, "{:?}", fit.info);
+    }
 
     /// The unit vector at `degrees` in the plane of the first two axes of 3.
     fn at(degrees: f32) -> [f32; 3] {

@@ -189,7 +189,7 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
             {
                 Some(p) => {
                     println!(
-                        "  population head: {} labelled postings{}, {} titles, {} descriptions read where the cascade abstained; cross-fitted title accuracy {:.3} (the cascade's {:.3}), L2 penalty {}",
+                        "  population head: {} labelled postings{}, {} titles, {} descriptions read where the cascade abstained; cross-fitted title accuracy {:.3} (the cascade's {:.3}), L2 penalty {} (cross-fitted log-loss {:.3})",
                         p.postings,
                         if p.none_fits > 0 {
                             format!(" ({} none_fits)", p.none_fits)
@@ -200,7 +200,8 @@ fn eval_labels(a: &EvalArgs) -> anyhow::Result<()> {
                         p.described,
                         p.cross_fit_accuracy,
                         p.cascade_accuracy,
-                        p.l2_penalty
+                        p.l2_penalty,
+                        p.cross_fit_log_loss
                     );
                     if let Some(floor) = p.described_floor {
                         println!(
