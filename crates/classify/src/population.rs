@@ -146,14 +146,13 @@ impl PopulationHead {
         let Some(floor) = floor else {
             return unlike;
         };
-        let asked: Vec<usize> = (0..abstained.len())
-            .filter(|&r| abstained[r] && rows.description(r).is_some())
-            .collect();
-        let queries: Vec<f32> = asked
-            .iter()
-            .filter_map(|&r| rows.description(r))
-            .flat_map(|d| d.iter().copied())
-            .collect();
+        let (mut asked, mut queries) = (Vec::new(), Vec::new());
+        for r in (0..abstained.len()).filter(|&r| abstained[r]) {
+            if let Some(d) = rows.description(r) {
+                asked.push(r);
+                queries.extend_from_slice(d);
+            }
+        }
         for (&r, s) in asked
             .iter()
             .zip(nearest_similarities(&queries, &self.described, rows.dim))
@@ -362,16 +361,14 @@ pub(crate) fn fit_head(
 ) -> Result<Option<PopulationFit>, ClassifyError> {
     let (title_mean, description_mean) = rows.means();
     // the labelled abstentions' descriptions, which an abstention to fill must resemble
-    let described_rows: Vec<usize> = (0..golds.len())
-        .filter(|&r| rows.description(r).is_some())
-        .collect();
-    let mut described_refs: Vec<f32> = described_rows
-        .iter()
-        .filter_map(|&r| rows.description(r))
-        .flat_map(|d| d.iter().copied())
-        .collect();
+    let (mut described_refs, mut described_titles) = (Vec::new(), Vec::new());
+    for (r, &gold) in golds.iter().enumerate() {
+        if let Some(d) = rows.description(r) {
+            described_refs.extend_from_slice(d);
+            described_titles.push(gold);
+        }
+    }
     l2_normalize_rows(&mut described_refs, rows.dim);
-    let described_titles: Vec<&str> = described_rows.iter().map(|&r| golds[r]).collect();
     let described_floor = described_floor(&described_refs, &described_titles, rows.dim);
     rows.fill_missing(&title_mean, &description_mean);
     let abstained_undescribed = rows.abstained_undescribed.iter().filter(|&&a| a).count();

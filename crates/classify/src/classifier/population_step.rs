@@ -123,7 +123,7 @@ impl Classifier {
                 continue;
             }
             let pred = &mut preds[n];
-            let abstained = pred.method == Method::Unclassified;
+            let abstained = abstained[j];
             let seen = abstained || info.titles_known.binary_search(&pred.title_id).is_ok();
             let q = match (seen, &info.unseen_map) {
                 (true, _) => info.map.apply(prob),

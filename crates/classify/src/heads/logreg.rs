@@ -141,12 +141,7 @@ impl LogregHead {
         }
         let loss = PenalizedLogLoss::new(x, dim, y, row_weights, k, l2);
         let start_at: Vec<f64> = match start {
-            Some(h) if h.dim == dim && h.k == k => h
-                .weights
-                .iter()
-                .chain(&h.bias)
-                .map(|&v| f64::from(v))
-                .collect(),
+            Some(h) if h.dim == dim && h.k == k => h.params(),
             _ => vec![0.0; k * dim + k],
         };
         let failed = |e: argmin::core::Error| ClassifyError::Training(format!("L-BFGS: {e}"));
@@ -168,6 +163,15 @@ impl LogregHead {
             weights: weights.iter().map(|&v| v as f32).collect(),
             bias: bias.iter().map(|&v| v as f32).collect(),
         })
+    }
+
+    /// The weights (row-major) then the biases, as [`PenalizedLogLoss`]'s parameter.
+    fn params(&self) -> Vec<f64> {
+        self.weights
+            .iter()
+            .chain(&self.bias)
+            .map(|&v| f64::from(v))
+            .collect()
     }
 
     pub fn logits(&self, x: &[f32]) -> Result<Vec<f32>, ClassifyError> {
@@ -355,13 +359,7 @@ mod tests {
         let (x, mut y) = rows();
         let weights = vec![1.0f32; y.len()];
         let head = LogregHead::fit_converged(&x, 4, &y, &weights, 3, 0.05, None).unwrap();
-        let theta: Vec<f64> = head
-            .weights
-            .iter()
-            .chain(&head.bias)
-            .map(|&v| f64::from(v))
-            .collect();
-        let (_, gradient) = objective(&x, &y, 0.05).evaluate(&theta, true);
+        let (_, gradient) = objective(&x, &y, 0.05).evaluate(&head.params(), true);
         let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
         assert!(norm < 1e-5, "gradient norm {norm} at the fit");
         // the rows' own classes are learned
